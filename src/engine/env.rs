@@ -1,0 +1,92 @@
+//! What the engine gets from outside: a clock, a random source and a script sandbox.
+//! Tests inject fixed implementations so turns are deterministic.
+
+use super::expr::ScriptError;
+use super::state::Vars;
+use serde_json::Value;
+
+pub trait Clock: Send + Sync {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> u64;
+}
+
+/// The wall clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
+    }
+}
+
+/// A clock frozen at one instant (tests).
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub u64);
+
+impl Clock for FixedClock {
+    fn now_ms(&self) -> u64 {
+        self.0
+    }
+}
+
+pub trait RandomSource {
+    /// A uniformly chosen index in `0..n` (`n > 0`).
+    fn index(&mut self, n: usize) -> usize;
+    /// A short random id (Slate ids).
+    fn short_id(&mut self) -> String;
+}
+
+/// Randomness from a seeded small RNG; `from_entropy` for production.
+pub struct SeededRandom(rand::rngs::SmallRng);
+
+impl SeededRandom {
+    pub fn new(seed: u64) -> Self {
+        use rand::SeedableRng;
+        SeededRandom(rand::rngs::SmallRng::seed_from_u64(seed))
+    }
+    pub fn from_entropy() -> Self {
+        use rand::SeedableRng;
+        SeededRandom(rand::rngs::SmallRng::from_entropy())
+    }
+}
+
+impl RandomSource for SeededRandom {
+    fn index(&mut self, n: usize) -> usize {
+        use rand::Rng;
+        if n <= 1 {
+            0
+        } else {
+            self.0.gen_range(0..n)
+        }
+    }
+    fn short_id(&mut self) -> String {
+        use rand::Rng;
+        const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        (0..8).map(|_| ALPHABET[self.0.gen_range(0..ALPHABET.len())] as char).collect()
+    }
+}
+
+/// Result of a code step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodeOutcome {
+    /// New values of variables that existed before the code ran (only those).
+    pub variables: Vars,
+    /// The value returned by the code when it ran as a function body (code with paths).
+    pub returned: Option<Value>,
+}
+
+/// JavaScript evaluation for ifV2, setV2 and code steps (`spec/dm-api.md` §6.13.2).
+pub trait Sandbox: Send + Sync {
+    /// Evaluates one expression with every variable as a global.
+    fn eval_expression(&self, expr: &str, vars: &Vars) -> Result<Value, ScriptError>;
+    /// Runs `variable = expression` assignments in order (later ones see earlier results) and
+    /// returns the assigned values in order. Any error discards all assignments.
+    fn run_sets(&self, sets: &[(String, String)], vars: &Vars) -> Result<Vec<(String, Value)>, ScriptError>;
+    /// Runs a code step. With `as_function` the code is a function body whose return value is
+    /// reported.
+    fn run_code(&self, code: &str, vars: &Vars, as_function: bool) -> Result<CodeOutcome, ScriptError>;
+}

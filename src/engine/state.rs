@@ -1,0 +1,146 @@
+//! Session state `{stack, storage, variables}` and frames (`spec/dm-api.md` §6.7).
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+
+pub type Vars = Map<String, Value>;
+
+/// Where a frame points: absent = not started (start node on hydration), null = finished.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum NodePtr {
+    #[default]
+    Unset,
+    Null,
+    At(String),
+}
+
+impl NodePtr {
+    pub fn from_opt(id: Option<&str>) -> NodePtr {
+        match id {
+            Some(s) => NodePtr::At(s.to_string()),
+            None => NodePtr::Null,
+        }
+    }
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            NodePtr::At(s) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn is_unset(&self) -> bool {
+        matches!(self, NodePtr::Unset)
+    }
+}
+
+impl Serialize for NodePtr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            NodePtr::At(id) => s.serialize_str(id),
+            _ => s.serialize_none(),
+        }
+    }
+}
+
+fn de_node_ptr<'de, D: Deserializer<'de>>(d: D) -> Result<NodePtr, D::Error> {
+    let v: Option<String> = Option::deserialize(d)?;
+    Ok(match v {
+        Some(s) => NodePtr::At(s),
+        None => NodePtr::Null,
+    })
+}
+
+/// One flow frame on the stack.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Frame {
+    #[serde(
+        rename = "nodeID",
+        alias = "blockID",
+        default,
+        deserialize_with = "de_node_ptr",
+        skip_serializing_if = "NodePtr::is_unset"
+    )]
+    pub node_id: NodePtr,
+    #[serde(rename = "diagramID", alias = "programID")]
+    pub diagram_id: String,
+    #[serde(default)]
+    pub storage: Vars,
+    #[serde(default)]
+    pub commands: Vec<Value>,
+    #[serde(default)]
+    pub variables: Vars,
+    /// Unknown keys are kept as they were.
+    #[serde(flatten)]
+    pub extra: Vars,
+}
+
+impl Frame {
+    pub fn new(diagram_id: impl Into<String>) -> Frame {
+        Frame {
+            node_id: NodePtr::Unset,
+            diagram_id: diagram_id.into(),
+            storage: Map::new(),
+            commands: Vec::new(),
+            variables: Map::new(),
+            extra: Map::new(),
+        }
+    }
+
+    pub fn is_base(&self) -> bool {
+        self.storage.get("isBase").and_then(Value::as_bool).unwrap_or(false)
+    }
+}
+
+/// The whole session state as stored and as returned by `GET /state/user/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    #[serde(default)]
+    pub stack: Vec<Frame>,
+    #[serde(default)]
+    pub storage: Vars,
+    #[serde(default)]
+    pub variables: Vars,
+}
+
+/// Deep merge (`lodash.merge` semantics): objects key by key, arrays index by index, anything
+/// else replaced.
+pub fn deep_merge(target: &mut Value, source: &Value) {
+    match (target, source) {
+        (Value::Object(t), Value::Object(s)) => {
+            for (k, sv) in s {
+                match t.get_mut(k) {
+                    Some(tv) if (tv.is_object() && sv.is_object()) || (tv.is_array() && sv.is_array()) => {
+                        deep_merge(tv, sv)
+                    }
+                    _ => {
+                        t.insert(k.clone(), sv.clone());
+                    }
+                }
+            }
+        }
+        (Value::Array(t), Value::Array(s)) => {
+            for (i, sv) in s.iter().enumerate() {
+                match t.get_mut(i) {
+                    Some(tv) if (tv.is_object() && sv.is_object()) || (tv.is_array() && sv.is_array()) => {
+                        deep_merge(tv, sv)
+                    }
+                    Some(tv) => *tv = sv.clone(),
+                    None => t.push(sv.clone()),
+                }
+            }
+        }
+        (t, s) => *t = s.clone(),
+    }
+}
+
+/// Merges `incoming` variables into `vars` recursively (interact `state.variables`).
+pub fn merge_variables(vars: &mut Vars, incoming: &Vars) {
+    for (k, v) in incoming {
+        match vars.get_mut(k) {
+            Some(existing) => deep_merge(existing, v),
+            None => {
+                vars.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! The runtime program model: a loaded project (version + project metadata + programs).
+//!
+//! Node shapes in exports are open-ended, so each node is classified once at load time into a
+//! [`NodeKind`] following the reference handler dispatch order (`spec/dm-api.md` §5.6.0). Parts the
+//! engine passes through untouched (Slate content, button requests, payloads) stay `serde_json::Value`.
+
+mod event;
+mod node;
+mod project;
+mod vfr;
+
+pub use event::{Command, CommandKind, Event};
+pub use node::{
+    Button, CardDef, CustomAction, Interaction, Node, NodeKind, NoMatch, NoReply, PathDef, SetDef,
+};
+pub use project::{Program, Project, ProjectInfo, Settings, VersionInfo};
+pub use vfr::{load_vfr, load_vfr_file, LoadError, LoadWarning};
+
+use serde_json::Value;
+
+/// Reads an optional string field (`""` counts as absent).
+pub(crate) fn opt_str(v: &Value, key: &str) -> Option<String> {
+    match v.get(key) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// JavaScript truthiness of a JSON value.
+pub fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().map(|f| f != 0.0 && !f.is_nan()).unwrap_or(false),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(_) | Value::Object(_) => true,
+    }
+}
+
+/// Truthiness of an optional field (absent = false).
+pub(crate) fn field_truthy(v: &Value, key: &str) -> bool {
+    v.get(key).map(truthy).unwrap_or(false)
+}

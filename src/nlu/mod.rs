@@ -1,0 +1,1 @@
+//! Text → intent (placeholder until the matcher lands).
