@@ -90,3 +90,10 @@ pub trait Sandbox: Send + Sync {
     /// reported.
     fn run_code(&self, code: &str, vars: &Vars, as_function: bool) -> Result<CodeOutcome, ScriptError>;
 }
+
+/// Everything the engine uses from outside for one call.
+pub struct Env<'a> {
+    pub clock: &'a dyn Clock,
+    pub rng: &'a mut dyn RandomSource,
+    pub sandbox: &'a dyn Sandbox,
+}

@@ -71,6 +71,9 @@ pub struct Frame {
     /// Unknown keys are kept as they were.
     #[serde(flatten)]
     pub extra: Vars,
+    /// Whether the frame was hydrated from its program during the current turn (not persisted).
+    #[serde(skip)]
+    pub hydrated: bool,
 }
 
 impl Frame {
@@ -82,6 +85,7 @@ impl Frame {
             commands: Vec::new(),
             variables: Map::new(),
             extra: Map::new(),
+            hydrated: false,
         }
     }
 

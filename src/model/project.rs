@@ -79,6 +79,8 @@ pub struct Project {
     pub info: ProjectInfo,
     pub version: VersionInfo,
     pub programs: HashMap<String, Arc<Program>>,
+    /// Utterance lookup for text requests.
+    pub intents: crate::nlu::IntentIndex,
 }
 
 impl Project {

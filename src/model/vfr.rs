@@ -166,5 +166,7 @@ pub fn load_vfr(doc: &Value) -> Result<(Project, Vec<LoadWarning>), LoadError> {
             .cloned()
             .unwrap_or(Value::Null),
     };
-    Ok((Project { info, version: version_info, programs }, warnings))
+    let intents =
+        crate::nlu::IntentIndex::build(version_info.model.as_ref(), version_info.used_intents.as_deref());
+    Ok((Project { info, version: version_info, programs, intents }, warnings))
 }

@@ -2,6 +2,7 @@
 //! and a minimal JavaScript evaluator for `ifV2`/`setV2`/`code` until the sandbox lands.
 
 pub mod js;
+pub mod jsvalue;
 pub mod legacy;
 
 pub use js::MiniJs;

@@ -1,0 +1,299 @@
+//! Output nodes: speak, text, visual, CMS message, cardV2 and carousel (§5.6.2–3, 19–21, 27).
+
+use crate::engine::interpolate::{replace, replace_deep, slate_plain_text, text_to_slate};
+use crate::engine::runtime::{Mode, Runtime, Step};
+use crate::engine::trace::strip_ssml;
+use crate::model::{truthy, CardDef, Node, NodeKind};
+use serde_json::{json, Map, Value};
+
+/// Longest assistant entry kept in the AI memory.
+const MEMORY_ENTRY_MAX: usize = 10_000;
+/// Entries kept in the AI memory.
+const MEMORY_TURNS: usize = 10;
+
+fn number(f: f64) -> Value {
+    if f.fract() == 0.0 && f.abs() < 9e15 {
+        Value::from(f as i64)
+    } else {
+        Value::from(f)
+    }
+}
+
+impl Runtime<'_, '_> {
+    pub(crate) fn handle_output(&mut self, node: &Node) -> Step {
+        match &node.kind {
+            NodeKind::Speak { random_speak, speak, next } => {
+                let chosen = match random_speak {
+                    Some(list) if !list.is_empty() => Some(list[self.env.rng.index(list.len())].clone()),
+                    _ => speak.clone(),
+                };
+                if let Some(Value::String(msg)) = chosen {
+                    self.emit_speak(&msg);
+                }
+                Step::Next(next.clone())
+            }
+            NodeKind::Text { texts, next } => {
+                if !texts.is_empty() {
+                    let item = &texts[self.env.rng.index(texts.len())];
+                    let delay = item.get("messageDelayMilliseconds").and_then(Value::as_f64);
+                    if let Some(content) = item.get("content") {
+                        self.emit_text(content, delay);
+                    }
+                }
+                Step::Next(next.clone())
+            }
+            NodeKind::Visual { data, next } => {
+                let mut data = data.clone();
+                let key = if data.get("visualType").and_then(Value::as_str) == Some("apl") {
+                    "imageURL"
+                } else {
+                    "image"
+                };
+                if let Some(Value::String(s)) = data.get(key) {
+                    let replaced = replace(s, &self.scope(), false);
+                    data[key] = Value::String(replaced);
+                }
+                self.trace("visual", data);
+                Step::Next(next.clone())
+            }
+            NodeKind::Message { message_id, next } => self.handle_message(message_id, next),
+            _ => Step::Unhandled,
+        }
+    }
+
+    /// CMS message: pick a variant of `default:en-us` (§5.6.27).
+    fn handle_message(&mut self, message_id: &str, next: &Option<String>) -> Step {
+        let variants = self
+            .project
+            .version
+            .messages
+            .get(message_id)
+            .and_then(|m| m.get("variants"))
+            .and_then(|v| v.get("default:en-us").or_else(|| v.as_object().and_then(|o| o.values().next())))
+            .and_then(Value::as_array)
+            .cloned();
+        let Some(variants) = variants else {
+            self.debug(Some("message"), || format!("message {message_id} has no default:en-us variants"));
+            self.end_turn();
+            return Step::Next(None);
+        };
+        let unconditioned: Vec<&Value> =
+            variants.iter().filter(|v| v.get("condition").map(Value::is_null).unwrap_or(true)).collect();
+        if unconditioned.len() < variants.len() {
+            self.debug(Some("message"), || "conditioned message variants are not evaluated yet".into());
+        }
+        if !unconditioned.is_empty() {
+            let chosen = unconditioned[self.env.rng.index(unconditioned.len())];
+            let data = chosen.get("data").cloned().unwrap_or(Value::Null);
+            if let Some(text) = data.get("text") {
+                if !slate_plain_text(text).is_empty() {
+                    let delay = data.get("delay").and_then(Value::as_f64);
+                    self.emit_text(text, delay);
+                }
+            }
+        }
+        Step::Next(next.clone())
+    }
+
+    /// Emits a `text` trace from Slate content (§4.3).
+    pub(crate) fn emit_text(&mut self, content: &Value, delay: Option<f64>) {
+        let content = replace_deep(content, &self.scope(), true);
+        let message = slate_plain_text(&content);
+        let delay = delay
+            .or(self.project.version.settings.message_delay_ms)
+            .unwrap_or(1000.0);
+        let delay = number(delay);
+        let id = self.env.rng.short_id();
+        self.trace(
+            "text",
+            json!({
+                "slate": { "id": id, "content": content, "messageDelayMilliseconds": delay },
+                "message": message,
+                "delay": delay,
+            }),
+        );
+        self.remember_output(&message, content);
+    }
+
+    /// Emits a `speak` trace (variables substituted twice, §4.3).
+    pub(crate) fn emit_speak(&mut self, msg: &str) {
+        let once = replace(msg, &self.scope(), true);
+        let message = replace(&once, &self.scope(), true);
+        self.trace("speak", json!({ "message": message, "type": "message" }));
+        let plain = strip_ssml(&message);
+        self.remember_output(&plain, Value::String(message));
+    }
+
+    /// Side effects of an output: `last_response`, the frame's last output, the AI memory.
+    fn remember_output(&mut self, message: &str, output: Value) {
+        self.state.variables.insert("last_response".into(), Value::String(message.to_string()));
+        if let Some(frame) = self.top_frame_mut() {
+            frame.storage.insert("output".into(), output);
+        }
+        self.remember("assistant", message);
+    }
+
+    /// Appends to the AI memory (`_memory_` / `vf_memory`, §6.11).
+    pub(crate) fn remember(&mut self, role: &str, content: &str) {
+        let vars = &mut self.state.variables;
+        let mut memory = match vars.shift_remove("_memory_") {
+            Some(Value::Array(a)) => a,
+            _ => Vec::new(),
+        };
+        let merged = role == "assistant"
+            && memory.last().and_then(|m| m.get("role")).and_then(Value::as_str) == Some("assistant");
+        if merged {
+            if let Some(Value::Object(last)) = memory.last_mut() {
+                let prev = last.get("content").and_then(Value::as_str).unwrap_or("");
+                let joined: String = format!("{prev}\n{content}").chars().take(MEMORY_ENTRY_MAX).collect();
+                last.insert("content".into(), Value::String(joined));
+            }
+        } else {
+            let content: String = content.chars().take(MEMORY_ENTRY_MAX).collect();
+            memory.push(json!({ "role": role, "content": content }));
+        }
+        if memory.len() > MEMORY_TURNS {
+            memory.drain(..memory.len() - MEMORY_TURNS);
+        }
+        let rendered = memory
+            .iter()
+            .map(|m| {
+                format!(
+                    "{}: {}",
+                    m.get("role").and_then(Value::as_str).unwrap_or(""),
+                    m.get("content").and_then(Value::as_str).unwrap_or("")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        vars.insert("_memory_".into(), Value::Array(memory));
+        vars.insert("vf_memory".into(), Value::String(rendered));
+    }
+
+    /// Re-emits a frame's last output (after a push command returns, §6.10).
+    pub(crate) fn repeat_output(&mut self, output: &Value) {
+        match output {
+            Value::String(s) => self.emit_speak(s),
+            Value::Array(_) => self.emit_text(output, None),
+            _ => {}
+        }
+    }
+
+    /// Emits a prompt (no-match, no-reply, global prompts): a string, a Slate value, or
+    /// `{content, voice}`. Chat projects get `text`, voice projects `speak`.
+    pub(crate) fn emit_prompt(&mut self, prompt: &Value) {
+        let (content, voice) = match prompt {
+            Value::Object(o) if o.contains_key("content") => {
+                (o.get("content").cloned().unwrap_or(Value::Null), o.get("voice").and_then(Value::as_str))
+            }
+            other => (other.clone(), None),
+        };
+        if self.project.is_chat() {
+            match &content {
+                Value::String(s) => self.emit_text(&text_to_slate(s), None),
+                Value::Array(_) => self.emit_text(&content, None),
+                _ => {}
+            }
+        } else {
+            let text = match &content {
+                Value::String(s) => s.clone(),
+                other => slate_plain_text(other),
+            };
+            let voice = voice.map(str::to_string).or_else(|| self.project.version.settings.default_voice.clone());
+            match voice {
+                Some(v) => self.emit_speak(&format!("<voice name=\"{v}\">{text}</voice>")),
+                None => self.emit_speak(&text),
+            }
+        }
+    }
+
+    fn card_payload(&self, card: &CardDef, with_id: bool) -> Option<Value> {
+        let scope = self.scope();
+        let title = replace(&card.title, &scope, false);
+        let image_url = replace(&card.image_url, &scope, false);
+        let description = match &card.description {
+            Value::String(s) => {
+                let t = replace(s, &scope, false);
+                json!({ "text": t, "slate": [ { "text": t } ] })
+            }
+            Value::Null => json!({ "text": "", "slate": [] }),
+            slate => {
+                let injected = replace_deep(slate, &scope, true);
+                let text = slate_plain_text(&injected);
+                json!({ "slate": injected, "text": text })
+            }
+        };
+        let buttons: Vec<Value> = card.buttons.iter().map(|b| replace_deep(b, &scope, false)).collect();
+        let desc_text = description.get("text").and_then(Value::as_str).unwrap_or("");
+        if title.is_empty() && image_url.is_empty() && desc_text.is_empty() && buttons.is_empty() {
+            return None;
+        }
+        let mut out = Map::new();
+        if with_id {
+            if let Some(id) = &card.id {
+                out.insert("id".into(), id.clone());
+            }
+        }
+        out.insert("title".into(), title.into());
+        out.insert("imageUrl".into(), image_url.into());
+        out.insert("description".into(), description);
+        out.insert("buttons".into(), Value::Array(buttons));
+        Some(Value::Object(out))
+    }
+
+    /// cardV2 and carousel (§5.6.20–21).
+    pub(crate) fn handle_card(&mut self, node: &Node) -> Step {
+        let (blocking, no_match, no_reply, next) = match &node.kind {
+            NodeKind::CardV2 { blocking, no_match, no_reply, next, .. }
+            | NodeKind::Carousel { blocking, no_match, no_reply, next, .. } => (*blocking, no_match, no_reply, next),
+            _ => return Step::Unhandled,
+        };
+        let buttons: &[Value] = match &node.kind {
+            NodeKind::CardV2 { card, .. } => &card.buttons,
+            _ => &[],
+        };
+        if self.mode == Mode::Request {
+            if let Some(step) = self.try_commands() {
+                return step;
+            }
+            if !blocking {
+                return Step::Next(None);
+            }
+            if self.request.as_ref().map(|r| r.ty() == "no-reply").unwrap_or(false) {
+                return self.no_reply(node, no_reply.as_ref(), buttons, &[]);
+            }
+            return self.no_match(node, no_match.as_ref(), no_reply.as_ref(), buttons, &[]);
+        }
+        match &node.kind {
+            NodeKind::CardV2 { card, .. } => {
+                if let Some(payload) = self.card_payload(card, false) {
+                    self.trace("cardV2", payload);
+                }
+            }
+            NodeKind::Carousel { layout, cards, .. } => {
+                let cards: Vec<Value> = cards.iter().filter_map(|c| self.card_payload(c, true)).collect();
+                if !cards.is_empty() {
+                    self.trace("carousel", json!({ "layout": layout, "cards": cards }));
+                }
+            }
+            _ => {}
+        }
+        if !blocking {
+            return Step::Next(next.clone());
+        }
+        self.entering_no_reply_trace(no_reply.as_ref());
+        self.clear_counters();
+        Step::Wait
+    }
+}
+
+/// Whether a prompt would say something (§6.17 step 1).
+pub(crate) fn prompt_is_usable(p: &Value) -> bool {
+    match p {
+        Value::Null => false,
+        Value::String(s) => s != "<audio src=\"\"/>",
+        Value::Array(_) => !slate_plain_text(p).is_empty(),
+        Value::Object(o) if o.contains_key("content") => o.get("content").map(truthy).unwrap_or(false),
+        other => truthy(other),
+    }
+}

@@ -1,0 +1,208 @@
+//! `{var}` interpolation (common 8.2.8 semantics, `spec/dm-api.md` §6.12) and Slate helpers.
+
+use serde_json::Value;
+
+/// Read access to variables (a plain map, or a frame's local store over the globals).
+pub trait Lookup {
+    fn lookup(&self, name: &str) -> Option<&Value>;
+}
+
+impl Lookup for serde_json::Map<String, Value> {
+    fn lookup(&self, name: &str) -> Option<&Value> {
+        self.get(name)
+    }
+}
+
+/// JavaScript `String(number)`.
+pub fn js_number(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+    }
+    if f == 0.0 {
+        return "0".into();
+    }
+    if f.fract() == 0.0 && f.abs() < 1e21 {
+        return format!("{}", f as i128);
+    }
+    let abs = f.abs();
+    if (1e-7..1e21).contains(&abs) {
+        return format!("{f}");
+    }
+    // Exponent form: shortest digits, JS style `1e+21`, `1.5e-7`.
+    let s = format!("{f:e}");
+    match s.split_once('e') {
+        Some((m, e)) if !e.starts_with('-') => format!("{m}e+{e}"),
+        _ => s,
+    }
+}
+
+/// JavaScript string conversion of a JSON value (`[1,2]` → `1,2`, objects → `[object Object]`).
+pub fn js_string(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => i.to_string(),
+            (_, Some(u)) => u.to_string(),
+            _ => js_number(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => s.clone(),
+        Value::Array(a) => a
+            .iter()
+            .map(|x| if x.is_null() { String::new() } else { js_string(x) })
+            .collect::<Vec<_>>()
+            .join(","),
+        Value::Object(_) => "[object Object]".into(),
+    }
+}
+
+/// The sanitised form used for text/speak/Slate: non-integer numbers with exactly 2 decimals.
+fn sanitized_string(v: &Value) -> String {
+    if let Value::Number(n) = v {
+        if let Some(f) = n.as_f64() {
+            if n.as_i64().is_none() && n.as_u64().is_none() && f.fract() != 0.0 && f.is_finite() {
+                return format!("{f:.2}");
+            }
+        }
+    }
+    js_string(v)
+}
+
+/// Replaces `{name}` (1–64 word characters) by the variable's value when `name` is a key of the
+/// variables; unknown names are left verbatim. `sanitize` selects the 2-decimal float form.
+pub fn replace(input: &str, vars: &dyn Lookup, sanitize: bool) -> String {
+    if !input.contains('{') {
+        return input.to_string();
+    }
+    let bytes = input.as_bytes();
+    let mut out = String::with_capacity(input.len() + 16);
+    let mut last = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'{' {
+            let start = i + 1;
+            let mut j = start;
+            while j < bytes.len() && j - start <= 64 && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_') {
+                j += 1;
+            }
+            let len = j - start;
+            if j < bytes.len() && bytes[j] == b'}' && (1..=64).contains(&len) {
+                let name = &input[start..j];
+                if let Some(v) = vars.lookup(name) {
+                    out.push_str(&input[last..i]);
+                    out.push_str(&if sanitize { sanitized_string(v) } else { js_string(v) });
+                    last = j + 1;
+                    i = j + 1;
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+    out.push_str(&input[last..]);
+    out
+}
+
+/// Replaces variables in every string of a JSON value, recursively (keys untouched).
+pub fn replace_deep(v: &Value, vars: &dyn Lookup, sanitize: bool) -> Value {
+    match v {
+        Value::String(s) => Value::String(replace(s, vars, sanitize)),
+        Value::Array(a) => Value::Array(a.iter().map(|x| replace_deep(x, vars, sanitize)).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter().map(|(k, x)| (k.clone(), replace_deep(x, vars, sanitize))).collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn collect_text(node: &Value, out: &mut String) {
+    if let Some(t) = node.get("text").and_then(Value::as_str) {
+        out.push_str(t);
+    }
+    if let Some(children) = node.get("children").and_then(Value::as_array) {
+        for c in children {
+            collect_text(c, out);
+        }
+    }
+}
+
+/// Plain text of a Slate value: text leaves of each top-level node concatenated, nodes joined
+/// with `\n`, trimmed.
+pub fn slate_plain_text(content: &Value) -> String {
+    match content {
+        Value::Array(nodes) => {
+            let lines: Vec<String> = nodes
+                .iter()
+                .map(|n| {
+                    let mut s = String::new();
+                    collect_text(n, &mut s);
+                    s
+                })
+                .collect();
+            lines.join("\n").trim().to_string()
+        }
+        Value::String(s) => s.trim().to_string(),
+        other => {
+            let mut s = String::new();
+            collect_text(other, &mut s);
+            s.trim().to_string()
+        }
+    }
+}
+
+/// A string turned into Slate lines: one paragraph per `\n`-separated line.
+pub fn text_to_slate(s: &str) -> Value {
+    Value::Array(
+        s.split('\n')
+            .map(|line| serde_json::json!({ "children": [ { "text": line } ] }))
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn vars() -> serde_json::Map<String, Value> {
+        json!({"name": "Ann", "n": 0, "f": 5.2345, "b": true, "z": null, "arr": [1, "a"], "o": {"x": 1}, "i": 3.0})
+            .as_object()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn replaces_known_names_only() {
+        let v = vars();
+        assert_eq!(replace("Hi {name}, {unknown} {n}", &v, false), "Hi Ann, {unknown} 0");
+        assert_eq!(replace("{b} {z} {arr} {o}", &v, false), "true null 1,a [object Object]");
+        assert_eq!(replace("{na me} {}", &v, false), "{na me} {}");
+        assert_eq!(replace("  {name}  ", &v, false), "  Ann  ");
+    }
+
+    #[test]
+    fn sanitises_floats_to_two_decimals() {
+        let v = vars();
+        assert_eq!(replace("{f}", &v, true), "5.23");
+        assert_eq!(replace("{f}", &v, false), "5.2345");
+        assert_eq!(replace("{i}", &v, true), "3");
+    }
+
+    #[test]
+    fn js_numbers() {
+        assert_eq!(js_number(0.1 + 0.2), "0.30000000000000004");
+        assert_eq!(js_number(1e21), "1e+21");
+        assert_eq!(js_number(-0.0), "0");
+        assert_eq!(js_number(25.0), "25");
+    }
+
+    #[test]
+    fn slate_text() {
+        let s = json!([{"children":[{"text":"Hello "},{"text":"world","bold":true}]},{"children":[{"text":" line2 "}]}]);
+        assert_eq!(slate_plain_text(&s), "Hello world\n line2");
+        assert_eq!(text_to_slate("a\nb"), json!([{"children":[{"text":"a"}]},{"children":[{"text":"b"}]}]));
+    }
+}
