@@ -381,6 +381,7 @@ impl Node {
                 | NodeKind::CardV2 { .. }
                 | NodeKind::Carousel { .. }
                 | NodeKind::CustomAction(_)
+                | NodeKind::ChannelAction(_)
                 | NodeKind::IfV2 { .. }
         )
     }
@@ -408,7 +409,7 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
         };
     }
     // 6. interaction
-    if n.get("interactions").map(|v| truthy(v)).unwrap_or(false) {
+    if n.get("interactions").map(truthy).unwrap_or(false) {
         return NodeKind::Interaction {
             interactions: parse_interactions(n),
             buttons: array(n.get("buttons")),

@@ -119,3 +119,47 @@ pub fn messages(traces: &Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// A one-diagram chat agent from inline nodes: root diagram `D` (start node `start`), base
+/// program `V` with `global_commands`, extra diagrams as `{id: {lines, commands?, variables?}}`.
+pub fn agent(lines: Value, extra: Value) -> Project {
+    let mut programs = serde_json::Map::new();
+    programs.insert(
+        "V".into(),
+        serde_json::json!({ "id": "V", "startId": "", "lines": {}, "commands": extra.get("globalCommands").cloned().unwrap_or(serde_json::json!([])), "variables": [] }),
+    );
+    programs.insert(
+        "D".into(),
+        serde_json::json!({ "id": "D", "name": "Home", "startId": "start", "lines": lines,
+            "commands": extra.get("commands").cloned().unwrap_or(serde_json::json!([])),
+            "variables": extra.get("localVariables").cloned().unwrap_or(serde_json::json!([])) }),
+    );
+    if let Some(Value::Object(diagrams)) = extra.get("diagrams") {
+        for (id, d) in diagrams {
+            let mut p = d.clone();
+            p["id"] = Value::String(id.clone());
+            if p.get("startId").is_none() {
+                p["startId"] = "start".into();
+            }
+            programs.insert(id.clone(), p);
+        }
+    }
+    let doc = serde_json::json!({
+        "project": { "_id": "P", "name": "Test", "type": extra.get("projectType").cloned().unwrap_or("chat".into()), "platform": "webchat", "devVersion": "V", "liveVersion": "V" },
+        "version": {
+            "_id": "V", "projectID": "P", "rootDiagramID": "D",
+            "variables": extra.get("variables").cloned().unwrap_or(serde_json::json!(["sessions", "user_id", "timestamp", "last_response", "last_utterance", "last_event", "intent_confidence"])),
+            "platformData": { "settings": extra.get("settings").cloned().unwrap_or(serde_json::json!({})) },
+            "prototype": { "type": "chat", "platform": "webchat", "data": { "name": "Test", "locales": ["en-US"] },
+                "model": extra.get("model").cloned().unwrap_or(serde_json::json!({ "intents": [], "slots": [] })),
+                "context": { "variables": extra.get("context").cloned().unwrap_or(serde_json::json!({})) } }
+        },
+        "programs": programs
+    });
+    load_json(doc)
+}
+
+/// A text node.
+pub fn text_node(message: &str, next: Option<&str>) -> Value {
+    serde_json::json!({ "type": "text", "texts": [ { "id": "t", "content": [ { "children": [ { "text": message } ] } ] } ], "nextId": next })
+}

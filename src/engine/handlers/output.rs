@@ -120,8 +120,7 @@ impl Runtime<'_, '_> {
         let once = replace(msg, &self.scope(), true);
         let message = replace(&once, &self.scope(), true);
         self.trace("speak", json!({ "message": message, "type": "message" }));
-        let plain = strip_ssml(&message);
-        self.remember_output(&plain, Value::String(message));
+        self.remember_output(&message.clone(), Value::String(message));
     }
 
     /// Side effects of an output: `last_response`, the frame's last output, the AI memory.
@@ -130,7 +129,7 @@ impl Runtime<'_, '_> {
         if let Some(frame) = self.top_frame_mut() {
             frame.storage.insert("output".into(), output);
         }
-        self.remember("assistant", message);
+        self.remember("assistant", &strip_ssml(message));
     }
 
     /// Appends to the AI memory (`_memory_` / `vf_memory`, §6.11).
