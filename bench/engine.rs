@@ -1,1 +1,95 @@
-fn main(){}
+//! One engine turn through ~10 nodes (`cargo bench --bench engine`).
+//!
+//! The turn: a button request at a waiting choice → text → set (legacy expression) → if →
+//! text → cardV2 → text → goToNode → the choice again (10 node visits, 6 traces). State and
+//! request are prepared outside the measured closure.
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use flowdm::engine::expr::MiniJs;
+use flowdm::engine::{interact, Config, Env, Request, SeededRandom, SystemClock, TurnInput};
+use flowdm::model::load_vfr;
+use serde_json::json;
+
+/// The server binary uses mimalloc too.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn text(msg: &str, next: &str) -> serde_json::Value {
+    json!({ "type": "text", "texts": [ { "id": "t", "content": [ { "children": [ { "text": msg } ] } ] } ], "nextId": next })
+}
+
+fn project() -> flowdm::model::Project {
+    let lines = json!({
+        "start": { "type": "start", "nextId": "ask" },
+        "ask": { "type": "interaction",
+                 "interactions": [ { "event": { "type": "path-buy" }, "nextId": "t1" } ],
+                 "buttons": [ { "name": "Buy {product}", "request": { "type": "path-buy", "payload": { "label": "Buy", "actions": [] } } } ],
+                 "noMatch": { "prompts": [ [ { "children": [ { "text": "Pick one" } ] } ] ] } },
+        "t1": text("Great choice, {name}!", "s1"),
+        "s1": { "type": "set", "sets": [ { "variable": "count", "expression": "(v['count'] + 1)" } ], "nextId": "if" },
+        "if": { "type": "if", "expressions": ["(v['count'] > 1000000)"], "nextIds": ["t2"], "elseId": "t3" },
+        "t2": text("Wow", "card"),
+        "t3": text("That is order number {count}.", "card"),
+        "card": { "type": "cardV2", "title": "{product}", "imageUrl": "https://x/{product}.png", "description": [ { "children": [ { "text": "Only {price}" } ] } ], "buttons": [], "nextId": "t4" },
+        "t4": text("Anything else?", "back"),
+        "back": { "type": "goToNode", "diagramID": "", "nextId": "ask" }
+    });
+    let doc = json!({
+        "project": { "_id": "P", "type": "chat", "platform": "webchat", "devVersion": "V" },
+        "version": { "_id": "V", "projectID": "P", "rootDiagramID": "D",
+            "variables": ["sessions", "user_id", "timestamp", "last_response", "last_utterance", "last_event", "intent_confidence", "count", "name", "product", "price"],
+            "platformData": { "settings": {} },
+            "prototype": { "type": "chat", "model": { "intents": [], "slots": [] },
+                           "context": { "variables": { "name": "Ann", "product": "Lamp", "price": 45.5, "count": 0 } } } },
+        "programs": {
+            "V": { "id": "V", "lines": {}, "commands": [], "variables": [] },
+            "D": { "id": "D", "name": "Home", "startId": "start", "lines": lines, "commands": [], "variables": [] }
+        }
+    });
+    load_vfr(&doc).expect("bench agent loads").0
+}
+
+fn bench(c: &mut Criterion) {
+    let project = project();
+    let clock = SystemClock;
+    let mut rng = SeededRandom::new(1);
+    let config = Config::default();
+    let launch = {
+        let mut env = Env { clock: &clock, rng: &mut rng, sandbox: &MiniJs };
+        interact(
+            &project,
+            TurnInput {
+                state: flowdm::engine::session::generate(&project, None, Some("u1")),
+                request: Request::from_value(json!({ "type": "launch" })).ok(),
+                config: config.clone(),
+                user_id: Some("u1".into()),
+            },
+            &mut env,
+        )
+    };
+    let button = Request::from_value(json!({ "type": "path-buy", "payload": { "label": "Buy", "actions": [] } })).expect("request");
+    // Sanity: the measured turn really runs the ten nodes.
+    {
+        let mut env = Env { clock: &clock, rng: &mut rng, sandbox: &MiniJs };
+        let out = interact(
+            &project,
+            TurnInput { state: launch.state.clone(), request: Some(button.clone()), config: config.clone(), user_id: Some("u1".into()) },
+            &mut env,
+        );
+        let types: Vec<&str> = out.trace.iter().map(|t| t.ty.as_str()).collect();
+        assert_eq!(types, ["path", "text", "text", "cardV2", "text", "choice"], "bench turn changed");
+    }
+    c.bench_function("engine turn (10 nodes, 6 traces)", |b| {
+        b.iter_batched(
+            || TurnInput { state: launch.state.clone(), request: Some(button.clone()), config: config.clone(), user_id: Some("u1".into()) },
+            |input| {
+                let mut env = Env { clock: &clock, rng: &mut rng, sandbox: &MiniJs };
+                interact(&project, input, &mut env)
+            },
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

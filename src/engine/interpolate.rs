@@ -106,6 +106,25 @@ pub fn replace(input: &str, vars: &dyn Lookup, sanitize: bool) -> String {
     out
 }
 
+/// Builds a JSON object from owned values. Unlike `json!`, which serialises every `Value` it is
+/// given into a fresh copy, this moves them (it matters on the hot path).
+pub fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    let mut map = serde_json::Map::with_capacity(N);
+    for (k, v) in fields {
+        map.insert(k.to_string(), v);
+    }
+    Value::Object(map)
+}
+
+/// A JSON number, integral when possible (`1000.0` → `1000`).
+pub fn number(f: f64) -> Value {
+    if f.fract() == 0.0 && f.abs() < 9e15 {
+        Value::from(f as i64)
+    } else {
+        serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)
+    }
+}
+
 /// Replaces variables in every string of a JSON value, recursively (keys untouched).
 pub fn replace_deep(v: &Value, vars: &dyn Lookup, sanitize: bool) -> Value {
     match v {

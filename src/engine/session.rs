@@ -1,6 +1,7 @@
 //! Session creation and per-turn initialisation (the "state manager", `spec/dm-api.md` §6.2)
 //! and built-in variables (§2.2, §6.11).
 
+use super::interpolate::number;
 use super::request::Request;
 use super::state::{Frame, State, Vars};
 use crate::model::Project;
@@ -35,14 +36,6 @@ pub fn generate(project: &Project, prev: Option<&State>, user_id: Option<&str>) 
         variables.insert("user_id".into(), Value::String(uid.to_string()));
     }
     State { stack, storage, variables }
-}
-
-fn number(f: f64) -> Value {
-    if f.fract() == 0.0 && f.abs() < 9e15 {
-        Value::from(f as i64)
-    } else {
-        serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)
-    }
 }
 
 /// The init handler (§6.2), run at the start of every pipeline pass.

@@ -156,31 +156,28 @@ impl Runtime<'_, '_> {
             _ => {}
         }
         let chosen = if no_repeat {
-            let used: Vec<usize> = self
+            // History of used next ids per node, as the reference keeps it (`storage.randoms`).
+            let key = |i: usize| next_ids[i].clone().map(Value::String).unwrap_or(Value::Null);
+            let mut history: Vec<Value> = self
                 .state
                 .storage
                 .get("randoms")
                 .and_then(|r| r.get(&node.id))
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(|x| x.as_u64().map(|u| u as usize)).collect())
+                .cloned()
                 .unwrap_or_default();
-            let mut free: Vec<usize> = (0..next_ids.len()).filter(|i| !used.contains(i)).collect();
-            let mut history = used;
+            let mut free: Vec<usize> = (0..next_ids.len()).filter(|&i| !history.contains(&key(i))).collect();
             if free.is_empty() {
                 free = (0..next_ids.len()).collect();
-                history = Vec::new();
+                history.clear();
             }
             let choice = free[self.env.rng.index(free.len())];
-            history.push(choice);
-            let randoms = self
-                .state
-                .storage
-                .entry("randoms")
-                .or_insert_with(|| Value::Object(Default::default()));
+            history.push(key(choice));
+            let randoms = self.state.storage.entry("randoms").or_insert_with(|| Value::Object(Default::default()));
             if !randoms.is_object() {
                 *randoms = Value::Object(Default::default());
             }
-            randoms[node.id.as_str()] = Value::from(history);
+            randoms[node.id.as_str()] = Value::Array(history);
             choice
         } else {
             self.env.rng.index(next_ids.len())

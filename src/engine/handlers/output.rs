@@ -1,6 +1,6 @@
 //! Output nodes: speak, text, visual, CMS message, cardV2 and carousel (§5.6.2–3, 19–21, 27).
 
-use crate::engine::interpolate::{replace, replace_deep, slate_plain_text, text_to_slate};
+use crate::engine::interpolate::{number, object, replace, replace_deep, slate_plain_text, text_to_slate};
 use crate::engine::runtime::{Mode, Runtime, Step};
 use crate::engine::trace::strip_ssml;
 use crate::model::{truthy, CardDef, Node, NodeKind};
@@ -10,14 +10,6 @@ use serde_json::{json, Map, Value};
 const MEMORY_ENTRY_MAX: usize = 10_000;
 /// Entries kept in the AI memory.
 const MEMORY_TURNS: usize = 10;
-
-fn number(f: f64) -> Value {
-    if f.fract() == 0.0 && f.abs() < 9e15 {
-        Value::from(f as i64)
-    } else {
-        Value::from(f)
-    }
-}
 
 impl Runtime<'_, '_> {
     pub(crate) fn handle_output(&mut self, node: &Node) -> Step {
@@ -104,15 +96,10 @@ impl Runtime<'_, '_> {
             .unwrap_or(1000.0);
         let delay = number(delay);
         let id = self.env.rng.short_id();
-        self.trace(
-            "text",
-            json!({
-                "slate": { "id": id, "content": content, "messageDelayMilliseconds": delay },
-                "message": message,
-                "delay": delay,
-            }),
-        );
-        self.remember_output(&message, content);
+        let output = content.clone();
+        let slate = object([("id", Value::String(id)), ("content", content), ("messageDelayMilliseconds", delay.clone())]);
+        self.trace("text", object([("slate", slate), ("message", Value::String(message.clone())), ("delay", delay)]));
+        self.remember_output(&message, output);
     }
 
     /// Emits a `speak` trace (variables substituted twice, §4.3).
@@ -135,7 +122,7 @@ impl Runtime<'_, '_> {
     /// Appends to the AI memory (`_memory_` / `vf_memory`, §6.11).
     pub(crate) fn remember(&mut self, role: &str, content: &str) {
         let vars = &mut self.state.variables;
-        let mut memory = match vars.shift_remove("_memory_") {
+        let mut memory = match vars.get_mut("_memory_").map(Value::take) {
             Some(Value::Array(a)) => a,
             _ => Vec::new(),
         };
@@ -149,7 +136,7 @@ impl Runtime<'_, '_> {
             }
         } else {
             let content: String = content.chars().take(MEMORY_ENTRY_MAX).collect();
-            memory.push(json!({ "role": role, "content": content }));
+            memory.push(object([("role", Value::String(role.to_string())), ("content", Value::String(content))]));
         }
         if memory.len() > MEMORY_TURNS {
             memory.drain(..memory.len() - MEMORY_TURNS);
@@ -213,13 +200,14 @@ impl Runtime<'_, '_> {
         let description = match &card.description {
             Value::String(s) => {
                 let t = replace(s, &scope, false);
-                json!({ "text": t, "slate": [ { "text": t } ] })
+                let slate = Value::Array(vec![object([("text", Value::String(t.clone()))])]);
+                object([("text", Value::String(t)), ("slate", slate)])
             }
-            Value::Null => json!({ "text": "", "slate": [] }),
+            Value::Null => object([("text", Value::String(String::new())), ("slate", Value::Array(vec![]))]),
             slate => {
                 let injected = replace_deep(slate, &scope, true);
                 let text = slate_plain_text(&injected);
-                json!({ "slate": injected, "text": text })
+                object([("slate", injected), ("text", Value::String(text))])
             }
         };
         let buttons: Vec<Value> = card.buttons.iter().map(|b| replace_deep(b, &scope, false)).collect();
@@ -272,7 +260,7 @@ impl Runtime<'_, '_> {
             NodeKind::Carousel { layout, cards, .. } => {
                 let cards: Vec<Value> = cards.iter().filter_map(|c| self.card_payload(c, true)).collect();
                 if !cards.is_empty() {
-                    self.trace("carousel", json!({ "layout": layout, "cards": cards }));
+                    self.trace("carousel", object([("layout", layout.clone()), ("cards", Value::Array(cards))]));
                 }
             }
             _ => {}

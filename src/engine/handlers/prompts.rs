@@ -1,7 +1,7 @@
 //! Buttons (`choice` traces), no-match and no-reply handling (§4.3, §6.17).
 
 use super::output::prompt_is_usable;
-use crate::engine::interpolate::{replace, Lookup};
+use crate::engine::interpolate::{number, object, replace, Lookup};
 use crate::engine::runtime::{Runtime, Step};
 use crate::model::{Node, NoMatch, NoReply};
 use serde_json::{json, Value};
@@ -50,7 +50,7 @@ fn process_button(button: &Value, vars: &dyn Lookup) -> Option<(String, Value)> 
             process_actions(payload, vars);
         }
     }
-    Some((name.clone(), json!({ "name": name, "request": request })))
+    Some((name.clone(), object([("name", Value::String(name)), ("request", request)])))
 }
 
 impl Runtime<'_, '_> {
@@ -79,7 +79,7 @@ impl Runtime<'_, '_> {
             }
         }
         if !out.is_empty() {
-            self.trace("choice", json!({ "buttons": out }));
+            self.trace("choice", object([("buttons", Value::Array(out))]));
         }
     }
 
@@ -226,10 +226,3 @@ impl Runtime<'_, '_> {
     }
 }
 
-fn number(f: f64) -> Value {
-    if f.fract() == 0.0 && f.abs() < 9e15 {
-        Value::from(f as i64)
-    } else {
-        Value::from(f)
-    }
-}

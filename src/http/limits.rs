@@ -1,0 +1,177 @@
+//! Request limits: the JSON body extractor (1 MB by default → 413; malformed JSON → 400), the
+//! per-session lock wait, and query parameters of the interact routes (`spec/dm-api.md` §1.9).
+
+use super::errors::ApiError;
+use super::AppState;
+use crate::store::{SessionKey, SessionLock, StoreError};
+use actix_web::{dev, web, FromRequest, HttpRequest};
+use serde_json::{Map, Value};
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+/// body-parser's default `1mb`.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// How long a request waits for another turn of the same user to finish.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+/// The reference's `ERROR_RESPONSE_MS` default.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_millis(20_000);
+/// After a body over the limit, read (and drop) at most this much more so the client can read
+/// the 413 instead of seeing a reset connection.
+const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Server limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub body_bytes: usize,
+    pub lock_timeout: Duration,
+    pub request_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { body_bytes: DEFAULT_BODY_LIMIT, lock_timeout: DEFAULT_LOCK_TIMEOUT, request_timeout: DEFAULT_REQUEST_TIMEOUT }
+    }
+}
+
+/// A request body parsed as JSON: empty body → `{}` (like express' `json()`), top-level
+/// primitives refused (strict mode), over the limit → 413.
+#[derive(Debug)]
+pub struct JsonBody(pub Value);
+
+impl FromRequest for JsonBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<JsonBody, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut dev::Payload) -> Self::Future {
+        let limit = req.app_data::<web::Data<AppState>>().map(|s| s.limits.body_bytes).unwrap_or(DEFAULT_BODY_LIMIT);
+        let payload = web::Payload::from_request(req, payload);
+        Box::pin(async move {
+            let payload = payload.await.map_err(|e| ApiError::bad_request_verror(e.to_string()))?;
+            read_limited(payload, limit).await.and_then(|bytes| parse_json(&bytes)).map(JsonBody)
+        })
+    }
+}
+
+async fn read_limited(payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
+    use actix_web::body::{BodyStream, MessageBody};
+    let mut stream = Box::pin(BodyStream::new(payload));
+    let mut body: Vec<u8> = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
+        let bytes = chunk.map_err(|e| ApiError::bad_request_verror(format!("cannot read request body: {e}")))?;
+        seen = seen.saturating_add(bytes.len());
+        if seen > limit {
+            if seen > DRAIN_LIMIT {
+                return Err(ApiError::too_large());
+            }
+            body = Vec::new();
+            continue;
+        }
+        body.extend_from_slice(&bytes);
+    }
+    if seen > limit {
+        return Err(ApiError::too_large());
+    }
+    Ok(body)
+}
+
+/// Parses a JSON body.
+pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
+    let Some(start) = start else { return Ok(Value::Object(Map::new())) };
+    if !matches!(bytes[start], b'{' | b'[') {
+        let shown = String::from_utf8_lossy(&bytes[start..(start + 1).min(bytes.len())]).to_string();
+        return Err(ApiError::bad_request_verror(format!("Unexpected token {shown} in JSON at position {start}")));
+    }
+    serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request_verror(format!("Invalid JSON body: {e}")))
+}
+
+/// Waits for the session lock, at most `limits.lock_timeout`.
+pub async fn lock_session(state: &AppState, key: &SessionKey) -> Result<SessionLock, ApiError> {
+    match tokio::time::timeout(state.limits.lock_timeout, state.store.lock(key)).await {
+        Ok(lock) => Ok(lock?),
+        Err(_) => Err(StoreError::LockTimeout.into()),
+    }
+}
+
+/// `logs` query levels (`spec/dm-api.md` §4.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    Off,
+    Error,
+    Warn,
+    Info,
+    Verbose,
+}
+
+/// Query parameters of the interact routes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InteractQuery {
+    pub verbose: bool,
+    pub logs: LogLevel,
+    pub locale: Option<String>,
+}
+
+/// express-validator's non-strict `toBoolean`: everything but `""`, `"0"` and `"false"` is true.
+fn to_boolean(s: &str) -> bool {
+    !(s.is_empty() || s == "0" || s.eq_ignore_ascii_case("false"))
+}
+
+/// Parses and validates `verbose`, `logs` and `locale`; unknown parameters are ignored.
+pub fn interact_query(req: &HttpRequest) -> Result<InteractQuery, ApiError> {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map_err(|e| ApiError::validation("query", e.to_string()))?
+        .into_inner();
+    let mut q = InteractQuery { verbose: false, logs: LogLevel::Off, locale: None };
+    for (k, v) in pairs {
+        match k.as_str() {
+            "verbose" => q.verbose = to_boolean(&v),
+            "logs" => {
+                q.logs = match v.as_str() {
+                    "off" | "false" => LogLevel::Off,
+                    "error" => LogLevel::Error,
+                    "warn" => LogLevel::Warn,
+                    "info" | "true" => LogLevel::Info,
+                    "verbose" => LogLevel::Verbose,
+                    _ => return Err(ApiError::validation("logs", "Invalid value")),
+                }
+            }
+            "locale" => q.locale = Some(v),
+            _ => {}
+        }
+    }
+    Ok(q)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn json_bodies() {
+        assert_eq!(parse_json(b"").ok(), Some(serde_json::json!({})));
+        assert_eq!(parse_json(b"  \n").ok(), Some(serde_json::json!({})));
+        assert_eq!(parse_json(b"{\"a\":1}").ok(), Some(serde_json::json!({"a": 1})));
+        assert_eq!(parse_json(b"[1]").ok(), Some(serde_json::json!([1])));
+        assert!(parse_json(b"{\"a\":").is_err());
+        assert!(parse_json(b"\"str\"").is_err());
+        assert!(parse_json(b"12").is_err());
+    }
+
+    #[test]
+    fn query() {
+        let q = |s: &str| interact_query(&TestRequest::with_uri(&format!("/x?{s}")).to_http_request());
+        assert_eq!(q("verbose=true").map(|q| q.verbose).ok(), Some(true));
+        assert_eq!(q("verbose=1").map(|q| q.verbose).ok(), Some(true));
+        assert_eq!(q("verbose=false").map(|q| q.verbose).ok(), Some(false));
+        assert_eq!(q("verbose=0").map(|q| q.verbose).ok(), Some(false));
+        assert_eq!(q("verbose").map(|q| q.verbose).ok(), Some(false));
+        assert_eq!(q("logs=off").map(|q| q.logs).ok(), Some(LogLevel::Off));
+        assert_eq!(q("logs=true").map(|q| q.logs).ok(), Some(LogLevel::Info));
+        assert_eq!(q("logs=verbose").map(|q| q.logs).ok(), Some(LogLevel::Verbose));
+        assert!(q("logs=loud").is_err());
+        assert_eq!(q("locale=fr-FR&other=1").map(|q| q.locale).ok(), Some(Some("fr-FR".to_string())));
+    }
+}
