@@ -6,3 +6,4 @@
 pub mod engine;
 pub mod model;
 pub mod nlu;
+pub mod http; pub mod projects; pub mod store;

@@ -30,7 +30,11 @@ pub const AGENT_EXTENSIONS: [&str; 2] = ["vfr", "vf"];
 /// This is the hook for new formats: `.vf` creator exports will be compiled here once the
 /// compiler lands; until then they are reported as unsupported.
 pub fn load_agent(path: &Path) -> Result<(Project, Vec<LoadWarning>), AgentError> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     match ext.as_str() {
         "vfr" => Ok(load_vfr_file(path)?),
         "vf" => Err(AgentError::Unsupported(".vf".into())),
@@ -119,7 +123,11 @@ impl ProjectEntry {
     /// `liveVersion`.
     pub fn alias(&self, alias: Alias) -> Result<&Arc<Project>, AliasError> {
         let wanted = match alias {
-            Alias::Production => self.info.live_version.as_deref().ok_or(AliasError::NotPublished)?,
+            Alias::Production => self
+                .info
+                .live_version
+                .as_deref()
+                .ok_or(AliasError::NotPublished)?,
             Alias::Development => match self.info.dev_version.as_deref() {
                 Some(v) => v,
                 None if self.versions.len() == 1 => return Ok(&self.versions[0]),
@@ -169,10 +177,16 @@ impl Registry {
             self.order.push(pid.clone());
             let mut info = project.info.clone();
             info.id = pid.clone();
-            ProjectEntry { info, versions: Vec::new() }
+            ProjectEntry {
+                info,
+                versions: Vec::new(),
+            }
         });
         entry.versions.push(project.clone());
-        self.versions.insert(project.version.id.clone(), (project.clone(), path.to_path_buf()));
+        self.versions.insert(
+            project.version.id.clone(),
+            (project.clone(), path.to_path_buf()),
+        );
         Ok(project)
     }
 
@@ -218,7 +232,8 @@ impl Registry {
 
     /// A version id, or a project id (→ its default version).
     pub fn resolve_id(&self, id: &str) -> Option<&Arc<Project>> {
-        self.version(id).or_else(|| self.project(id).map(ProjectEntry::default_version))
+        self.version(id)
+            .or_else(|| self.project(id).map(ProjectEntry::default_version))
     }
 
     /// Projects in load order.
@@ -263,10 +278,14 @@ mod tests {
         assert_eq!(reg.project_count(), 3);
         let pay = reg.project("64a1f0000000000000000001").expect("payment");
         assert!(pay.is_public());
-        assert_eq!(pay.alias(Alias::Production).map(|p| p.version.id.as_str()), Ok("64a1f0000000000000000002"));
+        assert_eq!(
+            pay.alias(Alias::Production).map(|p| p.version.id.as_str()),
+            Ok("64a1f0000000000000000002")
+        );
         assert!(reg.version("64b2f0000000000000000002").is_some());
         assert_eq!(
-            reg.resolve_id("64c3f0000000000000000001").map(|p| p.version.id.as_str()),
+            reg.resolve_id("64c3f0000000000000000001")
+                .map(|p| p.version.id.as_str()),
             Some("64c3f0000000000000000002")
         );
         assert!(reg.resolve_id("nope").is_none());
@@ -287,11 +306,26 @@ mod tests {
         let failed: Vec<String> = report
             .failed
             .iter()
-            .map(|f| format!("{}: {}", f.path.file_name().and_then(|n| n.to_str()).unwrap_or(""), f.error))
+            .map(|f| {
+                format!(
+                    "{}: {}",
+                    f.path.file_name().and_then(|n| n.to_str()).unwrap_or(""),
+                    f.error
+                )
+            })
             .collect();
         assert_eq!(failed.len(), 3, "{failed:?}");
-        assert!(failed[0].starts_with("b.vfr: version 64a1f0000000000000000002 is already loaded"), "{failed:?}");
-        assert!(failed[1].starts_with("broken.vfr: invalid JSON"), "{failed:?}");
-        assert!(failed[2].starts_with("new.vf: unsupported file type \".vf\""), "{failed:?}");
+        assert!(
+            failed[0].starts_with("b.vfr: version 64a1f0000000000000000002 is already loaded"),
+            "{failed:?}"
+        );
+        assert!(
+            failed[1].starts_with("broken.vfr: invalid JSON"),
+            "{failed:?}"
+        );
+        assert!(
+            failed[2].starts_with("new.vf: unsupported file type \".vf\""),
+            "{failed:?}"
+        );
     }
 }

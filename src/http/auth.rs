@@ -35,7 +35,9 @@ pub struct Keys {
 impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print secrets.
-        f.debug_struct("Keys").field("count", &self.by_id.len()).finish()
+        f.debug_struct("Keys")
+            .field("count", &self.by_id.len())
+            .finish()
     }
 }
 
@@ -75,7 +77,11 @@ struct KeyFileEntry {
 /// key lookup: prefixes stripped, then `VF.` and `DM.`, then split on the first `.`).
 fn split_key(raw: &str) -> Option<(&str, &str)> {
     let raw = raw.trim();
-    let raw = raw.strip_prefix("Bearer ").or_else(|| raw.strip_prefix("ApiKey ")).unwrap_or(raw).trim();
+    let raw = raw
+        .strip_prefix("Bearer ")
+        .or_else(|| raw.strip_prefix("ApiKey "))
+        .unwrap_or(raw)
+        .trim();
     let rest = raw.strip_prefix("VF.")?;
     let rest = rest.strip_prefix("DM.").unwrap_or(rest);
     let (id, secret) = rest.split_once('.')?;
@@ -101,35 +107,56 @@ impl Keys {
     /// Adds `key` (`VF.DM.<keyID>.<secret>`) for `project_id`; a second key with the same key id
     /// replaces the first.
     pub fn add(&mut self, key: &str, project_id: &str) -> Result<(), String> {
-        let (id, secret) = split_key(key).ok_or_else(|| "a key must look like VF.DM.<keyID>.<secret>".to_string())?;
+        let (id, secret) = split_key(key)
+            .ok_or_else(|| "a key must look like VF.DM.<keyID>.<secret>".to_string())?;
         if project_id.trim().is_empty() {
             return Err(format!("key {id} has no project id"));
         }
-        self.by_id.insert(id.to_string(), ApiKey { secret: secret.as_bytes().to_vec(), project_id: project_id.trim().to_string() });
+        self.by_id.insert(
+            id.to_string(),
+            ApiKey {
+                secret: secret.as_bytes().to_vec(),
+                project_id: project_id.trim().to_string(),
+            },
+        );
         Ok(())
     }
 
     /// Reads a JSON keys file: `{"keys":[{"key":"VF.DM.<keyID>.<secret>","projectID":"…","name":"optional"}]}`.
     pub fn load_file(&mut self, path: &Path) -> Result<(), KeysError> {
         let p = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| KeysError::Io { path: p.clone(), source })?;
-        let file: KeysFile =
-            serde_json::from_str(&text).map_err(|e| KeysError::Format { path: p.clone(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|source| KeysError::Io {
+            path: p.clone(),
+            source,
+        })?;
+        let file: KeysFile = serde_json::from_str(&text).map_err(|e| KeysError::Format {
+            path: p.clone(),
+            message: e.to_string(),
+        })?;
         for (i, entry) in file.keys.iter().enumerate() {
-            self.add(&entry.key, &entry.project_id).map_err(|message| KeysError::Entry { index: i + 1, message })?;
+            self.add(&entry.key, &entry.project_id)
+                .map_err(|message| KeysError::Entry {
+                    index: i + 1,
+                    message,
+                })?;
         }
         Ok(())
     }
 
     /// Reads `VF.DM.k1.s1=<projectID>,VF.DM.k2.s2=<projectID>` (commas or whitespace between).
     pub fn parse_list(&mut self, list: &str) -> Result<(), KeysError> {
-        let entries = list.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty());
+        let entries = list
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|s| !s.is_empty());
         for (i, entry) in entries.enumerate() {
             let (key, project) = entry.split_once('=').ok_or_else(|| KeysError::Entry {
                 index: i + 1,
                 message: "expected VF.DM.<keyID>.<secret>=<projectID>".into(),
             })?;
-            self.add(key, project).map_err(|message| KeysError::Entry { index: i + 1, message })?;
+            self.add(key, project).map_err(|message| KeysError::Entry {
+                index: i + 1,
+                message,
+            })?;
         }
         Ok(())
     }
@@ -140,13 +167,19 @@ impl Keys {
         let key = self.by_id.get(id)?;
         let same_len = key.secret.len() == secret.len();
         // Compare equal-length buffers so the time does not depend on where they differ.
-        let ok = if same_len { key.secret.as_slice().ct_eq(secret.as_bytes()).into() } else { false };
+        let ok = if same_len {
+            key.secret.as_slice().ct_eq(secret.as_bytes()).into()
+        } else {
+            false
+        };
         ok.then_some(key.project_id.as_str())
     }
 
     /// (key id, project id) pairs, for start-up checks (no secrets).
     pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.by_id.iter().map(|(id, k)| (id.as_str(), k.project_id.as_str()))
+        self.by_id
+            .iter()
+            .map(|(id, k)| (id.as_str(), k.project_id.as_str()))
     }
 }
 
@@ -158,29 +191,44 @@ fn record_project(project: &Project) {
 }
 
 fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
-    req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|s| !s.is_empty())
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
 }
 
 const MISSING_VERSION: &str = "Missing versionID in request";
 const ALIAS_NEEDS_KEY: &str = "Cannot resolve version alias";
 const INVALID_KEY: &str = "Invalid API key";
-const KEY_PROJECT_UNKNOWN: &str = "Cannot resolve project version, please verify that your API key is correct.";
+const KEY_PROJECT_UNKNOWN: &str =
+    "Cannot resolve project version, please verify that your API key is correct.";
 
 /// Resolves the version of an API-key route (state, interact, stateless). `path_version` is the
 /// `{versionID}` of legacy routes; it overrides the `versionID` header.
-pub fn resolve_version(state: &AppState, req: &HttpRequest, path_version: Option<&str>) -> Result<Arc<Project>, ApiError> {
+pub fn resolve_version(
+    state: &AppState,
+    req: &HttpRequest,
+    path_version: Option<&str>,
+) -> Result<Arc<Project>, ApiError> {
     let registry = &state.registry;
     let keys = &state.keys;
     let auth = header(req, "authorization");
     let keys_on = !keys.is_empty();
     // rateLimit.verify: with keys configured a request needs an Authorization header.
     if keys_on && auth.is_none() {
-        return Err(ApiError::object(StatusCode::UNAUTHORIZED, "Auth Key Required"));
+        return Err(ApiError::object(
+            StatusCode::UNAUTHORIZED,
+            "Auth Key Required",
+        ));
     }
     let key_project = auth.and_then(|a| keys.lookup(a));
     // Only the bare `VF.DM.` form counts as a DM key for aliases (reference quirk).
     let is_dm = auth.map(|a| a.starts_with("VF.DM.")).unwrap_or(false);
-    let version = path_version.map(str::trim).filter(|s| !s.is_empty()).or_else(|| header(req, "versionid"));
+    let version = path_version
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .or_else(|| header(req, "versionid"));
 
     let alias = match version {
         None if is_dm => Some(Alias::Development),
@@ -196,20 +244,28 @@ pub fn resolve_version(state: &AppState, req: &HttpRequest, path_version: Option
                     _ => return Err(ApiError::bad_request_verror(ALIAS_NEEDS_KEY)),
                 }
             } else {
-                let found = if keys_on { key_project.and_then(|p| registry.project(p)) } else { registry.single_project() };
+                let found = if keys_on {
+                    key_project.and_then(|p| registry.project(p))
+                } else {
+                    registry.single_project()
+                };
                 found.ok_or_else(|| ApiError::bad_request_verror(KEY_PROJECT_UNKNOWN))?
             };
-            entry.alias(alias).map_err(|e| ApiError::bad_request_verror(e.to_string()))?.clone()
+            entry
+                .alias(alias)
+                .map_err(|e| ApiError::bad_request_verror(e.to_string()))?
+                .clone()
         }
         (None, Some(id)) => {
             // Check the key before saying whether a version exists.
             if keys_on && key_project.is_none() {
                 return Err(ApiError::object(StatusCode::UNAUTHORIZED, INVALID_KEY));
             }
-            registry
-            .resolve_id(id)
-            .cloned()
-            .ok_or_else(|| ApiError::bad_request_verror(format!("Could not resolve project with version ID {id}")))?
+            registry.resolve_id(id).cloned().ok_or_else(|| {
+                ApiError::bad_request_verror(format!(
+                    "Could not resolve project with version ID {id}"
+                ))
+            })?
         }
         (None, None) => return Err(ApiError::bad_request_verror(MISSING_VERSION)),
     };
@@ -219,7 +275,10 @@ pub fn resolve_version(state: &AppState, req: &HttpRequest, path_version: Option
             Some(p) if p != project.version.project_id => {
                 return Err(ApiError::object(
                     StatusCode::UNAUTHORIZED,
-                    format!("API key is not valid for project {}", project.version.project_id),
+                    format!(
+                        "API key is not valid for project {}",
+                        project.version.project_id
+                    ),
                 ))
             }
             Some(_) => {}
@@ -232,11 +291,19 @@ pub fn resolve_version(state: &AppState, req: &HttpRequest, path_version: Option
 /// Resolves a public route's project (`resolvePublicProjectID`): the project must be loaded and
 /// have `apiPrivacy: "public"`. The version comes from the `versionID` header: `production` →
 /// `liveVersion`, `development` or absent → `devVersion`, else that version of the project.
-pub fn resolve_public(state: &AppState, req: &HttpRequest, project_id: &str, check_origin: bool) -> Result<Arc<Project>, ApiError> {
+pub fn resolve_public(
+    state: &AppState,
+    req: &HttpRequest,
+    project_id: &str,
+    check_origin: bool,
+) -> Result<Arc<Project>, ApiError> {
     if check_origin && !state.public_origins.is_empty() {
         let origin = header(req, "origin").unwrap_or("");
         if !state.public_origins.iter().any(|o| o == origin) {
-            return Err(ApiError::Text { status: StatusCode::FORBIDDEN, message: "Forbidden: Invalid Origin".into() });
+            return Err(ApiError::Text {
+                status: StatusCode::FORBIDDEN,
+                message: "Forbidden: Invalid Origin".into(),
+            });
         }
     }
     let entry = state
@@ -247,7 +314,9 @@ pub fn resolve_public(state: &AppState, req: &HttpRequest, project_id: &str, che
     let project = match header(req, "versionid") {
         None | Some("development") => entry.alias(Alias::Development),
         Some("production") => entry.alias(Alias::Production),
-        Some(v) => entry.version(v).ok_or_else(|| crate::projects::AliasError::VersionNotLoaded(v.to_string())),
+        Some(v) => entry
+            .version(v)
+            .ok_or_else(|| crate::projects::AliasError::VersionNotLoaded(v.to_string())),
     }
     .map_err(|e| ApiError::bad_request_verror(e.to_string()))?
     .clone();
@@ -273,7 +342,8 @@ mod tests {
     #[test]
     fn lookup_compares_secrets() {
         let mut k = Keys::new();
-        k.parse_list("VF.DM.k1.secret1=p1, VF.DM.k2.secret2=p2").expect("parse");
+        k.parse_list("VF.DM.k1.secret1=p1, VF.DM.k2.secret2=p2")
+            .expect("parse");
         assert_eq!(k.len(), 2);
         assert_eq!(k.lookup("VF.DM.k1.secret1"), Some("p1"));
         assert_eq!(k.lookup("VF.DM.k2.secret2"), Some("p2"));
@@ -288,7 +358,11 @@ mod tests {
     fn keys_file() {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("keys.json");
-        std::fs::write(&path, r#"{"keys":[{"key":"VF.DM.a.b","projectID":"p","name":"ci"}]}"#).expect("write");
+        std::fs::write(
+            &path,
+            r#"{"keys":[{"key":"VF.DM.a.b","projectID":"p","name":"ci"}]}"#,
+        )
+        .expect("write");
         let mut k = Keys::new();
         k.load_file(&path).expect("load");
         assert_eq!(k.lookup("VF.DM.a.b"), Some("p"));

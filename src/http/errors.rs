@@ -39,10 +39,16 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn object(status: StatusCode, message: impl Into<String>) -> ApiError {
-        ApiError::Object { status, message: message.into() }
+        ApiError::Object {
+            status,
+            message: message.into(),
+        }
     }
     pub fn verror(status: StatusCode, message: impl Into<String>) -> ApiError {
-        ApiError::Verror { status, message: message.into() }
+        ApiError::Verror {
+            status,
+            message: message.into(),
+        }
     }
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> ApiError {
         ApiError::Validation(vec![(field.into(), message.into())])
@@ -81,7 +87,10 @@ fn reason(status: StatusCode) -> &'static str {
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ` (JavaScript `Date.prototype.toISOString`) for epoch milliseconds.
@@ -144,7 +153,9 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::Object { status, .. } | ApiError::Verror { status, .. } | ApiError::Text { status, .. } => *status,
+            ApiError::Object { status, .. }
+            | ApiError::Verror { status, .. }
+            | ApiError::Text { status, .. } => *status,
             ApiError::Validation(_) => StatusCode::BAD_REQUEST,
         }
     }
@@ -157,9 +168,9 @@ impl ResponseError for ApiError {
             tracing::debug!(status = status.as_u16(), error = %self, "request rejected");
         }
         match self {
-            ApiError::Text { message, .. } => {
-                HttpResponse::build(status).content_type("text/plain; charset=utf-8").body(message.clone())
-            }
+            ApiError::Text { message, .. } => HttpResponse::build(status)
+                .content_type("text/plain; charset=utf-8")
+                .body(message.clone()),
             _ => HttpResponse::build(status).json(self.body()),
         }
     }
@@ -186,8 +197,14 @@ mod tests {
         assert_eq!(b["data"], "Auth Key Required");
         assert!(b["dateTime"].as_str().is_some_and(|s| s.ends_with('Z')));
         let v = ApiError::validation("config.tts", "must be boolean").body();
-        assert_eq!(v, json!({"errors": {"config.tts": {"message": "must be boolean"}}}));
+        assert_eq!(
+            v,
+            json!({"errors": {"config.tts": {"message": "must be boolean"}}})
+        );
         let vf = ApiError::bad_request_verror("Cannot resolve version alias").body();
-        assert_eq!(vf, json!({"name": "verror", "message": "Cannot resolve version alias"}));
+        assert_eq!(
+            vf,
+            json!({"name": "verror", "message": "Cannot resolve version alias"})
+        );
     }
 }

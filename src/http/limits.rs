@@ -30,7 +30,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { body_bytes: DEFAULT_BODY_LIMIT, lock_timeout: DEFAULT_LOCK_TIMEOUT, request_timeout: DEFAULT_REQUEST_TIMEOUT }
+        Limits {
+            body_bytes: DEFAULT_BODY_LIMIT,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+        }
     }
 }
 
@@ -44,11 +48,19 @@ impl FromRequest for JsonBody {
     type Future = Pin<Box<dyn Future<Output = Result<JsonBody, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut dev::Payload) -> Self::Future {
-        let limit = req.app_data::<web::Data<AppState>>().map(|s| s.limits.body_bytes).unwrap_or(DEFAULT_BODY_LIMIT);
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map(|s| s.limits.body_bytes)
+            .unwrap_or(DEFAULT_BODY_LIMIT);
         let payload = web::Payload::from_request(req, payload);
         Box::pin(async move {
-            let payload = payload.await.map_err(|e| ApiError::bad_request_verror(e.to_string()))?;
-            read_limited(payload, limit).await.and_then(|bytes| parse_json(&bytes)).map(JsonBody)
+            let payload = payload
+                .await
+                .map_err(|e| ApiError::bad_request_verror(e.to_string()))?;
+            read_limited(payload, limit)
+                .await
+                .and_then(|bytes| parse_json(&bytes))
+                .map(JsonBody)
         })
     }
 }
@@ -59,7 +71,8 @@ async fn read_limited(payload: web::Payload, limit: usize) -> Result<Vec<u8>, Ap
     let mut body: Vec<u8> = Vec::new();
     let mut seen = 0usize;
     while let Some(chunk) = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
-        let bytes = chunk.map_err(|e| ApiError::bad_request_verror(format!("cannot read request body: {e}")))?;
+        let bytes = chunk
+            .map_err(|e| ApiError::bad_request_verror(format!("cannot read request body: {e}")))?;
         seen = seen.saturating_add(bytes.len());
         if seen > limit {
             if seen > DRAIN_LIMIT {
@@ -79,12 +92,18 @@ async fn read_limited(payload: web::Payload, limit: usize) -> Result<Vec<u8>, Ap
 /// Parses a JSON body.
 pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
     let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
-    let Some(start) = start else { return Ok(Value::Object(Map::new())) };
+    let Some(start) = start else {
+        return Ok(Value::Object(Map::new()));
+    };
     if !matches!(bytes[start], b'{' | b'[') {
-        let shown = String::from_utf8_lossy(&bytes[start..(start + 1).min(bytes.len())]).to_string();
-        return Err(ApiError::bad_request_verror(format!("Unexpected token {shown} in JSON at position {start}")));
+        let shown =
+            String::from_utf8_lossy(&bytes[start..(start + 1).min(bytes.len())]).to_string();
+        return Err(ApiError::bad_request_verror(format!(
+            "Unexpected token {shown} in JSON at position {start}"
+        )));
     }
-    serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request_verror(format!("Invalid JSON body: {e}")))
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request_verror(format!("Invalid JSON body: {e}")))
 }
 
 /// Waits for the session lock, at most `limits.lock_timeout`.
@@ -123,7 +142,11 @@ pub fn interact_query(req: &HttpRequest) -> Result<InteractQuery, ApiError> {
     let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
         .map_err(|e| ApiError::validation("query", e.to_string()))?
         .into_inner();
-    let mut q = InteractQuery { verbose: false, logs: LogLevel::Off, locale: None };
+    let mut q = InteractQuery {
+        verbose: false,
+        logs: LogLevel::Off,
+        locale: None,
+    };
     for (k, v) in pairs {
         match k.as_str() {
             "verbose" => q.verbose = to_boolean(&v),
@@ -153,7 +176,10 @@ mod tests {
     fn json_bodies() {
         assert_eq!(parse_json(b"").ok(), Some(serde_json::json!({})));
         assert_eq!(parse_json(b"  \n").ok(), Some(serde_json::json!({})));
-        assert_eq!(parse_json(b"{\"a\":1}").ok(), Some(serde_json::json!({"a": 1})));
+        assert_eq!(
+            parse_json(b"{\"a\":1}").ok(),
+            Some(serde_json::json!({"a": 1}))
+        );
         assert_eq!(parse_json(b"[1]").ok(), Some(serde_json::json!([1])));
         assert!(parse_json(b"{\"a\":").is_err());
         assert!(parse_json(b"\"str\"").is_err());
@@ -162,7 +188,8 @@ mod tests {
 
     #[test]
     fn query() {
-        let q = |s: &str| interact_query(&TestRequest::with_uri(&format!("/x?{s}")).to_http_request());
+        let q =
+            |s: &str| interact_query(&TestRequest::with_uri(&format!("/x?{s}")).to_http_request());
         assert_eq!(q("verbose=true").map(|q| q.verbose).ok(), Some(true));
         assert_eq!(q("verbose=1").map(|q| q.verbose).ok(), Some(true));
         assert_eq!(q("verbose=false").map(|q| q.verbose).ok(), Some(false));
@@ -170,8 +197,14 @@ mod tests {
         assert_eq!(q("verbose").map(|q| q.verbose).ok(), Some(false));
         assert_eq!(q("logs=off").map(|q| q.logs).ok(), Some(LogLevel::Off));
         assert_eq!(q("logs=true").map(|q| q.logs).ok(), Some(LogLevel::Info));
-        assert_eq!(q("logs=verbose").map(|q| q.logs).ok(), Some(LogLevel::Verbose));
+        assert_eq!(
+            q("logs=verbose").map(|q| q.logs).ok(),
+            Some(LogLevel::Verbose)
+        );
         assert!(q("logs=loud").is_err());
-        assert_eq!(q("locale=fr-FR&other=1").map(|q| q.locale).ok(), Some(Some("fr-FR".to_string())));
+        assert_eq!(
+            q("locale=fr-FR&other=1").map(|q| q.locale).ok(),
+            Some(Some("fr-FR".to_string()))
+        );
     }
 }

@@ -64,7 +64,8 @@ impl Drop for MemoryGuard {
         drop(self.guard.take());
         // Waiters clone the Arc under the shard lock, so a count of 1 (the map's own) means
         // nobody holds or awaits this mutex.
-        self.locks.remove_if(&self.key, |_, m| Arc::strong_count(m) == 1);
+        self.locks
+            .remove_if(&self.key, |_, m| Arc::strong_count(m) == 1);
     }
 }
 
@@ -85,7 +86,11 @@ impl SessionStore for MemoryStore {
         Box::pin(async move {
             let mutex = self.locks.entry(key.clone()).or_default().clone();
             let guard = mutex.lock_owned().await;
-            Ok(SessionLock::new(MemoryGuard { guard: Some(guard), locks: self.locks.clone(), key: key.clone() }))
+            Ok(SessionLock::new(MemoryGuard {
+                guard: Some(guard),
+                locks: self.locks.clone(),
+                key: key.clone(),
+            }))
         })
     }
 
@@ -153,7 +158,10 @@ impl SessionStore for MemoryStore {
     fn transcripts<'a>(&'a self, project_id: &'a str) -> StoreFuture<'a, Vec<Value>> {
         Box::pin(async move {
             let all = self.transcripts.lock().map_err(lock_poisoned)?;
-            Ok(all.get(project_id).map(|t| t.docs.iter().cloned().collect()).unwrap_or_default())
+            Ok(all
+                .get(project_id)
+                .map(|t| t.docs.iter().cloned().collect())
+                .unwrap_or_default())
         })
     }
 
@@ -172,7 +180,10 @@ impl SessionStore for MemoryStore {
     fn feedback<'a>(&'a self, project_id: &'a str) -> StoreFuture<'a, Vec<Value>> {
         Box::pin(async move {
             let all = self.feedback.lock().map_err(lock_poisoned)?;
-            Ok(all.get(project_id).map(|f| f.iter().cloned().collect()).unwrap_or_default())
+            Ok(all
+                .get(project_id)
+                .map(|f| f.iter().cloned().collect())
+                .unwrap_or_default())
         })
     }
 }
@@ -217,7 +228,10 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!waiter.is_finished());
         drop(held);
-        tokio::time::timeout(Duration::from_secs(2), waiter).await.expect("released").expect("join");
+        tokio::time::timeout(Duration::from_secs(2), waiter)
+            .await
+            .expect("released")
+            .expect("join");
         assert_eq!(s.lock_entries(), 0);
     }
 
@@ -249,19 +263,29 @@ mod tests {
         let s = MemoryStore::new();
         let mut f = Map::new();
         f.insert("os".into(), json!("Linux"));
-        let a = s.upsert_transcript("p1", "s1", f, "2024-01-01T00:00:00.000Z").await.expect("insert");
+        let a = s
+            .upsert_transcript("p1", "s1", f, "2024-01-01T00:00:00.000Z")
+            .await
+            .expect("insert");
         assert_eq!(a["reportTags"], json!([]));
         assert_eq!(a["createdAt"], json!("2024-01-01T00:00:00.000Z"));
         let mut f = Map::new();
         f.insert("unread".into(), json!(true));
-        let b = s.upsert_transcript("p1", "s1", f, "2024-01-02T00:00:00.000Z").await.expect("update");
+        let b = s
+            .upsert_transcript("p1", "s1", f, "2024-01-02T00:00:00.000Z")
+            .await
+            .expect("update");
         assert_eq!(b["_id"], a["_id"]);
         assert_eq!(b["createdAt"], json!("2024-01-01T00:00:00.000Z"));
         assert_eq!(b["updatedAt"], json!("2024-01-02T00:00:00.000Z"));
         assert_eq!(b["os"], json!("Linux"));
         assert_eq!(b["unread"], json!(true));
-        s.upsert_transcript("p1", "s2", Map::new(), "2024-01-03T00:00:00.000Z").await.expect("second");
-        s.upsert_transcript("p2", "s1", Map::new(), "2024-01-03T00:00:00.000Z").await.expect("other project");
+        s.upsert_transcript("p1", "s2", Map::new(), "2024-01-03T00:00:00.000Z")
+            .await
+            .expect("second");
+        s.upsert_transcript("p2", "s1", Map::new(), "2024-01-03T00:00:00.000Z")
+            .await
+            .expect("other project");
         assert_eq!(s.transcripts("p1").await.expect("list").len(), 2);
         assert_eq!(s.transcripts("p2").await.expect("list").len(), 1);
     }
@@ -269,8 +293,12 @@ mod tests {
     #[tokio::test]
     async fn feedback_is_kept() {
         let s = MemoryStore::new();
-        s.add_feedback("p1", json!({"name": "Thumbs up"})).await.expect("add");
-        s.add_feedback("p1", json!({"name": "Thumbs down"})).await.expect("add");
+        s.add_feedback("p1", json!({"name": "Thumbs up"}))
+            .await
+            .expect("add");
+        s.add_feedback("p1", json!({"name": "Thumbs down"}))
+            .await
+            .expect("add");
         let f = s.feedback("p1").await.expect("list");
         assert_eq!(f.len(), 2);
         assert_eq!(f[1]["name"], json!("Thumbs down"));

@@ -24,14 +24,21 @@ pub struct SessionKey {
 
 impl SessionKey {
     pub fn new(project_id: impl Into<String>, user_id: impl Into<String>) -> SessionKey {
-        SessionKey { project_id: project_id.into(), user_id: user_id.into() }
+        SessionKey {
+            project_id: project_id.into(),
+            user_id: user_id.into(),
+        }
     }
 }
 
 impl std::fmt::Display for SessionKey {
     /// The reference's storage key, `general-platform.session.<projectID>.<userID>`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "general-platform.session.{}.{}", self.project_id, self.user_id)
+        write!(
+            f,
+            "general-platform.session.{}.{}",
+            self.project_id, self.user_id
+        )
     }
 }
 
@@ -61,7 +68,9 @@ pub struct SessionLock {
 
 impl SessionLock {
     pub fn new(guard: impl Send + Sync + 'static) -> SessionLock {
-        SessionLock { _guard: Box::new(guard) }
+        SessionLock {
+            _guard: Box::new(guard),
+        }
     }
 }
 

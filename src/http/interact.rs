@@ -1,0 +1,242 @@
+//! The stateful DM API (`spec/dm-api.md` §1.3): `POST /state/user/{userID}/interact` and the
+//! state routes, plus their legacy `/state/{versionID}/user/{userID}/…` forms (same handlers; the
+//! path's `versionID` overrides the header).
+//!
+//! Every read-modify-write of a session holds the session lock, so concurrent turns of one user
+//! are applied one after the other and none is lost.
+
+use super::auth::resolve_version;
+use super::errors::ApiError;
+use super::limits::{interact_query, lock_session, JsonBody};
+use super::validate::{self, TurnBody, TurnRoute};
+use super::AppState;
+use crate::engine::expr::MiniJs;
+use crate::engine::state::merge_variables;
+use crate::engine::{
+    self, session, Env, Request, SeededRandom, State, SystemClock, Trace, TurnInput, TurnOutput,
+};
+use crate::model::Project;
+use crate::store::SessionKey;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+/// `{userID}` and, on legacy routes, `{versionID}`.
+#[derive(Debug, Deserialize)]
+pub struct UserPath {
+    #[serde(rename = "versionID", default)]
+    pub version_id: Option<String>,
+    #[serde(rename = "userID")]
+    pub user_id: String,
+}
+
+thread_local! {
+    /// Randomness for the engine (random steps, Slate ids), one generator per worker thread.
+    static RNG: RefCell<SeededRandom> = RefCell::new(SeededRandom::from_entropy());
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// Runs one engine turn. A panic inside the engine becomes a 500 (nothing is stored).
+pub(crate) fn run_engine(project: &Project, input: TurnInput) -> Result<TurnOutput, ApiError> {
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        RNG.with(|rng| {
+            let mut rng = rng.borrow_mut();
+            let mut env = Env {
+                clock: &SystemClock,
+                rng: &mut *rng,
+                sandbox: &MiniJs,
+            };
+            engine::interact(project, input, &mut env)
+        })
+    }));
+    result.map_err(|p| {
+        tracing::error!(panic = %panic_message(p.as_ref()), "the engine panicked; the session is unchanged");
+        ApiError::internal("internal error while running the turn")
+    })
+}
+
+pub(crate) fn record_user(user_id: &str) {
+    tracing::Span::current().record("user", user_id);
+}
+
+/// A stored state counts as missing when it is `{}`-like (nothing in it).
+fn is_empty_state(s: &State) -> bool {
+    s.stack.is_empty() && s.storage.is_empty() && s.variables.is_empty()
+}
+
+/// One turn on a stored session: lock, load (or reset), merge `state.variables`, run, render
+/// the response, store. `render` sees the output before the state is moved into the store.
+pub(crate) async fn session_turn<R>(
+    data: &AppState,
+    project: &Arc<Project>,
+    user_id: &str,
+    body: TurnBody,
+    render: impl FnOnce(&TurnOutput) -> Result<R, ApiError>,
+) -> Result<R, ApiError> {
+    let key = SessionKey::new(project.version.project_id.as_str(), user_id);
+    let _lock = lock_session(data, &key).await?;
+    let state = match data.store.get(&key).await? {
+        Some(s) if !is_empty_state(&s) => s,
+        // No session yet: the reference resets first (§1.3 step 1).
+        _ => session::generate(project, None, None),
+    };
+    let mut state = state;
+    if let Some(vars) = &body.variables {
+        merge_variables(&mut state.variables, vars);
+    }
+    let out = run_engine(
+        project,
+        TurnInput {
+            state,
+            request: body.request,
+            config: body.config,
+            user_id: Some(user_id.to_string()),
+        },
+    )?;
+    let rendered = render(&out)?;
+    data.store.put(&key, out.state).await?;
+    Ok(rendered)
+}
+
+/// A JSON response from anything serialisable.
+pub(crate) fn json_bytes<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(v)
+        .map_err(|e| ApiError::internal(format!("cannot serialise the response: {e}")))
+}
+
+pub(crate) fn json_ok(bytes: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json; charset=utf-8")
+        .body(bytes)
+}
+
+/// `?verbose` answer.
+#[derive(Serialize)]
+struct Verbose<'a> {
+    state: &'a State,
+    trace: &'a [Trace],
+    request: Option<&'a Request>,
+}
+
+/// `POST /state/user/{userID}/interact`, `POST /state/{versionID}/user/{userID}/interact`.
+pub async fn interact(
+    req: HttpRequest,
+    data: web::Data<AppState>,
+    path: web::Path<UserPath>,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let path = path.into_inner();
+    record_user(&path.user_id);
+    let project = resolve_version(&data, &req, path.version_id.as_deref())?;
+    let query = interact_query(&req)?;
+    let body = validate::turn_body(&body.0, TurnRoute::Stateful)?;
+    let bytes = session_turn(&data, &project, &path.user_id, body, |out| {
+        if query.verbose {
+            json_bytes(&Verbose {
+                state: &out.state,
+                trace: &out.trace,
+                request: out.request.as_ref(),
+            })
+        } else {
+            json_bytes(&out.trace)
+        }
+    })
+    .await?;
+    Ok(json_ok(bytes))
+}
+
+/// `GET /state/user/{userID}`: the stored state or `{}`.
+pub async fn get_state(
+    req: HttpRequest,
+    data: web::Data<AppState>,
+    path: web::Path<UserPath>,
+) -> Result<HttpResponse, ApiError> {
+    let path = path.into_inner();
+    record_user(&path.user_id);
+    let project = resolve_version(&data, &req, path.version_id.as_deref())?;
+    let key = SessionKey::new(project.version.project_id.as_str(), path.user_id.as_str());
+    let bytes = match data.store.get(&key).await? {
+        Some(state) => json_bytes(&state)?,
+        None => b"{}".to_vec(),
+    };
+    Ok(json_ok(bytes))
+}
+
+/// `PUT /state/user/{userID}`: replaces the state; answers the body as sent.
+pub async fn put_state(
+    req: HttpRequest,
+    data: web::Data<AppState>,
+    path: web::Path<UserPath>,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let path = path.into_inner();
+    record_user(&path.user_id);
+    let project = resolve_version(&data, &req, path.version_id.as_deref())?;
+    let state = validate::put_state(&body.0)?;
+    let key = SessionKey::new(project.version.project_id.as_str(), path.user_id.as_str());
+    let _lock = lock_session(&data, &key).await?;
+    data.store.put(&key, state).await?;
+    Ok(json_ok(json_bytes(&body.0)?))
+}
+
+/// `DELETE /state/user/{userID}`: 200 with an empty body.
+pub async fn delete_state(
+    req: HttpRequest,
+    data: web::Data<AppState>,
+    path: web::Path<UserPath>,
+) -> Result<HttpResponse, ApiError> {
+    let path = path.into_inner();
+    record_user(&path.user_id);
+    let project = resolve_version(&data, &req, path.version_id.as_deref())?;
+    let key = SessionKey::new(project.version.project_id.as_str(), path.user_id.as_str());
+    let _lock = lock_session(&data, &key).await?;
+    data.store.delete(&key).await?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+/// `POST /state/user/{userID}` (reset): a fresh initial state, stored and returned.
+pub async fn reset_state(
+    req: HttpRequest,
+    data: web::Data<AppState>,
+    path: web::Path<UserPath>,
+) -> Result<HttpResponse, ApiError> {
+    let path = path.into_inner();
+    record_user(&path.user_id);
+    let project = resolve_version(&data, &req, path.version_id.as_deref())?;
+    let state = session::generate(&project, None, None);
+    let bytes = json_bytes(&state)?;
+    let key = SessionKey::new(project.version.project_id.as_str(), path.user_id.as_str());
+    let _lock = lock_session(&data, &key).await?;
+    data.store.put(&key, state).await?;
+    Ok(json_ok(bytes))
+}
+
+/// `PATCH /state/user/{userID}/variables`: shallow merge into the stored variables.
+pub async fn patch_variables(
+    req: HttpRequest,
+    data: web::Data<AppState>,
+    path: web::Path<UserPath>,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let path = path.into_inner();
+    record_user(&path.user_id);
+    let project = resolve_version(&data, &req, path.version_id.as_deref())?;
+    let patch = validate::variables_patch(&body.0)?;
+    let key = SessionKey::new(project.version.project_id.as_str(), path.user_id.as_str());
+    let _lock = lock_session(&data, &key).await?;
+    let mut state = data.store.get(&key).await?.unwrap_or_default();
+    for (k, v) in patch {
+        state.variables.insert(k, v);
+    }
+    let bytes = json_bytes(&state)?;
+    data.store.put(&key, state).await?;
+    Ok(json_ok(bytes))
+}

@@ -1,0 +1,258 @@
+//! The DM API over HTTP (actix-web): the app factory, the request middleware (request id, span,
+//! timeout), and the server. One module per resource:
+//!
+//! | module | routes |
+//! |---|---|
+//! | [`interact`] | `POST /state/user/{userID}/interact`, `GET/PUT/DELETE/POST /state/user/{userID}`, `PATCH /state/user/{userID}/variables`, and the legacy `/state/{versionID}/user/{userID}/…` forms |
+//! | [`stateless`] | `POST /interact[/{versionID}]`, `GET /interact[/{versionID}]/state` |
+//! | [`public`] | `POST /public/{projectID}/state/user/{userID}/interact`, `GET /public/{projectID}/publishing` |
+//! | [`transcripts`] | `POST /public/{projectID}/transcripts`, `POST /feedback/{projectID}/user/{userID}` |
+//! | [`health`], [`openapi`] | `GET /health`, `GET /openapi.yaml` |
+//!
+//! Cross-cutting: [`auth`] (keys, version aliases), [`errors`] (the three error shapes),
+//! [`cors`], [`limits`] (body size, lock wait, query), [`validate`] (bodies).
+
+pub mod auth;
+pub mod cors;
+pub mod errors;
+pub mod health;
+pub mod interact;
+pub mod limits;
+pub mod openapi;
+pub mod public;
+pub mod stateless;
+pub mod transcripts;
+pub mod validate;
+
+use crate::projects::Registry;
+use crate::store::SessionStore;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use auth::Keys;
+use errors::{ApiError, REQUEST_ID};
+use limits::Limits;
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::time::Instant;
+use tracing::Instrument;
+
+/// Everything the handlers share.
+pub struct AppState {
+    pub registry: Arc<Registry>,
+    pub keys: Keys,
+    pub store: Arc<dyn SessionStore>,
+    pub limits: Limits,
+    /// `ALLOWED_PUBLIC_ORIGINS`: when not empty, public routes refuse other `Origin`s (403).
+    pub public_origins: Vec<String>,
+    /// Shown by `/health` (`NODE_ENV`).
+    pub environment: String,
+}
+
+impl AppState {
+    pub fn new(registry: Arc<Registry>, keys: Keys, store: Arc<dyn SessionStore>) -> AppState {
+        AppState {
+            registry,
+            keys,
+            store,
+            limits: Limits::default(),
+            public_origins: Vec::new(),
+            environment: "production".into(),
+        }
+    }
+}
+
+thread_local! {
+    static ID_RNG: RefCell<rand::rngs::SmallRng> = RefCell::new(rand::SeedableRng::from_entropy());
+}
+
+/// A short random request id (like the reference's shortid `ud2uASDNx`).
+pub fn new_request_id() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    ID_RNG.with(|r| {
+        let mut r = r.borrow_mut();
+        (0..10)
+            .map(|_| ALPHABET[r.gen_range(0..ALPHABET.len())] as char)
+            .collect()
+    })
+}
+
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Unknown routes: 404 ErrorObject (express would answer `Cannot POST /x` as HTML).
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::object(
+        StatusCode::NOT_FOUND,
+        format!("Cannot {} {}", req.method(), req.path()),
+    ))
+}
+
+/// Registers every route.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health", web::get().to(health::health))
+        .route("/openapi.yaml", web::get().to(openapi::openapi))
+        // Stateful API.
+        .route(
+            "/state/user/{userID}/interact",
+            web::post().to(interact::interact),
+        )
+        .route(
+            "/state/user/{userID}/variables",
+            web::patch().to(interact::patch_variables),
+        )
+        .route("/state/user/{userID}", web::get().to(interact::get_state))
+        .route("/state/user/{userID}", web::put().to(interact::put_state))
+        .route(
+            "/state/user/{userID}",
+            web::delete().to(interact::delete_state),
+        )
+        .route(
+            "/state/user/{userID}",
+            web::post().to(interact::reset_state),
+        )
+        // Legacy 1.0.0 forms: versionID from the path.
+        .route(
+            "/state/{versionID}/user/{userID}/interact",
+            web::post().to(interact::interact),
+        )
+        .route(
+            "/state/{versionID}/user/{userID}/variables",
+            web::patch().to(interact::patch_variables),
+        )
+        .route(
+            "/state/{versionID}/user/{userID}",
+            web::get().to(interact::get_state),
+        )
+        .route(
+            "/state/{versionID}/user/{userID}",
+            web::put().to(interact::put_state),
+        )
+        .route(
+            "/state/{versionID}/user/{userID}",
+            web::delete().to(interact::delete_state),
+        )
+        .route(
+            "/state/{versionID}/user/{userID}",
+            web::post().to(interact::reset_state),
+        )
+        // Stateless API.
+        .route("/interact", web::post().to(stateless::interact))
+        .route("/interact/state", web::get().to(stateless::initial_state))
+        .route("/interact/{versionID}", web::post().to(stateless::interact))
+        .route(
+            "/interact/{versionID}/state",
+            web::get().to(stateless::initial_state),
+        )
+        // Public API (web widget).
+        .route(
+            "/public/{projectID}/state/user/{userID}/interact",
+            web::post().to(public::interact),
+        )
+        .route(
+            "/public/{projectID}/publishing",
+            web::get().to(public::publishing),
+        )
+        .route(
+            "/public/{projectID}/transcripts",
+            web::post().to(transcripts::upsert_transcript),
+        )
+        .route(
+            "/feedback/{projectID}/user/{userID}",
+            web::post().to(transcripts::feedback),
+        );
+}
+
+/// The application: routes, request middleware (id, span, timeout) and CORS around everything.
+pub fn app(
+    data: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let timeout = data.limits.request_timeout;
+    App::new()
+        .app_data(data)
+        .configure(routes)
+        .default_service(web::to(not_found))
+        .wrap_fn(move |req, srv| {
+            let id = new_request_id();
+            let span = tracing::info_span!(
+                "request",
+                id = %id,
+                method = %req.method(),
+                path = %req.path(),
+                project = tracing::field::Empty,
+                version = tracing::field::Empty,
+                user = tracing::field::Empty,
+            );
+            let started = Instant::now();
+            let fut = span.in_scope(|| srv.call(req));
+            let header_id = HeaderValue::from_str(&id).ok();
+            let handled = async move {
+                let res = match tokio::time::timeout(timeout, fut).await {
+                    Ok(Ok(res)) => res.map_into_boxed_body(),
+                    Ok(Err(e)) => return Err(e),
+                    Err(_) => {
+                        tracing::warn!(timeout_ms = timeout.as_millis() as u64, "response timeout");
+                        let body = HttpResponse::RequestTimeout()
+                            .content_type("text/plain")
+                            .body("response timeout");
+                        return Err(actix_web::error::InternalError::from_response(
+                            "response timeout",
+                            body,
+                        )
+                        .into());
+                    }
+                };
+                let mut res = res;
+                tracing::debug!(
+                    status = res.status().as_u16(),
+                    micros = started.elapsed().as_micros() as u64,
+                    "done"
+                );
+                if let Some(v) = header_id {
+                    res.headers_mut().insert(X_REQUEST_ID, v);
+                }
+                Ok(res)
+            }
+            .instrument(span);
+            REQUEST_ID.scope(id, handled)
+        })
+        .wrap(cors::cors())
+}
+
+/// Where and how to listen.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    pub host: String,
+    pub port: u16,
+    /// Worker threads (default: one per CPU).
+    pub workers: Option<usize>,
+}
+
+/// Binds, prints `listening on http://ADDR` on stdout for every bound address (port 0 gives the
+/// actual port), then serves until SIGINT/SIGTERM.
+pub async fn serve(state: AppState, opts: ServerOptions) -> std::io::Result<()> {
+    let data = web::Data::new(state);
+    let factory_data = data.clone();
+    let mut server = HttpServer::new(move || app(factory_data.clone()));
+    if let Some(n) = opts.workers {
+        server = server.workers(n.max(1));
+    }
+    let server = server.bind((opts.host.as_str(), opts.port))?;
+    for addr in server.addrs() {
+        println!("listening on http://{addr}");
+        tracing::info!(%addr, projects = data.registry.project_count(), store = data.store.name(), "listening");
+    }
+    use std::io::Write;
+    std::io::stdout().flush()?;
+    server.run().await
+}
