@@ -79,6 +79,16 @@ fn bench(c: &mut Criterion) {
         let types: Vec<&str> = out.trace.iter().map(|t| t.ty.as_str()).collect();
         assert_eq!(types, ["path", "text", "text", "cardV2", "text", "choice"], "bench turn changed");
     }
+    c.bench_function("engine turn incl. state copy and drop", |b| {
+        b.iter(|| {
+            let input = TurnInput { state: launch.state.clone(), request: Some(button.clone()), config: config.clone(), user_id: Some("u1".into()) };
+            let mut env = Env { clock: &clock, rng: &mut rng, sandbox: &MiniJs };
+            interact(&project, input, &mut env)
+        })
+    });
+    c.bench_function("state copy and drop only", |b| {
+        b.iter(|| launch.state.clone())
+    });
     c.bench_function("engine turn (10 nodes, 6 traces)", |b| {
         b.iter_batched(
             || TurnInput { state: launch.state.clone(), request: Some(button.clone()), config: config.clone(), user_id: Some("u1".into()) },

@@ -60,6 +60,8 @@ pub(crate) struct Runtime<'a, 'e> {
     /// An exit node ended the conversation (no automatic `end` trace).
     pub exited: bool,
     pub now_ms: u64,
+    /// `_memory_` changed and `vf_memory` must be rendered again.
+    pub memory_changed: bool,
     stack_version: u64,
     deadline_ms: u64,
     want_debug: bool,
@@ -88,6 +90,7 @@ impl<'a, 'e> Runtime<'a, 'e> {
             ended: false,
             exited: false,
             now_ms,
+            memory_changed: false,
             stack_version: 0,
             deadline_ms: now_ms + TURN_TIMEOUT_MS,
             // Traces filtered out anyway are not built at all.

@@ -91,6 +91,7 @@ fn run_pass(
     if request.as_ref().map(|r| r.ty() != "action").unwrap_or(true) {
         rt.update();
     }
+    rt.render_memory();
     let traces = post_process(std::mem::take(&mut rt.traces), config);
     (rt.state, traces, request)
 }

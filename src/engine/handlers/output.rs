@@ -119,7 +119,8 @@ impl Runtime<'_, '_> {
         self.remember("assistant", &strip_ssml(message));
     }
 
-    /// Appends to the AI memory (`_memory_` / `vf_memory`, §6.11).
+    /// Appends to the AI memory (`_memory_`, §6.11); `vf_memory` is rendered from it once at the
+    /// end of the pass ([`Runtime::render_memory`]).
     pub(crate) fn remember(&mut self, role: &str, content: &str) {
         let vars = &mut self.state.variables;
         let mut memory = match vars.get_mut("_memory_").map(Value::take) {
@@ -130,9 +131,13 @@ impl Runtime<'_, '_> {
             && memory.last().and_then(|m| m.get("role")).and_then(Value::as_str) == Some("assistant");
         if merged {
             if let Some(Value::Object(last)) = memory.last_mut() {
-                let prev = last.get("content").and_then(Value::as_str).unwrap_or("");
-                let joined: String = format!("{prev}\n{content}").chars().take(MEMORY_ENTRY_MAX).collect();
-                last.insert("content".into(), Value::String(joined));
+                if let Some(Value::String(prev)) = last.get_mut("content") {
+                    prev.push('\n');
+                    prev.push_str(content);
+                    if prev.len() > MEMORY_ENTRY_MAX {
+                        *prev = prev.chars().take(MEMORY_ENTRY_MAX).collect();
+                    }
+                }
             }
         } else {
             let content: String = content.chars().take(MEMORY_ENTRY_MAX).collect();
@@ -141,19 +146,27 @@ impl Runtime<'_, '_> {
         if memory.len() > MEMORY_TURNS {
             memory.drain(..memory.len() - MEMORY_TURNS);
         }
-        let rendered = memory
-            .iter()
-            .map(|m| {
-                format!(
-                    "{}: {}",
-                    m.get("role").and_then(Value::as_str).unwrap_or(""),
-                    m.get("content").and_then(Value::as_str).unwrap_or("")
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
         vars.insert("_memory_".into(), Value::Array(memory));
-        vars.insert("vf_memory".into(), Value::String(rendered));
+        self.memory_changed = true;
+    }
+
+    /// Renders `vf_memory` (`"<role>: <content>"` lines) when the memory changed.
+    pub(crate) fn render_memory(&mut self) {
+        if !std::mem::take(&mut self.memory_changed) {
+            return;
+        }
+        let mut rendered = String::new();
+        if let Some(Value::Array(memory)) = self.state.variables.get("_memory_") {
+            for (i, m) in memory.iter().enumerate() {
+                if i > 0 {
+                    rendered.push('\n');
+                }
+                rendered.push_str(m.get("role").and_then(Value::as_str).unwrap_or(""));
+                rendered.push_str(": ");
+                rendered.push_str(m.get("content").and_then(Value::as_str).unwrap_or(""));
+            }
+        }
+        self.state.variables.insert("vf_memory".into(), Value::String(rendered));
     }
 
     /// Re-emits a frame's last output (after a push command returns, §6.10).
