@@ -9,10 +9,12 @@
 //!   "Unbalanced parentheses";
 //! * comparison/logic operators are pushed without precedence resolution and emitted as soon as a
 //!   following arithmetic operator arrives (`a == b + 1` is `(a == b) + 1`, `b + 1 == a` is
-//!   `b + (1 == a)`, `a > 1 && b > 2` is `a > (1 && (b > 2))`);
+//!   `b + (1 == a)`, `a > 1 && b > 2` is `a > (1 && (b > 2))`; `!` counts as arithmetic, so
+//!   `a == !b` emits `==` too early and fails);
 //! * `'...'` strings end at a quote followed by the end, `)` or a space; `\'` is unescaped;
-//! * `$...$` is a math fragment (see [`math`]) evaluated with scope `{v: variables}`; its errors are
-//!   the operand string `__ERROR__:<message>`;
+//! * `$...$` (ending at a `$` followed by the end, `)` or a space) is a math fragment
+//!   (`legacy/math.rs`) evaluated with scope `{v: variables}`; its errors are the operand string
+//!   `__ERROR__:<message>`;
 //! * identifiers are runs of `[a-z0-9_]`: `true`/`false`, otherwise `v['name']` (variables);
 //!   any other identifier reads a property of `undefined` → error; a variable whose value JS
 //!   `Number()` converts (numeric strings, `""`, `null`, booleans, `[5]`) becomes that number;
@@ -26,9 +28,15 @@
 //! `NaN` and `±Infinity` have no JSON form and are returned as `Value::Null`: callers treat it as
 //! "unset" (set v1 leaves the variable undefined, if v1 does not take the path).
 //!
-//! Not replicated: error messages other than "Unbalanced parentheses" are our own wording (the
-//! reference's exact texts are unknown); the math.js sandbox is a subset (see [`math`]) and its
-//! 1 s timeout is replaced by a nesting limit; `v` cannot be used other than as `v['name']`.
+//! Not replicated (or unknown in the reference):
+//! * error messages other than "Unbalanced parentheses" are our own wording; an operand count
+//!   mismatch (`5-3`, `1 +`) is "Invalid expression";
+//! * any Unicode white space separates tokens (the reference may only skip spaces);
+//! * `math.js` is replaced by a small subset (numbers, strings, `+ - * / % ^ mod`, comparisons,
+//!   `and or not`, `? :`, `v.name`/`v['name']`, common functions; no matrices, units, implicit
+//!   multiplication or 1-based indexing; `random` is an error to keep the engine deterministic);
+//!   its 1 s timeout is replaced by a nesting limit (32);
+//! * `NaN`, `±Infinity` and `undefined` results are all `Value::Null`.
 
 mod math;
 
@@ -56,8 +64,22 @@ enum Op {
 }
 
 impl Op {
-    const ALL: [Op; 14] =
-        [Op::And, Op::Or, Op::Eq, Op::Ne, Op::Ge, Op::Le, Op::Gt, Op::Lt, Op::Add, Op::Sub, Op::Mul, Op::Div, Op::Pow, Op::Not];
+    const ALL: [Op; 14] = [
+        Op::And,
+        Op::Or,
+        Op::Eq,
+        Op::Ne,
+        Op::Ge,
+        Op::Le,
+        Op::Gt,
+        Op::Lt,
+        Op::Add,
+        Op::Sub,
+        Op::Mul,
+        Op::Div,
+        Op::Pow,
+        Op::Not,
+    ];
 
     fn symbol(self) -> &'static str {
         match self {
@@ -84,7 +106,10 @@ impl Op {
 
     /// Comparison and logic operators (pushed without precedence resolution).
     fn is_logic(self) -> bool {
-        matches!(self, Op::And | Op::Or | Op::Eq | Op::Ne | Op::Ge | Op::Le | Op::Gt | Op::Lt)
+        matches!(
+            self,
+            Op::And | Op::Or | Op::Eq | Op::Ne | Op::Ge | Op::Le | Op::Gt | Op::Lt
+        )
     }
 
     fn precedence(self) -> u8 {
@@ -118,7 +143,7 @@ pub fn evaluate(expr: &Value, vars: &Vars) -> Value {
         Value::Null => String::new(),
         other => {
             let mut heap = Heap::new();
-            match heap.from_json(other).and_then(|v| heap.to_str(&v)) {
+            match heap.load_json(other).and_then(|v| heap.to_str(&v)) {
                 Ok(s) => s.to_string(),
                 Err(e) => return error_value(&e.to_string()),
             }
@@ -126,7 +151,9 @@ pub fn evaluate(expr: &Value, vars: &Vars) -> Value {
     };
     let mut heap = Heap::new();
     match run(&source, vars, &mut heap) {
-        Ok(v) => heap.to_json(&v).unwrap_or_else(|e| error_value(&e.to_string())),
+        Ok(v) => heap
+            .to_json(&v)
+            .unwrap_or_else(|e| error_value(&e.to_string())),
         Err(msg) => error_value(&msg),
     }
 }
@@ -144,7 +171,8 @@ fn run(source: &str, vars: &Vars, heap: &mut Heap) -> Result<JsValue, String> {
 /// Finds the closing `quote` of a literal starting after `start`: a quote followed by the end,
 /// `)` or a space.
 fn literal_end(chars: &[char], start: usize, quote: char) -> Option<usize> {
-    (start..chars.len()).find(|&j| chars[j] == quote && matches!(chars.get(j + 1), None | Some(')') | Some(' ')))
+    (start..chars.len())
+        .find(|&j| chars[j] == quote && matches!(chars.get(j + 1), None | Some(')') | Some(' ')))
 }
 
 fn tokenize(source: &str, vars: &Vars, heap: &mut Heap) -> Result<Vec<Tok>, String> {
@@ -167,7 +195,9 @@ fn tokenize(source: &str, vars: &Vars, heap: &mut Heap) -> Result<Vec<Tok>, Stri
             out.push(Tok::Val(JsValue::Num(super::jsvalue::parse_float(&text))));
         } else if matches!(c, '&' | '|' | '=') {
             if next != Some(c) {
-                return Err(format!("Invalid operator '{c}' at position {i}: use '{c}{c}'"));
+                return Err(format!(
+                    "Invalid operator '{c}' at position {i}: use '{c}{c}'"
+                ));
             }
             out.push(Tok::Op(match c {
                 '&' => Op::And,
@@ -203,19 +233,25 @@ fn tokenize(source: &str, vars: &Vars, heap: &mut Heap) -> Result<Vec<Tok>, Stri
             out.push(Tok::RParen);
             i += 1;
         } else if c == '\'' {
-            let end = literal_end(&chars, i + 1, '\'').ok_or_else(|| format!("Unterminated string at position {i}"))?;
+            let end = literal_end(&chars, i + 1, '\'')
+                .ok_or_else(|| format!("Unterminated string at position {i}"))?;
             let text: String = chars[i + 1..end].iter().collect();
-            out.push(Tok::Val(heap.new_str(text.replace("\\'", "'")).map_err(|e| e.to_string())?));
+            out.push(Tok::Val(
+                heap.new_str(text.replace("\\'", "'"))
+                    .map_err(|e| e.to_string())?,
+            ));
             i = end + 1;
         } else if c == '$' {
-            let end =
-                literal_end(&chars, i + 1, '$').ok_or_else(|| format!("Unterminated math expression at position {i}"))?;
+            let end = literal_end(&chars, i + 1, '$')
+                .ok_or_else(|| format!("Unterminated math expression at position {i}"))?;
             let text: String = chars[i + 1..end].iter().collect();
             out.push(Tok::Val(math::eval_fragment(&text, vars, heap)));
             i = end + 1;
         } else if c.is_ascii_lowercase() || c == '_' {
             let start = i;
-            while i < chars.len() && (chars[i].is_ascii_lowercase() || chars[i].is_ascii_digit() || chars[i] == '_') {
+            while i < chars.len()
+                && (chars[i].is_ascii_lowercase() || chars[i].is_ascii_digit() || chars[i] == '_')
+            {
                 i += 1;
             }
             let ident: String = chars[start..i].iter().collect();
@@ -228,12 +264,16 @@ fn tokenize(source: &str, vars: &Vars, heap: &mut Heap) -> Result<Vec<Tok>, Stri
                         return Err(format!("Invalid variable reference '{ident}' at position {start}: use v['name']"));
                     };
                     let Some(close) = body.find("']") else {
-                        return Err(format!("Unterminated variable reference at position {start}"));
+                        return Err(format!(
+                            "Unterminated variable reference at position {start}"
+                        ));
                     };
                     let name = &body[..close];
                     i += 2 + name.chars().count() + 2;
                     if ident != "v" {
-                        return Err(format!("Cannot read properties of undefined (reading '{name}')"));
+                        return Err(format!(
+                            "Cannot read properties of undefined (reading '{name}')"
+                        ));
                     }
                     let value = match cache.get(name) {
                         Some(v) => v.clone(),
@@ -255,8 +295,10 @@ fn tokenize(source: &str, vars: &Vars, heap: &mut Heap) -> Result<Vec<Tok>, Stri
 
 /// `variables[name]`, converted with JS `Number()` when that gives a number.
 fn lookup(name: &str, vars: &Vars, heap: &mut Heap) -> Result<JsValue, String> {
-    let Some(raw) = vars.get(name) else { return Ok(JsValue::Undefined) };
-    let v = heap.from_json(raw).map_err(|e| e.to_string())?;
+    let Some(raw) = vars.get(name) else {
+        return Ok(JsValue::Undefined);
+    };
+    let v = heap.load_json(raw).map_err(|e| e.to_string())?;
     let n = heap.to_number(&v).map_err(|e| e.to_string())?;
     Ok(if n.is_nan() { v } else { JsValue::Num(n) })
 }
@@ -393,7 +435,8 @@ mod tests {
     }
 
     fn is_err(v: &Value) -> bool {
-        v.as_str().is_some_and(|s| s.starts_with("Unable to calculate expression: Error: "))
+        v.as_str()
+            .is_some_and(|s| s.starts_with("Unable to calculate expression: Error: "))
     }
 
     #[test]
@@ -447,7 +490,10 @@ mod tests {
         assert_eq!(ev("(v['age'] > 1) && v['name']"), json!("bob"));
         assert_eq!(ev("v['zero'] || v['name']"), json!("bob"));
         assert_eq!(ev("v['zero'] && v['name']"), json!(0));
-        assert_eq!(ev("(v['zero']) || v['name']"), err("Unbalanced parentheses"));
+        assert_eq!(
+            ev("(v['zero']) || v['name']"),
+            err("Unbalanced parentheses")
+        );
         assert_eq!(ev("!v['flag']"), json!(false));
         assert_eq!(ev("!!v['name']"), json!(true));
         assert_eq!(ev("true && false"), json!(false));
@@ -520,9 +566,15 @@ mod tests {
         assert!(is_err(&ev("1 & 2")));
         assert!(is_err(&ev("1 | 2")));
         assert!(is_err(&ev("1 = 1")));
-        assert_eq!(ev("1 = 1"), err("Invalid operator '=' at position 2: use '=='"));
+        assert_eq!(
+            ev("1 = 1"),
+            err("Invalid operator '=' at position 2: use '=='")
+        );
         assert!(is_err(&ev("age > 1")));
-        assert_eq!(ev("x['age']"), err("Cannot read properties of undefined (reading 'age')"));
+        assert_eq!(
+            ev("x['age']"),
+            err("Cannot read properties of undefined (reading 'age')")
+        );
         assert!(is_err(&ev("V['age']")));
         assert!(is_err(&ev("v[\"age\"]")));
         assert!(is_err(&ev("v['age")));
@@ -539,7 +591,10 @@ mod tests {
         assert_eq!(ev("$v.age * 2$ + 1"), json!(41));
         assert_eq!(ev("($v['age'] / 4$ > 4)"), json!(true));
         assert_eq!(ev("$round(2.567, 2)$"), json!(2.57));
-        assert_eq!(ev("$random()$"), json!("__ERROR__:random is not supported (non-deterministic)"));
+        assert_eq!(
+            ev("$random()$"),
+            json!("__ERROR__:random is not supported (non-deterministic)")
+        );
         assert_eq!(ev("$nope$ + 1"), json!("__ERROR__:Undefined symbol nope1"));
         assert!(is_err(&ev("$1 + 2")));
     }
@@ -560,7 +615,19 @@ mod tests {
         assert_eq!(ev(&chain), json!(10_000));
         let nots = format!("{}true", "!".repeat(10_001));
         assert_eq!(ev(&nots), json!(false));
-        for s in ["'", "$", "$$", "v['", "v[''", "-", "--1", "é", "v['a']]", "'\u{1F600}' + 'x'", "1e5"] {
+        for s in [
+            "'",
+            "$",
+            "$$",
+            "v['",
+            "v[''",
+            "-",
+            "--1",
+            "é",
+            "v['a']]",
+            "'\u{1F600}' + 'x'",
+            "1e5",
+        ] {
             let _ = ev(s);
         }
         assert_eq!(ev("'\u{1F600}' + 'x'"), json!("\u{1F600}x"));

@@ -1,5 +1,6 @@
 //! Syntax tree of the JavaScript subset.
 
+use super::{syntax, R};
 use std::rc::Rc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,13 +172,22 @@ fn var_names_stmt(s: &Stmt, out: &mut Vec<Rc<str>>) {
         }
     };
     match s {
-        Stmt::Decl(DeclKind::Var, decls) | Stmt::For { init: Some(ForInit::Decl(DeclKind::Var, decls)), .. } => {
+        Stmt::Decl(DeclKind::Var, decls)
+        | Stmt::For {
+            init: Some(ForInit::Decl(DeclKind::Var, decls)),
+            ..
+        } => {
             decls.iter().for_each(|(n, _)| push(n));
             if let Stmt::For { body, .. } = s {
                 var_names_stmt(body, out);
             }
         }
-        Stmt::ForEach { decl: Some(DeclKind::Var), name, body, .. } => {
+        Stmt::ForEach {
+            decl: Some(DeclKind::Var),
+            name,
+            body,
+            ..
+        } => {
             push(name);
             var_names_stmt(body, out);
         }
@@ -188,9 +198,67 @@ fn var_names_stmt(s: &Stmt, out: &mut Vec<Rc<str>>) {
                 var_names_stmt(b, out);
             }
         }
-        Stmt::While(_, b) | Stmt::DoWhile(b, _) | Stmt::For { body: b, .. } | Stmt::ForEach { body: b, .. } => {
-            var_names_stmt(b, out)
-        }
+        Stmt::While(_, b)
+        | Stmt::DoWhile(b, _)
+        | Stmt::For { body: b, .. }
+        | Stmt::ForEach { body: b, .. } => var_names_stmt(b, out),
         _ => {}
+    }
+}
+
+/// Early errors of a program (reported before anything runs, like JavaScript).
+pub fn check_early_errors(body: &[Stmt]) -> R<()> {
+    check_block(body, &[])
+}
+
+/// Early errors: `let`/`const` declared twice in a block or also declared with `var` inside it.
+fn check_block(stmts: &[Stmt], extra_lexical: &[Rc<str>]) -> R<()> {
+    let mut lexical: Vec<Rc<str>> = extra_lexical.to_vec();
+    for (name, _) in lexical_names(stmts) {
+        if lexical.contains(&name) {
+            return Err(syntax(&format!(
+                "Identifier '{name}' has already been declared"
+            )));
+        }
+        lexical.push(name);
+    }
+    let mut vars = Vec::new();
+    var_names(stmts, &mut vars);
+    if let Some(n) = vars.iter().find(|v| lexical.contains(v)) {
+        return Err(syntax(&format!(
+            "Identifier '{n}' has already been declared"
+        )));
+    }
+    stmts.iter().try_for_each(check_stmt)
+}
+
+fn check_stmt(s: &Stmt) -> R<()> {
+    match s {
+        Stmt::Block(b) => check_block(b, &[]),
+        Stmt::If(_, a, b) => {
+            check_stmt(a)?;
+            b.as_deref().map_or(Ok(()), check_stmt)
+        }
+        Stmt::While(_, b) | Stmt::DoWhile(b, _) => check_stmt(b),
+        Stmt::For {
+            init: Some(ForInit::Decl(kind @ (DeclKind::Let | DeclKind::Const), decls)),
+            body,
+            ..
+        } => {
+            let _ = kind;
+            let names: Vec<Rc<str>> = decls.iter().map(|(n, _)| n.clone()).collect();
+            check_block(std::slice::from_ref(body.as_ref()), &names)
+        }
+        Stmt::ForEach {
+            decl: Some(DeclKind::Let | DeclKind::Const),
+            name,
+            body,
+            ..
+        } => check_block(
+            std::slice::from_ref(body.as_ref()),
+            std::slice::from_ref(name),
+        ),
+        Stmt::For { body, .. } | Stmt::ForEach { body, .. } => check_stmt(body),
+        _ => Ok(()),
     }
 }

@@ -29,14 +29,27 @@ pub struct Token {
 }
 
 const PUNCTS: &[&str] = &[
-    ">>>=", "...", "===", "!==", "**=", "<<=", ">>=", ">>>", "&&=", "||=", "??=", "=>", "==", "!=", "<=", ">=", "&&",
-    "||", "??", "?.", "++", "--", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "**", "<<", ">>", "{", "}", "(", ")",
-    "[", "]", ";", ",", "<", ">", "+", "-", "*", "/", "%", "&", "|", "^", "!", "~", "?", ":", "=", ".", "@", "#",
+    ">>>=", "...", "===", "!==", "**=", "<<=", ">>=", ">>>", "&&=", "||=", "??=", "=>", "==", "!=",
+    "<=", ">=", "&&", "||", "??", "?.", "++", "--", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=",
+    "**", "<<", ">>", "{", "}", "(", ")", "[", "]", ";", ",", "<", ">", "+", "-", "*", "/", "%",
+    "&", "|", "^", "!", "~", "?", ":", "=", ".", "@", "#",
 ];
 
 /// Keywords after which a `/` starts a regular expression rather than a division.
 const EXPR_KEYWORDS: &[&str] = &[
-    "return", "typeof", "instanceof", "in", "of", "new", "delete", "void", "throw", "case", "do", "else", "yield",
+    "return",
+    "typeof",
+    "instanceof",
+    "in",
+    "of",
+    "new",
+    "delete",
+    "void",
+    "throw",
+    "case",
+    "do",
+    "else",
+    "yield",
     "await",
 ];
 
@@ -47,7 +60,11 @@ fn is_id_start(c: char) -> bool {
 }
 
 fn is_id_part(c: char) -> bool {
-    is_id_start(c) || c.is_ascii_digit() || (!c.is_ascii() && c.is_alphanumeric()) || c == '\u{200c}' || c == '\u{200d}'
+    is_id_start(c)
+        || c.is_ascii_digit()
+        || (!c.is_ascii() && c.is_alphanumeric())
+        || c == '\u{200c}'
+        || c == '\u{200d}'
 }
 
 fn is_line_terminator(c: char) -> bool {
@@ -63,7 +80,11 @@ pub struct Lexer<'a> {
 /// Tokenises a whole source text (the last token is `Eof`).
 pub fn tokenize(src: &str) -> R<Vec<Token>> {
     let chars: Vec<char> = src.chars().collect();
-    let mut lx = Lexer { chars: &chars, pos: 0, nesting: 0 };
+    let mut lx = Lexer {
+        chars: &chars,
+        pos: 0,
+        nesting: 0,
+    };
     lx.run(false)
 }
 
@@ -82,10 +103,15 @@ impl Lexer<'_> {
                 if in_template {
                     return Err(syntax("Unterminated template literal"));
                 }
-                out.push(Token { tok: Tok::Eof, nl_before: true });
+                out.push(Token {
+                    tok: Tok::Eof,
+                    nl_before: true,
+                });
                 return Ok(out);
             };
-            let tok = if c.is_ascii_digit() || (c == '.' && self.peek(1).is_some_and(|d| d.is_ascii_digit())) {
+            let tok = if c.is_ascii_digit()
+                || (c == '.' && self.peek(1).is_some_and(|d| d.is_ascii_digit()))
+            {
                 self.number()?
             } else if c == '"' || c == '\'' {
                 self.string(c)?
@@ -99,7 +125,12 @@ impl Lexer<'_> {
                 if self.peek(0) == Some('\\') {
                     return Err(unsupported("unicode escapes in identifiers"));
                 }
-                Tok::Ident(self.chars[start..self.pos].iter().collect::<String>().into())
+                Tok::Ident(
+                    self.chars[start..self.pos]
+                        .iter()
+                        .collect::<String>()
+                        .into(),
+                )
             } else if c == '\\' {
                 return Err(unsupported("unicode escapes in identifiers"));
             } else {
@@ -121,7 +152,10 @@ impl Lexer<'_> {
                         braces += 1;
                     } else if p == "}" {
                         if braces == 0 {
-                            out.push(Token { tok: Tok::Eof, nl_before: true });
+                            out.push(Token {
+                                tok: Tok::Eof,
+                                nl_before: true,
+                            });
                             return Ok(out);
                         }
                         braces -= 1;
@@ -171,7 +205,12 @@ impl Lexer<'_> {
     fn punct(&mut self) -> R<&'static str> {
         for p in PUNCTS {
             let n = p.chars().count();
-            if self.pos + n <= self.chars.len() && self.chars[self.pos..self.pos + n].iter().copied().eq(p.chars()) {
+            if self.pos + n <= self.chars.len()
+                && self.chars[self.pos..self.pos + n]
+                    .iter()
+                    .copied()
+                    .eq(p.chars())
+            {
                 // `?.` followed by a digit is `?` then a number (`a?.5:1`).
                 if *p == "?." && self.peek(2).is_some_and(|d| d.is_ascii_digit()) {
                     continue;
@@ -236,12 +275,15 @@ impl Lexer<'_> {
                 }
             }
             let text: String = self.chars[start..self.pos].iter().collect();
-            text.parse::<f64>().map_err(|_| syntax("Invalid or unexpected token"))?
+            text.parse::<f64>()
+                .map_err(|_| syntax("Invalid or unexpected token"))?
         };
         match self.peek(0) {
             Some('_') => Err(unsupported("numeric separators")),
             Some('n') => Err(unsupported("BigInt literals")),
-            Some(c) if is_id_start(c) || c.is_ascii_digit() => Err(syntax("Invalid or unexpected token")),
+            Some(c) if is_id_start(c) || c.is_ascii_digit() => {
+                Err(syntax("Invalid or unexpected token"))
+            }
             _ => Ok(Tok::Num(value)),
         }
     }
@@ -249,7 +291,10 @@ impl Lexer<'_> {
     fn hex_digits(&mut self, n: usize) -> R<u32> {
         let mut v = 0u32;
         for _ in 0..n {
-            let d = self.peek(0).and_then(|c| c.to_digit(16)).ok_or_else(|| syntax("Invalid hexadecimal escape sequence"))?;
+            let d = self
+                .peek(0)
+                .and_then(|c| c.to_digit(16))
+                .ok_or_else(|| syntax("Invalid hexadecimal escape sequence"))?;
             v = v * 16 + d;
             self.pos += 1;
         }
@@ -258,7 +303,9 @@ impl Lexer<'_> {
 
     /// Reads one escape sequence (after the backslash) into `out` as UTF-16 units.
     fn escape(&mut self, out: &mut Vec<u16>) -> R<()> {
-        let c = self.peek(0).ok_or_else(|| syntax("Invalid or unexpected token"))?;
+        let c = self
+            .peek(0)
+            .ok_or_else(|| syntax("Invalid or unexpected token"))?;
         self.pos += 1;
         let unit = |ch: char, out: &mut Vec<u16>| {
             let mut buf = [0u16; 2];
@@ -315,7 +362,9 @@ impl Lexer<'_> {
         self.pos += 1;
         let mut units: Vec<u16> = Vec::new();
         loop {
-            let c = self.peek(0).ok_or_else(|| syntax("Invalid or unexpected token"))?;
+            let c = self
+                .peek(0)
+                .ok_or_else(|| syntax("Invalid or unexpected token"))?;
             self.pos += 1;
             if c == quote {
                 break;
@@ -341,7 +390,9 @@ impl Lexer<'_> {
         let mut parts = Vec::new();
         let mut units: Vec<u16> = Vec::new();
         loop {
-            let c = self.peek(0).ok_or_else(|| syntax("Unterminated template literal"))?;
+            let c = self
+                .peek(0)
+                .ok_or_else(|| syntax("Unterminated template literal"))?;
             self.pos += 1;
             match c {
                 '`' => break,
@@ -372,5 +423,7 @@ impl Lexer<'_> {
 
 /// UTF-16 units → string; lone surrogates cannot be represented.
 fn cook(units: &[u16]) -> R<Rc<str>> {
-    String::from_utf16(units).map(Into::into).map_err(|_| unsupported("strings with lone surrogates"))
+    String::from_utf16(units)
+        .map(Into::into)
+        .map_err(|_| unsupported("strings with lone surrogates"))
 }

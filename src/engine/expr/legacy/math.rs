@@ -13,7 +13,7 @@
 use crate::engine::expr::jsvalue::{js_pow, string_to_number, truthy, Heap, JsValue};
 use crate::engine::state::Vars;
 
-const MAX_DEPTH: usize = 64;
+const MAX_DEPTH: usize = 32;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
@@ -31,7 +31,9 @@ fn tokenize(src: &str) -> Result<Vec<Tok>, String> {
         let c = chars[i];
         if c.is_whitespace() {
             i += 1;
-        } else if c.is_ascii_digit() || (c == '.' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) {
+        } else if c.is_ascii_digit()
+            || (c == '.' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()))
+        {
             let start = i;
             while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
                 i += 1;
@@ -49,7 +51,9 @@ fn tokenize(src: &str) -> Result<Vec<Tok>, String> {
                 }
             }
             let text: String = chars[start..i].iter().collect();
-            let x = text.parse::<f64>().map_err(|_| format!("Syntax error in part \"{text}\""))?;
+            let x = text
+                .parse::<f64>()
+                .map_err(|_| format!("Syntax error in part \"{text}\""))?;
             out.push(Tok::Num(x));
         } else if c.is_alphabetic() || c == '_' {
             let start = i;
@@ -65,7 +69,10 @@ fn tokenize(src: &str) -> Result<Vec<Tok>, String> {
                     None => return Err("End of string \" expected".into()),
                     Some(&q) if q == c => break,
                     Some('\\') => {
-                        let e = chars.get(i + 1).copied().ok_or("End of string \" expected")?;
+                        let e = chars
+                            .get(i + 1)
+                            .copied()
+                            .ok_or("End of string \" expected")?;
                         s.push(match e {
                             'n' => '\n',
                             't' => '\t',
@@ -112,7 +119,11 @@ fn tokenize(src: &str) -> Result<Vec<Tok>, String> {
                 '.' => ".",
                 '?' => "?",
                 ':' => ":",
-                other => return Err(format!("Syntax error in part \"{other}\" (unsupported character)")),
+                other => {
+                    return Err(format!(
+                        "Syntax error in part \"{other}\" (unsupported character)"
+                    ))
+                }
             };
             out.push(Tok::Op(op));
             i += 1;
@@ -139,7 +150,13 @@ fn err<T>(e: crate::engine::expr::ScriptError) -> Result<T, String> {
 pub(super) fn eval_fragment(src: &str, vars: &Vars, heap: &mut Heap) -> JsValue {
     let mut run = || -> R {
         let toks = tokenize(src)?;
-        let mut ev = MathEval { toks, pos: 0, depth: 0, heap, vars };
+        let mut ev = MathEval {
+            toks,
+            pos: 0,
+            depth: 0,
+            heap,
+            vars,
+        };
         if ev.toks.is_empty() {
             return Ok(JsValue::Undefined);
         }
@@ -223,13 +240,18 @@ impl MathEval<'_> {
 
     fn relational(&mut self) -> R {
         let a = self.additive()?;
-        let Some(Tok::Op(op)) = self.peek().cloned() else { return Ok(a) };
+        let Some(Tok::Op(op)) = self.peek().cloned() else {
+            return Ok(a);
+        };
         if !["==", "!=", "<", ">", "<=", ">="].contains(&op) {
             return Ok(a);
         }
         self.pos += 1;
         let b = self.additive()?;
-        if matches!(self.peek(), Some(Tok::Op("==" | "!=" | "<" | ">" | "<=" | ">="))) {
+        if matches!(
+            self.peek(),
+            Some(Tok::Op("==" | "!=" | "<" | ">" | "<=" | ">="))
+        ) {
             return Err("Chained comparisons are not supported".into());
         }
         let r = match op {
@@ -256,7 +278,11 @@ impl MathEval<'_> {
             let plus = self.is_op("+");
             self.pos += 1;
             let b = self.multiplicative()?;
-            a = if plus { self.heap.add(&a, &b).or_else(err)? } else { JsValue::Num(self.jsnum(&a)? - self.jsnum(&b)?) };
+            a = if plus {
+                self.heap.add(&a, &b).or_else(err)?
+            } else {
+                JsValue::Num(self.jsnum(&a)? - self.jsnum(&b)?)
+            };
         }
         Ok(a)
     }
@@ -281,7 +307,10 @@ impl MathEval<'_> {
                 _ => JsValue::Num(math_mod(self.num(&a)?, self.num(&b)?)),
             };
         }
-        if matches!(self.peek(), Some(Tok::Num(_) | Tok::Ident(_))) && !self.is_word("or") && !self.is_word("and") {
+        if matches!(self.peek(), Some(Tok::Num(_) | Tok::Ident(_)))
+            && !self.is_word("or")
+            && !self.is_word("and")
+        {
             return Err("Implicit multiplication is not supported".into());
         }
         Ok(a)
@@ -392,7 +421,7 @@ impl MathEval<'_> {
         }
         match self.vars.get(&name) {
             None => Ok(JsValue::Undefined),
-            Some(v) => self.heap.from_json(v).or_else(err),
+            Some(v) => self.heap.load_json(v).or_else(err),
         }
     }
 
@@ -424,25 +453,58 @@ impl MathEval<'_> {
             if n.contains(&args.len()) {
                 Ok(())
             } else {
-                Err(format!("Wrong number of arguments in function {name} ({} provided)", args.len()))
+                Err(format!(
+                    "Wrong number of arguments in function {name} ({} provided)",
+                    args.len()
+                ))
             }
         };
-        let nums = |me: &Self| -> Result<Vec<f64>, String> { args.iter().map(|a| me.num(a)).collect() };
+        let nums =
+            |me: &Self| -> Result<Vec<f64>, String> { args.iter().map(|a| me.num(a)).collect() };
         let unary = |f: fn(f64) -> f64, me: &Self| -> R {
             arity(1..=1)?;
             Ok(JsValue::Num(f(me.num(&args[0])?)))
         };
         match name {
-            "random" | "randomInt" | "pickRandom" => Err(format!("{name} is not supported (non-deterministic)")),
+            "random" | "randomInt" | "pickRandom" => {
+                Err(format!("{name} is not supported (non-deterministic)"))
+            }
             "abs" => unary(f64::abs, self),
-            "sign" => unary(|x| if x == 0.0 || x.is_nan() { x } else { x.signum() }, self),
+            "sign" => unary(
+                |x| {
+                    if x == 0.0 || x.is_nan() {
+                        x
+                    } else {
+                        x.signum()
+                    }
+                },
+                self,
+            ),
             "fix" => unary(f64::trunc, self),
             "cbrt" => unary(f64::cbrt, self),
             "exp" => unary(f64::exp, self),
             "log10" => unary(f64::log10, self),
             "log2" => unary(f64::log2, self),
-            "floor" => unary(|x| if nearly_equal(x, round_digits(x, 0)) { round_digits(x, 0) } else { x.floor() }, self),
-            "ceil" => unary(|x| if nearly_equal(x, round_digits(x, 0)) { round_digits(x, 0) } else { x.ceil() }, self),
+            "floor" => unary(
+                |x| {
+                    if nearly_equal(x, round_digits(x, 0)) {
+                        round_digits(x, 0)
+                    } else {
+                        x.floor()
+                    }
+                },
+                self,
+            ),
+            "ceil" => unary(
+                |x| {
+                    if nearly_equal(x, round_digits(x, 0)) {
+                        round_digits(x, 0)
+                    } else {
+                        x.ceil()
+                    }
+                },
+                self,
+            ),
             "sqrt" => {
                 arity(1..=1)?;
                 let x = self.num(&args[0])?;
@@ -488,11 +550,17 @@ impl MathEval<'_> {
             }
             "mod" => {
                 arity(2..=2)?;
-                Ok(JsValue::Num(math_mod(self.num(&args[0])?, self.num(&args[1])?)))
+                Ok(JsValue::Num(math_mod(
+                    self.num(&args[0])?,
+                    self.num(&args[1])?,
+                )))
             }
             "pow" => {
                 arity(2..=2)?;
-                Ok(JsValue::Num(js_pow(self.jsnum(&args[0])?, self.jsnum(&args[1])?)))
+                Ok(JsValue::Num(js_pow(
+                    self.jsnum(&args[0])?,
+                    self.jsnum(&args[1])?,
+                )))
             }
             "add" => {
                 arity(2..=2)?;
@@ -541,7 +609,11 @@ fn round_digits(x: f64, n: i64) -> f64 {
     let sci = format!("{:e}", x.abs());
     let (mant, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
     let exp: i64 = exp.parse().unwrap_or(0);
-    let digits: Vec<u8> = mant.bytes().filter(u8::is_ascii_digit).map(|b| b - b'0').collect();
+    let digits: Vec<u8> = mant
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .map(|b| b - b'0')
+        .collect();
     let point = exp + 1;
     let keep = point + n;
     if keep < 0 {
@@ -570,7 +642,9 @@ fn round_digits(x: f64, n: i64) -> f64 {
         if kept.len() > keep {
             // carried into a new leading digit: one more integer digit
             let text: String = kept.iter().map(|d| char::from(b'0' + d)).collect();
-            let v: f64 = format!("{}e{}", text, point + 1 - kept.len() as i64).parse().unwrap_or(f64::NAN);
+            let v: f64 = format!("{}e{}", text, point + 1 - kept.len() as i64)
+                .parse()
+                .unwrap_or(f64::NAN);
             return v.copysign(x);
         }
     }
@@ -578,7 +652,9 @@ fn round_digits(x: f64, n: i64) -> f64 {
         return 0.0;
     }
     let text: String = kept.iter().map(|d| char::from(b'0' + d)).collect();
-    let v: f64 = format!("{}e{}", text, point - keep as i64).parse().unwrap_or(f64::NAN);
+    let v: f64 = format!("{}e{}", text, point - keep as i64)
+        .parse()
+        .unwrap_or(f64::NAN);
     v.copysign(x)
 }
 
@@ -588,7 +664,10 @@ mod tests {
     use serde_json::json;
 
     fn eval(src: &str) -> serde_json::Value {
-        let vars: Vars = json!({"age": 20, "name": "Bob", "s": "4", "list": [1, 2]}).as_object().cloned().unwrap_or_default();
+        let vars: Vars = json!({"age": 20, "name": "Bob", "s": "4", "list": [1, 2]})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
         let mut heap = Heap::new();
         let v = eval_fragment(src, &vars, &mut heap);
         heap.to_json(&v).unwrap_or(serde_json::Value::Null)
@@ -638,7 +717,10 @@ mod tests {
     #[test]
     fn errors() {
         for (src, msg) in [
-            ("random()", "__ERROR__:random is not supported (non-deterministic)"),
+            (
+                "random()",
+                "__ERROR__:random is not supported (non-deterministic)",
+            ),
             ("foo", "__ERROR__:Undefined symbol foo"),
             ("foo(1)", "__ERROR__:Undefined function foo"),
             ("sqrt(-1)", "__ERROR__:Complex results are not supported"),
@@ -649,9 +731,18 @@ mod tests {
             assert_eq!(eval(src), json!(msg), "{src}");
         }
         let deep = format!("{}1{}", "(".repeat(10_000), ")".repeat(10_000));
-        assert_eq!(eval(&deep), json!("__ERROR__:Maximum nesting depth exceeded"));
-        assert!(eval("1 < 2 < 3").as_str().is_some_and(|s| s.starts_with("__ERROR__:")));
-        assert!(eval("v.list[1]").as_str().is_some_and(|s| s.starts_with("__ERROR__:")));
-        assert!(eval("@").as_str().is_some_and(|s| s.starts_with("__ERROR__:")));
+        assert_eq!(
+            eval(&deep),
+            json!("__ERROR__:Maximum nesting depth exceeded")
+        );
+        assert!(eval("1 < 2 < 3")
+            .as_str()
+            .is_some_and(|s| s.starts_with("__ERROR__:")));
+        assert!(eval("v.list[1]")
+            .as_str()
+            .is_some_and(|s| s.starts_with("__ERROR__:")));
+        assert!(eval("@")
+            .as_str()
+            .is_some_and(|s| s.starts_with("__ERROR__:")));
     }
 }
