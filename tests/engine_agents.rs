@@ -21,11 +21,18 @@ fn payment_launch_shows_total_and_buttons() {
     assert_eq!(types(&t), ["text", "text", "choice", "no-reply"]);
     assert_eq!(
         messages(&t),
-        ["Hi there! Welcome to the payment demo.", "Your total is $25. How would you like to proceed?"]
+        [
+            "Hi there! Welcome to the payment demo.",
+            "Your total is $25. How would you like to proceed?"
+        ]
     );
     assert_eq!(t[3]["payload"], json!({ "timeout": 10 }));
-    let names: Vec<&str> =
-        t[2]["payload"]["buttons"].as_array().unwrap().iter().filter_map(|b| b["name"].as_str()).collect();
+    let names: Vec<&str> = t[2]["payload"]["buttons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["name"].as_str())
+        .collect();
     assert_eq!(names, ["Pay $25", "Cancel"]);
 }
 
@@ -56,7 +63,10 @@ fn payment_custom_action_stops_and_resumes_on_every_path() {
             assert_eq!(types(&again), ["path", "Pay Credit Card"]);
             assert_eq!(again[0]["payload"]["path"], "choice:2");
         } else {
-            assert_eq!(resumed.as_array().unwrap().last(), Some(&json!({ "type": "end", "payload": null })));
+            assert_eq!(
+                resumed.as_array().unwrap().last(),
+                Some(&json!({ "type": "end", "payload": null }))
+            );
             assert!(s.state.stack.is_empty());
         }
     }
@@ -69,7 +79,13 @@ fn payment_help_push_command_returns_to_the_choice() {
     let t = s.turn(json!({ "type": "text", "payload": "help" }));
     assert_eq!(types(&t), ["path", "text", "text", "choice", "no-reply"]);
     assert_eq!(t[0]["payload"]["path"], "push");
-    assert_eq!(messages(&t), ["You can pay or cancel.", "Your total is $25. How would you like to proceed?"]);
+    assert_eq!(
+        messages(&t),
+        [
+            "You can pay or cancel.",
+            "Your total is $25. How would you like to proceed?"
+        ]
+    );
     // Two no-matches: the node's prompt, then the global one.
     let m1 = s.turn(json!({ "type": "text", "payload": "maybe" }));
     assert_eq!(messages(&m1), ["Please choose Pay or Cancel."]);
@@ -86,9 +102,15 @@ fn payment_no_reply_then_pending() {
     s.turn(json!({ "type": "launch" }));
     let t = s.turn(json!({ "type": "no-reply" }));
     assert_eq!(types(&t), ["path", "text", "choice", "no-reply"]);
-    assert_eq!(messages(&t), ["Are you still there? You can pay or cancel."]);
+    assert_eq!(
+        messages(&t),
+        ["Are you still there? You can pay or cancel."]
+    );
     let t2 = s.turn(json!({ "type": "no-reply" }));
-    assert_eq!(t2, json!([{ "type": "path", "payload": { "path": "choice:noReply" } }, { "type": "end" }]));
+    assert_eq!(
+        t2,
+        json!([{ "type": "path", "payload": { "path": "choice:noReply" } }, { "type": "end" }])
+    );
 }
 
 #[test]
@@ -97,14 +119,23 @@ fn payment_button_name_typed_as_text_takes_the_button() {
     s.turn(json!({ "type": "launch" }));
     let t = s.turn(json!({ "type": "text", "payload": "pay $25" }));
     assert_eq!(types(&t), ["path", "Pay Credit Card"]);
-    assert_eq!(s.last_request.as_ref().map(|r| r.ty().to_string()).as_deref(), Some(PAY_BUTTON));
+    assert_eq!(
+        s.last_request
+            .as_ref()
+            .map(|r| r.ty().to_string())
+            .as_deref(),
+        Some(PAY_BUTTON)
+    );
 }
 
 #[test]
 fn handoff_faq_component_passes_variables_in_and_out() {
     let mut s = Session::new(load("diagrams/handoff.vfr"));
     let t = s.turn(json!({ "type": "launch" }));
-    assert_eq!(messages(&t), ["Welcome to support, Alex! How can we help you today?"]);
+    assert_eq!(
+        messages(&t),
+        ["Welcome to support, Alex! How can we help you today?"]
+    );
     let faq = s.turn(json!({ "type": "path-64b2b0000000000000000002", "payload": { "label": "FAQ", "actions": [] } }));
     assert_eq!(
         messages(&faq),
@@ -114,7 +145,10 @@ fn handoff_faq_component_passes_variables_in_and_out() {
         ]
     );
     // Flow outputs land in the parent frame's locals (reference behaviour).
-    assert_eq!(s.state.stack.last().unwrap().variables.get("faq_done"), Some(&json!(1)));
+    assert_eq!(
+        s.state.stack.last().unwrap().variables.get("faq_done"),
+        Some(&json!(1))
+    );
     assert_eq!(s.var("faq_done"), Some(&json!(0)));
 }
 
@@ -124,13 +158,17 @@ fn handoff_custom_action_without_stop_follows_default_path() {
     s.turn(json!({ "type": "launch" }));
     let t = s.turn(json!({ "type": "path-64b2b0000000000000000001", "payload": { "label": "Talk to a human", "actions": [] } }));
     assert_eq!(types(&t), ["path", "talk_to_agent", "text", "end"]);
-    assert_eq!(t[1]["payload"], json!({ "queue": "support", "customer": "Alex" }));
+    assert_eq!(
+        t[1]["payload"],
+        json!({ "queue": "support", "customer": "Alex" })
+    );
     assert_eq!(messages(&t), ["You are now connected to an agent."]);
 }
 
 #[test]
 fn handoff_stop_types_capture_and_condition() {
-    let mut s = Session::new(load("diagrams/handoff.vfr")).with_config(json!({ "stopTypes": ["talk_to_agent"] }));
+    let mut s = Session::new(load("diagrams/handoff.vfr"))
+        .with_config(json!({ "stopTypes": ["talk_to_agent"] }));
     s.turn(json!({ "type": "launch" }));
     let t = s.turn(json!({ "type": "text", "payload": "talk to a human" }));
     assert_eq!(types(&t), ["path", "talk_to_agent"]);
@@ -139,8 +177,14 @@ fn handoff_stop_types_capture_and_condition() {
     assert_eq!(u[1]["payload"], json!({ "timeout": 30 }));
     let c = s.turn(json!({ "type": "text", "payload": "Please call me back tomorrow" }));
     assert_eq!(c[0]["payload"]["path"], "capture");
-    assert_eq!(messages(&c), ["Thanks, we received: Please call me back tomorrow"]);
-    assert_eq!(s.var("message"), Some(&json!("Please call me back tomorrow")));
+    assert_eq!(
+        messages(&c),
+        ["Thanks, we received: Please call me back tomorrow"]
+    );
+    assert_eq!(
+        s.var("message"),
+        Some(&json!("Please call me back tomorrow"))
+    );
 }
 
 #[test]
@@ -151,7 +195,10 @@ fn handoff_long_message_takes_the_if_v2_path() {
     s.turn(json!({ "type": "unavailable" }));
     let long = "x".repeat(120);
     let c = s.turn(json!({ "type": "text", "payload": long }));
-    assert_eq!(messages(&c), ["Thanks for the detailed message! An agent will read it and reply by email."]);
+    assert_eq!(
+        messages(&c),
+        ["Thanks for the detailed message! An agent will read it and reply by email."]
+    );
 }
 
 fn catalogue() -> Session {
@@ -165,16 +212,29 @@ fn catalogue_carousel_buttons_route_through_commands() {
     assert_eq!(types(&t), ["text", "visual", "text", "carousel"]);
     let cards = t[3]["payload"]["cards"].as_array().unwrap();
     assert_eq!(cards.len(), 3);
-    assert_eq!(cards[0]["description"]["text"], "A warm desk lamp. Only 45 USD.");
+    assert_eq!(
+        cards[0]["description"]["text"],
+        "A warm desk lamp. Only 45 USD."
+    );
     let buy = s.turn(json!({ "type": "path-64c3b0000000000000000002", "payload": { "label": "Buy Chair", "actions": [] } }));
-    assert_eq!(types(&buy), ["path", "text", "cardV2", "text", "text", "end"]);
+    assert_eq!(
+        types(&buy),
+        ["path", "text", "cardV2", "text", "text", "end"]
+    );
     assert_eq!(buy[0]["payload"]["path"], "jump");
     let msgs = messages(&buy);
     assert_eq!(msgs[0], "You picked Chair for 120 USD.");
     assert_eq!(msgs[1], "Good news: orders over 100 USD ship for free!");
-    assert!(["Thanks for shopping with Acme!", "Thank you! Come back soon."].contains(&msgs[2].as_str()));
+    assert!([
+        "Thanks for shopping with Acme!",
+        "Thank you! Come back soon."
+    ]
+    .contains(&msgs[2].as_str()));
     assert_eq!(buy[2]["payload"]["title"], "Your order: Chair");
-    assert_eq!(buy[2]["payload"]["imageUrl"], "https://example.com/products/chair.png");
+    assert_eq!(
+        buy[2]["payload"]["imageUrl"],
+        "https://example.com/products/chair.png"
+    );
 }
 
 #[test]

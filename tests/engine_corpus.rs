@@ -32,7 +32,11 @@ fn every_corpus_vfr_loads_and_launches() {
             warnings.len(),
             out.trace.len()
         );
-        assert!(!out.trace.is_empty(), "{} produced no traces", path.display());
+        assert!(
+            !out.trace.is_empty(),
+            "{} produced no traces",
+            path.display()
+        );
         // A second turn on the resulting state must not panic either.
         s.turn_raw(json!({ "type": "text", "payload": "yes" }));
     }

@@ -23,7 +23,10 @@ fn start_and_text_with_interpolation_and_sanitised_floats() {
 
 #[test]
 fn legacy_start_node_without_type() {
-    let p = agent(json!({ "start": { "nextId": "t" }, "t": text_node("hi", None) }), json!({}));
+    let p = agent(
+        json!({ "start": { "nextId": "t" }, "t": text_node("hi", None) }),
+        json!({}),
+    );
     let mut s = Session::new(p);
     assert_eq!(messages(&launch(&mut s)), ["hi"]);
 }
@@ -33,7 +36,10 @@ fn text_delay_comes_from_step_then_settings() {
     let lines = json!({ "start": { "type": "start", "nextId": "a" },
         "a": { "type": "text", "texts": [ { "id": "x", "content": [ { "children": [ { "text": "A" } ] } ], "messageDelayMilliseconds": 250 } ], "nextId": "b" },
         "b": text_node("B", None) });
-    let mut s = Session::new(agent(lines, json!({ "settings": { "messageDelay": { "durationMilliseconds": 700 } } })));
+    let mut s = Session::new(agent(
+        lines,
+        json!({ "settings": { "messageDelay": { "durationMilliseconds": 700 } } }),
+    ));
     let t = launch(&mut s);
     assert_eq!(t[0]["payload"]["delay"], 250);
     assert_eq!(t[0]["payload"]["slate"]["messageDelayMilliseconds"], 250);
@@ -46,19 +52,37 @@ fn speak_strips_ssml_and_detects_audio() {
         "c": { "type": "speak", "random_speak": ["{greeting}"], "nextId": "b" },
         "b": { "type": "speak", "speak": "<audio src=\"https://x/a.mp3\"/>", "nextId": "a" },
         "a": { "type": "speak", "speak": "<voice name=\"Joanna\">Hi {name}</voice>", "nextId": null } });
-    let p = agent(lines, json!({ "context": { "name": "Bo", "greeting": "Hello {name}" } }));
+    let p = agent(
+        lines,
+        json!({ "context": { "name": "Bo", "greeting": "Hello {name}" } }),
+    );
     let mut s = Session::new(p.clone());
     let t = launch(&mut s);
     // Speak messages are substituted twice.
     assert_eq!(t[0]["payload"]["message"], "Hello Bo");
-    assert_eq!(t[1]["payload"], json!({ "message": "", "type": "audio", "src": "https://x/a.mp3" }));
-    assert_eq!(t[2]["payload"], json!({ "message": "Hi Bo", "type": "message" }));
+    assert_eq!(
+        t[1]["payload"],
+        json!({ "message": "", "type": "audio", "src": "https://x/a.mp3" })
+    );
+    assert_eq!(
+        t[2]["payload"],
+        json!({ "message": "Hi Bo", "type": "message" })
+    );
     // `last_response` keeps the SSML; the AI memory does not.
-    assert_eq!(s.var("last_response"), Some(&json!("<voice name=\"Joanna\">Hi Bo</voice>")));
-    assert_eq!(s.var("vf_memory"), Some(&json!("assistant: Hello Bo\n\nHi Bo")));
+    assert_eq!(
+        s.var("last_response"),
+        Some(&json!("<voice name=\"Joanna\">Hi Bo</voice>"))
+    );
+    assert_eq!(
+        s.var("vf_memory"),
+        Some(&json!("assistant: Hello Bo\n\nHi Bo"))
+    );
     let mut keep = Session::new(p).with_config(json!({ "stripSSML": false }));
     let t = launch(&mut keep);
-    assert_eq!(t[2]["payload"]["message"], "<voice name=\"Joanna\">Hi Bo</voice>");
+    assert_eq!(
+        t[2]["payload"]["message"],
+        "<voice name=\"Joanna\">Hi Bo</voice>"
+    );
 }
 
 #[test]
@@ -87,7 +111,10 @@ fn interaction_choice_intents_paths_and_chips() {
     let mut c = Session::new(agent(chips, json!({ "context": { "what": "b" } })));
     // An interaction with `interactions: []` is still an interaction (truthy array).
     let t = launch(&mut c);
-    assert_eq!(t[0]["payload"]["buttons"], json!([{ "name": "A b", "request": { "type": "text", "payload": "A b" } }]));
+    assert_eq!(
+        t[0]["payload"]["buttons"],
+        json!([{ "name": "A b", "request": { "type": "text", "payload": "A b" } }])
+    );
 }
 
 #[test]
@@ -113,13 +140,19 @@ fn global_no_match_default_and_explicitly_empty() {
     let mut s = Session::new(agent(lines.clone(), json!({})));
     launch(&mut s);
     let t = s.turn(json!({ "type": "text", "payload": "??" }));
-    assert_eq!(messages(&t), ["Sorry, I didn\u{2019}t get that. Please try again."]);
+    assert_eq!(
+        messages(&t),
+        ["Sorry, I didn\u{2019}t get that. Please try again."]
+    );
     let empty = json!({ "globalNoMatch": { "type": "static", "prompt": { "content": "" } } });
     let mut e = Session::new(agent(lines, json!({ "settings": empty })));
     launch(&mut e);
     let t = e.turn(json!({ "type": "text", "payload": "??" }));
     // Explicitly empty global prompt: exit with no target, the frame ends.
-    assert_eq!(t, json!([{ "type": "path", "payload": { "path": "choice:else" } }, { "type": "end" }]));
+    assert_eq!(
+        t,
+        json!([{ "type": "path", "payload": { "path": "choice:else" } }, { "type": "end" }])
+    );
 }
 
 #[test]
@@ -131,10 +164,16 @@ fn no_reply_prompts_timeouts_and_global_prompt() {
     let settings = json!({ "globalNoReply": { "prompt": { "content": "Hello?" }, "delay": 7 } });
     let mut s = Session::new(agent(lines, json!({ "settings": settings })));
     let t = launch(&mut s);
-    assert_eq!(t[0], json!({ "type": "no-reply", "payload": { "timeout": 5 } }));
+    assert_eq!(
+        t[0],
+        json!({ "type": "no-reply", "payload": { "timeout": 5 } })
+    );
     let r1 = s.turn(json!({ "type": "no-reply" }));
     assert_eq!(messages(&r1), ["Still there?"]);
-    assert_eq!(r1.as_array().unwrap().last(), Some(&json!({ "type": "no-reply", "payload": { "timeout": 7 } })));
+    assert_eq!(
+        r1.as_array().unwrap().last(),
+        Some(&json!({ "type": "no-reply", "payload": { "timeout": 7 } }))
+    );
     let r2 = s.turn(json!({ "type": "no-reply" }));
     assert_eq!(messages(&r2), ["Hello?"]);
     let r3 = s.turn(json!({ "type": "no-reply" }));
@@ -151,7 +190,10 @@ fn capture_v2_whole_reply_and_capture_v1_numbers() {
     let mut s = Session::new(agent(lines, json!({})));
     assert_eq!(types(&launch(&mut s)), Vec::<String>::new());
     let t = s.turn(json!({ "type": "text", "payload": "Hello there" }));
-    assert_eq!(t, json!([{ "type": "path", "payload": { "path": "capture" } }]));
+    assert_eq!(
+        t,
+        json!([{ "type": "path", "payload": { "path": "capture" } }])
+    );
     let t = s.turn(json!({ "type": "text", "payload": "twenty five" }));
     assert_eq!(t[0]["payload"]["path"], "capture");
     assert_eq!(messages(&t), ["Hello there / 25"]);
@@ -177,11 +219,25 @@ fn flow_pushes_child_and_copies_outputs() {
     let child = json!({ "C": { "name": "Child", "lines": {
         "start": { "type": "start", "nextId": "t" }, "t": text_node("child x={x}", Some("s")),
         "s": { "type": "set", "sets": [ { "variable": "y", "expression": "'done'" } ], "nextId": null } } } });
-    let mut s = Session::new(agent(lines, json!({ "diagrams": child, "context": { "a": "in" } }))).with_config(json!({ "excludeTypes": [] }));
+    let mut s = Session::new(agent(
+        lines,
+        json!({ "diagrams": child, "context": { "a": "in" } }),
+    ))
+    .with_config(json!({ "excludeTypes": [] }));
     let t = launch(&mut s);
     assert_eq!(messages(&t), ["child x=in", "b=done x={x}"]);
-    let flows: Vec<&serde_json::Value> = t.as_array().unwrap().iter().filter(|t| t["type"] == "flow").collect();
-    assert!(flows.iter().any(|f| f["payload"] == json!({ "diagramID": "C" })), "{flows:?}");
+    let flows: Vec<&serde_json::Value> = t
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["type"] == "flow")
+        .collect();
+    assert!(
+        flows
+            .iter()
+            .any(|f| f["payload"] == json!({ "diagramID": "C" })),
+        "{flows:?}"
+    );
 }
 
 #[test]
@@ -220,11 +276,16 @@ fn if_v1_if_v2_set_v1_set_v2() {
         "six": { "type": "ifV2", "payload": { "expressions": ["undefinedThing > 1", "label === 't6' && m === 0"], "elseId": "other" }, "paths": [ { "nextID": "big" }, { "nextID": "done" } ] },
         "done": text_node("n={n} m={m} total={total} label={label}", None),
         "big": text_node("big", None), "other": text_node("other", None) });
-    let mut s = Session::new(agent(lines, json!({ "context": { "n": 0 } }))).with_config(json!({ "excludeTypes": ["block", "flow"] }));
+    let mut s = Session::new(agent(lines, json!({ "context": { "n": 0 } })))
+        .with_config(json!({ "excludeTypes": ["block", "flow"] }));
     let t = launch(&mut s);
     assert_eq!(messages(&t), ["n=2 m=0 total=6 label=t6"]);
     // The failing ifV2 condition is reported in a debug trace and evaluation goes on.
-    assert!(t.as_array().unwrap().iter().any(|d| d["type"] == "debug" && d["payload"]["message"].as_str().unwrap_or("").starts_with("Error condition 1")));
+    assert!(t.as_array().unwrap().iter().any(|d| d["type"] == "debug"
+        && d["payload"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("Error condition 1")));
     // setV2 created `total` as a global.
     assert_eq!(s.var("total"), Some(&json!(6)));
 }
@@ -236,7 +297,10 @@ fn if_v2_as_custom_action_under_stop_types() {
         "a": text_node("a", None), "e": text_node("e", None) });
     let mut s = Session::new(agent(lines, json!({}))).with_config(json!({ "stopTypes": ["ifV2"] }));
     let t = launch(&mut s);
-    assert_eq!(t, json!([{ "type": "ifV2", "payload": { "expressions": ["true"], "elseId": "e" }, "paths": [ { "event": { "type": "port0" } } ] }]));
+    assert_eq!(
+        t,
+        json!([{ "type": "ifV2", "payload": { "expressions": ["true"], "elseId": "e" }, "paths": [ { "event": { "type": "port0" } } ] }])
+    );
     assert_eq!(messages(&s.turn(json!({ "type": "port0" }))), ["a"]);
 }
 
@@ -276,8 +340,20 @@ fn code_step_unsupported_says_so_and_fails() {
     let mut s = Session::new(agent(lines, json!({}))).with_config(json!({ "excludeTypes": [] }));
     let t = launch(&mut s);
     assert_eq!(messages(&t), ["failed"]);
-    let debug = t.as_array().unwrap().iter().find(|d| d["type"] == "debug" && d["payload"]["type"] == "code").cloned().unwrap_or_default();
-    assert!(debug["payload"]["message"].as_str().unwrap_or("").contains("not available yet"), "{debug}");
+    let debug = t
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["type"] == "debug" && d["payload"]["type"] == "code")
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        debug["payload"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not available yet"),
+        "{debug}"
+    );
 }
 
 #[test]
@@ -290,17 +366,36 @@ fn visual_card_and_carousel() {
                  { "id": "c1", "title": "", "imageUrl": "", "description": [ { "children": [ { "text": "" } ] } ], "buttons": [] },
                  { "id": "c2", "title": "T", "imageUrl": "", "description": [ { "children": [ { "text": "D {price}" } ] } ], "buttons": [] } ],
                "isBlocking": true, "noMatch": { "prompts": ["Pick one"] } } });
-    let mut s = Session::new(agent(lines, json!({ "context": { "img": "i", "name": "N", "price": 1.5 } })));
+    let mut s = Session::new(agent(
+        lines,
+        json!({ "context": { "img": "i", "name": "N", "price": 1.5 } }),
+    ));
     let t = launch(&mut s);
-    assert_eq!(t[0]["payload"], json!({ "visualType": "image", "image": "https://x/i.png" }));
+    assert_eq!(
+        t[0]["payload"],
+        json!({ "visualType": "image", "image": "https://x/i.png" })
+    );
     assert_eq!(t[1]["payload"]["title"], "Card N");
-    assert_eq!(t[1]["payload"]["description"], json!({ "text": "Desc 1.5", "slate": [ { "text": "Desc 1.5" } ] }));
-    assert_eq!(t[1]["payload"]["buttons"][0]["request"]["payload"]["label"], "Buy N");
+    assert_eq!(
+        t[1]["payload"]["description"],
+        json!({ "text": "Desc 1.5", "slate": [ { "text": "Desc 1.5" } ] })
+    );
+    assert_eq!(
+        t[1]["payload"]["buttons"][0]["request"]["payload"]["label"],
+        "Buy N"
+    );
     assert_eq!(t[2]["payload"]["layout"], "List");
-    assert_eq!(t[2]["payload"]["cards"].as_array().map(Vec::len), Some(1), "empty cards are dropped");
+    assert_eq!(
+        t[2]["payload"]["cards"].as_array().map(Vec::len),
+        Some(1),
+        "empty cards are dropped"
+    );
     assert_eq!(t[2]["payload"]["cards"][0]["description"]["text"], "D 1.50");
     // Blocking carousel: no-match reprompt.
-    assert_eq!(messages(&s.turn(json!({ "type": "text", "payload": "x" }))), ["Pick one"]);
+    assert_eq!(
+        messages(&s.turn(json!({ "type": "text", "payload": "x" }))),
+        ["Pick one"]
+    );
 }
 
 #[test]
@@ -313,7 +408,10 @@ fn channel_action_and_trace_form_custom_action() {
     let p = agent(lines, json!({ "context": { "q": "sales" } }));
     let mut s = Session::new(p.clone());
     let t = launch(&mut s);
-    assert_eq!(t[0], json!({ "type": "channel-action", "payload": { "name": "handoff", "payload": { "queue": "sales" } }, "paths": [ { "label": "done", "event": { "type": "done" } } ], "defaultPath": 0 }));
+    assert_eq!(
+        t[0],
+        json!({ "type": "channel-action", "payload": { "name": "handoff", "payload": { "queue": "sales" } }, "paths": [ { "label": "done", "event": { "type": "done" } } ], "defaultPath": 0 })
+    );
     assert_eq!(t[1]["type"], "my_sales");
     assert_eq!(t[1]["payload"], json!({ "a": "sales" }));
     assert_eq!(t[2]["type"], "raw");
@@ -321,7 +419,10 @@ fn channel_action_and_trace_form_custom_action() {
     // Stop on the raw node types: `channel-action`, `trace`.
     let mut s = Session::new(p.clone()).with_config(json!({ "stopTypes": ["channel-action"] }));
     assert_eq!(types(&launch(&mut s)), ["channel-action"]);
-    assert_eq!(types(&s.turn(json!({ "type": "done" }))), ["my_sales", "raw", "end"]);
+    assert_eq!(
+        types(&s.turn(json!({ "type": "done" }))),
+        ["my_sales", "raw", "end"]
+    );
     let mut s = Session::new(p).with_config(json!({ "stopTypes": ["trace"] }));
     assert_eq!(types(&launch(&mut s)), ["channel-action", "my_sales"]);
 }
@@ -339,11 +440,17 @@ fn custom_action_stop_inside_a_component_resumes_in_the_component() {
     let mut s = Session::new(p.clone()).with_config(json!({ "stopAll": true }));
     assert_eq!(types(&launch(&mut s)), ["Charge"]);
     assert_eq!(s.state.stack.len(), 3);
-    assert_eq!(messages(&s.turn(json!({ "type": "ok" }))), ["charged", "back home"]);
+    assert_eq!(
+        messages(&s.turn(json!({ "type": "ok" }))),
+        ["charged", "back home"]
+    );
     // Unknown resume type → defaultPath (1 → fail).
     let mut s = Session::new(p.clone()).with_config(json!({ "stopTypes": ["Charge"] }));
     launch(&mut s);
-    assert_eq!(messages(&s.turn(json!({ "type": "whatever" }))), ["not charged", "back home"]);
+    assert_eq!(
+        messages(&s.turn(json!({ "type": "whatever" }))),
+        ["not charged", "back home"]
+    );
     // Not stopping: default path at once.
     let mut s = Session::new(p);
     assert_eq!(messages(&launch(&mut s)), ["not charged", "back home"]);
@@ -356,8 +463,14 @@ fn custom_action_with_no_usable_default_path_ends_the_frame() {
         "ok": text_node("ok", None) });
     let mut s = Session::new(agent(lines, json!({})));
     let t = launch(&mut s);
-    assert_eq!(t, json!([{ "type": "X", "payload": "p", "paths": [ { "event": { "type": "ok" } } ] }]));
-    assert_eq!(s.turn(json!({ "type": "nope" })), json!([{ "type": "end" }]));
+    assert_eq!(
+        t,
+        json!([{ "type": "X", "payload": "p", "paths": [ { "event": { "type": "ok" } } ] }])
+    );
+    assert_eq!(
+        s.turn(json!({ "type": "nope" })),
+        json!([{ "type": "end" }])
+    );
 }
 
 #[test]
@@ -376,7 +489,10 @@ fn go_to_intent_is_delegated_within_the_call() {
     // selfDelegate: the goto trace goes to the client.
     let mut s = Session::new(p).with_config(json!({ "selfDelegate": true }));
     let t = launch(&mut s);
-    assert_eq!(t, json!([{ "type": "goto", "payload": { "request": { "type": "intent", "payload": { "intent": { "name": "help" }, "query": "", "entities": [] } } } }]));
+    assert_eq!(
+        t,
+        json!([{ "type": "goto", "payload": { "request": { "type": "intent", "payload": { "intent": { "name": "help" }, "query": "", "entities": [] } } } }])
+    );
     // No command for the intent → noMatch node.
     let mut s = Session::new(agent(lines, json!({})));
     assert_eq!(messages(&launch(&mut s)), ["no match"]);
@@ -396,10 +512,14 @@ fn unknown_node_kinds_skip_or_end_the_frame() {
     let lines = json!({ "start": { "type": "start", "nextId": "d" },
         "d": { "type": "directive", "directive": "{}", "nextId": "t" }, "t": text_node("after", Some("u")),
         "u": { "type": "account_linking_without_next" }, "never": text_node("never", None) });
-    let mut s = Session::new(agent(lines, json!({}))).with_config(json!({ "excludeTypes": ["block", "flow"] }));
+    let mut s = Session::new(agent(lines, json!({})))
+        .with_config(json!({ "excludeTypes": ["block", "flow"] }));
     let t = launch(&mut s);
     assert_eq!(types(&t), ["debug", "debug", "text", "end"]);
-    assert_eq!(t[1]["payload"]["message"], "could not handle step - redirecting to the next step");
+    assert_eq!(
+        t[1]["payload"]["message"],
+        "could not handle step - redirecting to the next step"
+    );
 }
 
 #[test]

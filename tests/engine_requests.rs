@@ -44,7 +44,10 @@ fn text_matches_utterances_case_insensitively_else_none_intent() {
     let t = s.turn(json!({ "type": "text", "payload": "Sure  THING" }));
     assert_eq!(messages(&t), ["yes!"]);
     let req = s.last_request.clone().unwrap().into_value();
-    assert_eq!(req, json!({ "type": "intent", "payload": { "query": "Sure  THING", "intent": { "name": "yes" }, "entities": [], "confidence": 1.0 } }));
+    assert_eq!(
+        req,
+        json!({ "type": "intent", "payload": { "query": "Sure  THING", "intent": { "name": "yes" }, "entities": [], "confidence": 1.0 } })
+    );
     assert_eq!(s.var("last_utterance"), Some(&json!("Sure  THING")));
     s.turn(json!({ "type": "text", "payload": "what" }));
     let req = s.last_request.clone().unwrap().into_value();
@@ -52,7 +55,10 @@ fn text_matches_utterances_case_insensitively_else_none_intent() {
     // Empty text → None without confidence.
     s.turn(json!({ "type": "text", "payload": "" }));
     let req = s.last_request.clone().unwrap().into_value();
-    assert_eq!(req["payload"], json!({ "query": "", "intent": { "name": "None" }, "entities": [] }));
+    assert_eq!(
+        req["payload"],
+        json!({ "query": "", "intent": { "name": "None" }, "entities": [] })
+    );
 }
 
 #[test]
@@ -80,7 +86,10 @@ fn action_request_only_updates_builtins() {
     let t = s.turn(json!({ "type": "action", "payload": { "label": "Open" } }));
     assert_eq!(t, json!([]));
     assert_eq!(s.state.stack, before);
-    assert_eq!(s.var("last_event"), Some(&json!({ "type": "action", "payload": { "label": "Open" } })));
+    assert_eq!(
+        s.var("last_event"),
+        Some(&json!({ "type": "action", "payload": { "label": "Open" } }))
+    );
 }
 
 #[test]
@@ -97,14 +106,24 @@ fn general_request_at_a_fresh_start_node_is_swallowed() {
 fn alexa_event_intents_match_nothing() {
     let mut s = Session::new(menu());
     s.turn(json!({ "type": "launch" }));
-    let t = s.turn(json!({ "type": "intent", "payload": { "intent": { "name": "yes" }, "data": {} } }));
+    let t =
+        s.turn(json!({ "type": "intent", "payload": { "intent": { "name": "yes" }, "data": {} } }));
     assert_eq!(t[0]["payload"]["path"], "reprompt");
 }
 
 #[test]
 fn invalid_requests_are_rejected() {
-    for bad in [json!({}), json!({ "type": "" }), json!({ "type": 3 }), json!("launch"), json!([1])] {
-        assert!(flowdm::engine::Request::from_value(bad.clone()).is_err(), "{bad}");
+    for bad in [
+        json!({}),
+        json!({ "type": "" }),
+        json!({ "type": 3 }),
+        json!("launch"),
+        json!([1]),
+    ] {
+        assert!(
+            flowdm::engine::Request::from_value(bad.clone()).is_err(),
+            "{bad}"
+        );
     }
 }
 
@@ -116,9 +135,15 @@ fn exclude_types_replaces_the_default_list() {
     for expected in ["flow", "block", "debug", "text", "choice"] {
         assert!(ty.contains(&expected.to_string()), "{expected} in {ty:?}");
     }
-    assert_eq!(t[0], json!({ "type": "flow", "payload": { "diagramID": "D" } }));
+    assert_eq!(
+        t[0],
+        json!({ "type": "flow", "payload": { "diagramID": "D" } })
+    );
     let mut s = Session::new(menu()).with_config(json!({ "excludeTypes": ["choice"] }));
-    assert_eq!(types(&s.turn(json!({ "type": "launch" }))), ["flow", "block", "debug", "block", "text", "block"]);
+    assert_eq!(
+        types(&s.turn(json!({ "type": "launch" }))),
+        ["flow", "block", "debug", "block", "text", "block"]
+    );
 }
 
 #[test]
@@ -141,11 +166,28 @@ fn endless_loop_in_a_flow_ends_with_a_debug_trace() {
     let lines = json!({ "start": { "type": "start", "nextId": "a" },
         "a": { "type": "set", "sets": [ { "variable": "n", "expression": "(v['n'] + 1)" } ], "nextId": "b" },
         "b": { "type": "goToNode", "diagramID": "", "nextId": "a" } });
-    let mut s = Session::new(agent(lines, json!({ "variables": ["n"] }))).with_config(json!({ "excludeTypes": ["block", "flow"] }));
+    let mut s = Session::new(agent(lines, json!({ "variables": ["n"] })))
+        .with_config(json!({ "excludeTypes": ["block", "flow"] }));
     let t = s.turn(json!({ "type": "launch" }));
-    let last_debug = t.as_array().unwrap().iter().filter(|t| t["type"] == "debug").last().cloned().unwrap();
-    assert!(last_debug["payload"]["message"].as_str().unwrap().contains("node limit"), "{last_debug}");
-    assert_eq!(t.as_array().unwrap().last(), Some(&json!({ "type": "end" })));
+    let last_debug = t
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["type"] == "debug")
+        .last()
+        .cloned()
+        .unwrap();
+    assert!(
+        last_debug["payload"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("node limit"),
+        "{last_debug}"
+    );
+    assert_eq!(
+        t.as_array().unwrap().last(),
+        Some(&json!({ "type": "end" }))
+    );
 }
 
 #[test]
@@ -170,14 +212,20 @@ fn turn_timeout_ends_the_turn_with_a_debug_trace() {
     let project = agent(lines, json!({}));
     let clock = Ticking(std::sync::atomic::AtomicU64::new(0));
     let mut rng = flowdm::engine::SeededRandom::new(1);
-    let mut env = flowdm::engine::Env { clock: &clock, rng: &mut rng, sandbox: &flowdm::engine::expr::MiniJs };
+    let mut env = flowdm::engine::Env {
+        clock: &clock,
+        rng: &mut rng,
+        sandbox: &flowdm::engine::expr::MiniJs,
+    };
     let input = flowdm::engine::TurnInput {
         request: flowdm::engine::Request::from_value(json!({ "type": "launch" })).ok(),
         config: serde_json::from_value(json!({ "excludeTypes": [] })).unwrap(),
         ..Default::default()
     };
     let out = flowdm::engine::interact(&project, input, &mut env);
-    assert!(out.trace.iter().any(|t| t.payload_str("message") == Some("ERROR: turn timeout - check for infinite loops")));
+    assert!(out.trace.iter().any(
+        |t| t.payload_str("message") == Some("ERROR: turn timeout - check for infinite loops")
+    ));
     assert_eq!(out.state.stack.len(), 2, "the turn ends in place");
 }
 

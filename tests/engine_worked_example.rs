@@ -41,14 +41,23 @@ fn worked_example_four_turns() {
     assert_eq!(vars["last_utterance"], 0);
     assert_eq!(vars["intent_confidence"], 0);
     assert_eq!(vars["last_event"], json!({ "type": "launch" }));
-    assert_eq!(vars["_memory_"], json!([{ "role": "assistant", "content": "Hi friend! Ready to order?" }]));
+    assert_eq!(
+        vars["_memory_"],
+        json!([{ "role": "assistant", "content": "Hi friend! Ready to order?" }])
+    );
     assert_eq!(vars["vf_memory"], "assistant: Hi friend! Ready to order?");
 
     // Turn 2: no match → the node's reprompt, then the global no-match prompt.
     let t2 = s.turn(json!({ "type": "text", "payload": "maybe" }));
-    assert_eq!(t2, json!([{ "type": "path", "payload": { "path": "reprompt" } }, text("Please answer yes or no."), buttons()]));
+    assert_eq!(
+        t2,
+        json!([{ "type": "path", "payload": { "path": "reprompt" } }, text("Please answer yes or no."), buttons()])
+    );
     let t2b = s.turn(json!({ "type": "text", "payload": "maybe" }));
-    assert_eq!(t2b, json!([{ "type": "path", "payload": { "path": "reprompt" } }, text("Sorry, I didn't understand."), buttons()]));
+    assert_eq!(
+        t2b,
+        json!([{ "type": "path", "payload": { "path": "reprompt" } }, text("Sorry, I didn't understand."), buttons()])
+    );
     assert_eq!(s.state.storage.get("noMatchesCounter"), Some(&json!(2)));
 
     // Turn 3: "yeah" is an utterance of `yes` → the custom action stops.
@@ -64,11 +73,17 @@ fn worked_example_four_turns() {
     assert_eq!(s.var("intent_confidence"), Some(&json!(100)));
     assert_eq!(s.var("last_utterance"), Some(&json!("yeah")));
     let req = s.last_request.clone().map(|r| r.into_value());
-    assert_eq!(req.as_ref().and_then(|r| r.pointer("/payload/intent/name")), Some(&json!("yes")));
+    assert_eq!(
+        req.as_ref().and_then(|r| r.pointer("/payload/intent/name")),
+        Some(&json!("yes"))
+    );
 
     // Turn 4: the client reports success.
     let t4 = s.turn(json!({ "type": "success" }));
-    assert_eq!(t4, json!([text("Payment done."), { "type": "end", "payload": null }]));
+    assert_eq!(
+        t4,
+        json!([text("Payment done."), { "type": "end", "payload": null }])
+    );
     assert!(s.state.stack.is_empty());
 
     // The next request starts a new session.

@@ -51,13 +51,25 @@ pub(crate) fn entity_value(v: &Value) -> Value {
 impl Runtime<'_, '_> {
     /// Copies a matched intent's entities into variables using the event's mappings.
     pub(crate) fn apply_mappings(&mut self, event: &Event) {
-        let Event::Intent { mappings, .. } = event else { return };
-        let Some(request) = self.request.clone() else { return };
+        let Event::Intent { mappings, .. } = event else {
+            return;
+        };
+        let Some(request) = self.request.clone() else {
+            return;
+        };
         for entity in request.entities() {
-            let Some(name) = entity.get("name").and_then(Value::as_str) else { continue };
-            let Some(value) = entity.get("value").filter(|v| crate::model::truthy(v)) else { continue };
+            let Some(name) = entity.get("name").and_then(Value::as_str) else {
+                continue;
+            };
+            let Some(value) = entity.get("value").filter(|v| crate::model::truthy(v)) else {
+                continue;
+            };
             let targets: Vec<&str> = match mappings {
-                Some(m) => m.iter().filter(|(slot, _)| slot == name).map(|(_, var)| var.as_str()).collect(),
+                Some(m) => m
+                    .iter()
+                    .filter(|(slot, _)| slot == name)
+                    .map(|(_, var)| var.as_str())
+                    .collect(),
                 None => vec![name],
             };
             for var in targets {
@@ -70,9 +82,14 @@ impl Runtime<'_, '_> {
     fn find_command(&self) -> Option<(usize, Command)> {
         let request = self.request.as_ref()?;
         for (index, frame) in self.state.stack.iter().enumerate().rev() {
-            let Some(program) = self.project.program(&frame.diagram_id) else { continue };
+            let Some(program) = self.project.program(&frame.diagram_id) else {
+                continue;
+            };
             for cmd in &program.commands {
-                let diagram = cmd.diagram_id.as_deref().or(Some(frame.diagram_id.as_str()));
+                let diagram = cmd
+                    .diagram_id
+                    .as_deref()
+                    .or(Some(frame.diagram_id.as_str()));
                 if event_matches(&cmd.event, request, diagram) {
                     return Some((index, cmd.clone()));
                 }
@@ -112,10 +129,13 @@ impl Runtime<'_, '_> {
                 };
                 self.path_trace("push");
                 if let Some(top) = self.top_frame_mut() {
-                    top.storage.insert("calledCommand".into(), Value::Bool(true));
+                    top.storage
+                        .insert("calledCommand".into(), Value::Bool(true));
                 }
                 self.push_frame(Frame::new(d.clone()));
-                self.debug(None, || "matched command **push** - adding command flow".into());
+                self.debug(None, || {
+                    "matched command **push** - adding command flow".into()
+                });
                 Step::Next(None)
             }
         }

@@ -64,9 +64,16 @@ impl RandomSource for SeededRandom {
         }
     }
     fn short_id(&mut self) -> String {
-        use rand::Rng;
+        use rand::RngCore;
         const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-        (0..8).map(|_| ALPHABET[self.0.gen_range(0..ALPHABET.len())] as char).collect()
+        // 8 base-36 digits from one 64-bit draw (36^8 < 2^42, the bias is negligible for ids).
+        let mut n = self.0.next_u64();
+        let mut id = String::with_capacity(8);
+        for _ in 0..8 {
+            id.push(ALPHABET[(n % 36) as usize] as char);
+            n /= 36;
+        }
+        id
     }
 }
 
@@ -85,10 +92,19 @@ pub trait Sandbox: Send + Sync {
     fn eval_expression(&self, expr: &str, vars: &Vars) -> Result<Value, ScriptError>;
     /// Runs `variable = expression` assignments in order (later ones see earlier results) and
     /// returns the assigned values in order. Any error discards all assignments.
-    fn run_sets(&self, sets: &[(String, String)], vars: &Vars) -> Result<Vec<(String, Value)>, ScriptError>;
+    fn run_sets(
+        &self,
+        sets: &[(String, String)],
+        vars: &Vars,
+    ) -> Result<Vec<(String, Value)>, ScriptError>;
     /// Runs a code step. With `as_function` the code is a function body whose return value is
     /// reported.
-    fn run_code(&self, code: &str, vars: &Vars, as_function: bool) -> Result<CodeOutcome, ScriptError>;
+    fn run_code(
+        &self,
+        code: &str,
+        vars: &Vars,
+        as_function: bool,
+    ) -> Result<CodeOutcome, ScriptError>;
 }
 
 /// Everything the engine uses from outside for one call.

@@ -19,7 +19,11 @@ pub fn js_number(f: f64) -> String {
         return "NaN".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if f > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
     if f == 0.0 {
         return "0".into();
@@ -52,7 +56,13 @@ pub fn js_string(v: &Value) -> String {
         Value::String(s) => s.clone(),
         Value::Array(a) => a
             .iter()
-            .map(|x| if x.is_null() { String::new() } else { js_string(x) })
+            .map(|x| {
+                if x.is_null() {
+                    String::new()
+                } else {
+                    js_string(x)
+                }
+            })
             .collect::<Vec<_>>()
             .join(","),
         Value::Object(_) => "[object Object]".into(),
@@ -85,7 +95,10 @@ pub fn replace(input: &str, vars: &dyn Lookup, sanitize: bool) -> String {
         if bytes[i] == b'{' {
             let start = i + 1;
             let mut j = start;
-            while j < bytes.len() && j - start <= 64 && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_') {
+            while j < bytes.len()
+                && j - start <= 64
+                && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_')
+            {
                 j += 1;
             }
             let len = j - start;
@@ -93,7 +106,11 @@ pub fn replace(input: &str, vars: &dyn Lookup, sanitize: bool) -> String {
                 let name = &input[start..j];
                 if let Some(v) = vars.lookup(name) {
                     out.push_str(&input[last..i]);
-                    out.push_str(&if sanitize { sanitized_string(v) } else { js_string(v) });
+                    out.push_str(&if sanitize {
+                        sanitized_string(v)
+                    } else {
+                        js_string(v)
+                    });
                     last = j + 1;
                     i = j + 1;
                     continue;
@@ -121,7 +138,9 @@ pub fn number(f: f64) -> Value {
     if f.fract() == 0.0 && f.abs() < 9e15 {
         Value::from(f as i64)
     } else {
-        serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)
+        serde_json::Number::from_f64(f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)
     }
 }
 
@@ -129,9 +148,13 @@ pub fn number(f: f64) -> Value {
 pub fn replace_deep(v: &Value, vars: &dyn Lookup, sanitize: bool) -> Value {
     match v {
         Value::String(s) => Value::String(replace(s, vars, sanitize)),
-        Value::Array(a) => Value::Array(a.iter().map(|x| replace_deep(x, vars, sanitize)).collect()),
+        Value::Array(a) => {
+            Value::Array(a.iter().map(|x| replace_deep(x, vars, sanitize)).collect())
+        }
         Value::Object(o) => Value::Object(
-            o.iter().map(|(k, x)| (k.clone(), replace_deep(x, vars, sanitize))).collect(),
+            o.iter()
+                .map(|(k, x)| (k.clone(), replace_deep(x, vars, sanitize)))
+                .collect(),
         ),
         other => other.clone(),
     }
@@ -196,8 +219,14 @@ mod tests {
     #[test]
     fn replaces_known_names_only() {
         let v = vars();
-        assert_eq!(replace("Hi {name}, {unknown} {n}", &v, false), "Hi Ann, {unknown} 0");
-        assert_eq!(replace("{b} {z} {arr} {o}", &v, false), "true null 1,a [object Object]");
+        assert_eq!(
+            replace("Hi {name}, {unknown} {n}", &v, false),
+            "Hi Ann, {unknown} 0"
+        );
+        assert_eq!(
+            replace("{b} {z} {arr} {o}", &v, false),
+            "true null 1,a [object Object]"
+        );
         assert_eq!(replace("{na me} {}", &v, false), "{na me} {}");
         assert_eq!(replace("  {name}  ", &v, false), "  Ann  ");
     }
@@ -222,6 +251,9 @@ mod tests {
     fn slate_text() {
         let s = json!([{"children":[{"text":"Hello "},{"text":"world","bold":true}]},{"children":[{"text":" line2 "}]}]);
         assert_eq!(slate_plain_text(&s), "Hello world\n line2");
-        assert_eq!(text_to_slate("a\nb"), json!([{"children":[{"text":"a"}]},{"children":[{"text":"b"}]}]));
+        assert_eq!(
+            text_to_slate("a\nb"),
+            json!([{"children":[{"text":"a"}]},{"children":[{"text":"b"}]}])
+        );
     }
 }

@@ -15,12 +15,20 @@ pub struct Request(Value);
 impl Request {
     /// Validates a raw request; `payload: null` is dropped for non-intent requests (§2.1).
     pub fn from_value(mut v: Value) -> Result<Request, InvalidRequest> {
-        let ok = v.get("type").and_then(Value::as_str).map(|t| !t.is_empty()).unwrap_or(false);
+        let ok = v
+            .get("type")
+            .and_then(Value::as_str)
+            .map(|t| !t.is_empty())
+            .unwrap_or(false);
         if !ok || !v.is_object() {
             return Err(InvalidRequest(v.to_string()));
         }
         if let Some(obj) = v.as_object_mut() {
-            let ty = obj.get("type").and_then(Value::as_str).unwrap_or("").to_string();
+            let ty = obj
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
             let adaptable = ty != "intent" && ty != "text";
             if adaptable && obj.get("payload").map(Value::is_null).unwrap_or(false) {
                 obj.remove("payload");
@@ -46,7 +54,12 @@ impl Request {
     }
 
     /// An intent request `{type:"intent", payload:{query, intent:{name}, entities, confidence?}}`.
-    pub fn intent(name: &str, query: &str, entities: Vec<Value>, confidence: Option<f64>) -> Request {
+    pub fn intent(
+        name: &str,
+        query: &str,
+        entities: Vec<Value>,
+        confidence: Option<f64>,
+    ) -> Request {
         let mut p = Map::new();
         p.insert("query".into(), query.into());
         p.insert("intent".into(), serde_json::json!({ "name": name }));
@@ -83,7 +96,11 @@ impl Request {
     }
     /// An intent request that is not an Alexa event (payload without `data`).
     pub fn is_intent(&self) -> bool {
-        self.ty() == "intent" && self.payload().map(|p| p.get("data").is_none()).unwrap_or(false)
+        self.ty() == "intent"
+            && self
+                .payload()
+                .map(|p| p.get("data").is_none())
+                .unwrap_or(false)
     }
     pub fn intent_name(&self) -> Option<&str> {
         if !self.is_intent() {
@@ -144,7 +161,10 @@ impl Config {
         self.self_delegate == Some(true)
     }
     pub fn stops_on(&self, node_type: &str) -> bool {
-        self.stop_types.as_ref().map(|t| t.iter().any(|s| s == node_type)).unwrap_or(false)
+        self.stop_types
+            .as_ref()
+            .map(|t| t.iter().any(|s| s == node_type))
+            .unwrap_or(false)
     }
     pub fn excludes(&self, trace_type: &str) -> bool {
         match &self.exclude_types {

@@ -78,7 +78,11 @@ impl<'a, 'e> Runtime<'a, 'e> {
         request: Option<Request>,
     ) -> Self {
         let now_ms = env.clock.now_ms();
-        let mode = if request.is_some() { Mode::Request } else { Mode::Running };
+        let mode = if request.is_some() {
+            Mode::Request
+        } else {
+            Mode::Running
+        };
         Runtime {
             project,
             config,
@@ -130,7 +134,10 @@ impl<'a, 'e> Runtime<'a, 'e> {
             Some(f) => &f.variables,
             None => EMPTY.get_or_init(Vars::new),
         };
-        Scope { local, global: &self.state.variables }
+        Scope {
+            local,
+            global: &self.state.variables,
+        }
     }
 
     pub fn var(&self, name: &str) -> Option<&Value> {
@@ -193,13 +200,19 @@ impl<'a, 'e> Runtime<'a, 'e> {
         if !self.want_flow {
             return;
         }
-        let Some(top) = self.state.stack.last() else { return };
+        let Some(top) = self.state.stack.last() else {
+            return;
+        };
         if top.is_base() || top.diagram_id == self.project.version.id {
             return;
         }
         let mut payload = json!({ "diagramID": top.diagram_id });
         if top.hydrated {
-            if let Some(name) = self.project.program(&top.diagram_id).and_then(|p| p.name.clone()) {
+            if let Some(name) = self
+                .project
+                .program(&top.diagram_id)
+                .and_then(|p| p.name.clone())
+            {
                 payload["name"] = name.into();
             }
         }
@@ -237,7 +250,12 @@ impl<'a, 'e> Runtime<'a, 'e> {
     /// Runtime.update (§6.4): base-frame injection, then the frame loop, then the `end` hook.
     pub fn update(&mut self) {
         let version_id = &self.project.version.id;
-        let needs_base = self.state.stack.first().map(|f| &f.diagram_id != version_id).unwrap_or(true);
+        let needs_base = self
+            .state
+            .stack
+            .first()
+            .map(|f| &f.diagram_id != version_id)
+            .unwrap_or(true);
         if needs_base {
             if let Some(base) = self.project.base_program() {
                 let mut frame = Frame::new(version_id.clone());
@@ -250,19 +268,30 @@ impl<'a, 'e> Runtime<'a, 'e> {
         }
         self.cycle_stack();
         if self.state.stack.is_empty() && !self.exited {
-            self.traces.push(Trace { ty: "end".into(), payload: None, time: self.now_ms, paths: None, default_path: None });
+            self.traces.push(Trace {
+                ty: "end".into(),
+                payload: None,
+                time: self.now_ms,
+                paths: None,
+                default_path: None,
+            });
         }
     }
 
     fn hydrate(&mut self, program: &Program) {
-        let Some(frame) = self.state.stack.last_mut() else { return };
+        let Some(frame) = self.state.stack.last_mut() else {
+            return;
+        };
         if frame.hydrated {
             return;
         }
         frame.hydrated = true;
         frame.commands = program.commands_raw.clone();
         for name in &program.variables {
-            frame.variables.entry(name.clone()).or_insert(Value::from(0));
+            frame
+                .variables
+                .entry(name.clone())
+                .or_insert(Value::from(0));
         }
         if frame.node_id.is_unset() {
             frame.node_id = NodePtr::from_opt(program.start_id.as_deref());
@@ -276,7 +305,9 @@ impl<'a, 'e> Runtime<'a, 'e> {
                 self.end_turn();
                 return;
             }
-            let Some(top) = self.state.stack.last() else { return };
+            let Some(top) = self.state.stack.last() else {
+                return;
+            };
             if top.diagram_id == self.project.version.id {
                 // All flows finished: the conversation is over.
                 self.flush_stack();
@@ -313,8 +344,13 @@ impl<'a, 'e> Runtime<'a, 'e> {
                 }
             }
         }
-        let Some(Value::Array(pairs)) = finished.storage.get("outputMap") else { return };
-        let child = Scope { local: &finished.variables, global: &self.state.variables };
+        let Some(Value::Array(pairs)) = finished.storage.get("outputMap") else {
+            return;
+        };
+        let child = Scope {
+            local: &finished.variables,
+            global: &self.state.variables,
+        };
         let values: Vec<(String, Value)> = pairs
             .iter()
             .filter_map(|p| {
@@ -332,12 +368,16 @@ impl<'a, 'e> Runtime<'a, 'e> {
 
     fn cycle_handler(&mut self, program: &Arc<Program>) {
         let frame_index = self.state.stack.len() - 1;
-        let mut node: Option<&Node> =
-            self.state.stack[frame_index].node_id.id().and_then(|id| program.node(id));
+        let mut node: Option<&Node> = self.state.stack[frame_index]
+            .node_id
+            .id()
+            .and_then(|id| program.node(id));
         let mut pending: Option<String> = None;
         for _ in 0..MAX_NODES_PER_FRAME {
             if self.env.clock.now_ms() > self.deadline_ms {
-                self.debug(None, || "ERROR: turn timeout - check for infinite loops".into());
+                self.debug(None, || {
+                    "ERROR: turn timeout - check for infinite loops".into()
+                });
                 self.end_turn();
                 return;
             }
@@ -384,5 +424,9 @@ impl<'a, 'e> Runtime<'a, 'e> {
 }
 
 fn top_diagram(state: &State) -> String {
-    state.stack.last().map(|f| f.diagram_id.clone()).unwrap_or_default()
+    state
+        .stack
+        .last()
+        .map(|f| f.diagram_id.clone())
+        .unwrap_or_default()
 }

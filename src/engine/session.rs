@@ -3,7 +3,7 @@
 
 use super::interpolate::number;
 use super::request::Request;
-use super::state::{Frame, State, Vars};
+use super::state::{set_key, Frame, State, Vars};
 use crate::model::Project;
 use serde_json::{Map, Value};
 
@@ -14,11 +14,24 @@ pub fn generate(project: &Project, prev: Option<&State>, user_id: Option<&str>) 
     let stack: Vec<Frame> = context
         .get("stack")
         .and_then(Value::as_array)
-        .map(|frames| frames.iter().filter_map(|f| serde_json::from_value(f.clone()).ok()).collect())
+        .map(|frames| {
+            frames
+                .iter()
+                .filter_map(|f| serde_json::from_value(f.clone()).ok())
+                .collect()
+        })
         .filter(|s: &Vec<Frame>| !s.is_empty())
         .unwrap_or_else(|| vec![Frame::new(project.version.root_diagram_id.clone())]);
-    let mut variables: Vars = context.get("variables").and_then(Value::as_object).cloned().unwrap_or_default();
-    let mut storage: Vars = context.get("storage").and_then(Value::as_object).cloned().unwrap_or_default();
+    let mut variables: Vars = context
+        .get("variables")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut storage: Vars = context
+        .get("storage")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     if let Some(prev) = prev {
         for (k, v) in &prev.variables {
             variables.insert(k.clone(), v.clone());
@@ -35,11 +48,21 @@ pub fn generate(project: &Project, prev: Option<&State>, user_id: Option<&str>) 
     if let Some(uid) = user_id {
         variables.insert("user_id".into(), Value::String(uid.to_string()));
     }
-    State { stack, storage, variables }
+    State {
+        stack,
+        storage,
+        variables,
+    }
 }
 
 /// The init handler (§6.2), run at the start of every pipeline pass.
-pub(crate) fn init(project: &Project, mut state: State, request: Option<&Request>, user_id: Option<&str>, now_ms: u64) -> State {
+pub(crate) fn init(
+    project: &Project,
+    mut state: State,
+    request: Option<&Request>,
+    user_id: Option<&str>,
+    now_ms: u64,
+) -> State {
     if request.map(Request::is_launch).unwrap_or(false) {
         state.stack.clear();
         state.storage = Map::new();
@@ -59,7 +82,13 @@ pub(crate) fn init(project: &Project, mut state: State, request: Option<&Request
 
 /// Declared variables default to 0 (existing values win); `timestamp` is refreshed.
 pub(crate) fn initialize_variables(project: &Project, vars: &mut Vars, now_ms: u64) {
-    if let Some(slots) = project.version.model.as_ref().and_then(|m| m.get("slots")).and_then(Value::as_array) {
+    if let Some(slots) = project
+        .version
+        .model
+        .as_ref()
+        .and_then(|m| m.get("slots"))
+        .and_then(Value::as_array)
+    {
         for slot in slots {
             if let Some(name) = slot.get("name").and_then(Value::as_str) {
                 if !vars.contains_key(name) {
@@ -73,25 +102,37 @@ pub(crate) fn initialize_variables(project: &Project, vars: &mut Vars, now_ms: u
             vars.insert(name.clone(), Value::from(0));
         }
     }
-    vars.insert("timestamp".into(), Value::from(now_ms / 1000));
+    set_key(vars, "timestamp", Value::from(now_ms / 1000));
 }
 
 /// Built-in variables set from the request before execution (§2.2).
-pub(crate) fn apply_builtins(vars: &mut Vars, request: Option<&Request>, user_id: Option<&str>, now_ms: u64) {
+pub(crate) fn apply_builtins(
+    vars: &mut Vars,
+    request: Option<&Request>,
+    user_id: Option<&str>,
+    now_ms: u64,
+) {
     if let Some(r) = request {
         if r.is_intent() {
-            let confidence = r.confidence().map(|c| (c * 10000.0).round() / 100.0).unwrap_or(100.0);
-            vars.insert("intent_confidence".into(), number(confidence));
+            let confidence = r
+                .confidence()
+                .map(|c| (c * 10000.0).round() / 100.0)
+                .unwrap_or(100.0);
+            set_key(vars, "intent_confidence", number(confidence));
             if let Some(q) = r.query().filter(|q| !q.is_empty()) {
-                vars.insert("last_utterance".into(), Value::String(q.to_string()));
+                set_key(vars, "last_utterance", Value::String(q.to_string()));
             }
         } else if let Some(label) = r.path_label() {
-            vars.insert("last_utterance".into(), Value::String(label.to_string()));
+            set_key(vars, "last_utterance", Value::String(label.to_string()));
         }
     }
-    vars.insert("last_event".into(), request.map(|r| r.as_value().clone()).unwrap_or(Value::Null));
-    vars.insert("timestamp".into(), Value::from(now_ms / 1000));
+    set_key(
+        vars,
+        "last_event",
+        request.map(|r| r.as_value().clone()).unwrap_or(Value::Null),
+    );
+    set_key(vars, "timestamp", Value::from(now_ms / 1000));
     if let Some(uid) = user_id {
-        vars.insert("user_id".into(), Value::String(uid.to_string()));
+        set_key(vars, "user_id", Value::String(uid.to_string()));
     }
 }

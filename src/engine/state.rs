@@ -90,7 +90,10 @@ impl Frame {
     }
 
     pub fn is_base(&self) -> bool {
-        self.storage.get("isBase").and_then(Value::as_bool).unwrap_or(false)
+        self.storage
+            .get("isBase")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
     }
 }
 
@@ -106,6 +109,16 @@ pub struct State {
     pub variables: Vars,
 }
 
+/// Sets `key` in place when present (no key allocation, no re-hash of a new entry), else inserts.
+pub fn set_key(map: &mut Vars, key: &str, value: Value) {
+    match map.get_mut(key) {
+        Some(slot) => *slot = value,
+        None => {
+            map.insert(key.to_string(), value);
+        }
+    }
+}
+
 /// Deep merge (`lodash.merge` semantics): objects key by key, arrays index by index, anything
 /// else replaced.
 pub fn deep_merge(target: &mut Value, source: &Value) {
@@ -113,7 +126,10 @@ pub fn deep_merge(target: &mut Value, source: &Value) {
         (Value::Object(t), Value::Object(s)) => {
             for (k, sv) in s {
                 match t.get_mut(k) {
-                    Some(tv) if (tv.is_object() && sv.is_object()) || (tv.is_array() && sv.is_array()) => {
+                    Some(tv)
+                        if (tv.is_object() && sv.is_object())
+                            || (tv.is_array() && sv.is_array()) =>
+                    {
                         deep_merge(tv, sv)
                     }
                     _ => {
@@ -125,7 +141,10 @@ pub fn deep_merge(target: &mut Value, source: &Value) {
         (Value::Array(t), Value::Array(s)) => {
             for (i, sv) in s.iter().enumerate() {
                 match t.get_mut(i) {
-                    Some(tv) if (tv.is_object() && sv.is_object()) || (tv.is_array() && sv.is_array()) => {
+                    Some(tv)
+                        if (tv.is_object() && sv.is_object())
+                            || (tv.is_array() && sv.is_array()) =>
+                    {
                         deep_merge(tv, sv)
                     }
                     Some(tv) => *tv = sv.clone(),

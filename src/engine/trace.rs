@@ -11,7 +11,11 @@ pub struct Trace {
     #[serde(rename = "type")]
     pub ty: String,
     /// `None` = no `payload` key at all (the automatic `end` trace); `Some(Null)` = `null`.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "some_value")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_value"
+    )]
     pub payload: Option<Value>,
     pub time: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -26,7 +30,13 @@ fn some_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D
 
 impl Trace {
     pub fn new(ty: impl Into<String>, payload: Value, time: u64) -> Trace {
-        Trace { ty: ty.into(), payload: Some(payload), time, paths: None, default_path: None }
+        Trace {
+            ty: ty.into(),
+            payload: Some(payload),
+            time,
+            paths: None,
+            default_path: None,
+        }
     }
 
     pub fn payload_str(&self, key: &str) -> Option<&str> {
@@ -71,7 +81,9 @@ pub fn strip_ssml(s: &str) -> String {
 fn first_audio_src(msg: &str) -> Option<Option<String>> {
     let start = msg.find('<')?;
     let tag = &msg[start + 1..];
-    let name_end = tag.find(|c: char| c.is_whitespace() || c == '>' || c == '/').unwrap_or(tag.len());
+    let name_end = tag
+        .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+        .unwrap_or(tag.len());
     if !tag[..name_end].eq_ignore_ascii_case("audio") {
         return None;
     }
@@ -84,39 +96,46 @@ fn first_audio_src(msg: &str) -> Option<Option<String>> {
             let body = &rest[1..];
             body.find(quote).map(|e| body[..e].to_string())
         } else {
-            Some(rest.split_whitespace().next().unwrap_or("").trim_end_matches('/').to_string())
+            Some(
+                rest.split_whitespace()
+                    .next()
+                    .unwrap_or("")
+                    .trim_end_matches('/')
+                    .to_string(),
+            )
         }
     });
     Some(src)
 }
 
 /// Speak post-processor, filter and SSML stripping (§4.4 steps 4–5).
-pub fn post_process(traces: Vec<Trace>, config: &Config) -> Vec<Trace> {
+pub fn post_process(mut traces: Vec<Trace>, config: &Config) -> Vec<Trace> {
     let strip = config.strip_ssml();
-    traces
-        .into_iter()
-        .filter(|t| !config.excludes(&t.ty))
-        .map(|mut t| {
-            if t.ty == "speak" {
-                if let Some(Value::Object(p)) = t.payload.as_mut() {
-                    let msg = p.get("message").and_then(Value::as_str).unwrap_or("").to_string();
-                    match first_audio_src(&msg) {
-                        Some(src) => {
-                            p.insert("type".into(), "audio".into());
-                            p.insert("src".into(), src.map(Value::String).unwrap_or(Value::Null));
-                        }
-                        None => {
-                            p.insert("type".into(), "message".into());
-                        }
+    traces.retain(|t| !config.excludes(&t.ty));
+    for t in traces.iter_mut() {
+        if t.ty == "speak" {
+            if let Some(Value::Object(p)) = t.payload.as_mut() {
+                let msg = p
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                match first_audio_src(&msg) {
+                    Some(src) => {
+                        p.insert("type".into(), "audio".into());
+                        p.insert("src".into(), src.map(Value::String).unwrap_or(Value::Null));
                     }
-                    if strip {
-                        p.insert("message".into(), strip_ssml(&msg).into());
+                    None => {
+                        p.insert("type".into(), "message".into());
                     }
                 }
+                if strip {
+                    p.insert("message".into(), strip_ssml(&msg).into());
+                }
             }
-            t
-        })
-        .collect()
+        }
+    }
+    traces
 }
 
 pub fn debug_payload(node_type: Option<&str>, message: &str) -> Value {
@@ -132,7 +151,10 @@ mod tests {
 
     #[test]
     fn strips_tags_and_unterminated_tail() {
-        assert_eq!(strip_ssml("<speak>Hi <break time=\"1s\"/>there</speak>"), "Hi there");
+        assert_eq!(
+            strip_ssml("<speak>Hi <break time=\"1s\"/>there</speak>"),
+            "Hi there"
+        );
         assert_eq!(strip_ssml("a < b"), "a ");
         assert_eq!(strip_ssml("x <>y"), "x <>y");
         assert_eq!(strip_ssml("hello <voice"), "hello ");
@@ -140,7 +162,10 @@ mod tests {
 
     #[test]
     fn detects_leading_audio() {
-        assert_eq!(first_audio_src("<audio src=\"https://a/b.mp3\"/> hi"), Some(Some("https://a/b.mp3".into())));
+        assert_eq!(
+            first_audio_src("<audio src=\"https://a/b.mp3\"/> hi"),
+            Some(Some("https://a/b.mp3".into()))
+        );
         assert_eq!(first_audio_src("<voice name=\"x\">hi</voice>"), None);
         assert_eq!(first_audio_src("<audio/>"), Some(None));
     }

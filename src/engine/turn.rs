@@ -34,7 +34,12 @@ pub struct TurnOutput {
 
 /// Runs one interact call.
 pub fn interact(project: &Project, input: TurnInput, env: &mut Env<'_>) -> TurnOutput {
-    let TurnInput { mut state, mut request, config, user_id } = input;
+    let TurnInput {
+        mut state,
+        mut request,
+        config,
+        user_id,
+    } = input;
     let mut traces = Vec::new();
     for pass in 0..MAX_DELEGATIONS {
         let (next_state, pass_traces, final_request) =
@@ -47,19 +52,27 @@ pub fn interact(project: &Project, input: TurnInput, env: &mut Env<'_>) -> TurnO
         }
         let mut delegated: Option<Value> = None;
         for t in pass_traces {
-            let goto = (t.ty == "goto").then(|| t.payload.as_ref().and_then(|p| p.get("request")).cloned()).flatten();
+            let goto = (t.ty == "goto")
+                .then(|| t.payload.as_ref().and_then(|p| p.get("request")).cloned())
+                .flatten();
             match goto {
                 Some(r) => delegated = Some(r),
                 None => traces.push(t),
             }
         }
-        let Some(next) = delegated.and_then(|r| Request::from_value(r).ok()) else { break };
+        let Some(next) = delegated.and_then(|r| Request::from_value(r).ok()) else {
+            break;
+        };
         request = Some(next);
         if pass + 1 == MAX_DELEGATIONS {
             break;
         }
     }
-    TurnOutput { state, trace: traces, request }
+    TurnOutput {
+        state,
+        trace: traces,
+        request,
+    }
 }
 
 fn run_pass(
@@ -78,14 +91,24 @@ fn run_pass(
     let mut rt = Runtime::new(project, config, env, state, runtime_request);
     session::apply_builtins(&mut rt.state.variables, request.as_ref(), user_id, now_ms);
     if let Some(r) = &request {
-        let said = r.query().filter(|q| r.is_intent() && !q.is_empty()).or_else(|| r.path_label());
+        let said = r
+            .query()
+            .filter(|q| r.is_intent() && !q.is_empty())
+            .or_else(|| r.path_label());
         if let Some(said) = said {
             rt.remember("user", said);
         }
         if let Some(name) = r.intent_name() {
-            let confidence = rt.state.variables.get("intent_confidence").and_then(Value::as_f64).unwrap_or(100.0);
+            let confidence = rt
+                .state
+                .variables
+                .get("intent_confidence")
+                .and_then(Value::as_f64)
+                .unwrap_or(100.0);
             let name = name.to_string();
-            rt.debug(Some("intent"), || format!("matched intent **{name}** - confidence interval _{confidence:.2}%_"));
+            rt.debug(Some("intent"), || {
+                format!("matched intent **{name}** - confidence interval _{confidence:.2}%_")
+            });
         }
     }
     if request.as_ref().map(|r| r.ty() != "action").unwrap_or(true) {
@@ -101,7 +124,11 @@ fn understand(project: &Project, state: &State, request: Request) -> Request {
     if request.ty() != "text" {
         return request;
     }
-    let Some(text) = request.payload().and_then(Value::as_str).map(str::to_string) else {
+    let Some(text) = request
+        .payload()
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    else {
         return request;
     };
     if text.is_empty() {
@@ -129,12 +156,20 @@ fn understand(project: &Project, state: &State, request: Request) -> Request {
 /// The request of a button (of the node the session waits on) whose name equals `text`.
 fn waiting_button(project: &Project, state: &State, text: &str) -> Option<Value> {
     let frame = state.stack.last()?;
-    let node = project.program(&frame.diagram_id)?.node(frame.node_id.id()?)?;
+    let node = project
+        .program(&frame.diagram_id)?
+        .node(frame.node_id.id()?)?;
     let wanted = crate::nlu::normalize(text);
     let find = |buttons: &[Value]| {
         buttons
             .iter()
-            .find(|b| b.get("name").and_then(Value::as_str).map(crate::nlu::normalize).as_deref() == Some(wanted.as_str()))
+            .find(|b| {
+                b.get("name")
+                    .and_then(Value::as_str)
+                    .map(crate::nlu::normalize)
+                    .as_deref()
+                    == Some(wanted.as_str())
+            })
             .and_then(|b| b.get("request").cloned())
     };
     match &node.kind {
@@ -144,7 +179,12 @@ fn waiting_button(project: &Project, state: &State, text: &str) -> Option<Value>
         _ => None,
     }
     .map(|mut r| {
-        if r.get("payload").is_none() && r.get("type").and_then(Value::as_str).map(|t| t.starts_with("path-")).unwrap_or(false) {
+        if r.get("payload").is_none()
+            && r.get("type")
+                .and_then(Value::as_str)
+                .map(|t| t.starts_with("path-"))
+                .unwrap_or(false)
+        {
             r["payload"] = json!({ "label": text });
         }
         r

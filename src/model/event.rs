@@ -33,7 +33,10 @@ impl Event {
                     })
                     .collect()
             });
-            Event::Intent { intent: intent.to_string(), mappings }
+            Event::Intent {
+                intent: intent.to_string(),
+                mappings,
+            }
         } else if ty.is_empty() {
             Event::Never
         } else {

@@ -11,7 +11,7 @@ mod vfr;
 
 pub use event::{Command, CommandKind, Event};
 pub use node::{
-    Button, CardDef, CustomAction, Interaction, Node, NodeKind, NoMatch, NoReply, PathDef, SetDef,
+    Button, CardDef, CustomAction, Interaction, NoMatch, NoReply, Node, NodeKind, PathDef, SetDef,
 };
 pub use project::{Program, Project, ProjectInfo, Settings, VersionInfo};
 pub use vfr::{load_vfr, load_vfr_file, LoadError, LoadWarning};

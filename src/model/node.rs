@@ -129,7 +129,9 @@ pub enum NodeKind {
     },
     Reset,
     /// Audio stream (voice only) — not supported by flowdm.
-    Stream { next: Option<String> },
+    Stream {
+        next: Option<String>,
+    },
     Code {
         code: String,
         success: Option<String>,
@@ -172,12 +174,28 @@ pub enum NodeKind {
         next_ids: Vec<Option<String>>,
     },
     /// AI set (LLM) — not available without an AI provider.
-    AiSet { next: Option<String> },
-    Set { sets: Vec<SetDef>, next: Option<String> },
-    SetV2 { sets: Vec<SetDef>, next: Option<String> },
-    Start { next: Option<String> },
-    Visual { data: Value, next: Option<String> },
-    Text { texts: Vec<Value>, next: Option<String> },
+    AiSet {
+        next: Option<String>,
+    },
+    Set {
+        sets: Vec<SetDef>,
+        next: Option<String>,
+    },
+    SetV2 {
+        sets: Vec<SetDef>,
+        next: Option<String>,
+    },
+    Start {
+        next: Option<String>,
+    },
+    Visual {
+        data: Value,
+        next: Option<String>,
+    },
+    Text {
+        texts: Vec<Value>,
+        next: Option<String>,
+    },
     /// AI response (LLM) — not available without an AI provider.
     AiResponse {
         next: Option<String>,
@@ -204,7 +222,9 @@ pub enum NodeKind {
     },
     ChannelAction(Box<CustomAction>),
     /// No specific handler but a `nextId`: debug trace and go on.
-    Next { next: String },
+    Next {
+        next: String,
+    },
     CustomAction(Box<CustomAction>),
     /// No handler at all: the frame ends.
     Unhandled,
@@ -216,7 +236,11 @@ fn next_of(v: &Value) -> Option<String> {
 
 fn str_list(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -248,7 +272,11 @@ fn parse_no_match(n: &Value) -> Option<NoMatch> {
     if prompts.is_empty() && else_id.is_none() {
         return None;
     }
-    Some(NoMatch { prompts, randomize: field_truthy(n, "randomize"), node_id: else_id })
+    Some(NoMatch {
+        prompts,
+        randomize: field_truthy(n, "randomize"),
+        node_id: else_id,
+    })
 }
 
 fn parse_no_reply(n: &Value) -> Option<NoReply> {
@@ -262,7 +290,10 @@ fn parse_no_reply(n: &Value) -> Option<NoReply> {
     }
     // Deprecated `reprompt`.
     let reprompt = n.get("reprompt").filter(|v| truthy(v))?;
-    Some(NoReply { prompts: vec![reprompt.clone()], ..NoReply::default() })
+    Some(NoReply {
+        prompts: vec![reprompt.clone()],
+        ..NoReply::default()
+    })
 }
 
 fn parse_paths(v: Option<&Value>) -> Vec<PathDef> {
@@ -307,8 +338,16 @@ fn parse_custom(n: &Value, stop_type: &str, trace_type: &str, payload: Value) ->
 fn parse_card(c: &Value) -> CardDef {
     CardDef {
         id: c.get("id").cloned(),
-        title: c.get("title").and_then(Value::as_str).unwrap_or("").to_string(),
-        image_url: c.get("imageUrl").and_then(Value::as_str).unwrap_or("").to_string(),
+        title: c
+            .get("title")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        image_url: c
+            .get("imageUrl")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
         description: c.get("description").cloned().unwrap_or(Value::Null),
         buttons: array(c.get("buttons")),
     }
@@ -366,7 +405,11 @@ impl Node {
     pub fn from_value(id: &str, n: &Value) -> Node {
         let ty = n.get("type").and_then(Value::as_str).unwrap_or("");
         let kind = classify(ty, n);
-        Node { id: id.to_string(), type_name: ty.to_string(), kind }
+        Node {
+            id: id.to_string(),
+            type_name: ty.to_string(),
+            kind,
+        }
     }
 
     /// Whether the node consumes the request itself (the preliminary handler skips these).
@@ -452,7 +495,9 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
     }
     // 10. stream
     if ty == "stream" && n.get("src").is_some() {
-        return NodeKind::Stream { next: opt_str(n, "nextID").or(next) };
+        return NodeKind::Stream {
+            next: opt_str(n, "nextID").or(next),
+        };
     }
     // 11. code
     if let Some(code) = n.get("code").and_then(Value::as_str) {
@@ -481,7 +526,10 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
                     a.iter()
                         .filter_map(|p| {
                             let p = p.as_array()?;
-                            Some((p.first()?.as_str()?.to_string(), p.get(1)?.as_str()?.to_string()))
+                            Some((
+                                p.first()?.as_str()?.to_string(),
+                                p.get(1)?.as_str()?.to_string(),
+                            ))
                         })
                         .collect()
                 })
@@ -502,7 +550,10 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
     if ty == "message" {
         if let Some(mid) = n.get("data").and_then(|d| opt_str(d, "messageID")) {
             if let Some(ports) = n.get("ports").filter(|p| p.get("default").is_some()) {
-                return NodeKind::Message { message_id: mid, next: opt_str(ports, "default") };
+                return NodeKind::Message {
+                    message_id: mid,
+                    next: opt_str(ports, "default"),
+                };
             }
         }
     }
@@ -533,7 +584,10 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
     if ty == "integrations"
         && n.get("selected_integration").and_then(Value::as_str) == Some("Custom API")
     {
-        return NodeKind::Api { success: opt_str(n, "success_id"), fail: opt_str(n, "fail_id") };
+        return NodeKind::Api {
+            success: opt_str(n, "success_id"),
+            fail: opt_str(n, "fail_id"),
+        };
     }
     // 19. random
     if field_truthy(n, "random") {
@@ -550,36 +604,56 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
     if ty != "setV2" {
         if let Some(sets) = n.get("sets").and_then(Value::as_array) {
             if sets.len() < 21 {
-                return NodeKind::Set { sets: parse_sets(n), next };
+                return NodeKind::Set {
+                    sets: parse_sets(n),
+                    next,
+                };
             }
         }
     }
     // 22. setV2
     if ty == "setV2" {
-        return NodeKind::SetV2 { sets: parse_sets(n), next };
+        return NodeKind::SetV2 {
+            sets: parse_sets(n),
+            next,
+        };
     }
     // 23. start
-    let only_next = n.as_object().map(|o| o.keys().all(|k| k == "nextId" || k == "id")).unwrap_or(false);
+    let only_next = n
+        .as_object()
+        .map(|o| o.keys().all(|k| k == "nextId" || k == "id"))
+        .unwrap_or(false);
     if (only_next || ty == "start") && next.is_some() {
         return NodeKind::Start { next };
     }
     // 24. visual
     if ty == "visual" {
         if let Some(data) = n.get("data").filter(|d| truthy(d)) {
-            return NodeKind::Visual { data: data.clone(), next };
+            return NodeKind::Visual {
+                data: data.clone(),
+                next,
+            };
         }
     }
     // 25. text
     if ty == "text" {
-        return NodeKind::Text { texts: array(n.get("texts")), next };
+        return NodeKind::Text {
+            texts: array(n.get("texts")),
+            next,
+        };
     }
     // 26. generative
     if ty == "generative" {
-        return NodeKind::AiResponse { next, else_id: opt_str(n, "elseId") };
+        return NodeKind::AiResponse {
+            next,
+            else_id: opt_str(n, "elseId"),
+        };
     }
     let card_common = |n: &Value| {
         (
-            n.get("isBlocking").and_then(Value::as_bool).unwrap_or(false),
+            n.get("isBlocking")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             parse_no_match(n),
             parse_no_reply(n),
         )
@@ -587,13 +661,22 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
     // 27. cardV2
     if ty == "cardV2" {
         let (blocking, no_match, no_reply) = card_common(n);
-        return NodeKind::CardV2 { card: parse_card(n), blocking, no_match, no_reply, next };
+        return NodeKind::CardV2 {
+            card: parse_card(n),
+            blocking,
+            no_match,
+            no_reply,
+            next,
+        };
     }
     // 28. carousel
     if ty == "carousel" {
         let (blocking, no_match, no_reply) = card_common(n);
         return NodeKind::Carousel {
-            layout: n.get("layout").cloned().unwrap_or_else(|| "Carousel".into()),
+            layout: n
+                .get("layout")
+                .cloned()
+                .unwrap_or_else(|| "Carousel".into()),
             cards: array(n.get("cards")).iter().map(parse_card).collect(),
             blocking,
             no_match,
@@ -603,7 +686,10 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
     }
     // 29. goToNode
     if ty == "goToNode" {
-        return NodeKind::GoToNode { diagram_id: opt_str(n, "diagramID"), next };
+        return NodeKind::GoToNode {
+            diagram_id: opt_str(n, "diagramID"),
+            next,
+        };
     }
     // 30. channel action
     if ty == "channel_action" {

@@ -98,7 +98,10 @@ impl Project {
         self.info.kind.as_deref() == Some("chat")
             || self.info.platform.as_deref() == Some("chatbot")
             || (self.info.kind.is_none()
-                && matches!(self.version.platform.as_deref(), Some("webchat" | "chatbot")))
+                && matches!(
+                    self.version.platform.as_deref(),
+                    Some("webchat" | "chatbot")
+                ))
     }
 
     /// Default no-reply delay in seconds by platform.

@@ -31,15 +31,21 @@ impl std::fmt::Display for LoadWarning {
 }
 
 pub fn load_vfr_file(path: &Path) -> Result<(Project, Vec<LoadWarning>), LoadError> {
-    let text = std::fs::read(path)
-        .map_err(|source| LoadError::Io { path: path.display().to_string(), source })?;
+    let text = std::fs::read(path).map_err(|source| LoadError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
     let value: Value = serde_json::from_slice(&text)?;
     load_vfr(&value)
 }
 
 fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -47,10 +53,17 @@ fn parse_program(key: &str, p: &Value) -> Program {
     let lines = p
         .get("lines")
         .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(id, n)| (id.clone(), Node::from_value(id, n))).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(id, n)| (id.clone(), Node::from_value(id, n)))
+                .collect()
+        })
         .unwrap_or_default();
-    let commands_raw: Vec<Value> =
-        p.get("commands").and_then(Value::as_array).cloned().unwrap_or_default();
+    let commands_raw: Vec<Value> = p
+        .get("commands")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     Program {
         id: key.to_string(),
         name: opt_str(p, "name"),
@@ -63,10 +76,19 @@ fn parse_program(key: &str, p: &Value) -> Program {
 }
 
 fn parse_settings(platform_data: &Value) -> Settings {
-    let s = platform_data.get("settings").cloned().unwrap_or(Value::Null);
+    let s = platform_data
+        .get("settings")
+        .cloned()
+        .unwrap_or(Value::Null);
     Settings {
-        global_no_match: s.get("globalNoMatch").and_then(|g| g.get("prompt")).cloned(),
-        global_no_reply: s.get("globalNoReply").and_then(|g| g.get("prompt")).cloned(),
+        global_no_match: s
+            .get("globalNoMatch")
+            .and_then(|g| g.get("prompt"))
+            .cloned(),
+        global_no_reply: s
+            .get("globalNoReply")
+            .and_then(|g| g.get("prompt"))
+            .cloned(),
         global_no_reply_delay: s
             .get("globalNoReply")
             .and_then(|g| g.get("delay"))
@@ -92,8 +114,8 @@ pub fn load_vfr(doc: &Value) -> Result<(Project, Vec<LoadWarning>), LoadError> {
         .and_then(Value::as_object)
         .filter(|m| !m.is_empty())
         .ok_or_else(|| LoadError::Invalid("no programs included".into()))?;
-    let version_id = opt_str(version, "_id")
-        .ok_or_else(|| LoadError::Invalid("version has no _id".into()))?;
+    let version_id =
+        opt_str(version, "_id").ok_or_else(|| LoadError::Invalid("version has no _id".into()))?;
     let project_raw = doc.get("project").cloned().unwrap_or(Value::Null);
 
     let programs: HashMap<String, Arc<Program>> = programs_raw
@@ -120,14 +142,21 @@ pub fn load_vfr(doc: &Value) -> Result<(Project, Vec<LoadWarning>), LoadError> {
                 .or_else(|| candidates.first().copied())
                 .cloned()
                 .ok_or_else(|| LoadError::Invalid("no rootDiagramID and no program".into()))?;
-            warnings.push(LoadWarning(format!("no rootDiagramID: using program {root}")));
+            warnings.push(LoadWarning(format!(
+                "no rootDiagramID: using program {root}"
+            )));
             root
         }
     };
     if !programs.contains_key(&root_diagram_id)
-        && prototype.get("context").and_then(|c| c.get("stack")).is_none()
+        && prototype
+            .get("context")
+            .and_then(|c| c.get("stack"))
+            .is_none()
     {
-        return Err(LoadError::Invalid(format!("root diagram {root_diagram_id} has no program")));
+        return Err(LoadError::Invalid(format!(
+            "root diagram {root_diagram_id} has no program"
+        )));
     }
 
     let platform_data = version.get("platformData").cloned().unwrap_or(Value::Null);
@@ -159,14 +188,27 @@ pub fn load_vfr(doc: &Value) -> Result<(Project, Vec<LoadWarning>), LoadError> {
             .and_then(|s| s.get("usedIntentsSet"))
             .filter(|u| u.is_array())
             .map(|u| strings(Some(u))),
-        publishing: platform_data.get("publishing").cloned().unwrap_or(Value::Null),
+        publishing: platform_data
+            .get("publishing")
+            .cloned()
+            .unwrap_or(Value::Null),
         messages: version
             .get("programResources")
             .and_then(|r| r.get("messages"))
             .cloned()
             .unwrap_or(Value::Null),
     };
-    let intents =
-        crate::nlu::IntentIndex::build(version_info.model.as_ref(), version_info.used_intents.as_deref());
-    Ok((Project { info, version: version_info, programs, intents }, warnings))
+    let intents = crate::nlu::IntentIndex::build(
+        version_info.model.as_ref(),
+        version_info.used_intents.as_deref(),
+    );
+    Ok((
+        Project {
+            info,
+            version: version_info,
+            programs,
+            intents,
+        },
+        warnings,
+    ))
 }

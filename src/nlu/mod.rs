@@ -22,7 +22,10 @@ pub enum Prediction {
 
 /// Lowercase and collapse whitespace runs.
 pub fn normalize(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 impl IntentIndex {
@@ -30,11 +33,16 @@ impl IntentIndex {
     /// keeping only intents listed in `used` (keys or names) when it is given.
     pub fn build(model: Option<&Value>, used: Option<&[String]>) -> IntentIndex {
         let mut index = IntentIndex::default();
-        let Some(intents) = model.and_then(|m| m.get("intents")).and_then(Value::as_array) else {
+        let Some(intents) = model
+            .and_then(|m| m.get("intents"))
+            .and_then(Value::as_array)
+        else {
             return index;
         };
         for intent in intents {
-            let Some(name) = intent.get("name").and_then(Value::as_str) else { continue };
+            let Some(name) = intent.get("name").and_then(Value::as_str) else {
+                continue;
+            };
             let key = intent.get("key").and_then(Value::as_str).unwrap_or(name);
             if let Some(used) = used {
                 if !used.iter().any(|u| u == key || u == name) {
@@ -42,15 +50,24 @@ impl IntentIndex {
                 }
             }
             index.names.push(name.to_string());
-            let inputs = intent.get("inputs").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
+            let inputs = intent
+                .get("inputs")
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
             for input in inputs {
-                let Some(text) = input.get("text").and_then(Value::as_str) else { continue };
+                let Some(text) = input.get("text").and_then(Value::as_str) else {
+                    continue;
+                };
                 if text.contains("{{") {
                     continue; // slot utterances need the real NLU
                 }
                 let norm = normalize(text);
                 if !norm.is_empty() {
-                    index.by_utterance.entry(norm).or_insert_with(|| name.to_string());
+                    index
+                        .by_utterance
+                        .entry(norm)
+                        .or_insert_with(|| name.to_string());
                 }
             }
         }
@@ -59,10 +76,16 @@ impl IntentIndex {
 
     pub fn predict(&self, text: &str) -> Prediction {
         if let Some(name) = self.by_utterance.get(&normalize(text)) {
-            return Prediction::Intent { name: name.clone(), confidence: 1.0 };
+            return Prediction::Intent {
+                name: name.clone(),
+                confidence: 1.0,
+            };
         }
         if let Some(name) = self.names.iter().find(|n| n.as_str() == text.trim()) {
-            return Prediction::Intent { name: name.clone(), confidence: 1.0 };
+            return Prediction::Intent {
+                name: name.clone(),
+                confidence: 1.0,
+            };
         }
         Prediction::None
     }
@@ -86,8 +109,20 @@ mod tests {
         ]});
         let used = vec!["k1".to_string(), "order".to_string()];
         let idx = IntentIndex::build(Some(&model), Some(&used));
-        assert_eq!(idx.predict(" YEAH sure "), Prediction::Intent { name: "yes".into(), confidence: 1.0 });
-        assert_eq!(idx.predict("order"), Prediction::Intent { name: "order".into(), confidence: 1.0 });
+        assert_eq!(
+            idx.predict(" YEAH sure "),
+            Prediction::Intent {
+                name: "yes".into(),
+                confidence: 1.0
+            }
+        );
+        assert_eq!(
+            idx.predict("order"),
+            Prediction::Intent {
+                name: "order".into(),
+                confidence: 1.0
+            }
+        );
         assert_eq!(idx.predict("order a large pizza"), Prediction::None);
         assert_eq!(idx.predict("nope"), Prediction::None);
     }

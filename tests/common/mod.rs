@@ -2,7 +2,9 @@
 #![allow(dead_code)]
 
 use flowdm::engine::expr::MiniJs;
-use flowdm::engine::{self, Config, Env, FixedClock, Request, SeededRandom, State, TurnInput, TurnOutput};
+use flowdm::engine::{
+    self, Config, Env, FixedClock, Request, SeededRandom, State, TurnInput, TurnOutput,
+};
 use flowdm::model::{load_vfr, load_vfr_file, Project};
 use serde_json::Value;
 use std::path::Path;
@@ -56,8 +58,16 @@ impl Session {
     }
 
     pub fn turn_raw(&mut self, request: Value) -> TurnOutput {
-        let request = if request.is_null() { None } else { Some(Request::from_value(request).expect("valid request")) };
-        let mut env = Env { clock: &self.clock, rng: &mut self.rng, sandbox: &MiniJs };
+        let request = if request.is_null() {
+            None
+        } else {
+            Some(Request::from_value(request).expect("valid request"))
+        };
+        let mut env = Env {
+            clock: &self.clock,
+            rng: &mut self.rng,
+            sandbox: &MiniJs,
+        };
         let out = engine::interact(
             &self.project,
             TurnInput {
@@ -103,7 +113,11 @@ pub fn normalize(mut traces: Value) -> Value {
 pub fn types(traces: &Value) -> Vec<String> {
     traces
         .as_array()
-        .map(|a| a.iter().filter_map(|t| t.get("type")?.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t.get("type")?.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -113,7 +127,12 @@ pub fn messages(traces: &Value) -> Vec<String> {
         .as_array()
         .map(|a| {
             a.iter()
-                .filter(|t| matches!(t.get("type").and_then(Value::as_str), Some("text" | "speak")))
+                .filter(|t| {
+                    matches!(
+                        t.get("type").and_then(Value::as_str),
+                        Some("text" | "speak")
+                    )
+                })
                 .filter_map(|t| t.pointer("/payload/message")?.as_str().map(str::to_string))
                 .collect()
         })

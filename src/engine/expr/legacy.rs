@@ -41,7 +41,7 @@
 mod math;
 
 use super::jsvalue::{js_pow, truthy, Heap, JsValue};
-use crate::engine::state::Vars;
+use crate::engine::interpolate::Lookup;
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -136,7 +136,7 @@ enum Tok {
 
 /// Evaluates a legacy `if`/`set` expression over `vars` (`v['name']`). Errors yield the string
 /// `Unable to calculate expression: Error: <message>`; see the module notes for `Null` results.
-pub fn evaluate(expr: &Value, vars: &Vars) -> Value {
+pub fn evaluate(expr: &Value, vars: &dyn Lookup) -> Value {
     let source = match expr {
         Value::Number(_) => return expr.clone(),
         Value::String(s) => s.clone(),
@@ -162,7 +162,7 @@ fn error_value(msg: &str) -> Value {
     Value::String(format!("Unable to calculate expression: Error: {msg}"))
 }
 
-fn run(source: &str, vars: &Vars, heap: &mut Heap) -> Result<JsValue, String> {
+fn run(source: &str, vars: &dyn Lookup, heap: &mut Heap) -> Result<JsValue, String> {
     let tokens = tokenize(source, vars, heap)?;
     let rpn = to_rpn(tokens)?;
     eval_rpn(rpn, heap)
@@ -175,7 +175,7 @@ fn literal_end(chars: &[char], start: usize, quote: char) -> Option<usize> {
         .find(|&j| chars[j] == quote && matches!(chars.get(j + 1), None | Some(')') | Some(' ')))
 }
 
-fn tokenize(source: &str, vars: &Vars, heap: &mut Heap) -> Result<Vec<Tok>, String> {
+fn tokenize(source: &str, vars: &dyn Lookup, heap: &mut Heap) -> Result<Vec<Tok>, String> {
     let chars: Vec<char> = source.chars().collect();
     let mut out = Vec::new();
     let mut cache: HashMap<String, JsValue> = HashMap::new();
@@ -294,8 +294,8 @@ fn tokenize(source: &str, vars: &Vars, heap: &mut Heap) -> Result<Vec<Tok>, Stri
 }
 
 /// `variables[name]`, converted with JS `Number()` when that gives a number.
-fn lookup(name: &str, vars: &Vars, heap: &mut Heap) -> Result<JsValue, String> {
-    let Some(raw) = vars.get(name) else {
+fn lookup(name: &str, vars: &dyn Lookup, heap: &mut Heap) -> Result<JsValue, String> {
+    let Some(raw) = vars.lookup(name) else {
         return Ok(JsValue::Undefined);
     };
     let v = heap.load_json(raw).map_err(|e| e.to_string())?;
@@ -413,6 +413,7 @@ fn apply(op: Op, a: &JsValue, b: &JsValue, heap: &mut Heap) -> Result<JsValue, s
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::state::Vars;
     use serde_json::json;
 
     fn vars() -> Vars {

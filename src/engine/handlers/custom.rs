@@ -26,7 +26,11 @@ impl Runtime<'_, '_> {
     fn custom_trace(&mut self, action: &CustomAction) -> Trace {
         let scope = self.scope();
         let (ty, payload) = if action.trace_form {
-            let name = action.payload.get("name").and_then(Value::as_str).unwrap_or("");
+            let name = action
+                .payload
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             let body = match action.payload.get("body") {
                 Some(Value::String(s)) => s.clone(),
                 Some(other) => other.to_string(),
@@ -43,7 +47,10 @@ impl Runtime<'_, '_> {
             };
             (replace(name, &scope, false), payload)
         } else {
-            (replace(&action.trace_type, &scope, false), Ok(replace_deep(&action.payload, &scope, false)))
+            (
+                replace(&action.trace_type, &scope, false),
+                Ok(replace_deep(&action.payload, &scope, false)),
+            )
         };
         let payload = match payload {
             Ok(v) => v,

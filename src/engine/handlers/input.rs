@@ -11,7 +11,14 @@ const LOW_CONFIDENCE: f64 = 0.6;
 
 impl Runtime<'_, '_> {
     pub(crate) fn handle_interaction(&mut self, node: &Node) -> Step {
-        let NodeKind::Interaction { interactions, buttons, chips, scope_node, no_match, no_reply } = &node.kind
+        let NodeKind::Interaction {
+            interactions,
+            buttons,
+            chips,
+            scope_node,
+            no_match,
+            no_reply,
+        } = &node.kind
         else {
             return Step::Unhandled;
         };
@@ -24,7 +31,9 @@ impl Runtime<'_, '_> {
         if self.is_no_reply_request() {
             return self.no_reply(node, no_reply.as_ref(), buttons, chips);
         }
-        let Some(request) = self.request.clone() else { return Step::Wait };
+        let Some(request) = self.request.clone() else {
+            return Step::Wait;
+        };
         for (i, interaction) in interactions.iter().enumerate() {
             if !event_matches(&interaction.event, &request, None) {
                 continue;
@@ -54,7 +63,15 @@ impl Runtime<'_, '_> {
     }
 
     fn handle_capture_v2(&mut self, node: &Node) -> Step {
-        let NodeKind::CaptureV2 { intent, variable, scope_node, no_match, no_reply, next } = &node.kind else {
+        let NodeKind::CaptureV2 {
+            intent,
+            variable,
+            scope_node,
+            no_match,
+            no_reply,
+            next,
+        } = &node.kind
+        else {
             return Step::Unhandled;
         };
         if self.mode == Mode::Running {
@@ -67,8 +84,14 @@ impl Runtime<'_, '_> {
         if self.is_no_reply_request() {
             return self.no_reply(node, no_reply.as_ref(), &[], &[]);
         }
-        let Some(request) = self.request.clone() else { return Step::Wait };
-        let low_confidence = variable.is_some() && request.confidence().map(|c| c <= LOW_CONFIDENCE).unwrap_or(false);
+        let Some(request) = self.request.clone() else {
+            return Step::Wait;
+        };
+        let low_confidence = variable.is_some()
+            && request
+                .confidence()
+                .map(|c| c <= LOW_CONFIDENCE)
+                .unwrap_or(false);
         if !scope_node && !low_confidence {
             if let Some(step) = self.try_commands() {
                 return step;
@@ -92,9 +115,15 @@ impl Runtime<'_, '_> {
     }
 
     /// Copies same-named entities into variables (all, or only the listed names).
-    fn capture_entities(&mut self, request: &crate::engine::request::Request, only: Option<&Vec<String>>) {
+    fn capture_entities(
+        &mut self,
+        request: &crate::engine::request::Request,
+        only: Option<&Vec<String>>,
+    ) {
         for entity in request.entities() {
-            let Some(name) = entity.get("name").and_then(Value::as_str) else { continue };
+            let Some(name) = entity.get("name").and_then(Value::as_str) else {
+                continue;
+            };
             if only.map(|o| !o.iter().any(|n| n == name)).unwrap_or(false) {
                 continue;
             }
@@ -105,7 +134,16 @@ impl Runtime<'_, '_> {
     }
 
     fn handle_capture_v1(&mut self, node: &Node) -> Step {
-        let NodeKind::Capture { variable, slots, intent, buttons, chips, no_reply, next } = &node.kind else {
+        let NodeKind::Capture {
+            variable,
+            slots,
+            intent,
+            buttons,
+            chips,
+            no_reply,
+            next,
+        } = &node.kind
+        else {
             return Step::Unhandled;
         };
         if self.mode == Mode::Running {
@@ -117,7 +155,9 @@ impl Runtime<'_, '_> {
                     json!({ "request": { "type": "intent", "payload": { "intent": { "name": intent }, "query": "", "entities": [] } } }),
                 );
             }
-            self.state.storage.shift_remove(crate::engine::handlers::prompts::NO_REPLIES_COUNTER);
+            self.state
+                .storage
+                .shift_remove(crate::engine::handlers::prompts::NO_REPLIES_COUNTER);
             return Step::Wait;
         }
         if self.is_no_reply_request() {
@@ -126,14 +166,18 @@ impl Runtime<'_, '_> {
         if let Some(step) = self.try_commands() {
             return step;
         }
-        let Some(request) = self.request.clone() else { return Step::Wait };
+        let Some(request) = self.request.clone() else {
+            return Step::Wait;
+        };
         if request.is_intent() {
             match variable {
                 None if !slots.is_empty() => self.capture_entities(&request, Some(slots)),
                 Some(var) => {
                     let query = request.query().unwrap_or("");
                     if !query.is_empty() {
-                        let value = words_to_number(query).map(Value::from).unwrap_or_else(|| query.into());
+                        let value = words_to_number(query)
+                            .map(Value::from)
+                            .unwrap_or_else(|| query.into());
                         self.set_var(var, value);
                     }
                 }
@@ -152,14 +196,37 @@ pub(crate) fn words_to_number(text: &str) -> Option<f64> {
         return Some(f);
     }
     const SMALL: [&str; 20] = [
-        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-        "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
     ];
-    const TENS: [&str; 8] = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
+    const TENS: [&str; 8] = [
+        "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+    ];
     let mut total = 0.0;
     let mut current = 0.0;
     let mut any = false;
-    for word in t.to_lowercase().split(|c: char| c.is_whitespace() || c == '-') {
+    for word in t
+        .to_lowercase()
+        .split(|c: char| c.is_whitespace() || c == '-')
+    {
         if word.is_empty() || word == "and" {
             continue;
         }

@@ -25,35 +25,56 @@ fn script_error_message(e: &ScriptError) -> String {
 impl Runtime<'_, '_> {
     pub(crate) fn handle_logic(&mut self, node: &Node) -> Step {
         match &node.kind {
-            NodeKind::If { expressions, next_ids, else_id } => {
-                let vars = self.combined_vars();
+            NodeKind::If {
+                expressions,
+                next_ids,
+                else_id,
+            } => {
                 for (i, expr) in expressions.iter().enumerate() {
-                    let result = legacy::evaluate(expr, &vars);
+                    let result = legacy::evaluate(expr, &self.scope());
                     // `0` counts as true, like the reference evaluator.
                     let taken = truthy(&result) || result.as_f64() == Some(0.0);
                     self.debug(Some("if"), || {
-                        format!("evaluating path {}: `{}` to `{}`", i + 1, expression_source(expr), js_string(&result))
+                        format!(
+                            "evaluating path {}: `{}` to `{}`",
+                            i + 1,
+                            expression_source(expr),
+                            js_string(&result)
+                        )
                     });
                     if taken {
-                        self.debug(Some("if"), || format!("condition true - taking path {}", i + 1));
+                        self.debug(Some("if"), || {
+                            format!("condition true - taking path {}", i + 1)
+                        });
                         return Step::Next(next_ids.get(i).cloned().flatten());
                     }
                 }
-                self.debug(Some("if"), || "no conditions matched - taking else path".into());
+                self.debug(Some("if"), || {
+                    "no conditions matched - taking else path".into()
+                });
                 Step::Next(else_id.clone())
             }
-            NodeKind::IfV2 { expressions, next_ids, else_id, as_custom } => {
+            NodeKind::IfV2 {
+                expressions,
+                next_ids,
+                else_id,
+                as_custom,
+            } => {
                 if self.config.stops_on("ifV2") {
                     return self.handle_custom_action(node, as_custom);
                 }
                 let vars = self.combined_vars();
                 for (i, expr) in expressions.iter().enumerate() {
                     match self.env.sandbox.eval_expression(expr, &vars) {
-                        Ok(v) if truthy(&v) => return Step::Next(next_ids.get(i).cloned().flatten()),
+                        Ok(v) if truthy(&v) => {
+                            return Step::Next(next_ids.get(i).cloned().flatten())
+                        }
                         Ok(_) => {}
                         Err(e) => {
                             let msg = script_error_message(&e);
-                            self.debug(Some("ifV2"), || format!("Error condition {} - \"{expr}\": {msg}", i + 1));
+                            self.debug(Some("ifV2"), || {
+                                format!("Error condition {} - \"{expr}\": {msg}", i + 1)
+                            });
                         }
                     }
                 }
@@ -61,8 +82,16 @@ impl Runtime<'_, '_> {
             }
             NodeKind::Set { sets, next } => self.handle_set_v1(sets, next),
             NodeKind::SetV2 { sets, next } => self.handle_set_v2(sets, next),
-            NodeKind::Random { no_repeat, next_ids } => self.handle_random(node, *no_repeat, next_ids),
-            NodeKind::Code { code, success, fail, paths } => {
+            NodeKind::Random {
+                no_repeat,
+                next_ids,
+            } => self.handle_random(node, *no_repeat, next_ids),
+            NodeKind::Code {
+                code,
+                success,
+                fail,
+                paths,
+            } => {
                 let vars = self.combined_vars();
                 match self.env.sandbox.run_code(code, &vars, !paths.is_empty()) {
                     Ok(outcome) => {
@@ -73,7 +102,9 @@ impl Runtime<'_, '_> {
                                 self.set_var(&k, v);
                             }
                         }
-                        self.debug(Some("code"), || format!("evaluating code - changes: {}", changed.join(", ")));
+                        self.debug(Some("code"), || {
+                            format!("evaluating code - changes: {}", changed.join(", "))
+                        });
                         if let Some(ret) = outcome.returned {
                             let label = js_string(&ret);
                             if let Some((_, target)) = paths.iter().find(|(l, _)| *l == label) {
@@ -94,16 +125,20 @@ impl Runtime<'_, '_> {
     }
 
     fn handle_set_v1(&mut self, sets: &[SetDef], next: &Option<String>) -> Step {
-        let vars = self.combined_vars();
         let mut results = Vec::with_capacity(sets.len());
         for set in sets {
             let Some(var) = &set.variable else {
                 // The reference throws here: the turn ends on this node.
-                self.debug(Some("set"), || "An internal error occurred: set without a variable".into());
+                self.debug(Some("set"), || {
+                    "An internal error occurred: set without a variable".into()
+                });
                 self.end_turn();
                 return Step::Next(None);
             };
-            results.push((var.clone(), legacy::evaluate(&set.expression, &vars)));
+            results.push((
+                var.clone(),
+                legacy::evaluate(&set.expression, &self.scope()),
+            ));
         }
         for (var, value) in results {
             // NaN (represented as null by the evaluator) leaves the variable undefined.
@@ -149,7 +184,9 @@ impl Runtime<'_, '_> {
     fn handle_random(&mut self, node: &Node, no_repeat: bool, next_ids: &[Option<String>]) -> Step {
         match next_ids.len() {
             0 => {
-                self.debug(Some("random"), || "no random paths connected - exiting".into());
+                self.debug(Some("random"), || {
+                    "no random paths connected - exiting".into()
+                });
                 return Step::Next(None);
             }
             1 => return Step::Next(next_ids[0].clone()),
@@ -157,7 +194,12 @@ impl Runtime<'_, '_> {
         }
         let chosen = if no_repeat {
             // History of used next ids per node, as the reference keeps it (`storage.randoms`).
-            let key = |i: usize| next_ids[i].clone().map(Value::String).unwrap_or(Value::Null);
+            let key = |i: usize| {
+                next_ids[i]
+                    .clone()
+                    .map(Value::String)
+                    .unwrap_or(Value::Null)
+            };
             let mut history: Vec<Value> = self
                 .state
                 .storage
@@ -166,14 +208,20 @@ impl Runtime<'_, '_> {
                 .and_then(Value::as_array)
                 .cloned()
                 .unwrap_or_default();
-            let mut free: Vec<usize> = (0..next_ids.len()).filter(|&i| !history.contains(&key(i))).collect();
+            let mut free: Vec<usize> = (0..next_ids.len())
+                .filter(|&i| !history.contains(&key(i)))
+                .collect();
             if free.is_empty() {
                 free = (0..next_ids.len()).collect();
                 history.clear();
             }
             let choice = free[self.env.rng.index(free.len())];
             history.push(key(choice));
-            let randoms = self.state.storage.entry("randoms").or_insert_with(|| Value::Object(Default::default()));
+            let randoms = self
+                .state
+                .storage
+                .entry("randoms")
+                .or_insert_with(|| Value::Object(Default::default()));
             if !randoms.is_object() {
                 *randoms = Value::Object(Default::default());
             }

@@ -41,9 +41,7 @@ impl Runtime<'_, '_> {
             NodeKind::Speak { .. }
             | NodeKind::Text { .. }
             | NodeKind::Visual { .. }
-            | NodeKind::Message { .. } => {
-                self.handle_output(node)
-            }
+            | NodeKind::Message { .. } => self.handle_output(node),
             NodeKind::CardV2 { .. } | NodeKind::Carousel { .. } => self.handle_card(node),
             NodeKind::Interaction { .. } => self.handle_interaction(node),
             NodeKind::CaptureV2 { .. } | NodeKind::Capture { .. } => self.handle_capture(node),
@@ -62,7 +60,12 @@ impl Runtime<'_, '_> {
             | NodeKind::Next { .. } => self.handle_navigation(node),
             NodeKind::CustomAction(action) => self.handle_custom_action(node, action),
             NodeKind::ChannelAction(action) => {
-                let name = action.payload.get("name").and_then(|n| n.as_str()).unwrap_or("").to_string();
+                let name = action
+                    .payload
+                    .get("name")
+                    .and_then(|n| n.as_str())
+                    .unwrap_or("")
+                    .to_string();
                 self.debug(Some("channel_action"), || format!("__{name}__ - entered"));
                 self.handle_custom_action(node, action)
             }

@@ -16,11 +16,20 @@ impl Runtime<'_, '_> {
             }
             NodeKind::Next { next } => {
                 let ty = node.type_name.clone();
-                self.debug(Some(&ty), || "could not handle step - redirecting to the next step".into());
+                self.debug(Some(&ty), || {
+                    "could not handle step - redirecting to the next step".into()
+                });
                 Step::Next(Some(next.clone()))
             }
-            NodeKind::Flow { diagram_id, inputs, outputs, next } => {
-                let Some(diagram_id) = diagram_id else { return Step::Next(next.clone()) };
+            NodeKind::Flow {
+                diagram_id,
+                inputs,
+                outputs,
+                next,
+            } => {
+                let Some(diagram_id) = diagram_id else {
+                    return Step::Next(next.clone());
+                };
                 let mut child = Frame::new(diagram_id.clone());
                 let scope = self.scope();
                 for (parent_var, child_var) in inputs {
@@ -37,7 +46,11 @@ impl Runtime<'_, '_> {
                     top.node_id = NodePtr::from_opt(next.as_deref());
                 }
                 self.push_frame(child);
-                let name = self.project.program(diagram_id).and_then(|p| p.name.clone()).unwrap_or_default();
+                let name = self
+                    .project
+                    .program(diagram_id)
+                    .and_then(|p| p.name.clone())
+                    .unwrap_or_default();
                 self.debug(Some("flow"), || format!("entering flow `{name}`"));
                 Step::Next(None)
             }
@@ -53,7 +66,8 @@ impl Runtime<'_, '_> {
             }
             NodeKind::GoToNode { diagram_id, next } => {
                 let current = self.state.stack.last().map(|f| f.diagram_id.clone());
-                let Some(target) = diagram_id.clone().filter(|d| Some(d) != current.as_ref()) else {
+                let Some(target) = diagram_id.clone().filter(|d| Some(d) != current.as_ref())
+                else {
                     return Step::Next(next.clone());
                 };
                 self.path_trace("jump");
@@ -71,12 +85,20 @@ impl Runtime<'_, '_> {
                 if let Some(top) = self.top_frame_mut() {
                     top.node_id = NodePtr::Null;
                 }
-                while self.state.stack.last().map(|f| f.node_id.id().is_none()).unwrap_or(false) {
+                while self
+                    .state
+                    .stack
+                    .last()
+                    .map(|f| f.node_id.id().is_none())
+                    .unwrap_or(false)
+                {
                     self.pop_frame();
                 }
                 self.exited = true;
                 self.trace("end", Value::Null);
-                self.debug(Some("exit"), || "exiting session - saving location/resolving stack".into());
+                self.debug(Some("exit"), || {
+                    "exiting session - saving location/resolving stack".into()
+                });
                 self.end_turn();
                 Step::Next(None)
             }

@@ -1,7 +1,10 @@
 //! Output nodes: speak, text, visual, CMS message, cardV2 and carousel (§5.6.2–3, 19–21, 27).
 
-use crate::engine::interpolate::{number, object, replace, replace_deep, slate_plain_text, text_to_slate};
+use crate::engine::interpolate::{
+    number, object, replace, replace_deep, slate_plain_text, text_to_slate,
+};
 use crate::engine::runtime::{Mode, Runtime, Step};
+use crate::engine::state::set_key;
 use crate::engine::trace::strip_ssml;
 use crate::model::{truthy, CardDef, Node, NodeKind};
 use serde_json::{json, Map, Value};
@@ -14,9 +17,15 @@ const MEMORY_TURNS: usize = 10;
 impl Runtime<'_, '_> {
     pub(crate) fn handle_output(&mut self, node: &Node) -> Step {
         match &node.kind {
-            NodeKind::Speak { random_speak, speak, next } => {
+            NodeKind::Speak {
+                random_speak,
+                speak,
+                next,
+            } => {
                 let chosen = match random_speak {
-                    Some(list) if !list.is_empty() => Some(list[self.env.rng.index(list.len())].clone()),
+                    Some(list) if !list.is_empty() => {
+                        Some(list[self.env.rng.index(list.len())].clone())
+                    }
                     _ => speak.clone(),
                 };
                 if let Some(Value::String(msg)) = chosen {
@@ -61,18 +70,27 @@ impl Runtime<'_, '_> {
             .messages
             .get(message_id)
             .and_then(|m| m.get("variants"))
-            .and_then(|v| v.get("default:en-us").or_else(|| v.as_object().and_then(|o| o.values().next())))
+            .and_then(|v| {
+                v.get("default:en-us")
+                    .or_else(|| v.as_object().and_then(|o| o.values().next()))
+            })
             .and_then(Value::as_array)
             .cloned();
         let Some(variants) = variants else {
-            self.debug(Some("message"), || format!("message {message_id} has no default:en-us variants"));
+            self.debug(Some("message"), || {
+                format!("message {message_id} has no default:en-us variants")
+            });
             self.end_turn();
             return Step::Next(None);
         };
-        let unconditioned: Vec<&Value> =
-            variants.iter().filter(|v| v.get("condition").map(Value::is_null).unwrap_or(true)).collect();
+        let unconditioned: Vec<&Value> = variants
+            .iter()
+            .filter(|v| v.get("condition").map(Value::is_null).unwrap_or(true))
+            .collect();
         if unconditioned.len() < variants.len() {
-            self.debug(Some("message"), || "conditioned message variants are not evaluated yet".into());
+            self.debug(Some("message"), || {
+                "conditioned message variants are not evaluated yet".into()
+            });
         }
         if !unconditioned.is_empty() {
             let chosen = unconditioned[self.env.rng.index(unconditioned.len())];
@@ -97,8 +115,19 @@ impl Runtime<'_, '_> {
         let delay = number(delay);
         let id = self.env.rng.short_id();
         let output = content.clone();
-        let slate = object([("id", Value::String(id)), ("content", content), ("messageDelayMilliseconds", delay.clone())]);
-        self.trace("text", object([("slate", slate), ("message", Value::String(message.clone())), ("delay", delay)]));
+        let slate = object([
+            ("id", Value::String(id)),
+            ("content", content),
+            ("messageDelayMilliseconds", delay.clone()),
+        ]);
+        self.trace(
+            "text",
+            object([
+                ("slate", slate),
+                ("message", Value::String(message.clone())),
+                ("delay", delay),
+            ]),
+        );
         self.remember_output(&message, output);
     }
 
@@ -112,9 +141,13 @@ impl Runtime<'_, '_> {
 
     /// Side effects of an output: `last_response`, the frame's last output, the AI memory.
     fn remember_output(&mut self, message: &str, output: Value) {
-        self.state.variables.insert("last_response".into(), Value::String(message.to_string()));
+        set_key(
+            &mut self.state.variables,
+            "last_response",
+            Value::String(message.to_string()),
+        );
         if let Some(frame) = self.top_frame_mut() {
-            frame.storage.insert("output".into(), output);
+            set_key(&mut frame.storage, "output", output);
         }
         self.remember("assistant", &strip_ssml(message));
     }
@@ -128,7 +161,11 @@ impl Runtime<'_, '_> {
             _ => Vec::new(),
         };
         let merged = role == "assistant"
-            && memory.last().and_then(|m| m.get("role")).and_then(Value::as_str) == Some("assistant");
+            && memory
+                .last()
+                .and_then(|m| m.get("role"))
+                .and_then(Value::as_str)
+                == Some("assistant");
         if merged {
             if let Some(Value::Object(last)) = memory.last_mut() {
                 if let Some(Value::String(prev)) = last.get_mut("content") {
@@ -141,12 +178,15 @@ impl Runtime<'_, '_> {
             }
         } else {
             let content: String = content.chars().take(MEMORY_ENTRY_MAX).collect();
-            memory.push(object([("role", Value::String(role.to_string())), ("content", Value::String(content))]));
+            memory.push(object([
+                ("role", Value::String(role.to_string())),
+                ("content", Value::String(content)),
+            ]));
         }
         if memory.len() > MEMORY_TURNS {
             memory.drain(..memory.len() - MEMORY_TURNS);
         }
-        vars.insert("_memory_".into(), Value::Array(memory));
+        set_key(vars, "_memory_", Value::Array(memory));
         self.memory_changed = true;
     }
 
@@ -166,7 +206,11 @@ impl Runtime<'_, '_> {
                 rendered.push_str(m.get("content").and_then(Value::as_str).unwrap_or(""));
             }
         }
-        self.state.variables.insert("vf_memory".into(), Value::String(rendered));
+        set_key(
+            &mut self.state.variables,
+            "vf_memory",
+            Value::String(rendered),
+        );
     }
 
     /// Re-emits a frame's last output (after a push command returns, §6.10).
@@ -182,9 +226,10 @@ impl Runtime<'_, '_> {
     /// `{content, voice}`. Chat projects get `text`, voice projects `speak`.
     pub(crate) fn emit_prompt(&mut self, prompt: &Value) {
         let (content, voice) = match prompt {
-            Value::Object(o) if o.contains_key("content") => {
-                (o.get("content").cloned().unwrap_or(Value::Null), o.get("voice").and_then(Value::as_str))
-            }
+            Value::Object(o) if o.contains_key("content") => (
+                o.get("content").cloned().unwrap_or(Value::Null),
+                o.get("voice").and_then(Value::as_str),
+            ),
             other => (other.clone(), None),
         };
         if self.project.is_chat() {
@@ -198,7 +243,9 @@ impl Runtime<'_, '_> {
                 Value::String(s) => s.clone(),
                 other => slate_plain_text(other),
             };
-            let voice = voice.map(str::to_string).or_else(|| self.project.version.settings.default_voice.clone());
+            let voice = voice
+                .map(str::to_string)
+                .or_else(|| self.project.version.settings.default_voice.clone());
             match voice {
                 Some(v) => self.emit_speak(&format!("<voice name=\"{v}\">{text}</voice>")),
                 None => self.emit_speak(&text),
@@ -216,15 +263,25 @@ impl Runtime<'_, '_> {
                 let slate = Value::Array(vec![object([("text", Value::String(t.clone()))])]);
                 object([("text", Value::String(t)), ("slate", slate)])
             }
-            Value::Null => object([("text", Value::String(String::new())), ("slate", Value::Array(vec![]))]),
+            Value::Null => object([
+                ("text", Value::String(String::new())),
+                ("slate", Value::Array(vec![])),
+            ]),
             slate => {
                 let injected = replace_deep(slate, &scope, true);
                 let text = slate_plain_text(&injected);
                 object([("slate", injected), ("text", Value::String(text))])
             }
         };
-        let buttons: Vec<Value> = card.buttons.iter().map(|b| replace_deep(b, &scope, false)).collect();
-        let desc_text = description.get("text").and_then(Value::as_str).unwrap_or("");
+        let buttons: Vec<Value> = card
+            .buttons
+            .iter()
+            .map(|b| replace_deep(b, &scope, false))
+            .collect();
+        let desc_text = description
+            .get("text")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         if title.is_empty() && image_url.is_empty() && desc_text.is_empty() && buttons.is_empty() {
             return None;
         }
@@ -244,8 +301,20 @@ impl Runtime<'_, '_> {
     /// cardV2 and carousel (§5.6.20–21).
     pub(crate) fn handle_card(&mut self, node: &Node) -> Step {
         let (blocking, no_match, no_reply, next) = match &node.kind {
-            NodeKind::CardV2 { blocking, no_match, no_reply, next, .. }
-            | NodeKind::Carousel { blocking, no_match, no_reply, next, .. } => (*blocking, no_match, no_reply, next),
+            NodeKind::CardV2 {
+                blocking,
+                no_match,
+                no_reply,
+                next,
+                ..
+            }
+            | NodeKind::Carousel {
+                blocking,
+                no_match,
+                no_reply,
+                next,
+                ..
+            } => (*blocking, no_match, no_reply, next),
             _ => return Step::Unhandled,
         };
         let buttons: &[Value] = match &node.kind {
@@ -259,7 +328,12 @@ impl Runtime<'_, '_> {
             if !blocking {
                 return Step::Next(None);
             }
-            if self.request.as_ref().map(|r| r.ty() == "no-reply").unwrap_or(false) {
+            if self
+                .request
+                .as_ref()
+                .map(|r| r.ty() == "no-reply")
+                .unwrap_or(false)
+            {
                 return self.no_reply(node, no_reply.as_ref(), buttons, &[]);
             }
             return self.no_match(node, no_match.as_ref(), no_reply.as_ref(), buttons, &[]);
@@ -271,9 +345,15 @@ impl Runtime<'_, '_> {
                 }
             }
             NodeKind::Carousel { layout, cards, .. } => {
-                let cards: Vec<Value> = cards.iter().filter_map(|c| self.card_payload(c, true)).collect();
+                let cards: Vec<Value> = cards
+                    .iter()
+                    .filter_map(|c| self.card_payload(c, true))
+                    .collect();
                 if !cards.is_empty() {
-                    self.trace("carousel", object([("layout", layout.clone()), ("cards", Value::Array(cards))]));
+                    self.trace(
+                        "carousel",
+                        object([("layout", layout.clone()), ("cards", Value::Array(cards))]),
+                    );
                 }
             }
             _ => {}
@@ -293,7 +373,9 @@ pub(crate) fn prompt_is_usable(p: &Value) -> bool {
         Value::Null => false,
         Value::String(s) => s != "<audio src=\"\"/>",
         Value::Array(_) => !slate_plain_text(p).is_empty(),
-        Value::Object(o) if o.contains_key("content") => o.get("content").map(truthy).unwrap_or(false),
+        Value::Object(o) if o.contains_key("content") => {
+            o.get("content").map(truthy).unwrap_or(false)
+        }
         other => truthy(other),
     }
 }

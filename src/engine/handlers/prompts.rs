@@ -3,7 +3,7 @@
 use super::output::prompt_is_usable;
 use crate::engine::interpolate::{number, object, replace, Lookup};
 use crate::engine::runtime::{Runtime, Step};
-use crate::model::{Node, NoMatch, NoReply};
+use crate::model::{NoMatch, NoReply, Node};
 use serde_json::{json, Value};
 
 pub(crate) const NO_MATCHES_COUNTER: &str = "noMatchesCounter";
@@ -12,7 +12,9 @@ pub(crate) const NO_REPLIES_COUNTER: &str = "noRepliesCounter";
 pub(crate) const DEFAULT_NO_MATCH: &str = "Sorry, I didn\u{2019}t get that. Please try again.";
 
 fn process_actions(payload: &mut Value, vars: &dyn Lookup) {
-    let Some(actions) = payload.get_mut("actions").and_then(Value::as_array_mut) else { return };
+    let Some(actions) = payload.get_mut("actions").and_then(Value::as_array_mut) else {
+        return;
+    };
     for action in actions {
         if action.get("type").and_then(Value::as_str) != Some("open_url") {
             continue;
@@ -28,7 +30,11 @@ fn process_actions(payload: &mut Value, vars: &dyn Lookup) {
 fn process_button(button: &Value, vars: &dyn Lookup) -> Option<(String, Value)> {
     let name = replace(button.get("name")?.as_str()?, vars, false);
     let mut request = button.get("request").cloned().unwrap_or(Value::Null);
-    let ty = request.get("type").and_then(Value::as_str).unwrap_or("").to_string();
+    let ty = request
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     if let Some(payload) = request.get_mut("payload") {
         if ty == "text" {
             if let Value::String(s) = payload {
@@ -50,7 +56,10 @@ fn process_button(button: &Value, vars: &dyn Lookup) -> Option<(String, Value)> 
             process_actions(payload, vars);
         }
     }
-    Some((name.clone(), object([("name", Value::String(name)), ("request", request)])))
+    Some((
+        name.clone(),
+        object([("name", Value::String(name)), ("request", request)]),
+    ))
 }
 
 impl Runtime<'_, '_> {
@@ -70,10 +79,14 @@ impl Runtime<'_, '_> {
             }
         } else {
             for chip in chips {
-                let Some(label) = chip.get("label").and_then(Value::as_str) else { continue };
+                let Some(label) = chip.get("label").and_then(Value::as_str) else {
+                    continue;
+                };
                 let label = replace(label, &scope, false);
                 if !seen.contains(&label) {
-                    out.push(json!({ "name": label, "request": { "type": "text", "payload": label } }));
+                    out.push(
+                        json!({ "name": label, "request": { "type": "text", "payload": label } }),
+                    );
                     seen.push(label);
                 }
             }
@@ -89,7 +102,12 @@ impl Runtime<'_, '_> {
     }
 
     fn global_no_reply_prompt(&self) -> Option<Value> {
-        self.project.version.settings.global_no_reply.clone().filter(prompt_is_usable)
+        self.project
+            .version
+            .settings
+            .global_no_reply
+            .clone()
+            .filter(prompt_is_usable)
     }
 
     fn global_no_reply_delay(&self) -> f64 {
@@ -131,7 +149,13 @@ impl Runtime<'_, '_> {
     ) -> Step {
         let counter = self.storage_num(NO_MATCHES_COUNTER).unwrap_or(0.0).max(0.0) as usize;
         let prompts: Vec<Value> = no_match
-            .map(|n| n.prompts.iter().filter(|p| prompt_is_usable(p)).cloned().collect())
+            .map(|n| {
+                n.prompts
+                    .iter()
+                    .filter(|p| prompt_is_usable(p))
+                    .cloned()
+                    .collect()
+            })
             .unwrap_or_default();
         let mut output: Option<Value> = None;
         if counter < prompts.len() {
@@ -163,7 +187,9 @@ impl Runtime<'_, '_> {
         if let Some(p) = output {
             self.emit_prompt(&p);
         }
-        self.state.storage.insert(NO_MATCHES_COUNTER.into(), Value::from(counter as u64 + 1));
+        self.state
+            .storage
+            .insert(NO_MATCHES_COUNTER.into(), Value::from(counter as u64 + 1));
         self.choice_trace(buttons, chips);
         self.entering_no_reply_trace(no_reply);
         let _ = node;
@@ -190,7 +216,13 @@ impl Runtime<'_, '_> {
     ) -> Step {
         let counter = self.storage_num(NO_REPLIES_COUNTER).unwrap_or(0.0).max(0.0) as usize;
         let prompts: Vec<Value> = no_reply
-            .map(|n| n.prompts.iter().filter(|p| prompt_is_usable(p)).cloned().collect())
+            .map(|n| {
+                n.prompts
+                    .iter()
+                    .filter(|p| prompt_is_usable(p))
+                    .cloned()
+                    .collect()
+            })
             .unwrap_or_default();
         let delay = if prompts.len().checked_sub(1) == Some(counter) {
             Some(self.global_no_reply_delay())
@@ -198,7 +230,11 @@ impl Runtime<'_, '_> {
             no_reply.and_then(|n| n.timeout)
         };
         let prompt = if counter < prompts.len() {
-            Some(self.pick(&prompts, counter, no_reply.map(|n| n.randomize).unwrap_or(false)))
+            Some(self.pick(
+                &prompts,
+                counter,
+                no_reply.map(|n| n.randomize).unwrap_or(false),
+            ))
         } else if counter == prompts.len() {
             self.global_no_reply_prompt()
         } else {
@@ -209,7 +245,9 @@ impl Runtime<'_, '_> {
             self.path_trace("choice:noReply");
             return Step::Next(no_reply.and_then(|n| n.node_id.clone()));
         };
-        self.state.storage.insert(NO_REPLIES_COUNTER.into(), Value::from(counter as u64 + 1));
+        self.state
+            .storage
+            .insert(NO_REPLIES_COUNTER.into(), Value::from(counter as u64 + 1));
         self.path_trace("reprompt");
         self.emit_prompt(&prompt);
         self.choice_trace(buttons, chips);
@@ -222,7 +260,9 @@ impl Runtime<'_, '_> {
     }
 
     pub(crate) fn is_no_reply_request(&self) -> bool {
-        self.request.as_ref().map(|r| r.ty() == "no-reply").unwrap_or(false)
+        self.request
+            .as_ref()
+            .map(|r| r.ty() == "no-reply")
+            .unwrap_or(false)
     }
 }
-

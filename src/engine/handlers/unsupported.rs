@@ -7,11 +7,18 @@ use crate::model::{Node, NodeKind};
 impl Runtime<'_, '_> {
     pub(crate) fn handle_unsupported(&mut self, node: &Node) -> Step {
         let (reason, next) = match &node.kind {
-            NodeKind::Api { fail, .. } => ("API steps are not supported yet - following the fail path", fail.clone()),
-            NodeKind::AiSet { next } => ("AI steps need an AI provider, none is configured", next.clone()),
-            NodeKind::AiResponse { next, else_id } => {
-                ("AI steps need an AI provider, none is configured", else_id.clone().or_else(|| next.clone()))
-            }
+            NodeKind::Api { fail, .. } => (
+                "API steps are not supported yet - following the fail path",
+                fail.clone(),
+            ),
+            NodeKind::AiSet { next } => (
+                "AI steps need an AI provider, none is configured",
+                next.clone(),
+            ),
+            NodeKind::AiResponse { next, else_id } => (
+                "AI steps need an AI provider, none is configured",
+                else_id.clone().or_else(|| next.clone()),
+            ),
             NodeKind::Function => ("function steps are not supported", None),
             NodeKind::Stream { next } => ("audio streams are not supported", next.clone()),
             _ => return Step::Unhandled,

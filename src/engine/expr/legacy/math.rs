@@ -11,7 +11,7 @@
 //! like math.js errors as the operand string `__ERROR__:<message>`.
 
 use crate::engine::expr::jsvalue::{js_pow, string_to_number, truthy, Heap, JsValue};
-use crate::engine::state::Vars;
+use crate::engine::interpolate::Lookup;
 
 const MAX_DEPTH: usize = 32;
 
@@ -137,7 +137,7 @@ struct MathEval<'a> {
     pos: usize,
     depth: usize,
     heap: &'a mut Heap,
-    vars: &'a Vars,
+    vars: &'a dyn Lookup,
 }
 
 type R = Result<JsValue, String>;
@@ -147,7 +147,7 @@ fn err<T>(e: crate::engine::expr::ScriptError) -> Result<T, String> {
 }
 
 /// Evaluates a `$...$` fragment body; errors become `__ERROR__:<message>` strings.
-pub(super) fn eval_fragment(src: &str, vars: &Vars, heap: &mut Heap) -> JsValue {
+pub(super) fn eval_fragment(src: &str, vars: &dyn Lookup, heap: &mut Heap) -> JsValue {
     let mut run = || -> R {
         let toks = tokenize(src)?;
         let mut ev = MathEval {
@@ -419,7 +419,7 @@ impl MathEval<'_> {
         if self.is_op(".") || self.is_op("[") {
             return Err("Nested property access is not supported".into());
         }
-        match self.vars.get(&name) {
+        match self.vars.lookup(&name) {
             None => Ok(JsValue::Undefined),
             Some(v) => self.heap.load_json(v).or_else(err),
         }
@@ -661,6 +661,7 @@ fn round_digits(x: f64, n: i64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::state::Vars;
     use serde_json::json;
 
     fn eval(src: &str) -> serde_json::Value {
