@@ -173,8 +173,8 @@ fn endless_loop_in_a_flow_ends_with_a_debug_trace() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|t| t["type"] == "debug")
-        .last()
+        .rev()
+        .find(|t| t["type"] == "debug")
         .cloned()
         .unwrap();
     assert!(
