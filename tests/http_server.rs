@@ -185,3 +185,76 @@ async fn several_versions_of_one_project_share_sessions() {
     .await;
     assert_eq!(r.status, 200);
 }
+
+#[tokio::test]
+async fn logs_name_the_request_project_and_user() {
+    // DEBUG: every request has a span with id, project, version and user.
+    let server = Server::builder().env("RUST_LOG", "flowdm=debug").start();
+    let u = User::new(&server, "log-user", PAYMENT_VERSION);
+    u.act(json!({"type": "launch"})).await;
+    let logs = server.wait_for_log("user=log-user");
+    assert!(
+        logs.contains(&format!("project={PAYMENT_PROJECT}")),
+        "{logs}"
+    );
+    assert!(logs.contains("request{id="), "{logs}");
+    // INFO (default): no per-request lines, but a failed request names its request, project, user.
+    let server = Server::builder().env("RUST_LOG", "info").start();
+    let u = User::new(&server, "bad-user", PAYMENT_VERSION);
+    let r = u
+        .raw(
+            Method::POST,
+            "/interact",
+            Some(&json!({"action": {"type": ""}})),
+        )
+        .await;
+    assert_eq!(r.status, 500);
+    let id = r.header("x-request-id").expect("id").to_string();
+    let logs = server.wait_for_log("request failed");
+    assert!(logs.contains(&format!("request_id={id}")), "{logs}");
+    assert!(
+        logs.contains("user=bad-user") && logs.contains(PAYMENT_PROJECT),
+        "{logs}"
+    );
+}
+
+#[test]
+fn openapi_documents_every_route() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml"))
+        .expect("openapi.yaml");
+    assert!(doc.starts_with("openapi: 3.1"));
+    for route in [
+        "/health:",
+        "/openapi.yaml:",
+        "/state/user/{userID}/interact:",
+        "/state/user/{userID}:",
+        "/state/user/{userID}/variables:",
+        "/state/{versionID}/user/{userID}/interact:",
+        "/state/{versionID}/user/{userID}:",
+        "/state/{versionID}/user/{userID}/variables:",
+        "/interact:",
+        "/interact/state:",
+        "/interact/{versionID}:",
+        "/interact/{versionID}/state:",
+        "/public/{projectID}/state/user/{userID}/interact:",
+        "/public/{projectID}/publishing:",
+        "/public/{projectID}/transcripts:",
+        "/feedback/{projectID}/user/{userID}:",
+    ] {
+        assert!(
+            doc.contains(&format!("\n  {route}\n")),
+            "{route} missing from openapi.yaml"
+        );
+    }
+    for schema in [
+        "ErrorObject:",
+        "ValidationError:",
+        "VoiceflowError:",
+        "TextTrace:",
+        "ChoiceTrace:",
+        "CarouselTrace:",
+        "CustomActionTrace:",
+    ] {
+        assert!(doc.contains(schema), "{schema}");
+    }
+}

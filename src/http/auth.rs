@@ -183,11 +183,8 @@ impl Keys {
     }
 }
 
-/// Marks the request span with the resolved project and version.
 fn record_project(project: &Project) {
-    let span = tracing::Span::current();
-    span.record("project", project.version.project_id.as_str());
-    span.record("version", project.version.id.as_str());
+    super::errors::record_project(&project.version.project_id, &project.version.id);
 }
 
 fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {

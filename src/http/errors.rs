@@ -8,16 +8,63 @@ use crate::store::StoreError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{json, Map, Value};
+use std::cell::RefCell;
+
+/// What is known about the request being handled: its id (the `requestID` of VoiceflowError
+/// bodies and the `x-request-id` header) and, once resolved, the project and user. Set by the
+/// request middleware; read by error logging so warnings name the request even when the
+/// per-request span (DEBUG level) is disabled.
+#[derive(Debug, Default)]
+pub struct RequestCtx {
+    pub id: String,
+    pub project: RefCell<Option<String>>,
+    pub user: RefCell<Option<String>>,
+}
+
+impl RequestCtx {
+    pub fn new(id: String) -> RequestCtx {
+        RequestCtx {
+            id,
+            ..RequestCtx::default()
+        }
+    }
+}
 
 tokio::task_local! {
-    /// The id of the request being handled (set by the request middleware); VoiceflowError
-    /// bodies carry it as `requestID`.
-    pub static REQUEST_ID: String;
+    /// The request being handled.
+    pub static REQUEST: RequestCtx;
 }
 
 /// The current request id, if called while handling a request.
 pub fn current_request_id() -> Option<String> {
-    REQUEST_ID.try_with(Clone::clone).ok()
+    REQUEST.try_with(|r| r.id.clone()).ok()
+}
+
+/// Records the resolved project on the request (span and context).
+pub fn record_project(project_id: &str, version_id: &str) {
+    let span = tracing::Span::current();
+    span.record("project", tracing::field::display(project_id));
+    span.record("version", tracing::field::display(version_id));
+    let _ = REQUEST.try_with(|r| *r.project.borrow_mut() = Some(project_id.to_string()));
+}
+
+/// Records the user on the request (span and context).
+pub fn record_user(user_id: &str) {
+    tracing::Span::current().record("user", tracing::field::display(user_id));
+    let _ = REQUEST.try_with(|r| *r.user.borrow_mut() = Some(user_id.to_string()));
+}
+
+/// (request id, project, user) for log events.
+pub fn request_fields() -> (String, String, String) {
+    REQUEST
+        .try_with(|r| {
+            (
+                r.id.clone(),
+                r.project.borrow().clone().unwrap_or_default(),
+                r.user.borrow().clone().unwrap_or_default(),
+            )
+        })
+        .unwrap_or_default()
 }
 
 /// An error answered to the client, in one of the reference's three shapes.
@@ -163,7 +210,8 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         if status.is_server_error() {
-            tracing::warn!(status = status.as_u16(), error = %self, "request failed");
+            let (request_id, project, user) = request_fields();
+            tracing::warn!(%request_id, %project, %user, status = status.as_u16(), error = %self, "request failed");
         } else {
             tracing::debug!(status = status.as_u16(), error = %self, "request rejected");
         }

@@ -6,7 +6,8 @@
 //! are applied one after the other and none is lost.
 
 use super::auth::resolve_version;
-use super::errors::ApiError;
+pub(crate) use super::errors::record_user;
+use super::errors::{request_fields, ApiError};
 use super::limits::{interact_query, lock_session, JsonBody};
 use super::validate::{self, TurnBody, TurnRoute};
 use super::AppState;
@@ -58,13 +59,10 @@ pub(crate) fn run_engine(project: &Project, input: TurnInput) -> Result<TurnOutp
         })
     }));
     result.map_err(|p| {
-        tracing::error!(panic = %panic_message(p.as_ref()), "the engine panicked; the session is unchanged");
+        let (request_id, project, user) = request_fields();
+        tracing::error!(%request_id, %project, %user, panic = %panic_message(p.as_ref()), "the engine panicked; the session is unchanged");
         ApiError::internal("internal error while running the turn")
     })
-}
-
-pub(crate) fn record_user(user_id: &str) {
-    tracing::Span::current().record("user", user_id);
 }
 
 /// A stored state counts as missing when it is `{}`-like (nothing in it).

@@ -32,7 +32,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use auth::Keys;
-use errors::{ApiError, REQUEST_ID};
+use errors::{ApiError, RequestCtx, REQUEST};
 use limits::Limits;
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -184,7 +184,7 @@ pub fn app(
         .default_service(web::to(not_found))
         .wrap_fn(move |req, srv| {
             let id = new_request_id();
-            let span = tracing::info_span!(
+            let span = tracing::debug_span!(
                 "request",
                 id = %id,
                 method = %req.method(),
@@ -224,7 +224,7 @@ pub fn app(
                 Ok(res)
             }
             .instrument(span);
-            REQUEST_ID.scope(id, handled)
+            REQUEST.scope(RequestCtx::new(id), handled)
         })
         .wrap(cors::cors())
 }

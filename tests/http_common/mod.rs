@@ -430,40 +430,14 @@ pub fn assert_validation(r: &Resp, field: &str) {
     );
 }
 
-/// The tiny counting agent: `launch` waits; every `{"type":"tick"}` adds one to `count` and says
-/// `count N`.
+/// The tiny counting agent (`tests/http_common/counter.vfr`, also used by the load benchmark):
+/// `launch` waits; every `{"type":"tick"}` adds one to `count` and says `count N`.
 pub fn counter_agent() -> String {
-    json!({
-        "project": {"_id": "c0ffee000000000000000001", "devVersion": "c0ffee000000000000000002",
-                    "liveVersion": "c0ffee000000000000000002", "name": "Counter", "type": "chat",
-                    "platform": "webchat", "apiPrivacy": "private"},
-        "version": {
-            "_id": "c0ffee000000000000000002", "projectID": "c0ffee000000000000000001",
-            "rootDiagramID": "c0ffeed00000000000000001", "variables": ["count"],
-            "platformData": {"settings": {}, "publishing": {}},
-            "prototype": {"type": "chat", "platform": "webchat",
-                          "data": {"name": "Counter", "locales": ["en-US"]},
-                          "model": {"intents": [], "slots": []},
-                          "context": {"stack": [{"diagramID": "c0ffeed00000000000000001", "storage": {}, "variables": {}}],
-                                      "variables": {"count": 0}},
-                          "surveyorContext": {"usedIntentsSet": []}}
-        },
-        "programs": {
-            "c0ffee000000000000000002": {"id": "c0ffee000000000000000002", "diagramID": "c0ffee000000000000000002",
-                                         "startId": "", "lines": {}, "commands": [], "variables": []},
-            "c0ffeed00000000000000001": {
-                "id": "c0ffeed00000000000000001", "diagramID": "c0ffeed00000000000000001", "name": "Home",
-                "startId": "start", "commands": [], "variables": [],
-                "lines": {
-                    "start": {"type": "start", "nextId": "wait"},
-                    "wait": {"type": "interaction", "interactions": [{"event": {"type": "tick"}, "nextId": "inc"}], "buttons": []},
-                    "inc": {"type": "set", "sets": [{"variable": "count", "expression": "v['count'] + 1"}], "nextId": "say"},
-                    "say": {"type": "text", "texts": [{"id": "t", "content": [{"children": [{"text": "count {count}"}]}]}], "nextId": "wait"}
-                }
-            }
-        }
-    })
-    .to_string()
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/http_common/counter.vfr"
+    ))
+    .expect("counter.vfr")
 }
 
 pub const COUNTER_PROJECT: &str = "c0ffee000000000000000001";
