@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION="${1:-10s}"
 CONNECTIONS="${2:-64}"
-THREADS="${3:-1}"
+THREADS="${3:-2}"
 WORKERS="${WORKERS:-2}"
 SCENARIO="${SCENARIO:-launch}"
 
