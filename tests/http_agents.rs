@@ -503,3 +503,21 @@ async fn first_request_without_launch_starts_a_session() {
     let t = u.act(json!({"type": "text", "payload": "hello"})).await;
     assert_eq!(messages(&t)[0], "Hi there! Welcome to the payment demo.");
 }
+
+#[tokio::test]
+async fn snapshots_of_verbose_launch_and_faq_turn() {
+    let server = Server::start();
+    let r = send(
+        Method::POST,
+        &server.url("/state/user/snap-user/interact?verbose=true"),
+        &[("versionID", HANDOFF_VERSION)],
+        Some(&json!({"action": {"type": "launch"}})),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    insta::assert_json_snapshot!("handoff_verbose_launch", redact(r.json()));
+    let u = User::new(&server, "snap-user", HANDOFF_VERSION);
+    let faq = handoff_buttons()["buttons"][1]["request"].clone();
+    let t = redact(u.interact_body(json!({ "action": faq })).await);
+    insta::assert_json_snapshot!("handoff_faq_turn", t);
+}
