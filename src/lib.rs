@@ -4,6 +4,8 @@
 //! turn) → [`nlu`] (text → intent). The HTTP server and session stores sit on top.
 
 pub mod engine;
+pub mod http;
 pub mod model;
 pub mod nlu;
-pub mod http; pub mod projects; pub mod store;
+pub mod projects;
+pub mod store;
