@@ -11,6 +11,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// mimalloc instead of glibc malloc: session states are allocated by one HTTP worker and often
+/// freed by another, which makes glibc's per-arena locks contend (futex) under load.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "flowdm",
