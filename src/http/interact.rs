@@ -8,7 +8,7 @@
 use super::auth::resolve_version;
 pub(crate) use super::errors::record_user;
 use super::errors::{request_fields, ApiError};
-use super::limits::{interact_query, lock_session, JsonBody};
+use super::limits::{begin_session, interact_query, JsonBody};
 use super::validate::{self, TurnBody, TurnRoute};
 use super::AppState;
 use crate::engine::expr::MiniJs;
@@ -80,16 +80,16 @@ pub(crate) async fn session_turn<R>(
     render: impl FnOnce(&TurnOutput) -> Result<R, ApiError>,
 ) -> Result<R, ApiError> {
     let key = SessionKey::new(project.version.project_id.as_str(), user_id);
-    let _lock = lock_session(data, &key).await?;
-    let state = match data.store.get(&key).await? {
+    let mut txn = begin_session(data, &key).await?;
+    let mut state = match txn.state.take() {
         Some(s) if !is_empty_state(&s) => s,
         // No session yet: the reference resets first (§1.3 step 1).
         _ => session::generate(project, None, None),
     };
-    let mut state = state;
     if let Some(vars) = &body.variables {
         merge_variables(&mut state.variables, vars);
     }
+    // On an error below, `txn` is dropped uncommitted: the stored state stays as it was.
     let out = run_engine(
         project,
         TurnInput {
@@ -100,7 +100,7 @@ pub(crate) async fn session_turn<R>(
         },
     )?;
     let rendered = render(&out)?;
-    data.store.put(&key, out.state).await?;
+    data.store.commit(txn, Some(out.state)).await?;
     Ok(rendered)
 }
 
@@ -180,8 +180,8 @@ pub async fn put_state(
     let project = resolve_version(&data, &req, path.version_id.as_deref())?;
     let state = validate::put_state(&body.0)?;
     let key = SessionKey::new(project.version.project_id.as_str(), path.user_id.as_str());
-    let _lock = lock_session(&data, &key).await?;
-    data.store.put(&key, state).await?;
+    let txn = begin_session(&data, &key).await?;
+    data.store.commit(txn, Some(state)).await?;
     Ok(json_ok(json_bytes(&body.0)?))
 }
 
@@ -195,8 +195,8 @@ pub async fn delete_state(
     record_user(&path.user_id);
     let project = resolve_version(&data, &req, path.version_id.as_deref())?;
     let key = SessionKey::new(project.version.project_id.as_str(), path.user_id.as_str());
-    let _lock = lock_session(&data, &key).await?;
-    data.store.delete(&key).await?;
+    let txn = begin_session(&data, &key).await?;
+    data.store.commit(txn, None).await?;
     Ok(HttpResponse::Ok().finish())
 }
 
@@ -212,8 +212,8 @@ pub async fn reset_state(
     let state = session::generate(&project, None, None);
     let bytes = json_bytes(&state)?;
     let key = SessionKey::new(project.version.project_id.as_str(), path.user_id.as_str());
-    let _lock = lock_session(&data, &key).await?;
-    data.store.put(&key, state).await?;
+    let txn = begin_session(&data, &key).await?;
+    data.store.commit(txn, Some(state)).await?;
     Ok(json_ok(bytes))
 }
 
@@ -229,12 +229,12 @@ pub async fn patch_variables(
     let project = resolve_version(&data, &req, path.version_id.as_deref())?;
     let patch = validate::variables_patch(&body.0)?;
     let key = SessionKey::new(project.version.project_id.as_str(), path.user_id.as_str());
-    let _lock = lock_session(&data, &key).await?;
-    let mut state = data.store.get(&key).await?.unwrap_or_default();
+    let mut txn = begin_session(&data, &key).await?;
+    let mut state = txn.state.take().unwrap_or_default();
     for (k, v) in patch {
         state.variables.insert(k, v);
     }
     let bytes = json_bytes(&state)?;
-    data.store.put(&key, state).await?;
+    data.store.commit(txn, Some(state)).await?;
     Ok(json_ok(bytes))
 }

@@ -3,7 +3,7 @@
 
 use super::errors::ApiError;
 use super::AppState;
-use crate::store::{SessionKey, SessionLock, StoreError};
+use crate::store::{SessionKey, SessionTxn, StoreError};
 use actix_web::{dev, web, FromRequest, HttpRequest};
 use serde_json::{Map, Value};
 use std::future::Future;
@@ -106,10 +106,10 @@ pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
         .map_err(|e| ApiError::bad_request_verror(format!("Invalid JSON body: {e}")))
 }
 
-/// Waits for the session lock, at most `limits.lock_timeout`.
-pub async fn lock_session(state: &AppState, key: &SessionKey) -> Result<SessionLock, ApiError> {
-    match tokio::time::timeout(state.limits.lock_timeout, state.store.lock(key)).await {
-        Ok(lock) => Ok(lock?),
+/// Begins a session transaction, waiting at most `limits.lock_timeout` for the lock.
+pub async fn begin_session(state: &AppState, key: &SessionKey) -> Result<SessionTxn, ApiError> {
+    match tokio::time::timeout(state.limits.lock_timeout, state.store.begin(key)).await {
+        Ok(txn) => Ok(txn?),
         Err(_) => Err(StoreError::LockTimeout.into()),
     }
 }

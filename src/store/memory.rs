@@ -1,7 +1,7 @@
 //! The embedded in-memory store (the default when no Redis is configured). Everything is lost
 //! when the process stops.
 
-use super::{SessionKey, SessionLock, SessionStore, StoreError, StoreFuture};
+use super::{SessionKey, SessionLock, SessionStore, SessionTxn, StoreError, StoreFuture};
 use crate::engine::State;
 use dashmap::DashMap;
 use serde_json::{Map, Value};
@@ -82,34 +82,40 @@ impl SessionStore for MemoryStore {
         "memory"
     }
 
-    fn lock<'a>(&'a self, key: &'a SessionKey) -> StoreFuture<'a, SessionLock> {
+    fn begin<'a>(&'a self, key: &'a SessionKey) -> StoreFuture<'a, SessionTxn> {
         Box::pin(async move {
             let mutex = self.locks.entry(key.clone()).or_default().clone();
             let guard = mutex.lock_owned().await;
-            Ok(SessionLock::new(MemoryGuard {
+            let lock = SessionLock::new(MemoryGuard {
                 guard: Some(guard),
                 locks: self.locks.clone(),
                 key: key.clone(),
-            }))
+            });
+            // A copy: the stored state stays intact until commit, whatever happens to the turn.
+            let state = self.sessions.get(key).map(|s| s.clone());
+            Ok(SessionTxn {
+                key: key.clone(),
+                state,
+                lock,
+            })
+        })
+    }
+
+    fn commit<'a>(&'a self, txn: SessionTxn, state: Option<State>) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let replaced = match state {
+                Some(s) => self.sessions.insert(txn.key.clone(), s),
+                None => self.sessions.remove(&txn.key).map(|(_, s)| s),
+            };
+            // Release the lock, then drop the old state outside any map lock.
+            drop(txn);
+            drop(replaced);
+            Ok(())
         })
     }
 
     fn get<'a>(&'a self, key: &'a SessionKey) -> StoreFuture<'a, Option<State>> {
         Box::pin(async move { Ok(self.sessions.get(key).map(|s| s.clone())) })
-    }
-
-    fn put<'a>(&'a self, key: &'a SessionKey, state: State) -> StoreFuture<'a, ()> {
-        Box::pin(async move {
-            self.sessions.insert(key.clone(), state);
-            Ok(())
-        })
-    }
-
-    fn delete<'a>(&'a self, key: &'a SessionKey) -> StoreFuture<'a, ()> {
-        Box::pin(async move {
-            self.sessions.remove(key);
-            Ok(())
-        })
     }
 
     fn upsert_transcript<'a>(
@@ -199,35 +205,46 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn put_get_delete() {
+    async fn begin_commit_get_delete() {
         let s = MemoryStore::new();
         assert_eq!(s.get(&key("u")).await, Ok(None));
+        let txn = s.begin(&key("u")).await.expect("begin");
+        assert_eq!(txn.state, None);
         let mut st = State::default();
         st.variables.insert("x".into(), json!(1));
-        s.put(&key("u"), st.clone()).await.expect("put");
-        assert_eq!(s.get(&key("u")).await, Ok(Some(st)));
+        s.commit(txn, Some(st.clone())).await.expect("commit");
+        assert_eq!(s.get(&key("u")).await, Ok(Some(st.clone())));
         assert_eq!(s.get(&key("other")).await, Ok(None));
         assert_eq!(s.get(&SessionKey::new("p2", "u")).await, Ok(None));
-        s.delete(&key("u")).await.expect("delete");
+        // Dropping a transaction changes nothing.
+        let txn = s.begin(&key("u")).await.expect("begin");
+        assert_eq!(txn.state.as_ref(), Some(&st));
+        drop(txn);
+        assert_eq!(s.get(&key("u")).await, Ok(Some(st)));
+        let txn = s.begin(&key("u")).await.expect("begin");
+        s.commit(txn, None).await.expect("delete");
         assert_eq!(s.get(&key("u")).await, Ok(None));
+        assert_eq!(s.lock_entries(), 0);
         assert_eq!(key("u").to_string(), "general-platform.session.p1.u");
     }
 
     #[tokio::test]
-    async fn lock_is_exclusive_per_key_and_cleaned_up() {
+    async fn transactions_are_exclusive_per_key_and_cleaned_up() {
         let s = Arc::new(MemoryStore::new());
-        let held = s.lock(&key("a")).await.expect("lock");
+        let held = s.begin(&key("a")).await.expect("begin");
         // another key is independent
-        let other = s.lock(&key("b")).await.expect("lock b");
+        let other = s.begin(&key("b")).await.expect("begin b");
         drop(other);
         // the same key waits
         let s2 = s.clone();
         let waiter = tokio::spawn(async move {
-            let _l = s2.lock(&key("a")).await.expect("lock a again");
+            let _t = s2.begin(&key("a")).await.expect("begin a again");
         });
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!waiter.is_finished());
-        drop(held);
+        s.commit(held, Some(State::default()))
+            .await
+            .expect("commit");
         tokio::time::timeout(Duration::from_secs(2), waiter)
             .await
             .expect("released")
@@ -242,12 +259,12 @@ mod tests {
         for _ in 0..64 {
             let s = s.clone();
             tasks.push(tokio::spawn(async move {
-                let _l = s.lock(&key("n")).await.expect("lock");
-                let mut st = s.get(&key("n")).await.expect("get").unwrap_or_default();
+                let mut txn = s.begin(&key("n")).await.expect("begin");
+                let mut st = txn.state.take().unwrap_or_default();
                 let n = st.variables.get("n").and_then(Value::as_i64).unwrap_or(0);
                 tokio::task::yield_now().await;
                 st.variables.insert("n".into(), json!(n + 1));
-                s.put(&key("n"), st).await.expect("put");
+                s.commit(txn, Some(st)).await.expect("commit");
             }));
         }
         for t in tasks {
@@ -256,6 +273,13 @@ mod tests {
         let st = s.get(&key("n")).await.expect("get").expect("state");
         assert_eq!(st.variables.get("n"), Some(&json!(64)));
         assert_eq!(s.lock_entries(), 0);
+    }
+
+    #[test]
+    fn the_lock_gives_back_the_implementation_guard() {
+        let mut l = SessionLock::new(42u32);
+        assert_eq!(l.downcast_mut::<u32>().copied(), Some(42));
+        assert!(l.downcast_mut::<String>().is_none());
     }
 
     #[tokio::test]

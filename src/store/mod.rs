@@ -2,9 +2,13 @@
 //!
 //! [`SessionStore`] is object safe (`Arc<dyn SessionStore>`) and asynchronous, so a networked
 //! implementation (Redis, next) fits behind it unchanged. Every read-modify-write of a session
-//! (an interact turn, a variables patch) runs while holding [`SessionStore::lock`] for that key,
-//! which serialises the turns of one user: in memory with a per-key async mutex, in Redis with a
-//! per-key lock (`SET NX PX` + token) so it holds across server processes.
+//! (an interact turn, a variables patch, PUT, DELETE, reset) is a [`SessionTxn`]:
+//! [`SessionStore::begin`] waits for the per-session lock and reads the state,
+//! [`SessionStore::commit`] writes the new state (or deletes it) and releases the lock; dropping
+//! the transaction without committing releases the lock and leaves the state as it was. This
+//! serialises the turns of one user: in memory with a per-key async mutex, in Redis with a per-key
+//! lock (`SET NX PX` + token) that holds across server processes — and it keeps a Redis turn at
+//! two round trips (lock + `GET` in one script, `SET` + unlock in another).
 
 mod memory;
 
@@ -12,6 +16,7 @@ pub use memory::MemoryStore;
 
 use crate::engine::State;
 use serde_json::{Map, Value};
+use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -61,16 +66,22 @@ pub enum StoreError {
 /// A boxed future returned by store methods.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
-/// Exclusive access to one session; dropping it releases the lock.
+/// A held session lock; dropping it releases the lock. Implementations put their own guard in it
+/// and get it back with [`SessionLock::downcast_mut`] (e.g. the Redis lock token at commit).
 pub struct SessionLock {
-    _guard: Box<dyn Send + Sync>,
+    guard: Box<dyn Any + Send + Sync>,
 }
 
 impl SessionLock {
-    pub fn new(guard: impl Send + Sync + 'static) -> SessionLock {
+    pub fn new(guard: impl Any + Send + Sync) -> SessionLock {
         SessionLock {
-            _guard: Box::new(guard),
+            guard: Box::new(guard),
         }
+    }
+
+    /// The implementation's guard.
+    pub fn downcast_mut<T: Any>(&mut self) -> Option<&mut T> {
+        self.guard.downcast_mut::<T>()
     }
 }
 
@@ -80,22 +91,28 @@ impl std::fmt::Debug for SessionLock {
     }
 }
 
+/// Exclusive access to one session: the state read under the lock, and the lock.
+#[derive(Debug)]
+pub struct SessionTxn {
+    pub key: SessionKey,
+    /// The stored state when the transaction began (`None`: no session).
+    pub state: Option<State>,
+    pub lock: SessionLock,
+}
+
 /// Session, transcript and feedback storage.
 pub trait SessionStore: Send + Sync + 'static {
     /// A short name for logs (`memory`, `redis`).
     fn name(&self) -> &'static str;
 
-    /// Waits until no other holder has the session, then holds it until the lock is dropped.
-    fn lock<'a>(&'a self, key: &'a SessionKey) -> StoreFuture<'a, SessionLock>;
+    /// Waits until no other transaction holds the session, then locks it and reads its state.
+    fn begin<'a>(&'a self, key: &'a SessionKey) -> StoreFuture<'a, SessionTxn>;
 
-    /// The stored state, if any.
+    /// Stores `state` (`None` deletes the session) and releases the lock.
+    fn commit<'a>(&'a self, txn: SessionTxn, state: Option<State>) -> StoreFuture<'a, ()>;
+
+    /// The stored state, if any, without locking (a consistent snapshot of the last commit).
     fn get<'a>(&'a self, key: &'a SessionKey) -> StoreFuture<'a, Option<State>>;
-
-    /// Replaces the stored state.
-    fn put<'a>(&'a self, key: &'a SessionKey, state: State) -> StoreFuture<'a, ()>;
-
-    /// Removes the stored state (no error when there is none).
-    fn delete<'a>(&'a self, key: &'a SessionKey) -> StoreFuture<'a, ()>;
 
     /// Inserts or updates the transcript of `(project_id, session_id)` (`spec/dm-api.md` §1.7):
     /// on insert `createdAt` and `reportTags: []` are set, always `updatedAt` and `fields`.
