@@ -68,6 +68,7 @@ fn bench(c: &mut Criterion) {
                 request: Request::from_value(json!({ "type": "launch" })).ok(),
                 config: config.clone(),
                 user_id: Some("u1".into()),
+                logs: Default::default(),
             },
             &mut env,
         )
@@ -90,6 +91,7 @@ fn bench(c: &mut Criterion) {
                 request: Some(button.clone()),
                 config: config.clone(),
                 user_id: Some("u1".into()),
+                logs: Default::default(),
             },
             &mut env,
         );
@@ -107,6 +109,7 @@ fn bench(c: &mut Criterion) {
                 request: Some(button.clone()),
                 config: config.clone(),
                 user_id: Some("u1".into()),
+                logs: Default::default(),
             };
             let mut env = Env {
                 clock: &clock,

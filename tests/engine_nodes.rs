@@ -530,3 +530,44 @@ fn unsupported_services_follow_their_fail_ports() {
     let mut s = Session::new(agent(lines, json!({})));
     assert_eq!(messages(&launch(&mut s)), ["done"]);
 }
+
+#[test]
+fn ai_memory_caps_assistant_entries_and_keeps_the_newest_text() {
+    let lines = json!({ "start": { "type": "start", "nextId": "t" },
+        "t": text_node("{long}", Some("u")), "u": text_node("newest words", None) });
+    let long = "é".repeat(9_995);
+    let mut s = Session::new(agent(lines, json!({ "context": { "long": long } })));
+    launch(&mut s);
+    let memory = s.var("_memory_").cloned().unwrap_or_default();
+    let content = memory[0]["content"].as_str().unwrap_or("");
+    assert_eq!(content.chars().count(), 10_000);
+    let tail: String = content
+        .chars()
+        .rev()
+        .take(30)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    assert!(content.ends_with("\nnewest words"), "{tail}");
+    // At most ten entries are kept.
+    let ask = json!({ "start": { "type": "start", "nextId": "a" },
+        "a": { "type": "interaction", "interactions": [ { "event": { "type": "path-x" }, "nextId": "r" } ] },
+        "r": text_node("reply", Some("a")) });
+    let mut s = Session::new(agent(ask, json!({})));
+    launch(&mut s);
+    for _ in 0..8 {
+        s.turn(json!({ "type": "path-x", "payload": { "label": "X" } }));
+    }
+    let memory = s
+        .var("_memory_")
+        .and_then(|m| m.as_array())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(memory.len(), 10);
+    assert_eq!(
+        memory[9],
+        json!({ "role": "assistant", "content": "reply" })
+    );
+    assert_eq!(memory[8], json!({ "role": "user", "content": "X" }));
+}

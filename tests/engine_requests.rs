@@ -251,3 +251,82 @@ fn state_variables_are_kept_across_a_version_switch() {
     assert_eq!(t, json!([]));
     assert_eq!(s.var("sessions"), Some(&json!(3)));
 }
+
+#[test]
+fn logs_produce_log_traces_up_to_the_requested_level() {
+    let lines = json!({ "start": { "type": "start", "nextId": "s" },
+        "s": { "type": "set", "sets": [ { "variable": "n", "expression": "(v['n'] + 1)" } ], "nextId": "i" },
+        "i": { "type": "if", "expressions": ["(v['n'] > 0)"], "nextIds": ["t"], "elseId": "x" },
+        "t": text_node("n is {n}", Some("x")), "x": { "type": "exit", "end": true } });
+    let project = agent(lines, json!({ "variables": ["n"] }));
+    let run = |level: flowdm::engine::LogLevel| {
+        let clock = flowdm::engine::FixedClock(NOW_MS);
+        let mut rng = flowdm::engine::SeededRandom::new(1);
+        let mut env = flowdm::engine::Env {
+            clock: &clock,
+            rng: &mut rng,
+            sandbox: &flowdm::engine::expr::MiniJs,
+        };
+        let input = flowdm::engine::TurnInput {
+            state: flowdm::engine::session::generate(&project, None, Some("u1")),
+            request: flowdm::engine::Request::from_value(json!({ "type": "launch" })).ok(),
+            user_id: Some("u1".into()),
+            logs: level,
+            ..Default::default()
+        };
+        let out = flowdm::engine::interact(&project, input, &mut env);
+        normalize(serde_json::to_value(&out.trace).unwrap())
+    };
+    assert!(!types(&run(flowdm::engine::LogLevel::Off)).contains(&"log".to_string()));
+    assert!(!types(&run(flowdm::engine::LogLevel::Error)).contains(&"log".to_string()));
+    let t = run(flowdm::engine::LogLevel::Info);
+    let logs: Vec<&serde_json::Value> = t
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["type"] == "log")
+        .collect();
+    let kinds: Vec<&str> = logs
+        .iter()
+        .filter_map(|l| l["payload"]["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "global.conversation_start",
+            "step.start",
+            "step.set",
+            "step.condition",
+            "step.text",
+            "step.exit"
+        ]
+    );
+    assert_eq!(
+        logs[0]["payload"]["message"],
+        json!({ "userID": "u1", "versionID": "V" })
+    );
+    assert_eq!(logs[0]["payload"]["timestamp"], "2024-08-09T10:40:00.000Z");
+    assert_eq!(
+        logs[2]["payload"]["message"],
+        json!({ "stepID": "s", "componentName": "set", "changedVariables": { "n": { "before": 0, "after": 1 } } })
+    );
+    assert_eq!(
+        logs[3]["payload"]["message"]["path"],
+        json!({ "stepID": "t", "componentName": "text" })
+    );
+    assert_eq!(logs[4]["payload"]["message"]["plainContent"], "n is 1");
+    assert_eq!(
+        logs[5]["payload"]["message"]["state"],
+        serde_json::Value::Null
+    );
+    // At `verbose` the exit log carries the whole state.
+    let v = run(flowdm::engine::LogLevel::Verbose);
+    let exit = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["payload"]["kind"] == "step.exit")
+        .cloned()
+        .unwrap();
+    assert!(exit["payload"]["message"]["state"]["variables"].is_object());
+}

@@ -6,6 +6,7 @@ pub mod env;
 pub mod expr;
 mod handlers;
 pub mod interpolate;
+pub mod logs;
 pub mod request;
 mod runtime;
 pub mod session;
@@ -14,6 +15,7 @@ pub mod trace;
 mod turn;
 
 pub use env::{Clock, Env, FixedClock, RandomSource, Sandbox, SeededRandom, SystemClock};
+pub use logs::LogLevel;
 pub use request::{Config, InvalidRequest, Request};
 pub use runtime::{MAX_FRAME_DEPTH, MAX_NODES_PER_FRAME, TURN_TIMEOUT_MS};
 pub use state::{Frame, NodePtr, State};

@@ -62,6 +62,10 @@ pub(crate) struct Runtime<'a, 'e> {
     pub now_ms: u64,
     /// `_memory_` changed and `vf_memory` must be rendered again.
     pub memory_changed: bool,
+    /// Maximum level of `log` traces (`?logs=`).
+    pub log_level: super::logs::LogLevel,
+    /// The user of a stateful call (for logs).
+    pub user_id: Option<String>,
     stack_version: u64,
     deadline_ms: u64,
     want_debug: bool,
@@ -95,6 +99,8 @@ impl<'a, 'e> Runtime<'a, 'e> {
             exited: false,
             now_ms,
             memory_changed: false,
+            log_level: super::logs::LogLevel::Off,
+            user_id: None,
             stack_version: 0,
             deadline_ms: now_ms + TURN_TIMEOUT_MS,
             // Traces filtered out anyway are not built at all.
@@ -413,6 +419,18 @@ impl<'a, 'e> Runtime<'a, 'e> {
         self.debug(None, || {
             format!("node limit of {MAX_NODES_PER_FRAME} reached in one flow - check for infinite loops")
         });
+    }
+
+    /// `{stepID, componentName}` of a node of the current frame's program, or `null`.
+    pub fn path_ref(&self, next: Option<&str>) -> Value {
+        let node = next.and_then(|id| {
+            let frame = self.state.stack.last()?;
+            self.project.program(&frame.diagram_id)?.node(id)
+        });
+        match node {
+            Some(n) => Value::Object(super::logs::step_ref(n)),
+            None => Value::Null,
+        }
     }
 
     /// The `block` trace emitted before every handled node.

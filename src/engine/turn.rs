@@ -2,6 +2,7 @@
 //! (`spec/dm-api.md` §6.1, §6.15).
 
 use super::env::Env;
+use super::logs::LogLevel;
 use super::request::{Config, Request};
 use super::runtime::Runtime;
 use super::session;
@@ -22,6 +23,8 @@ pub struct TurnInput {
     pub request: Option<Request>,
     pub config: Config,
     pub user_id: Option<String>,
+    /// Maximum level of `log` traces (`?logs=`); off by default.
+    pub logs: LogLevel,
 }
 
 /// The result: the new state, the traces, and the request as finally processed.
@@ -39,11 +42,19 @@ pub fn interact(project: &Project, input: TurnInput, env: &mut Env<'_>) -> TurnO
         mut request,
         config,
         user_id,
+        logs,
     } = input;
     let mut traces = Vec::new();
     for pass in 0..MAX_DELEGATIONS {
-        let (next_state, pass_traces, final_request) =
-            run_pass(project, state, request, &config, user_id.as_deref(), env);
+        let (next_state, pass_traces, final_request) = run_pass(
+            project,
+            state,
+            request,
+            &config,
+            user_id.as_deref(),
+            logs,
+            env,
+        );
         state = next_state;
         request = final_request;
         if config.self_delegate() {
@@ -81,6 +92,7 @@ fn run_pass(
     request: Option<Request>,
     config: &Config,
     user_id: Option<&str>,
+    logs: LogLevel,
     env: &mut Env<'_>,
 ) -> (State, Vec<Trace>, Option<Request>) {
     let now_ms = env.clock.now_ms();
@@ -89,6 +101,8 @@ fn run_pass(
 
     let runtime_request = request.clone().filter(|r| !r.is_launch());
     let mut rt = Runtime::new(project, config, env, state, runtime_request);
+    rt.log_level = logs;
+    rt.user_id = user_id.map(str::to_string);
     session::apply_builtins(&mut rt.state.variables, request.as_ref(), user_id, now_ms);
     if let Some(r) = &request {
         let said = r

@@ -97,6 +97,7 @@ pub(crate) async fn session_turn<R>(
             request: body.request,
             config: body.config,
             user_id: Some(user_id.to_string()),
+            logs: body.logs,
         },
     )?;
     let rendered = render(&out)?;
@@ -135,7 +136,8 @@ pub async fn interact(
     record_user(&path.user_id);
     let project = resolve_version(&data, &req, path.version_id.as_deref())?;
     let query = interact_query(&req)?;
-    let body = validate::turn_body(&body.0, TurnRoute::Stateful)?;
+    let mut body = validate::turn_body(&body.0, TurnRoute::Stateful)?;
+    body.logs = query.logs;
     let bytes = session_turn(&data, &project, &path.user_id, body, |out| {
         if query.verbose {
             json_bytes(&Verbose {

@@ -114,15 +114,7 @@ pub async fn begin_session(state: &AppState, key: &SessionKey) -> Result<Session
     }
 }
 
-/// `logs` query levels (`spec/dm-api.md` §4.5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum LogLevel {
-    Off,
-    Error,
-    Warn,
-    Info,
-    Verbose,
-}
+pub use crate::engine::LogLevel;
 
 /// Query parameters of the interact routes.
 #[derive(Debug, Clone, PartialEq)]
@@ -151,14 +143,8 @@ pub fn interact_query(req: &HttpRequest) -> Result<InteractQuery, ApiError> {
         match k.as_str() {
             "verbose" => q.verbose = to_boolean(&v),
             "logs" => {
-                q.logs = match v.as_str() {
-                    "off" | "false" => LogLevel::Off,
-                    "error" => LogLevel::Error,
-                    "warn" => LogLevel::Warn,
-                    "info" | "true" => LogLevel::Info,
-                    "verbose" => LogLevel::Verbose,
-                    _ => return Err(ApiError::validation("logs", "Invalid value")),
-                }
+                q.logs = LogLevel::parse(&v)
+                    .ok_or_else(|| ApiError::validation("logs", "Invalid value"))?
             }
             "locale" => q.locale = Some(v),
             _ => {}

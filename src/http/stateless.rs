@@ -35,7 +35,7 @@ pub async fn interact(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let project = resolve_version(&data, &req, path.version_id.as_deref())?;
-    interact_query(&req)?;
+    let query = interact_query(&req)?;
     let body = validate::turn_body(&body.0, TurnRoute::Stateless)?;
     let out = run_engine(
         &project,
@@ -44,6 +44,7 @@ pub async fn interact(
             request: body.request,
             config: body.config,
             user_id: None,
+            logs: query.logs,
         },
     )?;
     let bytes = json_bytes(&StatelessAnswer {

@@ -29,6 +29,8 @@ pub struct TurnBody {
     pub variables: Option<Vars>,
     /// The client's state (stateless routes); `None` = new session.
     pub state: Option<State>,
+    /// `log` traces requested with `?logs=` (set from the query, not the body).
+    pub logs: crate::engine::LogLevel,
 }
 
 fn type_name(v: &Value) -> &'static str {

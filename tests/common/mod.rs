@@ -75,6 +75,7 @@ impl Session {
                 request,
                 config: self.config.clone(),
                 user_id: Some(self.user.clone()),
+                logs: Default::default(),
             },
             &mut env,
         );

@@ -106,7 +106,7 @@ impl Runtime<'_, '_> {
                 }
             } else if let Some(var) = variable {
                 let query = request.query().unwrap_or("").to_string();
-                self.set_var(var, Value::String(query));
+                self.assign(node, "capture", vec![(var.clone(), Value::String(query))]);
                 self.path_trace("capture");
                 return Step::Next(next.clone());
             }

@@ -2,9 +2,10 @@
 
 use crate::engine::expr::{legacy, ScriptError};
 use crate::engine::interpolate::js_string;
+use crate::engine::logs::{step_ref, LogLevel};
 use crate::engine::runtime::{Runtime, Step};
 use crate::model::{truthy, Node, NodeKind, SetDef};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 fn expression_source(v: &Value) -> String {
     match v {
@@ -24,6 +25,23 @@ fn script_error_message(e: &ScriptError) -> String {
 
 impl Runtime<'_, '_> {
     pub(crate) fn handle_logic(&mut self, node: &Node) -> Step {
+        let step = self.run_logic(node);
+        if self.logs_at(LogLevel::Info) {
+            let kind = match &node.kind {
+                NodeKind::If { .. } => Some("condition"),
+                NodeKind::IfV2 { .. } if !self.config.stops_on("ifV2") => Some("condition"),
+                NodeKind::Random { .. } => Some("random"),
+                _ => None,
+            };
+            if let (Some(kind), Step::Next(next)) = (kind, &step) {
+                let path = self.path_ref(next.as_deref());
+                self.step_log(node, kind, || vec![("path", path)]);
+            }
+        }
+        step
+    }
+
+    fn run_logic(&mut self, node: &Node) -> Step {
         match &node.kind {
             NodeKind::If {
                 expressions,
@@ -80,8 +98,8 @@ impl Runtime<'_, '_> {
                 }
                 Step::Next(else_id.clone())
             }
-            NodeKind::Set { sets, next } => self.handle_set_v1(sets, next),
-            NodeKind::SetV2 { sets, next } => self.handle_set_v2(sets, next),
+            NodeKind::Set { sets, next } => self.handle_set_v1(node, sets, next),
+            NodeKind::SetV2 { sets, next } => self.handle_set_v2(node, sets, next),
             NodeKind::Random {
                 no_repeat,
                 next_ids,
@@ -95,13 +113,12 @@ impl Runtime<'_, '_> {
                 let vars = self.combined_vars();
                 match self.env.sandbox.run_code(code, &vars, !paths.is_empty()) {
                     Ok(outcome) => {
-                        let mut changed = Vec::new();
-                        for (k, v) in outcome.variables {
-                            if vars.get(&k) != Some(&v) {
-                                changed.push(k.clone());
-                                self.set_var(&k, v);
-                            }
-                        }
+                        let updates: Vec<(String, Value)> = outcome
+                            .variables
+                            .into_iter()
+                            .filter(|(k, v)| vars.get(k) != Some(v))
+                            .collect();
+                        let changed = self.assign(node, "custom_code", updates);
                         self.debug(Some("code"), || {
                             format!("evaluating code - changes: {}", changed.join(", "))
                         });
@@ -115,6 +132,13 @@ impl Runtime<'_, '_> {
                     }
                     Err(e) => {
                         let msg = script_error_message(&e);
+                        let error = Value::String(msg.clone());
+                        self.log(LogLevel::Error, "step.custom_code", || {
+                            let mut m = step_ref(node);
+                            m.insert("error".into(), error);
+                            m.insert("changedVariables".into(), Value::Null);
+                            m
+                        });
                         self.debug(Some("code"), || format!("unable to resolve code: {msg}"));
                         Step::Next(fail.clone())
                     }
@@ -124,7 +148,45 @@ impl Runtime<'_, '_> {
         }
     }
 
-    fn handle_set_v1(&mut self, sets: &[SetDef], next: &Option<String>) -> Step {
+    /// Applies assignments (`null` = JavaScript `undefined`: the variable is removed), logs
+    /// `step.<kind>` with the changed variables, and returns the names that changed.
+    pub(crate) fn assign(
+        &mut self,
+        node: &Node,
+        kind: &str,
+        values: Vec<(String, Value)>,
+    ) -> Vec<String> {
+        let logging = self.logs_at(LogLevel::Info);
+        let mut before = Map::new();
+        let mut changed = Vec::new();
+        for (var, value) in &values {
+            let old = self.var(var).cloned();
+            if old.as_ref() != Some(value) {
+                changed.push(var.clone());
+            }
+            if logging {
+                before.insert(var.clone(), old.unwrap_or(Value::Null));
+            }
+            if value.is_null() {
+                self.unset_var(var);
+            } else {
+                self.set_var(var, value.clone());
+            }
+        }
+        if logging {
+            let diff = Runtime::changed_variables(&before, &values);
+            self.step_log(node, kind, || {
+                let mut fields = vec![("changedVariables", diff)];
+                if kind == "custom_code" {
+                    fields.insert(0, ("error", Value::Null));
+                }
+                fields
+            });
+        }
+        changed
+    }
+
+    fn handle_set_v1(&mut self, node: &Node, sets: &[SetDef], next: &Option<String>) -> Step {
         let mut results = Vec::with_capacity(sets.len());
         for set in sets {
             let Some(var) = &set.variable else {
@@ -140,19 +202,12 @@ impl Runtime<'_, '_> {
                 legacy::evaluate(&set.expression, &self.scope()),
             ));
         }
-        for (var, value) in results {
-            // NaN (represented as null by the evaluator) leaves the variable undefined.
-            if value.is_null() {
-                self.unset_var(&var);
-            } else {
-                self.set_var(&var, value);
-            }
-        }
+        self.assign(node, "set", results);
         self.debug(Some("set"), || "setting variables".into());
         Step::Next(next.clone())
     }
 
-    fn handle_set_v2(&mut self, sets: &[SetDef], next: &Option<String>) -> Step {
+    fn handle_set_v2(&mut self, node: &Node, sets: &[SetDef], next: &Option<String>) -> Step {
         let mut assignments = Vec::with_capacity(sets.len());
         for set in sets {
             let Some(var) = &set.variable else { continue };
@@ -165,13 +220,7 @@ impl Runtime<'_, '_> {
         let vars = self.combined_vars();
         match self.env.sandbox.run_sets(&assignments, &vars) {
             Ok(values) => {
-                for (var, value) in values {
-                    if value.is_null() {
-                        self.unset_var(&var);
-                    } else {
-                        self.set_var(&var, value);
-                    }
-                }
+                self.assign(node, "set", values);
             }
             Err(e) => {
                 let msg = script_error_message(&e);

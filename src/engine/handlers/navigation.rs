@@ -2,16 +2,32 @@
 //! fallback (§5.6.1, 14–18, 31).
 
 use crate::engine::interpolate::Lookup;
+use crate::engine::logs::LogLevel;
 use crate::engine::runtime::{Mode, Runtime, Step};
 use crate::engine::state::{Frame, NodePtr};
 use crate::model::{Node, NodeKind};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 impl Runtime<'_, '_> {
     pub(crate) fn handle_navigation(&mut self, node: &Node) -> Step {
         match &node.kind {
             NodeKind::Start { next } => {
                 self.debug(Some("start"), || "beginning flow".into());
+                if self.logs_at(LogLevel::Info) {
+                    let user = self
+                        .user_id
+                        .clone()
+                        .map(Value::String)
+                        .unwrap_or(Value::Null);
+                    let version = Value::String(self.project.version.id.clone());
+                    self.log(LogLevel::Info, "global.conversation_start", || {
+                        let mut m = Map::new();
+                        m.insert("userID".into(), user);
+                        m.insert("versionID".into(), version);
+                        m
+                    });
+                    self.step_log(node, "start", Vec::new);
+                }
                 Step::Next(next.clone())
             }
             NodeKind::Next { next } => {
@@ -45,6 +61,7 @@ impl Runtime<'_, '_> {
                 if let Some(top) = self.top_frame_mut() {
                     top.node_id = NodePtr::from_opt(next.as_deref());
                 }
+                let before = self.flow_ref(self.state.stack.last().map(|f| f.diagram_id.as_str()));
                 self.push_frame(child);
                 let name = self
                     .project
@@ -52,6 +69,12 @@ impl Runtime<'_, '_> {
                     .and_then(|p| p.name.clone())
                     .unwrap_or_default();
                 self.debug(Some("flow"), || format!("entering flow `{name}`"));
+                if self.logs_at(LogLevel::Info) {
+                    let after = self.flow_ref(Some(diagram_id));
+                    self.step_log(node, "flow", || {
+                        vec![("flow", json!({ "before": before, "after": after }))]
+                    });
+                }
                 Step::Next(None)
             }
             NodeKind::GoTo { request, no_match } => {
@@ -99,6 +122,14 @@ impl Runtime<'_, '_> {
                 self.debug(Some("exit"), || {
                     "exiting session - saving location/resolving stack".into()
                 });
+                if self.logs_at(LogLevel::Info) {
+                    let state = if self.logs_at(LogLevel::Verbose) {
+                        serde_json::to_value(&self.state).unwrap_or(Value::Null)
+                    } else {
+                        Value::Null
+                    };
+                    self.step_log(node, "exit", || vec![("state", state)]);
+                }
                 self.end_turn();
                 Step::Next(None)
             }
@@ -112,6 +143,19 @@ impl Runtime<'_, '_> {
                 Step::Next(None)
             }
             _ => Step::Unhandled,
+        }
+    }
+}
+
+impl Runtime<'_, '_> {
+    /// `{name, diagramID}` of a diagram, for flow logs.
+    fn flow_ref(&self, diagram_id: Option<&str>) -> Value {
+        match diagram_id {
+            Some(id) => {
+                let name = self.project.program(id).and_then(|p| p.name.clone());
+                json!({ "name": name, "diagramID": id })
+            }
+            None => Value::Null,
         }
     }
 }

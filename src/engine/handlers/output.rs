@@ -3,6 +3,7 @@
 use crate::engine::interpolate::{
     number, object, replace, replace_deep, slate_plain_text, text_to_slate,
 };
+use crate::engine::logs::LogLevel;
 use crate::engine::runtime::{Mode, Runtime, Step};
 use crate::engine::state::set_key;
 use crate::engine::trace::strip_ssml;
@@ -29,7 +30,8 @@ impl Runtime<'_, '_> {
                     _ => speak.clone(),
                 };
                 if let Some(Value::String(msg)) = chosen {
-                    self.emit_speak(&msg);
+                    let text = self.emit_speak(&msg);
+                    self.step_log(node, "speak", || vec![("text", Value::String(text))]);
                 }
                 Step::Next(next.clone())
             }
@@ -38,7 +40,20 @@ impl Runtime<'_, '_> {
                     let item = &texts[self.env.rng.index(texts.len())];
                     let delay = item.get("messageDelayMilliseconds").and_then(Value::as_f64);
                     if let Some(content) = item.get("content") {
-                        self.emit_text(content, delay);
+                        let plain = self.emit_text(content, delay);
+                        if self.logs_at(LogLevel::Info) {
+                            let rich = self
+                                .state
+                                .stack
+                                .last()
+                                .and_then(|f| f.storage.get("output").cloned());
+                            self.step_log(node, "text", || {
+                                vec![
+                                    ("plainContent", Value::String(plain)),
+                                    ("richContent", rich.unwrap_or(Value::Null)),
+                                ]
+                            });
+                        }
                     }
                 }
                 Step::Next(next.clone())
@@ -106,7 +121,7 @@ impl Runtime<'_, '_> {
     }
 
     /// Emits a `text` trace from Slate content (§4.3).
-    pub(crate) fn emit_text(&mut self, content: &Value, delay: Option<f64>) {
+    pub(crate) fn emit_text(&mut self, content: &Value, delay: Option<f64>) -> String {
         let content = replace_deep(content, &self.scope(), true);
         let message = slate_plain_text(&content);
         let delay = delay
@@ -129,14 +144,16 @@ impl Runtime<'_, '_> {
             ]),
         );
         self.remember_output(&message, output);
+        message
     }
 
     /// Emits a `speak` trace (variables substituted twice, §4.3).
-    pub(crate) fn emit_speak(&mut self, msg: &str) {
+    pub(crate) fn emit_speak(&mut self, msg: &str) -> String {
         let once = replace(msg, &self.scope(), true);
         let message = replace(&once, &self.scope(), true);
         self.trace("speak", json!({ "message": message, "type": "message" }));
-        self.remember_output(&message.clone(), Value::String(message));
+        self.remember_output(&message, Value::String(message.clone()));
+        message
     }
 
     /// Side effects of an output: `last_response`, the frame's last output, the AI memory.
@@ -171,13 +188,12 @@ impl Runtime<'_, '_> {
                 if let Some(Value::String(prev)) = last.get_mut("content") {
                     prev.push('\n');
                     prev.push_str(content);
-                    if prev.len() > MEMORY_ENTRY_MAX {
-                        *prev = prev.chars().take(MEMORY_ENTRY_MAX).collect();
-                    }
+                    keep_last_chars(prev, MEMORY_ENTRY_MAX);
                 }
             }
         } else {
-            let content: String = content.chars().take(MEMORY_ENTRY_MAX).collect();
+            let mut content = content.to_string();
+            keep_last_chars(&mut content, MEMORY_ENTRY_MAX);
             memory.push(object([
                 ("role", Value::String(role.to_string())),
                 ("content", Value::String(content)),
@@ -216,8 +232,12 @@ impl Runtime<'_, '_> {
     /// Re-emits a frame's last output (after a push command returns, §6.10).
     pub(crate) fn repeat_output(&mut self, output: &Value) {
         match output {
-            Value::String(s) => self.emit_speak(s),
-            Value::Array(_) => self.emit_text(output, None),
+            Value::String(s) => {
+                self.emit_speak(s);
+            }
+            Value::Array(_) => {
+                self.emit_text(output, None);
+            }
             _ => {}
         }
     }
@@ -234,8 +254,12 @@ impl Runtime<'_, '_> {
         };
         if self.project.is_chat() {
             match &content {
-                Value::String(s) => self.emit_text(&text_to_slate(s), None),
-                Value::Array(_) => self.emit_text(&content, None),
+                Value::String(s) => {
+                    self.emit_text(&text_to_slate(s), None);
+                }
+                Value::Array(_) => {
+                    self.emit_text(&content, None);
+                }
                 _ => {}
             }
         } else {
@@ -246,10 +270,11 @@ impl Runtime<'_, '_> {
             let voice = voice
                 .map(str::to_string)
                 .or_else(|| self.project.version.settings.default_voice.clone());
-            match voice {
-                Some(v) => self.emit_speak(&format!("<voice name=\"{v}\">{text}</voice>")),
-                None => self.emit_speak(&text),
-            }
+            let message = match voice {
+                Some(v) => format!("<voice name=\"{v}\">{text}</voice>"),
+                None => text,
+            };
+            self.emit_speak(&message);
         }
     }
 
@@ -364,6 +389,16 @@ impl Runtime<'_, '_> {
         self.entering_no_reply_trace(no_reply.as_ref());
         self.clear_counters();
         Step::Wait
+    }
+}
+
+/// Cuts `s` to its last `max` characters, in place (the newest words of a memory entry matter).
+fn keep_last_chars(s: &mut String, max: usize) {
+    if s.len() <= max {
+        return; // fewer bytes than the limit: fewer characters too
+    }
+    if let Some((cut, _)) = s.char_indices().rev().nth(max - 1) {
+        s.drain(..cut);
     }
 }
 
