@@ -62,6 +62,10 @@ pub(crate) struct Runtime<'a, 'e> {
     pub now_ms: u64,
     /// `_memory_` changed and `vf_memory` must be rendered again.
     pub memory_changed: bool,
+    /// The top frame's last output, still in its trace `(frame index, trace index)`; copied into
+    /// the frame's `storage.output` when the stack changes or the pass ends (one copy per frame
+    /// instead of one per output).
+    pending_output: Option<(usize, usize)>,
     /// Maximum level of `log` traces (`?logs=`).
     pub log_level: super::logs::LogLevel,
     /// The user of a stateful call (for logs).
@@ -99,6 +103,7 @@ impl<'a, 'e> Runtime<'a, 'e> {
             exited: false,
             now_ms,
             memory_changed: false,
+            pending_output: None,
             log_level: super::logs::LogLevel::Off,
             user_id: None,
             stack_version: 0,
@@ -201,6 +206,38 @@ impl<'a, 'e> Runtime<'a, 'e> {
 
     // ---- stack --------------------------------------------------------------------------
 
+    /// Marks the trace just emitted as the top frame's last output (for repeats, §6.10).
+    pub fn set_output(&mut self) {
+        let (Some(frame), Some(trace)) = (
+            self.state.stack.len().checked_sub(1),
+            self.traces.len().checked_sub(1),
+        ) else {
+            return;
+        };
+        if matches!(self.pending_output, Some((f, _)) if f != frame) {
+            self.flush_output();
+        }
+        self.pending_output = Some((frame, trace));
+    }
+
+    /// Copies the pending last output into its frame's storage.
+    pub fn flush_output(&mut self) {
+        let Some((frame, trace)) = self.pending_output.take() else {
+            return;
+        };
+        let output = self.traces.get(trace).and_then(|t| {
+            let payload = t.payload.as_ref()?;
+            match t.ty.as_str() {
+                "text" => payload.pointer("/slate/content").cloned(),
+                "speak" => payload.get("message").cloned(),
+                _ => None,
+            }
+        });
+        if let (Some(output), Some(frame)) = (output, self.state.stack.get_mut(frame)) {
+            super::state::set_key(&mut frame.storage, "output", output);
+        }
+    }
+
     fn stack_changed(&mut self) {
         self.stack_version += 1;
         if !self.want_flow {
@@ -226,11 +263,13 @@ impl<'a, 'e> Runtime<'a, 'e> {
     }
 
     pub fn push_frame(&mut self, frame: Frame) {
+        self.flush_output();
         self.state.stack.push(frame);
         self.stack_changed();
     }
 
     pub fn pop_frame(&mut self) -> Option<Frame> {
+        self.flush_output();
         let f = self.state.stack.pop();
         self.stack_changed();
         f
@@ -238,11 +277,13 @@ impl<'a, 'e> Runtime<'a, 'e> {
 
     /// Keeps frames `[0, len)`.
     pub fn pop_to(&mut self, len: usize) {
+        self.flush_output();
         self.state.stack.truncate(len);
         self.stack_changed();
     }
 
     pub fn flush_stack(&mut self) {
+        self.flush_output();
         self.state.stack.clear();
         self.stack_changed();
     }
@@ -273,6 +314,7 @@ impl<'a, 'e> Runtime<'a, 'e> {
             }
         }
         self.cycle_stack();
+        self.flush_output();
         if self.state.stack.is_empty() && !self.exited {
             self.traces.push(Trace {
                 ty: "end".into(),
@@ -379,8 +421,9 @@ impl<'a, 'e> Runtime<'a, 'e> {
             .id()
             .and_then(|id| program.node(id));
         let mut pending: Option<String> = None;
-        for _ in 0..MAX_NODES_PER_FRAME {
-            if self.env.clock.now_ms() > self.deadline_ms {
+        for visited in 0..MAX_NODES_PER_FRAME {
+            // The clock is read every 8 nodes: plenty for a 15 s budget.
+            if visited % 8 == 0 && self.env.clock.now_ms() > self.deadline_ms {
                 self.debug(None, || {
                     "ERROR: turn timeout - check for infinite loops".into()
                 });

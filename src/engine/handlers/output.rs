@@ -42,11 +42,9 @@ impl Runtime<'_, '_> {
                     if let Some(content) = item.get("content") {
                         let plain = self.emit_text(content, delay);
                         if self.logs_at(LogLevel::Info) {
-                            let rich = self
-                                .state
-                                .stack
-                                .last()
-                                .and_then(|f| f.storage.get("output").cloned());
+                            let rich = self.traces.last().and_then(|t| {
+                                t.payload.as_ref()?.pointer("/slate/content").cloned()
+                            });
                             self.step_log(node, "text", || {
                                 vec![
                                     ("plainContent", Value::String(plain)),
@@ -129,7 +127,6 @@ impl Runtime<'_, '_> {
             .unwrap_or(1000.0);
         let delay = number(delay);
         let id = self.env.rng.short_id();
-        let output = content.clone();
         let slate = object([
             ("id", Value::String(id)),
             ("content", content),
@@ -143,7 +140,7 @@ impl Runtime<'_, '_> {
                 ("delay", delay),
             ]),
         );
-        self.remember_output(&message, output);
+        self.remember_output(&message);
         message
     }
 
@@ -152,20 +149,19 @@ impl Runtime<'_, '_> {
         let once = replace(msg, &self.scope(), true);
         let message = replace(&once, &self.scope(), true);
         self.trace("speak", json!({ "message": message, "type": "message" }));
-        self.remember_output(&message, Value::String(message.clone()));
+        self.remember_output(&message);
         message
     }
 
     /// Side effects of an output: `last_response`, the frame's last output, the AI memory.
-    fn remember_output(&mut self, message: &str, output: Value) {
+    /// The output is the trace just emitted.
+    fn remember_output(&mut self, message: &str) {
         set_key(
             &mut self.state.variables,
             "last_response",
             Value::String(message.to_string()),
         );
-        if let Some(frame) = self.top_frame_mut() {
-            set_key(&mut frame.storage, "output", output);
-        }
+        self.set_output();
         self.remember("assistant", &strip_ssml(message));
     }
 
