@@ -137,14 +137,14 @@ enum Tok {
 /// Evaluates a legacy `if`/`set` expression over `vars` (`v['name']`). Errors yield the string
 /// `Unable to calculate expression: Error: <message>`; see the module notes for `Null` results.
 pub fn evaluate(expr: &Value, vars: &dyn Lookup) -> Value {
-    let source = match expr {
+    let source: std::borrow::Cow<'_, str> = match expr {
         Value::Number(_) => return expr.clone(),
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
+        Value::String(s) => s.as_str().into(),
+        Value::Null => "".into(),
         other => {
             let mut heap = Heap::new();
             match heap.load_json(other).and_then(|v| heap.to_str(&v)) {
-                Ok(s) => s.to_string(),
+                Ok(s) => s.to_string().into(),
                 Err(e) => return error_value(&e.to_string()),
             }
         }
