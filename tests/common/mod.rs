@@ -9,6 +9,10 @@ use flowdm::model::{load_vfr, load_vfr_file, Project};
 use serde_json::Value;
 use std::path::Path;
 
+#[path = "traces.rs"]
+mod traces;
+pub use traces::{messages, types};
+
 pub const NOW_MS: u64 = 1_723_200_000_000;
 
 pub fn load(path: &str) -> Project {
@@ -108,36 +112,6 @@ pub fn normalize(mut traces: Value) -> Value {
         }
     }
     traces
-}
-
-/// The `type`s of a trace list.
-pub fn types(traces: &Value) -> Vec<String> {
-    traces
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|t| t.get("type")?.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The messages of the text/speak traces.
-pub fn messages(traces: &Value) -> Vec<String> {
-    traces
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter(|t| {
-                    matches!(
-                        t.get("type").and_then(Value::as_str),
-                        Some("text" | "speak")
-                    )
-                })
-                .filter_map(|t| t.pointer("/payload/message")?.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// A one-diagram chat agent from inline nodes: root diagram `D` (start node `start`), base

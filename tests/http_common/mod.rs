@@ -11,6 +11,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
+#[path = "../common/traces.rs"]
+mod traces;
+pub use traces::{messages, types};
+
 pub const PAYMENT_PROJECT: &str = "64a1f0000000000000000001";
 pub const PAYMENT_VERSION: &str = "64a1f0000000000000000002";
 pub const HANDOFF_PROJECT: &str = "64b2f0000000000000000001";
@@ -356,36 +360,6 @@ pub fn normalize(traces: Value) -> Value {
         }
     }
     v
-}
-
-/// The `type`s of a trace list.
-pub fn types(traces: &Value) -> Vec<String> {
-    traces
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|t| t.get("type")?.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The messages of the text/speak traces.
-pub fn messages(traces: &Value) -> Vec<String> {
-    traces
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter(|t| {
-                    matches!(
-                        t.get("type").and_then(Value::as_str),
-                        Some("text" | "speak")
-                    )
-                })
-                .filter_map(|t| t.pointer("/payload/message")?.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The trace of a type (first).

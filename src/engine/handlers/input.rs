@@ -29,7 +29,7 @@ impl Runtime<'_, '_> {
             return Step::Wait;
         }
         if self.is_no_reply_request() {
-            return self.no_reply(node, no_reply.as_ref(), buttons, chips);
+            return self.no_reply(no_reply.as_ref(), buttons, chips);
         }
         let Some(request) = self.request.clone() else {
             return Step::Wait;
@@ -51,7 +51,7 @@ impl Runtime<'_, '_> {
                 return step;
             }
         }
-        self.no_match(node, no_match.as_ref(), no_reply.as_ref(), buttons, chips)
+        self.no_match(no_match.as_ref(), no_reply.as_ref(), buttons, chips)
     }
 
     pub(crate) fn handle_capture(&mut self, node: &Node) -> Step {
@@ -82,7 +82,7 @@ impl Runtime<'_, '_> {
             return Step::Wait;
         }
         if self.is_no_reply_request() {
-            return self.no_reply(node, no_reply.as_ref(), &[], &[]);
+            return self.no_reply(no_reply.as_ref(), &[], &[]);
         }
         let Some(request) = self.request.clone() else {
             return Step::Wait;
@@ -111,7 +111,7 @@ impl Runtime<'_, '_> {
                 return Step::Next(next.clone());
             }
         }
-        self.no_match(node, no_match.as_ref(), no_reply.as_ref(), &[], &[])
+        self.no_match(no_match.as_ref(), no_reply.as_ref(), &[], &[])
     }
 
     /// Copies same-named entities into variables (all, or only the listed names).
@@ -161,7 +161,7 @@ impl Runtime<'_, '_> {
             return Step::Wait;
         }
         if self.is_no_reply_request() {
-            return self.no_reply(node, no_reply.as_ref(), buttons, chips);
+            return self.no_reply(no_reply.as_ref(), buttons, chips);
         }
         if let Some(step) = self.try_commands() {
             return step;

@@ -355,9 +355,9 @@ impl Runtime<'_, '_> {
                 .map(|r| r.ty() == "no-reply")
                 .unwrap_or(false)
             {
-                return self.no_reply(node, no_reply.as_ref(), buttons, &[]);
+                return self.no_reply(no_reply.as_ref(), buttons, &[]);
             }
-            return self.no_match(node, no_match.as_ref(), no_reply.as_ref(), buttons, &[]);
+            return self.no_match(no_match.as_ref(), no_reply.as_ref(), buttons, &[]);
         }
         match &node.kind {
             NodeKind::CardV2 { card, .. } => {

@@ -3,7 +3,7 @@
 use super::output::prompt_is_usable;
 use crate::engine::interpolate::{number, object, replace, Lookup};
 use crate::engine::runtime::{Runtime, Step};
-use crate::model::{NoMatch, NoReply, Node};
+use crate::model::{NoMatch, NoReply};
 use serde_json::{json, Value};
 
 pub(crate) const NO_MATCHES_COUNTER: &str = "noMatchesCounter";
@@ -138,25 +138,28 @@ impl Runtime<'_, '_> {
         }
     }
 
+    /// The reprompt counter stored under `key` and the prompts that would say something.
+    fn reprompt_state(&self, key: &str, prompts: Option<&[Value]>) -> (usize, Vec<Value>) {
+        let counter = self.storage_num(key).unwrap_or(0.0).max(0.0) as usize;
+        let usable = prompts
+            .unwrap_or(&[])
+            .iter()
+            .filter(|p| prompt_is_usable(p))
+            .cloned()
+            .collect();
+        (counter, usable)
+    }
+
     /// No-match handling at a waiting node (§6.17).
     pub(crate) fn no_match(
         &mut self,
-        node: &Node,
         no_match: Option<&NoMatch>,
         no_reply: Option<&NoReply>,
         buttons: &[Value],
         chips: &[Value],
     ) -> Step {
-        let counter = self.storage_num(NO_MATCHES_COUNTER).unwrap_or(0.0).max(0.0) as usize;
-        let prompts: Vec<Value> = no_match
-            .map(|n| {
-                n.prompts
-                    .iter()
-                    .filter(|p| prompt_is_usable(p))
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
+        let (counter, prompts) =
+            self.reprompt_state(NO_MATCHES_COUNTER, no_match.map(|n| n.prompts.as_slice()));
         let mut output: Option<Value> = None;
         if counter < prompts.len() {
             let randomize = no_match.map(|n| n.randomize).unwrap_or(false);
@@ -192,7 +195,6 @@ impl Runtime<'_, '_> {
             .insert(NO_MATCHES_COUNTER.into(), Value::from(counter as u64 + 1));
         self.choice_trace(buttons, chips);
         self.entering_no_reply_trace(no_reply);
-        let _ = node;
         Step::Wait
     }
 
@@ -209,21 +211,12 @@ impl Runtime<'_, '_> {
     /// No-reply handling at a waiting node (§6.17).
     pub(crate) fn no_reply(
         &mut self,
-        node: &Node,
         no_reply: Option<&NoReply>,
         buttons: &[Value],
         chips: &[Value],
     ) -> Step {
-        let counter = self.storage_num(NO_REPLIES_COUNTER).unwrap_or(0.0).max(0.0) as usize;
-        let prompts: Vec<Value> = no_reply
-            .map(|n| {
-                n.prompts
-                    .iter()
-                    .filter(|p| prompt_is_usable(p))
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
+        let (counter, prompts) =
+            self.reprompt_state(NO_REPLIES_COUNTER, no_reply.map(|n| n.prompts.as_slice()));
         let delay = if prompts.len().checked_sub(1) == Some(counter) {
             Some(self.global_no_reply_delay())
         } else {
@@ -255,7 +248,6 @@ impl Runtime<'_, '_> {
             Some(t) => self.trace("no-reply", json!({ "timeout": number(t) })),
             None => self.entering_no_reply_trace(no_reply),
         }
-        let _ = node;
         Step::Wait
     }
 
