@@ -3,6 +3,7 @@
 //! Layers (see `../shared/design.md`): [`model`] (program IR and loaders) → [`engine`] (the pure
 //! turn) → [`nlu`] (text → intent). The HTTP server and session stores sit on top.
 
+pub mod compile;
 pub mod engine;
 pub mod http;
 pub mod model;

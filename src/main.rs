@@ -31,11 +31,63 @@ struct Cli {
 enum Command {
     /// Serve every agent of a directory over the DM API.
     Serve(ServeArgs),
+    /// Compile agent files and print their diagnostics (exit status 1 on errors).
+    Check(CheckArgs),
+    /// Compile a `.vf` creator export into a `.vfr` runtime export.
+    Compile(CompileArgs),
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// `.vf` (or `.vfr`) files.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Print only errors and the summary line of each file.
+    #[arg(long, short)]
+    quiet: bool,
+    /// One JSON object per file.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct CompileArgs {
+    /// The `.vf` file.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// Where to write the `.vfr` (default: stdout).
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    let opts = flowdm::compile::cli::CheckOptions {
+        quiet: args.quiet,
+        json: args.json,
+    };
+    match flowdm::compile::cli::check(&args.files, opts, &mut std::io::stdout().lock()) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("flowdm: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn compile(args: CompileArgs) -> Result<(), String> {
+    let summary = flowdm::compile::cli::compile_to(
+        &args.file,
+        args.output.as_deref(),
+        &mut std::io::stderr().lock(),
+    )?;
+    eprintln!("{summary}");
+    Ok(())
 }
 
 #[derive(Args, Debug)]
 struct ServeArgs {
-    /// Directory of agents: every `.vfr` file is one project (other files are skipped).
+    /// Directory of agents: every `.vf` / `.vfr` file is one project (other files are skipped).
     #[arg(long, value_name = "DIR", default_value = "diagrams")]
     diagrams: PathBuf,
     /// TCP port; 0 picks a free one (the address is printed on stdout).
@@ -178,6 +230,8 @@ fn main() -> ExitCode {
     init_tracing();
     let result = match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Check(args) => return check(args),
+        Command::Compile(args) => compile(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

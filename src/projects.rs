@@ -5,7 +5,8 @@
 //! the same project (for example a development and a production export); they then share the
 //! project's sessions, exactly like the reference (`spec/dm-api.md` §1.3).
 
-use crate::model::{load_vfr_file, LoadError, LoadWarning, Project, ProjectInfo};
+use crate::compile::{self, CompileError, Severity};
+use crate::model::{load_vfr, load_vfr_file, LoadError, LoadWarning, Project, ProjectInfo};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,8 +16,11 @@ use std::sync::Arc;
 pub enum AgentError {
     #[error(transparent)]
     Load(#[from] LoadError),
-    /// A file type the server does not (yet) compile, e.g. `.vf` creator exports.
-    #[error("unsupported file type {0:?}: only .vfr runtime exports can be served by this build")]
+    /// A `.vf` creator export that could not be compiled at all.
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+    /// A file type the server does not load.
+    #[error("unsupported file type {0:?}: agents are .vf creator exports or .vfr runtime exports")]
     Unsupported(String),
     #[error("version {version} is already loaded from {first}")]
     DuplicateVersion { version: String, first: String },
@@ -25,10 +29,10 @@ pub enum AgentError {
 /// File extensions the directory scan considers agents (anything else is skipped silently).
 pub const AGENT_EXTENSIONS: [&str; 2] = ["vfr", "vf"];
 
-/// Loads one agent file, choosing the loader by extension.
-///
-/// This is the hook for new formats: `.vf` creator exports will be compiled here once the
-/// compiler lands; until then they are reported as unsupported.
+/// Loads one agent file, choosing the loader by extension: `.vfr` runtime exports are loaded
+/// as they are, `.vf` creator exports are compiled first ([`crate::compile`]); every compiler
+/// diagnostic of warning or error severity comes back as a load warning naming file, diagram,
+/// node and step type.
 pub fn load_agent(path: &Path) -> Result<(Project, Vec<LoadWarning>), AgentError> {
     let ext = path
         .extension()
@@ -37,7 +41,18 @@ pub fn load_agent(path: &Path) -> Result<(Project, Vec<LoadWarning>), AgentError
         .to_ascii_lowercase();
     match ext.as_str() {
         "vfr" => Ok(load_vfr_file(path)?),
-        "vf" => Err(AgentError::Unsupported(".vf".into())),
+        "vf" => {
+            let compiled = compile::compile_file(path)?;
+            let (project, mut warnings) = load_vfr(&compiled.vfr)?;
+            warnings.extend(
+                compiled
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.severity >= Severity::Warning)
+                    .map(|d| LoadWarning(d.to_string())),
+            );
+            Ok((project, warnings))
+        }
         other => Err(AgentError::Unsupported(format!(".{other}"))),
     }
 }
@@ -324,7 +339,7 @@ mod tests {
             "{failed:?}"
         );
         assert!(
-            failed[2].starts_with("new.vf: unsupported file type \".vf\""),
+            failed[2].starts_with("new.vf: not a Voiceflow export"),
             "{failed:?}"
         );
     }

@@ -27,7 +27,7 @@ async fn bad_files_are_reported_and_the_others_served() {
     );
     assert!(logs.contains("no programs included"), "{logs}");
     assert!(
-        logs.contains("creator.vf") && logs.contains("unsupported file type"),
+        logs.contains("creator.vf") && logs.contains("not a Voiceflow export"),
         "{logs}"
     );
     assert!(!logs.contains("README.md"), "{logs}");

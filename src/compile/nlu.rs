@@ -1,0 +1,191 @@
+//! The NLU model of the compiled version (`prototype.model`, `spec/dm-api.md` §8.1): intents and
+//! slots from `platformData`, the 2024+ CMS tables (`intents`, `utterances`, `entities`,
+//! `entityVariants`, `requiredEntities`) and the prototype's own snapshot (built-ins).
+
+use super::names::Names;
+use serde_json::{json, Value};
+use std::collections::{HashMap, HashSet};
+
+fn rows<'a>(doc: &'a Value, table: &str) -> &'a [Value] {
+    doc.get(table)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str).filter(|x| !x.is_empty())
+}
+
+/// CMS utterance markup → model utterance text (`{{[entity].entityID}}` for entities).
+fn utterance_text(names: &Names, markup: &Value) -> String {
+    fn item(names: &Names, v: &Value, out: &mut String) {
+        match v {
+            Value::String(t) => out.push_str(t),
+            Value::Object(o) => {
+                if let Some(id) = o.get("entityID").and_then(Value::as_str) {
+                    let name = names.entity_name(id).unwrap_or(id);
+                    out.push_str(&format!("{{{{[{name}].{id}}}}}"));
+                } else if let Some(id) = o.get("variableID").and_then(Value::as_str) {
+                    out.push_str(&format!("{{{}}}", names.variable(id)));
+                } else if let Some(t) = o.get("text") {
+                    item(names, t, out);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| item(names, i, out)),
+            _ => {}
+        }
+    }
+    let mut out = String::new();
+    match markup {
+        Value::Array(paras) => paras.iter().for_each(|p| item(names, p, &mut out)),
+        other => item(names, other, &mut out),
+    }
+    out
+}
+
+/// Builds `{intents, slots}`.
+pub fn model(doc: &Value, names: &Names) -> (Vec<Value>, Vec<Value>) {
+    let version = doc.get("version").unwrap_or(&Value::Null);
+    let pd = version.get("platformData").unwrap_or(&Value::Null);
+    let proto = version
+        .get("prototype")
+        .and_then(|p| p.get("model"))
+        .unwrap_or(&Value::Null);
+
+    let mut intents: Vec<Value> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut push_intent = |intents: &mut Vec<Value>, i: Value| {
+        let key = s(&i, "key")
+            .or_else(|| s(&i, "name"))
+            .unwrap_or("")
+            .to_string();
+        let name = s(&i, "name").unwrap_or("").to_string();
+        if name.is_empty() || seen.contains(&key) || seen.contains(&name) {
+            return;
+        }
+        seen.insert(key);
+        seen.insert(name);
+        intents.push(i);
+    };
+    for i in pd
+        .get("intents")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        push_intent(&mut intents, i.clone());
+    }
+    // CMS intents missing from platformData.
+    let mut utterances: HashMap<&str, Vec<Value>> = HashMap::new();
+    for u in rows(doc, "utterances") {
+        if let Some(iid) = s(u, "intentID") {
+            let text = utterance_text(names, u.get("text").unwrap_or(&Value::Null));
+            if !text.trim().is_empty() {
+                utterances
+                    .entry(iid)
+                    .or_default()
+                    .push(json!({ "text": text }));
+            }
+        }
+    }
+    let mut required: HashMap<&str, Vec<Value>> = HashMap::new();
+    for r in rows(doc, "requiredEntities") {
+        if let (Some(iid), Some(eid)) = (s(r, "intentID"), s(r, "entityID")) {
+            required.entry(iid).or_default().push(json!({
+                "id": eid, "required": true,
+                "dialog": { "prompt": [], "confirm": [], "utterances": [], "confirmEnabled": false }
+            }));
+        }
+    }
+    for i in rows(doc, "intents") {
+        let (Some(id), Some(name)) = (s(i, "id"), s(i, "name")) else {
+            continue;
+        };
+        push_intent(
+            &mut intents,
+            json!({
+                "key": id, "name": name,
+                "inputs": utterances.remove(id).unwrap_or_default(),
+                "slots": required.remove(id).unwrap_or_default(),
+            }),
+        );
+    }
+    for i in proto
+        .get("intents")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        push_intent(&mut intents, i.clone());
+    }
+
+    let mut slots: Vec<Value> = Vec::new();
+    let mut seen_slots: HashSet<String> = HashSet::new();
+    for sl in pd
+        .get("slots")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(k) = s(sl, "key") {
+            if seen_slots.insert(k.to_string()) {
+                slots.push(sl.clone());
+            }
+        }
+    }
+    let mut variants: HashMap<&str, Vec<String>> = HashMap::new();
+    for v in rows(doc, "entityVariants") {
+        if let Some(eid) = s(v, "entityID") {
+            let mut line = vec![s(v, "value").unwrap_or("").to_string()];
+            for syn in v
+                .get("synonyms")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(t) = syn.as_str().filter(|t| !t.is_empty()) {
+                    line.push(t.to_string());
+                }
+            }
+            variants.entry(eid).or_default().push(line.join(","));
+        }
+    }
+    for e in rows(doc, "entities") {
+        let (Some(id), Some(name)) = (s(e, "id"), s(e, "name")) else {
+            continue;
+        };
+        if seen_slots.insert(id.to_string()) {
+            let classifier = s(e, "classifier").unwrap_or("Custom");
+            slots.push(json!({
+                "key": id, "name": name,
+                "type": { "value": if classifier == "custom" { "Custom" } else { classifier } },
+                "inputs": variants.remove(id).unwrap_or_default(),
+            }));
+        }
+    }
+    for sl in proto
+        .get("slots")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(k) = s(sl, "key") {
+            if seen_slots.insert(k.to_string()) {
+                slots.push(sl.clone());
+            }
+        }
+    }
+    (intents, slots)
+}
+
+/// The intent of an entity capture (`captureV2` intent capture, `capture-v3` entity capture):
+/// one utterance per slot (`{{[name].key}}`) and the slots it fills, with their prompts.
+pub fn capture_intent(name: &str, slots: &[(String, String, bool, Value)]) -> Value {
+    json!({
+        "key": name,
+        "name": name,
+        "inputs": slots.iter().map(|(key, slot, _, _)| json!({ "text": format!("{{{{[{slot}].{key}}}}}"), "slots": [key] })).collect::<Vec<_>>(),
+        "slots": slots.iter().map(|(key, _, required, dialog)| json!({ "id": key, "required": required, "dialog": dialog })).collect::<Vec<_>>(),
+    })
+}
