@@ -4,6 +4,7 @@
 //! * **Validation** — `{"errors":{"<field>":{"message":"…"}}}` (always 400)
 //! * **VoiceflowError** — `{"name":"verror","message":"…","requestID":"…"}`
 
+use super::session::IdempotencyHeader;
 use crate::store::StoreError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -19,6 +20,8 @@ pub struct RequestCtx {
     pub id: String,
     pub project: RefCell<Option<String>>,
     pub user: RefCell<Option<String>>,
+    /// The `Idempotency-Key` header and the request's fingerprint (`super::session`).
+    pub idempotency: RefCell<Option<IdempotencyHeader>>,
 }
 
 impl RequestCtx {
@@ -82,6 +85,10 @@ pub enum ApiError {
     /// Plain-text body (the reference's `Forbidden: Invalid Origin`, `response timeout`).
     #[error("{message}")]
     Text { status: StatusCode, message: String },
+    /// Not an error: the stored 200 response of a request already processed under the same
+    /// `Idempotency-Key` (`super::session`); returned with `?` so the handler stops there.
+    #[error("idempotent replay")]
+    Replay(Vec<u8>),
 }
 
 impl ApiError {
@@ -120,7 +127,8 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         let status = match e {
-            StoreError::Unavailable(_) | StoreError::LockTimeout => StatusCode::SERVICE_UNAVAILABLE,
+            StoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            StoreError::LockTimeout { .. } | StoreError::Conflict(_) => StatusCode::CONFLICT,
             StoreError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             StoreError::Corrupt(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
@@ -193,6 +201,7 @@ impl ApiError {
                 json!({ "errors": errors })
             }
             ApiError::Text { message, .. } => Value::String(message.clone()),
+            ApiError::Replay(body) => serde_json::from_slice(body).unwrap_or(Value::Null),
         }
     }
 }
@@ -204,10 +213,22 @@ impl ResponseError for ApiError {
             | ApiError::Verror { status, .. }
             | ApiError::Text { status, .. } => *status,
             ApiError::Validation(_) => StatusCode::BAD_REQUEST,
+            ApiError::Replay(_) => StatusCode::OK,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
+        if let ApiError::Replay(body) = self {
+            tracing::debug!("idempotent replay");
+            let mut res = HttpResponse::Ok();
+            res.insert_header(("idempotent-replayed", "true"));
+            return if body.is_empty() {
+                res.finish()
+            } else {
+                res.content_type("application/json; charset=utf-8")
+                    .body(body.clone())
+            };
+        }
         let status = self.status_code();
         if status.is_server_error() {
             let (request_id, project, user) = request_fields();

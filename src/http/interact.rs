@@ -8,7 +8,8 @@
 use super::auth::resolve_version;
 pub(crate) use super::errors::record_user;
 use super::errors::{request_fields, ApiError};
-use super::limits::{begin_session, interact_query, JsonBody};
+use super::limits::{interact_query, JsonBody};
+use super::session::{begin_session, commit_session};
 use super::validate::{self, TurnBody, TurnRoute};
 use super::AppState;
 use crate::engine::expr::MiniJs;
@@ -71,14 +72,15 @@ fn is_empty_state(s: &State) -> bool {
 }
 
 /// One turn on a stored session: lock, load (or reset), merge `state.variables`, run, render
-/// the response, store. `render` sees the output before the state is moved into the store.
-pub(crate) async fn session_turn<R>(
+/// the response, store. `render` sees the output before the state is moved into the store; its
+/// bytes are the 200 answer (kept for an `Idempotency-Key` retry).
+pub(crate) async fn session_turn(
     data: &AppState,
     project: &Arc<Project>,
     user_id: &str,
     body: TurnBody,
-    render: impl FnOnce(&TurnOutput) -> Result<R, ApiError>,
-) -> Result<R, ApiError> {
+    render: impl FnOnce(&TurnOutput) -> Result<Vec<u8>, ApiError>,
+) -> Result<Vec<u8>, ApiError> {
     let key = SessionKey::new(project.version.project_id.as_str(), user_id);
     let mut txn = begin_session(data, &key).await?;
     let mut state = match txn.state.take() {
@@ -101,7 +103,7 @@ pub(crate) async fn session_turn<R>(
         },
     )?;
     let rendered = render(&out)?;
-    data.store.commit(txn, Some(out.state)).await?;
+    commit_session(data, txn, Some(out.state), &rendered).await?;
     Ok(rendered)
 }
 
@@ -182,9 +184,10 @@ pub async fn put_state(
     let project = resolve_version(&data, &req, path.version_id.as_deref())?;
     let state = validate::put_state(&body.0)?;
     let key = SessionKey::new(project.version.project_id.as_str(), path.user_id.as_str());
+    let bytes = json_bytes(&body.0)?;
     let txn = begin_session(&data, &key).await?;
-    data.store.commit(txn, Some(state)).await?;
-    Ok(json_ok(json_bytes(&body.0)?))
+    commit_session(&data, txn, Some(state), &bytes).await?;
+    Ok(json_ok(bytes))
 }
 
 /// `DELETE /state/user/{userID}`: 200 with an empty body.
@@ -198,7 +201,7 @@ pub async fn delete_state(
     let project = resolve_version(&data, &req, path.version_id.as_deref())?;
     let key = SessionKey::new(project.version.project_id.as_str(), path.user_id.as_str());
     let txn = begin_session(&data, &key).await?;
-    data.store.commit(txn, None).await?;
+    commit_session(&data, txn, None, b"").await?;
     Ok(HttpResponse::Ok().finish())
 }
 
@@ -215,7 +218,7 @@ pub async fn reset_state(
     let bytes = json_bytes(&state)?;
     let key = SessionKey::new(project.version.project_id.as_str(), path.user_id.as_str());
     let txn = begin_session(&data, &key).await?;
-    data.store.commit(txn, Some(state)).await?;
+    commit_session(&data, txn, Some(state), &bytes).await?;
     Ok(json_ok(bytes))
 }
 
@@ -237,6 +240,6 @@ pub async fn patch_variables(
         state.variables.insert(k, v);
     }
     let bytes = json_bytes(&state)?;
-    data.store.commit(txn, Some(state)).await?;
+    commit_session(&data, txn, Some(state), &bytes).await?;
     Ok(json_ok(bytes))
 }

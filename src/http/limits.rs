@@ -3,7 +3,6 @@
 
 use super::errors::ApiError;
 use super::AppState;
-use crate::store::{SessionKey, SessionTxn, StoreError};
 use actix_web::{dev, web, FromRequest, HttpRequest};
 use serde_json::{Map, Value};
 use std::future::Future;
@@ -12,7 +11,7 @@ use std::time::Duration;
 
 /// body-parser's default `1mb`.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
-/// How long a request waits for another turn of the same user to finish.
+/// How long a request waits for other turns of the same user to finish (then 409).
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 /// The reference's `ERROR_RESPONSE_MS` default.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_millis(20_000);
@@ -57,10 +56,9 @@ impl FromRequest for JsonBody {
             let payload = payload
                 .await
                 .map_err(|e| ApiError::bad_request_verror(e.to_string()))?;
-            read_limited(payload, limit)
-                .await
-                .and_then(|bytes| parse_json(&bytes))
-                .map(JsonBody)
+            let bytes = read_limited(payload, limit).await?;
+            super::session::mix_body(&bytes);
+            parse_json(&bytes).map(JsonBody)
         })
     }
 }
@@ -106,13 +104,7 @@ pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
         .map_err(|e| ApiError::bad_request_verror(format!("Invalid JSON body: {e}")))
 }
 
-/// Begins a session transaction, waiting at most `limits.lock_timeout` for the lock.
-pub async fn begin_session(state: &AppState, key: &SessionKey) -> Result<SessionTxn, ApiError> {
-    match tokio::time::timeout(state.limits.lock_timeout, state.store.begin(key)).await {
-        Ok(txn) => Ok(txn?),
-        Err(_) => Err(StoreError::LockTimeout.into()),
-    }
-}
+pub use super::session::begin_session;
 
 pub use crate::engine::LogLevel;
 

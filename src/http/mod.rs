@@ -7,10 +7,11 @@
 //! | [`stateless`] | `POST /interact[/{versionID}]`, `GET /interact[/{versionID}]/state` |
 //! | [`public`] | `POST /public/{projectID}/state/user/{userID}/interact`, `GET /public/{projectID}/publishing` |
 //! | [`transcripts`] | `POST /public/{projectID}/transcripts`, `POST /feedback/{projectID}/user/{userID}` |
-//! | [`health`], [`openapi`] | `GET /health`, `GET /openapi.yaml` |
+//! | [`health`], [`ready`], [`openapi`] | `GET /health` (liveness), `GET /ready` (the session store answers), `GET /openapi.yaml` |
 //!
 //! Cross-cutting: [`auth`] (keys, version aliases), [`errors`] (the three error shapes),
-//! [`cors`], [`limits`] (body size, lock wait, query), [`validate`] (bodies).
+//! [`cors`], [`limits`] (body size, query), [`session`] (lock wait, `Idempotency-Key`),
+//! [`validate`] (bodies).
 
 pub mod auth;
 pub mod cors;
@@ -20,6 +21,8 @@ pub mod interact;
 pub mod limits;
 pub mod openapi;
 pub mod public;
+pub mod ready;
+pub mod session;
 pub mod stateless;
 pub mod transcripts;
 pub mod validate;
@@ -93,6 +96,7 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 /// Registers every route.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health::health))
+        .route("/ready", web::get().to(ready::ready))
         .route("/openapi.yaml", web::get().to(openapi::openapi))
         // Stateful API.
         .route(
@@ -194,6 +198,8 @@ pub fn app(
                 user = tracing::field::Empty,
             );
             let started = Instant::now();
+            let ctx = RequestCtx::new(id.clone());
+            *ctx.idempotency.borrow_mut() = session::read_header(&req);
             let fut = span.in_scope(|| srv.call(req));
             let header_id = HeaderValue::from_str(&id).ok();
             let handled = async move {
@@ -224,7 +230,7 @@ pub fn app(
                 Ok(res)
             }
             .instrument(span);
-            REQUEST.scope(RequestCtx::new(id), handled)
+            REQUEST.scope(ctx, handled)
         })
         .wrap(cors::cors())
 }

@@ -1,20 +1,21 @@
 //! The embedded in-memory store (the default when no Redis is configured). Everything is lost
 //! when the process stops.
 
-use super::{SessionKey, SessionLock, SessionStore, SessionTxn, StoreError, StoreFuture};
+use super::queue::{LocalGuard, LocalLocks};
+use super::{
+    new_transcript, update_transcript, BeginOptions, Begun, SessionKey, SessionLock, SessionStore,
+    SessionTxn, StoreError, StoreFuture, IDEMPOTENCY_RECORDS_PER_SESSION,
+};
 use crate::engine::State;
 use dashmap::DashMap;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
-use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
+use std::sync::Mutex;
 
 /// Per-project caps on transcripts and feedback kept in memory (oldest dropped first), so public
 /// routes cannot grow the process without bound.
 pub const MAX_TRANSCRIPTS_PER_PROJECT: usize = 10_000;
 pub const MAX_FEEDBACK_PER_PROJECT: usize = 10_000;
-
-type LockMap = DashMap<SessionKey, Arc<AsyncMutex<()>>>;
 
 #[derive(Default)]
 struct Transcripts {
@@ -22,11 +23,19 @@ struct Transcripts {
     docs: VecDeque<Value>,
 }
 
+/// Responses stored under idempotency keys for one session (oldest dropped first).
+#[derive(Default)]
+struct Replays {
+    responses: HashMap<String, Vec<u8>>,
+    order: VecDeque<String>,
+}
+
 /// Sessions in a concurrent map; per-key async mutexes serialise turns of one user.
 #[derive(Default)]
 pub struct MemoryStore {
     sessions: DashMap<SessionKey, State>,
-    locks: Arc<LockMap>,
+    locks: LocalLocks,
+    replays: DashMap<SessionKey, Replays>,
     transcripts: Mutex<HashMap<String, Transcripts>>,
     feedback: Mutex<HashMap<String, VecDeque<Value>>>,
 }
@@ -51,30 +60,13 @@ impl MemoryStore {
     }
 }
 
-/// Holds a session mutex; on drop releases it and removes the map entry when nobody else
-/// holds or awaits it.
+/// The held session mutex (dropping it releases the session).
 struct MemoryGuard {
-    guard: Option<OwnedMutexGuard<()>>,
-    locks: Arc<LockMap>,
-    key: SessionKey,
-}
-
-impl Drop for MemoryGuard {
-    fn drop(&mut self) {
-        drop(self.guard.take());
-        // Waiters clone the Arc under the shard lock, so a count of 1 (the map's own) means
-        // nobody holds or awaits this mutex.
-        self.locks
-            .remove_if(&self.key, |_, m| Arc::strong_count(m) == 1);
-    }
+    _guard: LocalGuard,
 }
 
 fn lock_poisoned<T>(_: T) -> StoreError {
     StoreError::Corrupt("in-memory store mutex poisoned".into())
-}
-
-fn new_object_id() -> String {
-    uuid::Uuid::new_v4().simple().to_string()[..24].to_string()
 }
 
 impl SessionStore for MemoryStore {
@@ -82,31 +74,57 @@ impl SessionStore for MemoryStore {
         "memory"
     }
 
-    fn begin<'a>(&'a self, key: &'a SessionKey) -> StoreFuture<'a, SessionTxn> {
+    fn begin<'a>(&'a self, key: &'a SessionKey, opts: BeginOptions<'a>) -> StoreFuture<'a, Begun> {
         Box::pin(async move {
-            let mutex = self.locks.entry(key.clone()).or_default().clone();
-            let guard = mutex.lock_owned().await;
-            let lock = SessionLock::new(MemoryGuard {
-                guard: Some(guard),
-                locks: self.locks.clone(),
-                key: key.clone(),
-            });
+            let deadline = tokio::time::Instant::now() + opts.wait;
+            let guard =
+                self.locks
+                    .lock_until(key, deadline)
+                    .await
+                    .ok_or(StoreError::LockTimeout {
+                        waited_ms: opts.wait.as_millis() as u64,
+                    })?;
+            if let Some(idem) = opts.idempotency_key {
+                let stored = self
+                    .replays
+                    .get(key)
+                    .and_then(|r| r.responses.get(idem).cloned());
+                if let Some(bytes) = stored {
+                    return Ok(Begun::Replay(bytes));
+                }
+            }
+            let lock = SessionLock::new(MemoryGuard { _guard: guard });
             // A copy: the stored state stays intact until commit, whatever happens to the turn.
             let state = self.sessions.get(key).map(|s| s.clone());
-            Ok(SessionTxn {
-                key: key.clone(),
-                state,
-                lock,
-            })
+            let mut txn = SessionTxn::new(key.clone(), state, lock);
+            txn.idempotency_key = opts.idempotency_key.map(str::to_string);
+            Ok(Begun::Txn(txn))
         })
     }
 
-    fn commit<'a>(&'a self, txn: SessionTxn, state: Option<State>) -> StoreFuture<'a, ()> {
+    fn commit<'a>(&'a self, mut txn: SessionTxn, state: Option<State>) -> StoreFuture<'a, ()> {
         Box::pin(async move {
+            let deleted = state.is_none();
             let replaced = match state {
                 Some(s) => self.sessions.insert(txn.key.clone(), s),
                 None => self.sessions.remove(&txn.key).map(|(_, s)| s),
             };
+            if deleted {
+                self.replays.remove(&txn.key);
+            } else if let (Some(idem), Some(response)) =
+                (txn.idempotency_key.take(), txn.response.take())
+            {
+                let mut r = self.replays.entry(txn.key.clone()).or_default();
+                if !r.responses.contains_key(&idem) {
+                    if r.order.len() >= IDEMPOTENCY_RECORDS_PER_SESSION {
+                        if let Some(old) = r.order.pop_front() {
+                            r.responses.remove(&old);
+                        }
+                    }
+                    r.order.push_back(idem.clone());
+                    r.responses.insert(idem, response);
+                }
+            }
             // Release the lock, then drop the old state outside any map lock.
             drop(txn);
             drop(replaced);
@@ -138,24 +156,14 @@ impl SessionStore for MemoryStore {
                     if list.docs.len() >= MAX_TRANSCRIPTS_PER_PROJECT {
                         list.docs.pop_front();
                     }
-                    let mut d = Map::new();
-                    d.insert("_id".into(), new_object_id().into());
-                    d.insert("projectID".into(), project_id.into());
-                    d.insert("sessionID".into(), session_id.into());
-                    d.insert("createdAt".into(), now.into());
-                    d.insert("reportTags".into(), Value::Array(vec![]));
+                    let d = new_transcript(project_id, session_id, now);
                     list.docs.push_back(Value::Object(d));
                     let last = list.docs.len() - 1;
                     &mut list.docs[last]
                 }
             };
             if let Some(d) = doc.as_object_mut() {
-                for (k, v) in fields {
-                    if k != "_id" && k != "projectID" && k != "createdAt" && k != "reportTags" {
-                        d.insert(k, v);
-                    }
-                }
-                d.insert("updatedAt".into(), now.into());
+                update_transcript(d, fields, now);
             }
             Ok(doc.clone())
         })
@@ -198,17 +206,28 @@ impl SessionStore for MemoryStore {
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::sync::Arc;
     use std::time::Duration;
 
     fn key(u: &str) -> SessionKey {
         SessionKey::new("p1", u)
     }
 
+    async fn begin(s: &MemoryStore, k: &SessionKey) -> Result<SessionTxn, StoreError> {
+        match s
+            .begin(k, BeginOptions::wait(Duration::from_secs(10)))
+            .await?
+        {
+            Begun::Txn(t) => Ok(t),
+            Begun::Replay(_) => panic!("no idempotency key given"),
+        }
+    }
+
     #[tokio::test]
     async fn begin_commit_get_delete() {
         let s = MemoryStore::new();
         assert_eq!(s.get(&key("u")).await, Ok(None));
-        let txn = s.begin(&key("u")).await.expect("begin");
+        let txn = begin(&s, &key("u")).await.expect("begin");
         assert_eq!(txn.state, None);
         let mut st = State::default();
         st.variables.insert("x".into(), json!(1));
@@ -217,11 +236,11 @@ mod tests {
         assert_eq!(s.get(&key("other")).await, Ok(None));
         assert_eq!(s.get(&SessionKey::new("p2", "u")).await, Ok(None));
         // Dropping a transaction changes nothing.
-        let txn = s.begin(&key("u")).await.expect("begin");
+        let txn = begin(&s, &key("u")).await.expect("begin");
         assert_eq!(txn.state.as_ref(), Some(&st));
         drop(txn);
         assert_eq!(s.get(&key("u")).await, Ok(Some(st)));
-        let txn = s.begin(&key("u")).await.expect("begin");
+        let txn = begin(&s, &key("u")).await.expect("begin");
         s.commit(txn, None).await.expect("delete");
         assert_eq!(s.get(&key("u")).await, Ok(None));
         assert_eq!(s.lock_entries(), 0);
@@ -231,14 +250,14 @@ mod tests {
     #[tokio::test]
     async fn transactions_are_exclusive_per_key_and_cleaned_up() {
         let s = Arc::new(MemoryStore::new());
-        let held = s.begin(&key("a")).await.expect("begin");
+        let held = begin(&s, &key("a")).await.expect("begin");
         // another key is independent
-        let other = s.begin(&key("b")).await.expect("begin b");
+        let other = begin(&s, &key("b")).await.expect("begin b");
         drop(other);
         // the same key waits
         let s2 = s.clone();
         let waiter = tokio::spawn(async move {
-            let _t = s2.begin(&key("a")).await.expect("begin a again");
+            let _t = begin(&s2, &key("a")).await.expect("begin a again");
         });
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!waiter.is_finished());
@@ -259,7 +278,7 @@ mod tests {
         for _ in 0..64 {
             let s = s.clone();
             tasks.push(tokio::spawn(async move {
-                let mut txn = s.begin(&key("n")).await.expect("begin");
+                let mut txn = begin(&s, &key("n")).await.expect("begin");
                 let mut st = txn.state.take().unwrap_or_default();
                 let n = st.variables.get("n").and_then(Value::as_i64).unwrap_or(0);
                 tokio::task::yield_now().await;
@@ -273,6 +292,47 @@ mod tests {
         let st = s.get(&key("n")).await.expect("get").expect("state");
         assert_eq!(st.variables.get("n"), Some(&json!(64)));
         assert_eq!(s.lock_entries(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_waiter_gives_up_after_the_wait() {
+        let s = MemoryStore::new();
+        let held = begin(&s, &key("w")).await.expect("begin");
+        let r = s
+            .begin(&key("w"), BeginOptions::wait(Duration::from_millis(30)))
+            .await;
+        assert_eq!(r.err(), Some(StoreError::LockTimeout { waited_ms: 30 }));
+        drop(held);
+        assert_eq!(s.lock_entries(), 0);
+    }
+
+    #[tokio::test]
+    async fn idempotent_responses_are_replayed_until_the_session_is_deleted() {
+        let s = MemoryStore::new();
+        let opts = BeginOptions {
+            wait: Duration::from_secs(1),
+            idempotency_key: Some("k1"),
+        };
+        let Begun::Txn(mut txn) = s.begin(&key("i"), opts).await.expect("begin") else {
+            panic!("nothing stored yet")
+        };
+        txn.response = Some(b"answer".to_vec());
+        s.commit(txn, Some(State::default())).await.expect("commit");
+        match s.begin(&key("i"), opts).await.expect("begin") {
+            Begun::Replay(b) => assert_eq!(b, b"answer"),
+            Begun::Txn(_) => panic!("expected a replay"),
+        }
+        // Another user, or another key, runs normally.
+        assert!(matches!(
+            s.begin(&key("j"), opts).await.expect("begin"),
+            Begun::Txn(_)
+        ));
+        let txn = begin(&s, &key("i")).await.expect("begin");
+        s.commit(txn, None).await.expect("delete");
+        assert!(matches!(
+            s.begin(&key("i"), opts).await.expect("begin"),
+            Begun::Txn(_)
+        ));
     }
 
     #[test]
