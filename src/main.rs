@@ -5,7 +5,7 @@ use flowdm::http::auth::Keys;
 use flowdm::http::limits::Limits;
 use flowdm::http::{self, AppState, ServerOptions};
 use flowdm::projects::Registry;
-use flowdm::store::{MemoryStore, SessionStore};
+use flowdm::store::StoreArgs;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -96,9 +96,9 @@ struct ServeArgs {
     /// Address to bind.
     #[arg(long, env = "HOST", default_value = "127.0.0.1")]
     host: String,
-    /// Redis URL for sessions (default: the embedded in-memory store).
-    #[arg(long, value_name = "URL", env = "REDIS_URL", hide_env_values = true)]
-    redis: Option<String>,
+    /// Session store: in memory, or Redis / Redis Cluster (docs/redis.md).
+    #[command(flatten)]
+    store: StoreArgs,
     /// JSON keys file: {"keys":[{"key":"VF.DM.<keyID>.<secret>","projectID":"<projectID>"}]}.
     #[arg(long, value_name = "FILE", env = "FLOWDM_KEYS")]
     keys: Option<PathBuf>,
@@ -158,14 +158,7 @@ fn load_keys(args: &ServeArgs) -> Result<Keys, String> {
 }
 
 fn serve(args: ServeArgs) -> Result<(), String> {
-    if args
-        .redis
-        .as_deref()
-        .map(|s| !s.trim().is_empty())
-        .unwrap_or(false)
-    {
-        return Err("Redis store not available in this build: unset --redis / REDIS_URL to use the in-memory store".into());
-    }
+    let (store, store_info) = args.store.build(args.workers)?;
     let (registry, report) = Registry::load_dir(&args.diagrams).map_err(|e| {
         format!(
             "cannot read the diagrams directory {}: {e}",
@@ -197,12 +190,12 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         }
         tracing::info!(keys = keys.len(), "API keys required");
     }
-    let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
+    tracing::info!(store = %store_info, "session store");
     let mut state = AppState::new(Arc::new(registry), keys, store);
     state.limits = Limits {
         body_bytes: args.body_limit,
         request_timeout: Duration::from_millis(args.timeout_ms.max(1)),
-        ..Limits::default()
+        lock_timeout: args.store.lock_wait(),
     };
     state.public_origins = args
         .public_origins
