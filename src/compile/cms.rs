@@ -56,8 +56,10 @@ pub fn compile_responses(doc: &Value, names: &Names) -> Map<String, Value> {
                 .and_then(|id| order.iter().position(|o| *o == id))
                 .unwrap_or(usize::MAX)
         });
+        // Voiceflow's compiled resources leave out variants without text.
         let compiled: Vec<Value> = variants
             .iter()
+            .filter(|v| !content::markup_is_empty(v.get("text").unwrap_or(&Value::Null)))
             .map(|v| {
                 let text = content::markup_slate(names, v.get("text").unwrap_or(&Value::Null));
                 let condition = v

@@ -54,18 +54,34 @@ pub fn model(doc: &Value, names: &Names) -> (Vec<Value>, Vec<Value>) {
         .unwrap_or(&Value::Null);
 
     let mut intents: Vec<Value> = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut push_intent = |intents: &mut Vec<Value>, i: Value| {
+    // key or name → index in `intents`
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let push_intent = |intents: &mut Vec<Value>, seen: &mut HashMap<String, usize>, i: Value| {
         let key = s(&i, "key")
             .or_else(|| s(&i, "name"))
             .unwrap_or("")
             .to_string();
         let name = s(&i, "name").unwrap_or("").to_string();
-        if name.is_empty() || seen.contains(&key) || seen.contains(&name) {
+        if name.is_empty() {
             return;
         }
-        seen.insert(key);
-        seen.insert(name);
+        if let Some(&at) = seen.get(&key).or_else(|| seen.get(&name)) {
+            // A later source may carry the utterances an earlier one lacks (built-ins).
+            let empty = intents[at]
+                .get("inputs")
+                .and_then(Value::as_array)
+                .map(Vec::is_empty)
+                .unwrap_or(true);
+            let inputs = i
+                .get("inputs")
+                .filter(|x| x.as_array().map(|a| !a.is_empty()).unwrap_or(false));
+            if let (true, Some(inputs)) = (empty, inputs) {
+                intents[at]["inputs"] = inputs.clone();
+            }
+            return;
+        }
+        seen.insert(key, intents.len());
+        seen.insert(name, intents.len());
         intents.push(i);
     };
     for i in pd
@@ -74,7 +90,7 @@ pub fn model(doc: &Value, names: &Names) -> (Vec<Value>, Vec<Value>) {
         .into_iter()
         .flatten()
     {
-        push_intent(&mut intents, i.clone());
+        push_intent(&mut intents, &mut seen, i.clone());
     }
     // CMS intents missing from platformData.
     let mut utterances: HashMap<&str, Vec<Value>> = HashMap::new();
@@ -104,6 +120,7 @@ pub fn model(doc: &Value, names: &Names) -> (Vec<Value>, Vec<Value>) {
         };
         push_intent(
             &mut intents,
+            &mut seen,
             json!({
                 "key": id, "name": name,
                 "inputs": utterances.remove(id).unwrap_or_default(),
@@ -117,7 +134,7 @@ pub fn model(doc: &Value, names: &Names) -> (Vec<Value>, Vec<Value>) {
         .into_iter()
         .flatten()
     {
-        push_intent(&mut intents, i.clone());
+        push_intent(&mut intents, &mut seen, i.clone());
     }
 
     let mut slots: Vec<Value> = Vec::new();

@@ -211,7 +211,10 @@ fn choice(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
             continue;
         };
         let intent = cx.intent(st, key);
-        let mut event = json!({ "type": "intent", "intent": intent, "mappings": mappings(cx, c.get("mappings").unwrap_or(&Value::Null)) });
+        let mut event = super::navigation::intent_event(
+            &intent,
+            mappings(cx, c.get("mappings").unwrap_or(&Value::Null)),
+        );
         if c.get("action").and_then(Value::as_str) == Some("GO_TO") {
             if let Some(target) = c
                 .pointer("/goTo/intentID")
@@ -259,7 +262,7 @@ fn choice_v2(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
         }
         let exit = item_exit(st, id, i);
         let next = cx.exit(st, exit);
-        interactions.push(json!({ "event": { "type": "intent", "intent": intent, "mappings": [] }, "nextId": opt(next) }));
+        interactions.push(json!({ "event": super::navigation::intent_event(&intent, Vec::new()), "nextId": opt(next) }));
         if let Some(label) = item.pointer("/button/label").filter(|l| !l.is_null()) {
             let label = content::markup_string(&cx.names, label);
             buttons.push(json!({ "name": label, "request": { "type": "intent", "payload": { "intent": { "name": intent }, "query": label, "label": label, "entities": [], "actions": [] } } }));

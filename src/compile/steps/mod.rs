@@ -6,7 +6,7 @@ mod alexa;
 mod integration;
 mod listen;
 mod logic;
-mod navigation;
+pub(crate) mod navigation;
 mod output;
 mod prompts;
 

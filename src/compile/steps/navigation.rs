@@ -181,6 +181,17 @@ fn mappings(cx: &Cx<'_>, list: &Value) -> Vec<Value> {
         .collect()
 }
 
+/// An intent event. Without explicit mappings the key is left out, so that every entity of
+/// the request lands in the variable of the same name (`spec/dm-api.md` §6.16) — what the
+/// creator does for intent steps whose mapping list is empty.
+pub(crate) fn intent_event(name: &str, mappings: Vec<Value>) -> Value {
+    let mut e = json!({ "type": "intent", "intent": name });
+    if !mappings.is_empty() {
+        e["mappings"] = Value::Array(mappings);
+    }
+    e
+}
+
 fn add_jump(cx: &mut Cx<'_>, prog: &mut Vec<Value>, st: &Step<'_>, event: Value, global: bool) {
     let next = cx.exit(st, Exit::Next);
     if next.is_none() {
@@ -206,8 +217,7 @@ fn intent(cx: &mut Cx<'_>, prog: &mut Vec<Value>, st: &Step<'_>) {
         Some(_) => false,
         None => default_global(cx, st),
     };
-    let event =
-        json!({ "type": "intent", "intent": name, "mappings": mappings(cx, st.get("mappings")) });
+    let event = intent_event(&name, mappings(cx, st.get("mappings")));
     add_jump(cx, prog, st, event, global);
 }
 
@@ -223,7 +233,7 @@ fn trigger(cx: &mut Cx<'_>, prog: &mut Vec<Value>, st: &Step<'_>) {
         match item.get("type").and_then(Value::as_str).unwrap_or("intent") {
             "intent" => {
                 let name = cx.intent(st, rid);
-                let event = json!({ "type": "intent", "intent": name, "mappings": [] });
+                let event = intent_event(&name, Vec::new());
                 add_jump(cx, prog, st, event, !local);
             }
             other => {
@@ -265,11 +275,8 @@ fn command(cx: &mut Cx<'_>, prog: &mut Vec<Value>, st: &Step<'_>) {
         return;
     }
     let name = cx.intent(st, key);
-    prog.push(json!({
-        "type": "push",
-        "event": { "type": "intent", "intent": name, "mappings": mappings(cx, st.get("mappings")) },
-        "diagramID": diagram,
-    }));
+    let event = intent_event(&name, mappings(cx, st.get("mappings")));
+    prog.push(json!({ "type": "push", "event": event, "diagramID": diagram }));
 }
 
 fn event(cx: &mut Cx<'_>, prog: &mut Vec<Value>, st: &Step<'_>) {

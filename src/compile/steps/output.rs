@@ -166,7 +166,7 @@ pub(crate) fn button(
             let name = cx.intent(st, key);
             let request = json!({ "type": "intent", "payload": {
                 "intent": { "name": name }, "query": label, "label": label, "entities": [], "actions": actions } });
-            let event = json!({ "type": "intent", "intent": name, "mappings": [] });
+            let event = super::navigation::intent_event(&name, Vec::new());
             (json!({ "name": label, "request": request }), event)
         }
         None => {
@@ -203,6 +203,37 @@ pub(crate) fn url_actions(cx: &Cx<'_>, st: &Step<'_>, exit: Exit<'_>) -> Vec<Val
         .collect()
 }
 
+/// Whether a button only opens links: its port leads to an `actions` container of `url` steps
+/// that goes nowhere after them.
+fn url_only(st: &Step<'_>, exit: Exit<'_>) -> bool {
+    use crate::compile::ports::Target;
+    let Some(node) = st.raw_target(exit).and_then(|t| st.dg.node(t)) else {
+        return false;
+    };
+    if node.get("type").and_then(Value::as_str) != Some("actions") {
+        return false;
+    }
+    let steps: Vec<&str> = node
+        .pointer("/data/steps")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let Some(last) = steps.last() else {
+        return false;
+    };
+    steps.iter().all(|s| st.dg.type_of(s) == "url")
+        && st
+            .dg
+            .node(last)
+            .map(|n| {
+                let data = n.get("data").unwrap_or(&Value::Null);
+                st.dg.resolve(last, data, Exit::Next, false) == Target::End
+            })
+            .unwrap_or(false)
+}
+
 /// Card buttons: the trace buttons, plus one `jump` command per button (cards do not route
 /// their own buttons, `spec/dm-api.md` §5.6.20).
 fn card_buttons(
@@ -231,10 +262,13 @@ fn card_buttons(
         *index += 1;
         let actions = url_actions(cx, st, exit);
         let (button, event) = button(cx, st, id, &label, intent, actions);
-        let next = cx.exit(st, exit);
-        commands.push(
-            json!({ "type": "jump", "event": event, "nextID": opt(next), "diagramID": st.dg.id }),
-        );
+        // Link buttons only open their URL in the client: nothing to route.
+        if !url_only(st, exit) {
+            let next = cx.exit(st, exit);
+            commands.push(
+                json!({ "type": "jump", "event": event, "nextID": opt(next), "diagramID": st.dg.id }),
+            );
+        }
         out.push(button);
     }
     out
@@ -280,7 +314,8 @@ fn card(cx: &mut Cx<'_>, prog: &mut Vec<Value>, st: &Step<'_>) -> Value {
     let mut commands = Vec::new();
     let mut index = 0;
     let buttons = card_buttons(cx, st, st.list("buttons"), &mut commands, &mut index);
-    let blocking = !buttons.is_empty();
+    // A card waits for a click only when one of its buttons leads somewhere.
+    let blocking = !commands.is_empty();
     m.insert("buttons".into(), Value::Array(buttons));
     listen_fields(cx, st, blocking, &mut m);
     prog.extend(commands);
