@@ -310,8 +310,8 @@ mod tests {
     #[test]
     fn reports_bad_and_unsupported_files_and_duplicates() {
         let dir = tempfile::tempdir().expect("tmp");
-        std::fs::copy(diagrams().join("payment.vfr"), dir.path().join("a.vfr")).expect("copy");
-        std::fs::copy(diagrams().join("payment.vfr"), dir.path().join("b.vfr")).expect("copy");
+        std::fs::copy(diagrams().join("payment.vf"), dir.path().join("a.vf")).expect("copy");
+        std::fs::copy(diagrams().join("payment.vf"), dir.path().join("b.vf")).expect("copy");
         std::fs::write(dir.path().join("broken.vfr"), "{ not json").expect("write");
         std::fs::write(dir.path().join("new.vf"), "{}").expect("write");
         std::fs::write(dir.path().join("notes.txt"), "hello").expect("write");
@@ -331,7 +331,7 @@ mod tests {
             .collect();
         assert_eq!(failed.len(), 3, "{failed:?}");
         assert!(
-            failed[0].starts_with("b.vfr: version 64a1f0000000000000000002 is already loaded"),
+            failed[0].starts_with("b.vf: version 64a1f0000000000000000002 is already loaded"),
             "{failed:?}"
         );
         assert!(

@@ -11,7 +11,7 @@ fn pay_button() -> Value {
 }
 
 fn payment() -> Session {
-    Session::new(load("diagrams/payment.vfr"))
+    Session::new(load("diagrams/payment.vf"))
 }
 
 #[test]
@@ -130,7 +130,7 @@ fn payment_button_name_typed_as_text_takes_the_button() {
 
 #[test]
 fn handoff_faq_component_passes_variables_in_and_out() {
-    let mut s = Session::new(load("diagrams/handoff.vfr"));
+    let mut s = Session::new(load("diagrams/handoff.vf"));
     let t = s.turn(json!({ "type": "launch" }));
     assert_eq!(
         messages(&t),
@@ -154,7 +154,7 @@ fn handoff_faq_component_passes_variables_in_and_out() {
 
 #[test]
 fn handoff_custom_action_without_stop_follows_default_path() {
-    let mut s = Session::new(load("diagrams/handoff.vfr"));
+    let mut s = Session::new(load("diagrams/handoff.vf"));
     s.turn(json!({ "type": "launch" }));
     let t = s.turn(json!({ "type": "path-64b2b0000000000000000001", "payload": { "label": "Talk to a human", "actions": [] } }));
     assert_eq!(types(&t), ["path", "talk_to_agent", "text", "end"]);
@@ -167,7 +167,7 @@ fn handoff_custom_action_without_stop_follows_default_path() {
 
 #[test]
 fn handoff_stop_types_capture_and_condition() {
-    let mut s = Session::new(load("diagrams/handoff.vfr"))
+    let mut s = Session::new(load("diagrams/handoff.vf"))
         .with_config(json!({ "stopTypes": ["talk_to_agent"] }));
     s.turn(json!({ "type": "launch" }));
     let t = s.turn(json!({ "type": "text", "payload": "talk to a human" }));
@@ -189,7 +189,7 @@ fn handoff_stop_types_capture_and_condition() {
 
 #[test]
 fn handoff_long_message_takes_the_if_v2_path() {
-    let mut s = Session::new(load("diagrams/handoff.vfr")).with_config(json!({ "stopAll": true }));
+    let mut s = Session::new(load("diagrams/handoff.vf")).with_config(json!({ "stopAll": true }));
     s.turn(json!({ "type": "launch" }));
     s.turn(json!({ "type": "text", "payload": "agent" }));
     s.turn(json!({ "type": "unavailable" }));
@@ -202,7 +202,7 @@ fn handoff_long_message_takes_the_if_v2_path() {
 }
 
 fn catalogue() -> Session {
-    Session::new(load("diagrams/catalogue.vfr"))
+    Session::new(load("diagrams/catalogue.vf"))
 }
 
 #[test]

@@ -344,7 +344,7 @@ async fn version_resolution_errors() {
 
 #[tokio::test]
 async fn one_project_open_server_resolves_aliases_without_a_key() {
-    let server = Server::builder().with_example("payment.vfr").start();
+    let server = Server::builder().with_example("payment.vf").start();
     for alias in ["production", "development"] {
         let u = User::new(&server, alias, alias);
         let t = u.act(json!({"type": "launch"})).await;
@@ -368,7 +368,7 @@ async fn one_project_open_server_resolves_aliases_without_a_key() {
 async fn public_routes_need_a_public_project() {
     let server = Server::builder()
         .files(&[("counter.vfr", counter_agent())])
-        .with_example("payment.vfr")
+        .with_example("payment.vf")
         .start();
     let body = json!({"action": {"type": "launch"}});
     for project in ["nope", COUNTER_PROJECT] {

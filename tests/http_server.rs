@@ -18,7 +18,7 @@ async fn bad_files_are_reported_and_the_others_served() {
             ("creator.vf", "{}".to_string()),
             ("README.md", "# not an agent".to_string()),
         ])
-        .with_example("payment.vfr")
+        .with_example("payment.vf")
         .start();
     let logs = server.wait_for_log("noprograms.vfr");
     assert!(
@@ -179,23 +179,17 @@ async fn health_openapi_and_request_ids() {
 async fn several_versions_of_one_project_share_sessions() {
     // A second file with another version of the payment project (its own devVersion).
     let mut dev: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(diagrams_dir().join("payment.vfr")).expect("read"),
+        &std::fs::read_to_string(diagrams_dir().join("payment.vf")).expect("read"),
     )
     .expect("json");
     let new_version = "64a1f0000000000000000003";
     dev["version"]["_id"] = json!(new_version);
-    let base = dev["programs"]
-        .as_object_mut()
-        .expect("programs")
-        .remove(PAYMENT_VERSION)
-        .expect("base");
-    dev["programs"][new_version] = base;
     dev["project"]["devVersion"] = json!(new_version);
     let server = Server::builder()
-        .files(&[("payment-dev.vfr", dev.to_string())])
-        .with_example("payment.vfr")
+        .files(&[("payment-dev.vf", dev.to_string())])
+        .with_example("payment.vf")
         .start();
-    // `payment.vfr` still says devVersion = …02; `payment-dev.vfr` (loaded first) sets the
+    // `payment.vf` still says devVersion = …02; `payment-dev.vf` (loaded first) sets the
     // project's metadata: development → …03, production → …02.
     let u = User::new(&server, "multi", new_version);
     u.act(json!({"type": "launch"})).await;

@@ -27,7 +27,7 @@ macro_rules! redis_or_skip {
 fn server(url: &str, prefix: &str, extra: &[&str]) -> Server {
     let mut b = Server::builder()
         .files(&[("counter.vfr", counter_agent())])
-        .with_example("payment.vfr")
+        .with_example("payment.vf")
         .arg("--redis")
         .arg(url)
         .arg("--redis-prefix")

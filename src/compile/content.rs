@@ -135,6 +135,9 @@ pub fn slate(names: &Names, v: &Value) -> Value {
             for (k, val) in o {
                 let converted = match (k.as_str(), val) {
                     ("text", Value::String(s)) => Value::String(braces(names, s)),
+                    ("children", Value::Array(children)) => Value::Array(merge_leaves(
+                        children.iter().map(|c| slate(names, c)).collect(),
+                    )),
                     ("children", _) => slate(names, val),
                     _ => val.clone(),
                 };
@@ -145,6 +148,38 @@ pub fn slate(names: &Names, v: &Value) -> Value {
         Value::String(s) => Value::String(braces(names, s)),
         other => other.clone(),
     }
+}
+
+/// Whether two Slate leaves carry the same marks (every property but `text`).
+fn same_marks(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
+    a.len() == b.len() && a.iter().all(|(k, v)| k == "text" || b.get(k) == Some(v))
+}
+
+/// Merges adjacent text leaves with the same marks, as Slate normalises them: a variable
+/// between two texts becomes one leaf `Hi {name}!`.
+fn merge_leaves(children: Vec<Value>) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::with_capacity(children.len());
+    for c in children {
+        if let (Some(Value::Object(prev)), Value::Object(cur)) = (out.last_mut(), &c) {
+            let both_text = matches!(prev.get("text"), Some(Value::String(_)))
+                && matches!(cur.get("text"), Some(Value::String(_)))
+                && !prev.contains_key("children")
+                && !cur.contains_key("children");
+            if both_text && same_marks(prev, cur) {
+                let add = cur
+                    .get("text")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                if let Some(Value::String(t)) = prev.get_mut("text") {
+                    t.push_str(&add);
+                }
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// A string (voice content, `{{[..]..}}` tokens) or Slate value turned into runtime Slate.

@@ -5,7 +5,7 @@ use flowdm::engine::expr::MiniJs;
 use flowdm::engine::{
     self, Config, Env, FixedClock, Request, SeededRandom, State, TurnInput, TurnOutput,
 };
-use flowdm::model::{load_vfr, load_vfr_file, Project};
+use flowdm::model::{load_vfr, Project};
 use serde_json::Value;
 use std::path::Path;
 
@@ -15,9 +15,10 @@ pub use traces::{messages, types};
 
 pub const NOW_MS: u64 = 1_723_200_000_000;
 
+/// Loads an agent file: `.vfr` as it is, `.vf` compiled first.
 pub fn load(path: &str) -> Project {
     let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
-    match load_vfr_file(&full) {
+    match flowdm::projects::load_agent(&full) {
         Ok((p, _)) => p,
         Err(e) => panic!("cannot load {path}: {e}"),
     }

@@ -66,31 +66,58 @@ fn item_exit<'k>(st: &Step<'_>, id: &'k str, i: usize) -> Exit<'k> {
     }
 }
 
-/// Adds one button (and the interaction that routes it). Intent buttons whose path is not
-/// connected only carry the intent: the request then reaches the intent's own handler.
-fn add_button(
+/// One button of a buttons step: its label, and what it does.
+struct ButtonDef<'a> {
+    id: &'a str,
+    label: String,
+    /// The intent the button stands for (saying it is like clicking).
+    intent: Option<&'a str>,
+    /// The click sends a path request even though the button has an intent (`actions`
+    /// contains `PATH`).
+    path: bool,
+    actions: Vec<Value>,
+}
+
+/// Compiles buttons into `(interactions, buttons)`. Clicks come first: one `path-<id>`
+/// interaction per button that sends a path request; then one intent interaction per button
+/// whose intent is connected, so saying the intent takes the same port. An intent button whose
+/// port is not connected only carries its intent: the request reaches the intent's own handler.
+fn compile_buttons(
     cx: &mut Cx<'_>,
     st: &Step<'_>,
-    exit: Exit<'_>,
-    (id, label, intent): (&str, &str, Option<&str>),
-    extra_actions: Vec<Value>,
-    interactions: &mut Vec<Value>,
-    buttons: &mut Vec<Value>,
-) {
-    let mut actions = url_actions(cx, st, exit);
-    actions.extend(extra_actions);
-    let (b, event) = button(cx, st, id, label, intent, actions);
-    let connected = st.raw_target(exit).is_some();
-    let next = cx.exit(st, exit);
-    if intent.is_none() || connected {
-        interactions.push(json!({ "event": event, "nextId": opt(next) }));
+    defs: Vec<(Exit<'_>, ButtonDef<'_>)>,
+) -> (Vec<Value>, Vec<Value>) {
+    let mut clicks = Vec::new();
+    let mut spoken = Vec::new();
+    let mut buttons = Vec::new();
+    for (exit, d) in defs {
+        let mut actions = url_actions(cx, st, exit);
+        actions.extend(d.actions);
+        let connected = st.raw_target(exit).is_some();
+        let next = cx.exit(st, exit);
+        let click_is_path = d.intent.is_none() || d.path;
+        let (path_button, path_event) = button(cx, st, d.id, &d.label, None, actions.clone());
+        if click_is_path {
+            clicks.push(json!({ "event": path_event, "nextId": opt(next.clone()) }));
+            buttons.push(path_button);
+        }
+        if let Some(intent) = d.intent {
+            let (intent_button, intent_event) =
+                button(cx, st, d.id, &d.label, Some(intent), actions);
+            if connected {
+                spoken.push(json!({ "event": intent_event, "nextId": opt(next) }));
+            }
+            if !click_is_path {
+                buttons.push(intent_button);
+            }
+        }
     }
-    buttons.push(b);
+    clicks.extend(spoken);
+    (clicks, buttons)
 }
 
 fn buttons(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
-    let mut interactions = Vec::new();
-    let mut buttons = Vec::new();
+    let mut defs = Vec::new();
     for (i, b) in st.list("buttons").iter().enumerate() {
         let id = b.get("id").and_then(Value::as_str).unwrap_or("");
         let label = content::braces(
@@ -101,44 +128,50 @@ fn buttons(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
             .get("intent")
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty());
-        let url: Vec<Value> = b
+        let path = b
+            .get("actions")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().any(|x| x.as_str() == Some("PATH")))
+            .unwrap_or(false);
+        let actions: Vec<Value> = b
             .get("url")
             .and_then(Value::as_str)
             .filter(|u| !u.is_empty())
             .map(|u| json!({ "type": "open_url", "payload": { "url": content::braces(&cx.names, u) } }))
             .into_iter()
             .collect();
-        let exit = item_exit(st, id, i);
-        add_button(
-            cx,
-            st,
-            exit,
-            (id, &label, intent),
-            url,
-            &mut interactions,
-            &mut buttons,
-        );
+        defs.push((
+            item_exit(st, id, i),
+            ButtonDef {
+                id,
+                label,
+                intent,
+                path,
+                actions,
+            },
+        ));
     }
+    let (interactions, buttons) = compile_buttons(cx, st, defs);
     interaction(cx, st, interactions, buttons)
 }
 
 fn buttons_v2(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
-    let mut interactions = Vec::new();
-    let mut buttons = Vec::new();
+    let mut defs = Vec::new();
     for (i, item) in st.list("items").iter().enumerate() {
         let id = item.get("id").and_then(Value::as_str).unwrap_or("");
         let label = content::markup_string(&cx.names, item.get("label").unwrap_or(&Value::Null));
-        let exit = item_exit(st, id, i);
-        add_button(
-            cx,
-            st,
-            exit,
-            (id, &label, None),
-            Vec::new(),
-            &mut interactions,
-            &mut buttons,
-        );
+        defs.push((
+            item_exit(st, id, i),
+            ButtonDef {
+                id,
+                label,
+                intent: None,
+                path: true,
+                actions: Vec::new(),
+            },
+        ));
     }
+    let (interactions, buttons) = compile_buttons(cx, st, defs);
     if buttons.is_empty() {
         cx.info(st, "buttons step without buttons: it only listens".into());
     }
