@@ -49,6 +49,7 @@ async fn cluster_lock_idempotency_cap_and_crash() {
     });
     scenarios::lock_across_stores(&make).await;
     scenarios::idempotency(&make).await;
+    scenarios::idempotency_cap(&make).await;
     scenarios::size_cap(&make).await;
     scenarios::lock_ttl_and_late_commit(&make).await;
 }
@@ -73,15 +74,15 @@ async fn sessions_spread_over_the_nodes_one_slot_each() {
             .await
             .expect("commit");
         let keys = s.session_keys(&k);
-        let tags: BTreeSet<&str> = [
-            &keys.state,
-            &keys.lock,
-            &keys.idempotency,
-            &keys.idempotency_order,
-        ]
-        .iter()
-        .map(|k| hash_tag(k))
-        .collect();
+        let all = [
+            keys.state.clone(),
+            keys.version.clone(),
+            keys.lock.clone(),
+            keys.idempotency_order.clone(),
+            keys.staged_state("t"),
+            keys.record("k"),
+        ];
+        let tags: BTreeSet<&str> = all.iter().map(|k| hash_tag(k)).collect();
         assert_eq!(tags.len(), 1, "one hash tag per session");
     }
     // Count this test's keys on every node: more than one node holds some.

@@ -372,7 +372,7 @@ async fn idle_sessions_expire_and_turns_refresh_the_ttl() {
     let prefix = unique_prefix("ttl-http");
     let s = server(&url, &prefix, &["--session-ttl", "1"]);
     launch(&s, "ttl").await;
-    let key = format!("{prefix}{{{COUNTER_PROJECT}:ttl}}:s");
+    let key = format!("{prefix}{{{COUNTER_PROJECT}:ttl}}:d");
     let mut c = connect(&url);
     let pttl: i64 = redis::cmd("PTTL").arg(&key).query(&mut c).expect("PTTL");
     assert!(pttl > 0 && pttl <= 1000, "pttl {pttl}");

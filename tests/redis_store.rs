@@ -48,7 +48,9 @@ async fn sixty_four_concurrent_increments_over_two_stores() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idempotent_responses_are_replayed() {
     let url = redis_or_skip!("idempotency");
-    scenarios::idempotency(&maker(url, unique_prefix("idem"), |_| {})).await;
+    let make = maker(url, unique_prefix("idem"), |_| {});
+    scenarios::idempotency(&make).await;
+    scenarios::idempotency_cap(&make).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -125,14 +127,13 @@ async fn a_corrupt_session_is_reported_and_unlocked() {
     let s = make();
     let k = scenarios::key("bad");
     let keys = s.session_keys(&k);
-    let _: () = redis::cmd("HSET")
-        .arg(&keys.state)
-        .arg("v")
+    let _: () = redis::cmd("MSET")
+        .arg(&keys.version)
         .arg("1")
-        .arg("d")
+        .arg(&keys.state)
         .arg("{not json")
         .query(&mut connect(&url))
-        .expect("HSET");
+        .expect("MSET");
     for _ in 0..2 {
         match scenarios::begin(&s, &k).await {
             Err(StoreError::Corrupt(m)) => assert!(m.contains("not a state"), "{m}"),

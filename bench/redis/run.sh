@@ -10,8 +10,9 @@
 #   1. throughput: wrk -t2 -c$CONNECTIONS for DURATION_S seconds (every request one tick turn);
 #   2. latency at a fixed offered rate: the open-loop generator (bench/redis/loadgen.rs) at
 #      RATE (default 2000) requests/s for DURATION_S seconds;
-# and after each run the Redis round trips per request, from INFO commandstats (EVALSHA/EVAL
-# calls, the only commands the server sends on a turn, divided by the requests answered).
+# and after each run the Redis round trips per request, from INFO commandstats: a turn is two
+# pipelines, begin (one SET NX PX of the lock + GETs) and commit (PSETEX + one EVALSHA), and SET
+# and EVALSHA are never called from inside the scripts, so round trips = SET + EVALSHA calls.
 # Only 127.0.0.1 is targeted; every load stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -97,13 +98,18 @@ state_len=$(curl -s "$BASE/state/user/load-0-0" "${H[@]}" | wc -c)
 echo "stored state: $state_len bytes of JSON per user, $((2 * USERS)) users"
 echo "one turn: $(curl -s -X POST "$BASE/state/user/load-0-0/interact" "${H[@]}" -d '{"action":{"type":"tick"}}' | head -c 160)..."
 
-redis_calls() { # sum of client round trips (EVALSHA + EVAL) over every node
+redis_calls() { # calls of the commands given (a regex), summed over every node
   local n=0 p c
   for p in $CLI_PORTS; do
-    c=$(redis-cli -p "$p" info commandstats | tr -d '\r' | awk -F'[:=,]' '/^cmdstat_(evalsha|eval):/ {s+=$3} END {print s+0}')
+    c=$(redis-cli -p "$p" info commandstats | tr -d '\r' | awk -F'[:=,]' "/^cmdstat_($1):/ {s+=\$3} END {print s+0}")
     n=$((n + c))
   done
   echo "$n"
+}
+round_trips() { # round_trips REQUESTS: the per-turn figures from INFO commandstats
+  local set evalsha all
+  set=$(redis_calls 'set'); evalsha=$(redis_calls 'evalsha'); all=$(redis_calls '[a-z|]+')
+  python3 -c "r = max($1, 1); print(f'Redis round trips: {$set} lock SET + {$evalsha} EVALSHA for $1 requests = {($set + $evalsha) / r:.3f} per turn ({$all / r:.1f} commands per turn, those inside the commit script included)')"
 }
 reset_stats() { local p; for p in $CLI_PORTS; do redis-cli -p "$p" config resetstat >/dev/null; done; }
 cpu_ticks() { # utime + stime of a process, in clock ticks
@@ -125,8 +131,7 @@ f0=$(cpu_ticks "$SERVER_PID"); r0=$(cpu_ticks "$REDIS_PID")
 VERSION="$VERSION" BODY='{"action":{"type":"tick"}}' USERS="$USERS" \
   wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/load/interact.lua "$BASE" | tee "$TMP/wrk.txt"
 requests=$(awk '/requests in/ {print $1}' "$TMP/wrk.txt")
-calls=$(redis_calls)
-echo "Redis round trips: $calls EVALSHA for $requests requests = $(python3 -c "print(f'{$calls/$requests:.3f}')") per turn"
+round_trips "$requests"
 cpu_report "$requests" "$f0" "$r0"
 
 echo
@@ -135,5 +140,4 @@ reset_stats
 ./target/release/examples/loadgen --url "$BASE" --rate "$RATE" --duration "$DURATION" \
   --users "$USERS" --user-prefix load-1- --version "$VERSION" | tee "$TMP/loadgen.txt"
 ok=$(sed -n 's/.*; \([0-9]*\) ok$/\1/p' "$TMP/loadgen.txt")
-calls=$(redis_calls)
-echo "Redis round trips: $calls EVALSHA for $ok requests = $(python3 -c "print(f'{$calls/max($ok,1):.3f}')") per turn"
+round_trips "$ok"

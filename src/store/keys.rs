@@ -3,14 +3,21 @@
 //! project's transcripts) live in one Redis Cluster slot and one Lua script may touch them all.
 //!
 //! ```text
-//! <prefix>{<project>:<user>}:s    hash {v: version, d: state JSON}        idle TTL
-//! <prefix>{<project>:<user>}:l    lock: a random token, PX lock TTL
-//! <prefix>{<project>:<user>}:i    hash {idempotency key: stored response} idle TTL
-//! <prefix>{<project>:<user>}:q    list of idempotency keys, oldest first  idle TTL
-//! <prefix>{<project>}:t           hash {sessionID: transcript JSON}
-//! <prefix>{<project>}:to          list of sessionIDs, oldest first (capped)
-//! <prefix>{<project>}:f           list of feedback JSON, oldest first (capped)
+//! <prefix>{<project>:<user>}:d          the state (JSON)                          idle TTL
+//! <prefix>{<project>:<user>}:v          its version (a counter)                   idle TTL
+//! <prefix>{<project>:<user>}:l          the lock: a random token                  lock TTL
+//! <prefix>{<project>:<user>}:w:<token>  a new state staged by a commit            lock TTL
+//! <prefix>{<project>:<user>}:r:<token>  a response staged by a commit             lock TTL
+//! <prefix>{<project>:<user>}:i:<key>    the response stored for Idempotency-Key   idle TTL
+//! <prefix>{<project>:<user>}:q          the idempotency keys, oldest first        idle TTL
+//! <prefix>{<project>}:t                 hash {sessionID: transcript JSON}
+//! <prefix>{<project>}:to                list of sessionIDs, oldest first (capped)
+//! <prefix>{<project>}:f                 list of feedback JSON, oldest first (capped)
 //! ```
+//!
+//! Large values (the state, responses) never pass through Lua: a commit stages them with
+//! `PSETEX` in the same pipeline as its script, which `RENAME`s them into place once the lock
+//! token and the version check out (Redis hashes every byte of a string handed to Lua).
 //!
 //! Project and user ids are escaped (`%` → `%25`, `{` → `%7B`, `}` → `%7D`, `:` → `%3A`) so a
 //! key names exactly one (project, user) and the hash tag is always the whole pair.
@@ -33,9 +40,11 @@ fn escape(out: &mut String, id: &str) {
 /// The keys of one session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionKeys {
+    /// `…:` — every key of the session starts with it.
+    base: String,
     pub state: String,
+    pub version: String,
     pub lock: String,
-    pub idempotency: String,
     pub idempotency_order: String,
 }
 
@@ -56,11 +65,32 @@ impl SessionKeys {
             k
         };
         SessionKeys {
-            state: with("s"),
+            state: with("d"),
+            version: with("v"),
             lock: with("l"),
-            idempotency: with("i"),
             idempotency_order: with("q"),
+            base,
         }
+    }
+
+    /// Where a commit stages the new state.
+    pub fn staged_state(&self, token: &str) -> String {
+        format!("{}w:{token}", self.base)
+    }
+
+    /// Where a commit stages the response to remember.
+    pub fn staged_response(&self, token: &str) -> String {
+        format!("{}r:{token}", self.base)
+    }
+
+    /// The prefix of idempotency records (`record_prefix() + key` is a record).
+    pub fn record_prefix(&self) -> String {
+        format!("{}i:", self.base)
+    }
+
+    /// The response stored under an idempotency key.
+    pub fn record(&self, idempotency_key: &str) -> String {
+        format!("{}i:{idempotency_key}", self.base)
     }
 }
 
@@ -107,12 +137,24 @@ mod tests {
     #[test]
     fn one_tag_per_session_and_per_project() {
         let k = SessionKeys::new("flowdm:", &SessionKey::new("p1", "alice"));
-        assert_eq!(k.state, "flowdm:{p1:alice}:s");
+        assert_eq!(k.state, "flowdm:{p1:alice}:d");
+        assert_eq!(k.version, "flowdm:{p1:alice}:v");
         assert_eq!(k.lock, "flowdm:{p1:alice}:l");
-        assert_eq!(k.idempotency, "flowdm:{p1:alice}:i");
         assert_eq!(k.idempotency_order, "flowdm:{p1:alice}:q");
-        for key in [&k.state, &k.lock, &k.idempotency, &k.idempotency_order] {
-            assert_eq!(hash_tag(key), "p1:alice");
+        assert_eq!(k.staged_state("t1"), "flowdm:{p1:alice}:w:t1");
+        assert_eq!(k.staged_response("t1"), "flowdm:{p1:alice}:r:t1");
+        assert_eq!(k.record("a{b}"), "flowdm:{p1:alice}:i:a{b}");
+        assert_eq!(k.record_prefix(), "flowdm:{p1:alice}:i:");
+        for key in [
+            k.state.clone(),
+            k.version.clone(),
+            k.lock.clone(),
+            k.idempotency_order.clone(),
+            k.staged_state("t"),
+            k.staged_response("t"),
+            k.record("x}y{z"),
+        ] {
+            assert_eq!(hash_tag(&key), "p1:alice");
         }
         let p = ProjectKeys::new("x/", "p1");
         assert_eq!(p.transcripts, "x/{p1}:t");
@@ -129,7 +171,7 @@ mod tests {
         let b = SessionKeys::new("", &SessionKey::new("a", "b:c"));
         assert_ne!(a.state, b.state);
         let k = SessionKeys::new("", &SessionKey::new("p", "we}ird{%"));
-        assert_eq!(k.state, "{p:we%7Dird%7B%25}:s");
+        assert_eq!(k.state, "{p:we%7Dird%7B%25}:d");
         assert_eq!(hash_tag(&k.state), "p:we%7Dird%7B%25");
         assert_eq!(hash_tag("plain"), "plain");
         assert_eq!(hash_tag("a{}b"), "a{}b");

@@ -1,13 +1,21 @@
 //! The Redis session store: one node or a Redis Cluster (`redis` with `cluster-async`,
 //! connections from `deadpool-redis`). `docs/redis.md` describes keys, semantics and failures.
 //!
-//! **A turn is two round trips.** `begin` runs `lua/begin.lua` (idempotency check, `SET NX PX`
-//! lock with a random token, `HMGET` of version and state); `commit` runs `lua/commit.lua`
-//! (token and version check, `HSET` of the new state and version, idempotency record, idle TTL,
-//! unlock). A request whose lock is taken polls with a short backoff until its lock wait runs
-//! out (then [`StoreError::LockTimeout`], 409). In front of the Redis lock an in-process queue
-//! ([`LocalLocks`]) lines up the requests of one session on this process, so at most one of
-//! them polls Redis.
+//! **A turn is two round trips**, each one pipeline:
+//!
+//! * `begin`: (`GET` of the idempotency record,) `SET <lock> <random token> NX PX <lock TTL>`,
+//!   `GET` of the version and of the state. The reads count only when the `SET` took the lock:
+//!   then no other turn can write until we commit or the lock expires.
+//! * `commit`: `PSETEX` of the new state (and of the response to remember) under staging keys,
+//!   then `lua/commit.lua`, which checks the lock token and the version, `RENAME`s the staged
+//!   values into place, bumps the version, sets the idle TTL, trims the idempotency records and
+//!   deletes the lock — atomically. Large values never pass through Lua (Redis would hash every
+//!   byte of them).
+//!
+//! A request whose lock is taken polls with a short backoff until its lock wait runs out (then
+//! [`StoreError::LockTimeout`], 409). In front of the Redis lock an in-process queue
+//! ([`LocalLocks`]) lines up the requests of one session on this process, so at most one of them
+//! polls Redis.
 //!
 //! **Connections.** A multiplexed connection carries any number of concurrent requests, so the
 //! store keeps a few long-lived *lanes* (one per worker thread by default), each holding one
@@ -85,7 +93,6 @@ impl Default for RedisConfig {
 
 /// The Lua scripts (loaded into Redis on first use: `EVALSHA`, `SCRIPT LOAD` on `NOSCRIPT`).
 struct Scripts {
-    begin: Script,
     commit: Script,
     unlock: Script,
     transcript: Script,
@@ -94,7 +101,6 @@ struct Scripts {
 }
 
 static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
-    begin: Script::new(include_str!("lua/begin.lua")),
     commit: Script::new(include_str!("lua/commit.lua")),
     unlock: Script::new(include_str!("lua/unlock.lua")),
     transcript: Script::new(include_str!("lua/transcript.lua")),
@@ -262,16 +268,6 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }
 
-/// What `begin.lua` answered.
-enum BeginReply {
-    Replay(Vec<u8>),
-    Locked {
-        version: String,
-        data: Option<Vec<u8>>,
-    },
-    Busy,
-}
-
 fn bytes(v: RValue) -> Option<Vec<u8>> {
     match v {
         RValue::BulkString(b) => Some(b),
@@ -281,31 +277,58 @@ fn bytes(v: RValue) -> Option<Vec<u8>> {
     }
 }
 
-fn parse_begin(reply: Vec<RValue>) -> Result<BeginReply, StoreError> {
-    let mut it = reply.into_iter();
-    let tag = match it.next() {
-        Some(RValue::Int(n)) => n,
-        other => return Err(corrupt("unexpected begin reply", format!("{other:?}"))),
-    };
-    match tag {
-        2 => it
-            .next()
-            .and_then(bytes)
-            .map(BeginReply::Replay)
-            .ok_or_else(|| corrupt("unexpected begin reply", "no stored response")),
-        1 => {
-            let version = it
-                .next()
-                .and_then(bytes)
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| corrupt("unexpected begin reply", "no version"))?;
-            Ok(BeginReply::Locked {
-                version,
-                data: it.next().and_then(bytes),
-            })
-        }
-        _ => Ok(BeginReply::Busy),
+/// The first server error among pipeline replies.
+fn server_error(replies: &[RValue]) -> Option<RedisError> {
+    replies.iter().find_map(|r| match r {
+        RValue::ServerError(e) => Some(RedisError::from(e.clone())),
+        _ => None,
+    })
+}
+
+fn is_noscript(e: &RedisError) -> bool {
+    e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript)
+}
+
+/// What the begin pipeline answered.
+enum BeginReply {
+    /// The idempotency record; `locked`: the lock was taken too (to release).
+    Replay {
+        response: Vec<u8>,
+        locked: bool,
+    },
+    Locked {
+        version: String,
+        data: Option<Vec<u8>>,
+    },
+    Busy,
+}
+
+fn parse_begin(replies: Vec<RValue>, with_record: bool) -> Result<BeginReply, StoreError> {
+    if let Some(e) = server_error(&replies) {
+        return Err(unavailable(&e));
     }
+    let mut it = replies.into_iter();
+    let record = if with_record {
+        it.next().and_then(bytes)
+    } else {
+        None
+    };
+    let locked = matches!(it.next(), Some(RValue::Okay | RValue::SimpleString(_)));
+    if let Some(response) = record {
+        return Ok(BeginReply::Replay { response, locked });
+    }
+    if !locked {
+        return Ok(BeginReply::Busy);
+    }
+    let version = it
+        .next()
+        .and_then(bytes)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_else(|| "0".into());
+    Ok(BeginReply::Locked {
+        version,
+        data: it.next().and_then(bytes),
+    })
 }
 
 struct Inner {
@@ -616,36 +639,46 @@ impl RedisStore {
         let keys = self.session_keys(key);
         let token = new_token();
         let lock_ttl = inner.cfg.lock_ttl.as_millis() as u64;
-        let idem = opts.idempotency_key.unwrap_or("");
         let mut backoff = Duration::from_millis(1);
         loop {
             let reply = inner
                 .exec(|mut c| {
-                    let mut inv = SCRIPTS.begin.prepare_invoke();
-                    inv.key(&keys.state)
-                        .key(&keys.lock)
-                        .key(&keys.idempotency)
+                    let mut pipe = redis::pipe();
+                    if let Some(k) = opts.idempotency_key {
+                        pipe.cmd("GET").arg(keys.record(k));
+                    }
+                    pipe.cmd("SET")
+                        .arg(&keys.lock)
                         .arg(&token)
+                        .arg("NX")
+                        .arg("PX")
                         .arg(lock_ttl)
-                        .arg(idem);
-                    async move { inv.invoke_async::<Vec<RValue>>(&mut c).await }
+                        .cmd("GET")
+                        .arg(&keys.version)
+                        .cmd("GET")
+                        .arg(&keys.state)
+                        .ignore_errors();
+                    async move { pipe.query_async::<Vec<RValue>>(&mut c).await }
                 })
-                .await;
-            let reply = match reply {
-                Ok(r) => parse_begin(r),
-                Err(e) => Err(e),
-            };
+                .await
+                .and_then(|r| parse_begin(r, opts.idempotency_key.is_some()));
             let reply = match reply {
                 Ok(r) => r,
                 Err(e) => {
-                    // The script may have taken the lock before the answer was lost.
+                    // The pipeline may have taken the lock before the answer was lost.
                     drop(local);
                     release_later(inner.clone(), keys.lock.clone(), token, None);
                     return Err(e);
                 }
             };
             match reply {
-                BeginReply::Replay(bytes) => return Ok(Begun::Replay(bytes)),
+                BeginReply::Replay { response, locked } => {
+                    if locked {
+                        drop(local);
+                        release_later(inner.clone(), keys.lock.clone(), token, None);
+                    }
+                    return Ok(Begun::Replay(response));
+                }
                 BeginReply::Locked { version, data } => {
                     let guard = RedisGuard {
                         inner: inner.clone(),
@@ -718,25 +751,67 @@ impl RedisStore {
         let r: i64 = {
             let keys = &guard.keys;
             let token = &guard.token;
-            let version = &guard.version;
-            inner
-                .exec(|mut c| {
-                    let mut inv = SCRIPTS.commit.prepare_invoke();
-                    inv.key(&keys.state)
-                        .key(&keys.lock)
-                        .key(&keys.idempotency)
-                        .key(&keys.idempotency_order)
-                        .arg(token)
-                        .arg(version)
-                        .arg(op)
-                        .arg(data)
-                        .arg(ttl)
-                        .arg(idem)
-                        .arg(response)
-                        .arg(IDEMPOTENCY_RECORDS_PER_SESSION);
-                    async move { inv.invoke_async::<i64>(&mut c).await }
-                })
-                .await?
+            let lock_ttl = inner.cfg.lock_ttl.as_millis() as u64;
+            let staged_state = keys.staged_state(token);
+            let staged_response = keys.staged_response(token);
+            let record = keys.record(&idem);
+            let record_prefix = keys.record_prefix();
+            let mut inv = SCRIPTS.commit.prepare_invoke();
+            inv.key(&keys.state)
+                .key(&keys.version)
+                .key(&keys.lock)
+                .key(&staged_state)
+                .key(&keys.idempotency_order)
+                .key(&staged_response)
+                .key(&record)
+                .arg(token)
+                .arg(&guard.version)
+                .arg(op)
+                .arg(ttl)
+                .arg(&idem)
+                .arg(IDEMPOTENCY_RECORDS_PER_SESSION)
+                .arg(&record_prefix);
+            let mut pipe = redis::pipe();
+            if op == "set" {
+                pipe.cmd("PSETEX")
+                    .arg(&staged_state)
+                    .arg(lock_ttl)
+                    .arg(&data);
+            }
+            if !idem.is_empty() {
+                pipe.cmd("PSETEX")
+                    .arg(&staged_response)
+                    .arg(lock_ttl)
+                    .arg(&response);
+            }
+            pipe.invoke_script(&inv).ignore_errors();
+            let mut tries = 0;
+            loop {
+                tries += 1;
+                let replies: Vec<RValue> = inner
+                    .exec(|mut c| {
+                        let pipe = &pipe;
+                        async move { pipe.query_async(&mut c).await }
+                    })
+                    .await?;
+                match replies.last() {
+                    Some(RValue::Int(n)) => break *n,
+                    Some(RValue::ServerError(e)) => {
+                        let e = RedisError::from(e.clone());
+                        if is_noscript(&e) && tries == 1 {
+                            // Redis restarted (or flushed its script cache): load and run again.
+                            inner
+                                .exec(
+                                    |mut c| async move { SCRIPTS.commit.load_async(&mut c).await },
+                                )
+                                .await?;
+                            continue;
+                        }
+                        return Err(unavailable(&e));
+                    }
+                    other => return Err(corrupt("unexpected commit reply", format!("{other:?}"))),
+                }
+            }
         };
         match r {
             1 => {
@@ -754,6 +829,12 @@ impl RedisStore {
                 guard.held = false;
                 Err(StoreError::Conflict(
                     "the stored session was changed outside of a turn".into(),
+                ))
+            }
+            -3 => {
+                guard.held = false;
+                Err(StoreError::Unavailable(
+                    "Redis lost the staged state before the commit; nothing was stored".into(),
                 ))
             }
             n => Err(corrupt("unexpected commit reply", n)),
@@ -856,7 +937,7 @@ impl SessionStore for RedisStore {
             let data: Option<Vec<u8>> = self
                 .inner
                 .exec(|mut c| {
-                    let cmd = redis::cmd("HGET").arg(&keys.state).arg("d").clone();
+                    let cmd = redis::cmd("GET").arg(&keys.state).clone();
                     async move { cmd.query_async(&mut c).await }
                 })
                 .await?;

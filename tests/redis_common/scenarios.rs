@@ -64,13 +64,17 @@ pub async fn turn_basics(make: &dyn Fn() -> RedisStore, redis: &mut dyn redis::C
         "an uncontended turn is two round trips"
     );
     assert_eq!(s.get(&k).await.expect("get").map(|st| n_of(&st)), Some(1));
-    // Stored as a hash {v, d}, version 1, with the idle TTL; the lock is gone.
-    let v: String = redis::cmd("HGET")
-        .arg(&keys.state)
-        .arg("v")
+    // Stored as the state and a version 1, both with the idle TTL; the lock is gone.
+    let v: String = redis::cmd("GET")
+        .arg(&keys.version)
         .query(redis)
-        .expect("HGET");
+        .expect("GET");
     assert_eq!(v, "1");
+    let vttl: i64 = redis::cmd("PTTL")
+        .arg(&keys.version)
+        .query(redis)
+        .expect("PTTL");
+    assert!(vttl > 590_000 && vttl <= 600_000, "version ttl {vttl}");
     let ttl: i64 = redis::cmd("PTTL")
         .arg(&keys.state)
         .query(redis)
@@ -85,11 +89,10 @@ pub async fn turn_basics(make: &dyn Fn() -> RedisStore, redis: &mut dyn redis::C
     let txn = begin(&s, &k).await.expect("begin");
     assert_eq!(txn.state.as_ref().map(n_of), Some(1));
     s.commit(txn, Some(state_with(2))).await.expect("commit");
-    let v: String = redis::cmd("HGET")
-        .arg(&keys.state)
-        .arg("v")
+    let v: String = redis::cmd("GET")
+        .arg(&keys.version)
         .query(redis)
-        .expect("HGET");
+        .expect("GET");
     assert_eq!(v, "2");
     // Dropping a transaction changes nothing and releases the lock (another store gets it).
     let txn = begin(&s, &k).await.expect("begin");
@@ -107,6 +110,7 @@ pub async fn turn_basics(make: &dyn Fn() -> RedisStore, redis: &mut dyn redis::C
     assert_eq!(s.get(&k).await, Ok(None));
     let exists: i64 = redis::cmd("EXISTS")
         .arg(&keys.state)
+        .arg(&keys.version)
         .arg(&keys.lock)
         .query(redis)
         .expect("EXISTS");
@@ -217,6 +221,49 @@ pub async fn idempotency(make: &dyn Fn() -> RedisStore) {
         b.begin(&k, opts).await.expect("begin"),
         Begun::Txn(_)
     ));
+}
+
+/// At most `IDEMPOTENCY_RECORDS_PER_SESSION` records per session: the oldest go first.
+pub async fn idempotency_cap(make: &dyn Fn() -> RedisStore) {
+    let s = make();
+    let k = key("idem-cap");
+    let cap = flowdm::store::IDEMPOTENCY_RECORDS_PER_SESSION;
+    for i in 0..cap + 6 {
+        let idem = format!("k{i}");
+        let opts = BeginOptions {
+            wait: WAIT,
+            idempotency_key: Some(&idem),
+        };
+        let Begun::Txn(mut txn) = s.begin(&k, opts).await.expect("begin") else {
+            panic!("{idem} is new")
+        };
+        txn.response = Some(idem.clone().into_bytes());
+        s.commit(txn, Some(state_with(i as i64)))
+            .await
+            .expect("commit");
+    }
+    let replayed = |i: usize| {
+        let s = &s;
+        let k = &k;
+        async move {
+            let idem = format!("k{i}");
+            let opts = BeginOptions {
+                wait: WAIT,
+                idempotency_key: Some(&idem),
+            };
+            match s.begin(k, opts).await.expect("begin") {
+                Begun::Replay(b) => {
+                    assert_eq!(b, idem.as_bytes());
+                    true
+                }
+                Begun::Txn(_) => false,
+            }
+        }
+    };
+    assert!(!replayed(0).await, "the oldest record was dropped");
+    assert!(!replayed(5).await);
+    assert!(replayed(6).await);
+    assert!(replayed(cap + 5).await);
 }
 
 /// Transcripts upsert by session id and feedback is appended, seen by every store.
@@ -344,9 +391,8 @@ pub async fn version_check(make: &dyn Fn() -> RedisStore, redis: &mut dyn redis:
     let txn = begin(&s, &k).await.expect("begin");
     s.commit(txn, Some(state_with(1))).await.expect("commit");
     let txn = begin(&s, &k).await.expect("begin");
-    let _: () = redis::cmd("HSET")
-        .arg(&keys.state)
-        .arg("v")
+    let _: () = redis::cmd("SET")
+        .arg(&keys.version)
         .arg("41")
         .query(redis)
         .expect("tamper");
