@@ -131,7 +131,11 @@ fn bench(c: &mut Criterion) {
                     user_id: Some("u1".into()),
                     logs: Default::default(),
                 };
-                let mut env = Env { clock: &clock, rng: &mut rng, sandbox: &MiniJs };
+                let mut env = Env {
+                    clock: &clock,
+                    rng: &mut rng,
+                    sandbox: &MiniJs,
+                };
                 let start = std::time::Instant::now();
                 let out = interact(&project, input, &mut env);
                 total += start.elapsed();
