@@ -126,3 +126,69 @@ fn cms_responses_compile_like_program_resources() {
     );
     assert_eq!(same + stale + absent, total);
 }
+
+fn step(seed: &mut u64) -> u64 {
+    *seed = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    *seed >> 33
+}
+
+/// Replaces values at pseudo-random places with values of the wrong type.
+fn mutate(v: &mut Value, seed: &mut u64, depth: usize) {
+    match v {
+        Value::Object(o) => {
+            let keys: Vec<String> = o.keys().cloned().collect();
+            for k in keys {
+                let r = step(seed) % 23;
+                let Some(x) = o.get_mut(&k) else { continue };
+                match r {
+                    0 => *x = Value::Null,
+                    1 => *x = json!(42),
+                    2 => *x = json!("zz"),
+                    3 => *x = json!([]),
+                    4 => *x = json!({}),
+                    5 => *x = json!([null, 1, "a", { "target": "nope" }]),
+                    _ if depth < 12 => mutate(x, seed, depth + 1),
+                    _ => {}
+                }
+            }
+        }
+        Value::Array(a) => {
+            for x in a.iter_mut().filter(|_| depth < 12) {
+                mutate(x, seed, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Broken exports (wrong types anywhere in diagrams, version and CMS tables) never panic the
+/// compiler or the loader: they compile with diagnostics or fail with an error.
+#[test]
+fn mutated_exports_never_panic() {
+    let mut n = 0;
+    for path in corpus_files() {
+        let doc = read_json(&path);
+        for s in 0..6u64 {
+            let mut d = doc.clone();
+            let mut seed = s * 7919 + 13;
+            for part in [
+                "diagrams",
+                "version",
+                "variables",
+                "intents",
+                "responseMessages",
+            ] {
+                if let Some(v) = d.get_mut(part) {
+                    mutate(v, &mut seed, 0);
+                }
+            }
+            if let Ok(c) = compile::compile(&d, "mutated") {
+                let _ = flowdm::model::load_vfr(&c.vfr);
+            }
+            n += 1;
+        }
+    }
+    eprintln!("{n} mutated exports compiled without a panic");
+}
