@@ -13,6 +13,7 @@
 # and after each run the Redis round trips per request, from INFO commandstats: a turn is two
 # pipelines, begin (one SET NX PX of the lock + GETs) and commit (PSETEX + one EVALSHA), and SET
 # and EVALSHA are never called from inside the scripts, so round trips = SET + EVALSHA calls.
+# MODE=throughput or MODE=latency runs only that part (default: both).
 # Only 127.0.0.1 is targeted; every load stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -124,6 +125,8 @@ d = ($(cpu_ticks "$REDIS_PID") - $3) / hz
 print(f'CPU: flowdm {f:.1f} s ({f / r * 1e6:.0f} us/request), redis-server {d:.1f} s ({d / r * 1e6:.0f} us/request)' if $([[ -n "$REDIS_PID" ]] && echo True || echo False) else f'CPU: flowdm {f:.1f} s ({f / r * 1e6:.0f} us/request)')"
 }
 
+MODE="${MODE:-both}"
+if [[ "$MODE" != latency ]]; then
 echo
 echo "== throughput: wrk -t2 -c$CONNECTIONS -d${DURATION}s, every request a tick turn on a ~${STATE_BYTES} B state"
 reset_stats
@@ -133,6 +136,8 @@ VERSION="$VERSION" BODY='{"action":{"type":"tick"}}' USERS="$USERS" \
 requests=$(awk '/requests in/ {print $1}' "$TMP/wrk.txt")
 round_trips "$requests"
 cpu_report "$requests" "$f0" "$r0"
+fi
+[[ "$MODE" == throughput ]] && exit 0
 
 echo
 echo "== latency at a fixed rate: $RATE requests/s offered for ${DURATION}s (open loop)"
