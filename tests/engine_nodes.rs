@@ -571,3 +571,45 @@ fn ai_memory_caps_assistant_entries_and_keeps_the_newest_text() {
     );
     assert_eq!(memory[8], json!({ "role": "user", "content": "X" }));
 }
+
+#[test]
+fn compiler_marked_and_function_lines_say_so_and_go_on() {
+    let lines = json!({ "start": { "type": "start", "nextId": "kb" },
+        "kb": { "type": "kb-search", "nextId": "fn", "unsupported": true },
+        "fn": { "type": "function", "data": {}, "nextId": "last" },
+        "last": { "type": "agent", "unsupported": true, "nextId": null } });
+    let mut s = Session::new(agent(lines, json!({})))
+        .with_config(json!({ "excludeTypes": ["block", "flow"] }));
+    let t = launch(&mut s);
+    let debug: Vec<(String, String)> = t
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["type"] == "debug")
+        .map(|t| {
+            (
+                t["payload"]["type"].as_str().unwrap_or("").to_string(),
+                t["payload"]["message"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        debug[1],
+        (
+            "kb-search".into(),
+            "this step is not supported by flowdm yet".into()
+        )
+    );
+    assert_eq!(debug[2].0, "function");
+    assert_eq!(
+        debug[3],
+        (
+            "agent".into(),
+            "this step is not supported by flowdm yet".into()
+        )
+    );
+    assert_eq!(
+        t.as_array().unwrap().last(),
+        Some(&json!({ "type": "end" }))
+    );
+}

@@ -147,8 +147,10 @@ pub enum NodeKind {
         outputs: Vec<(String, String)>,
         next: Option<String>,
     },
-    /// Function step (remote code) — not supported by flowdm.
-    Function,
+    /// Function step (remote code) — not supported by flowdm; follows `nextId` (the default path).
+    Function { next: Option<String> },
+    /// A line the compiler marked `unsupported: true` (a step flowdm cannot run yet).
+    Unsupported { next: Option<String> },
     Message {
         message_id: String,
         next: Option<String>,
@@ -416,7 +418,7 @@ impl Node {
     pub fn handles_input(&self) -> bool {
         matches!(
             self.kind,
-            NodeKind::Function
+            NodeKind::Function { .. }
                 | NodeKind::GoTo { .. }
                 | NodeKind::Capture { .. }
                 | NodeKind::CaptureV2 { .. }
@@ -544,7 +546,7 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
     }
     // 14. function
     if ty == "function" {
-        return NodeKind::Function;
+        return NodeKind::Function { next };
     }
     // 15. message (CMS response)
     if ty == "message" {
@@ -700,6 +702,10 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
             "channel-action",
             data,
         )));
+    }
+    // Compiled from a step flowdm cannot run (`.vf` compiler): say so, then go on.
+    if field_truthy(n, "unsupported") {
+        return NodeKind::Unsupported { next };
     }
     // 31. next (fallback)
     if let Some(next) = next {

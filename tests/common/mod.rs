@@ -11,6 +11,7 @@ use std::path::Path;
 
 #[path = "traces.rs"]
 mod traces;
+#[allow(unused_imports)]
 pub use traces::{messages, types};
 
 pub const NOW_MS: u64 = 1_723_200_000_000;

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 #[path = "../common/traces.rs"]
 mod traces;
+#[allow(unused_imports)]
 pub use traces::{messages, types};
 
 pub const PAYMENT_PROJECT: &str = "64a1f0000000000000000001";

@@ -72,7 +72,8 @@ impl Runtime<'_, '_> {
             NodeKind::Api { .. }
             | NodeKind::AiSet { .. }
             | NodeKind::AiResponse { .. }
-            | NodeKind::Function
+            | NodeKind::Function { .. }
+            | NodeKind::Unsupported { .. }
             | NodeKind::Stream { .. } => self.handle_unsupported(node),
             NodeKind::Unhandled => Step::Unhandled,
         }

@@ -19,7 +19,11 @@ impl Runtime<'_, '_> {
                 "AI steps need an AI provider, none is configured",
                 else_id.clone().or_else(|| next.clone()),
             ),
-            NodeKind::Function => ("function steps are not supported", None),
+            NodeKind::Function { next } => (
+                "function steps are not supported - following the default path",
+                next.clone(),
+            ),
+            NodeKind::Unsupported { next } => ("this step is not supported by flowdm yet", next.clone()),
             NodeKind::Stream { next } => ("audio streams are not supported", next.clone()),
             _ => return Step::Unhandled,
         };
