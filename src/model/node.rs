@@ -148,9 +148,13 @@ pub enum NodeKind {
         next: Option<String>,
     },
     /// Function step (remote code) — not supported by flowdm; follows `nextId` (the default path).
-    Function { next: Option<String> },
+    Function {
+        next: Option<String>,
+    },
     /// A line the compiler marked `unsupported: true` (a step flowdm cannot run yet).
-    Unsupported { next: Option<String> },
+    Unsupported {
+        next: Option<String>,
+    },
     Message {
         message_id: String,
         next: Option<String>,
