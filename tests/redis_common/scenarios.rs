@@ -197,9 +197,12 @@ pub async fn idempotency(make: &dyn Fn() -> RedisStore) {
             Begun::Replay(bytes) => assert_eq!(bytes, b"answer-1"),
             Begun::Txn(_) => panic!("expected a replay"),
         }
-        assert_eq!(s.round_trips() - before, 1);
+        // One round trip answers; the begin pipeline also took the lock, which is released in
+        // the background (a second round trip that may or may not have happened yet).
+        let trips = s.round_trips() - before;
+        assert!((1..=2).contains(&trips), "{trips} round trips");
     }
-    // Not locked by the replay.
+    // Not locked by the replay (once its background unlock ran).
     let txn = begin(&b, &k).await.expect("begin");
     assert_eq!(txn.state.as_ref().map(n_of), Some(1));
     drop(txn);
