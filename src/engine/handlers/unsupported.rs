@@ -23,7 +23,9 @@ impl Runtime<'_, '_> {
                 "function steps are not supported - following the default path",
                 next.clone(),
             ),
-            NodeKind::Unsupported { next } => ("this step is not supported by flowdm yet", next.clone()),
+            NodeKind::Unsupported { next } => {
+                ("this step is not supported by flowdm yet", next.clone())
+            }
             NodeKind::Stream { next } => ("audio streams are not supported", next.clone()),
             _ => return Step::Unhandled,
         };
