@@ -225,14 +225,7 @@ impl<'a, 'e> Runtime<'a, 'e> {
         let Some((frame, trace)) = self.pending_output.take() else {
             return;
         };
-        let output = self.traces.get(trace).and_then(|t| {
-            let payload = t.payload.as_ref()?;
-            match t.ty.as_str() {
-                "text" => payload.pointer("/slate/content").cloned(),
-                "speak" => payload.get("message").cloned(),
-                _ => None,
-            }
-        });
+        let output = self.traces.get(trace).and_then(Trace::output);
         if let (Some(output), Some(frame)) = (output, self.state.stack.get_mut(frame)) {
             super::state::set_key(&mut frame.storage, "output", output);
         }

@@ -10,13 +10,9 @@ use serde_json::{json, Value};
 pub struct Trace {
     #[serde(rename = "type")]
     pub ty: String,
-    /// `None` = no `payload` key at all (the automatic `end` trace); `Some(Null)` = `null`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "some_value"
-    )]
-    pub payload: Option<Value>,
+    /// `None` = no `payload` key at all (the automatic `end` trace); `Some(Json(Null))` = `null`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Payload>,
     pub time: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paths: Option<Vec<Value>>,
@@ -24,23 +20,81 @@ pub struct Trace {
     pub default_path: Option<Value>,
 }
 
-fn some_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(d).map(Some)
+/// A trace payload. `text` traces, the most frequent, are built typed (no JSON maps to allocate
+/// and hash); they serialise to exactly the JSON of §4.2.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Payload {
+    Json(Value),
+    Text(Box<TextPayload>),
+}
+
+impl<'de> Deserialize<'de> for Payload {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Payload, D::Error> {
+        Value::deserialize(d).map(Payload::Json)
+    }
+}
+
+/// `{slate: {id, content, messageDelayMilliseconds}, message, delay}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TextPayload {
+    pub slate: Slate,
+    pub message: String,
+    pub delay: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Slate {
+    pub id: String,
+    pub content: Value,
+    pub message_delay_milliseconds: Value,
+}
+
+impl Payload {
+    /// A field of a JSON payload (`message` also of a text payload).
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Payload::Json(v) => v.get(key),
+            Payload::Text(_) => None,
+        }
+    }
+
+    pub fn as_json(&self) -> Option<&Value> {
+        match self {
+            Payload::Json(v) => Some(v),
+            Payload::Text(_) => None,
+        }
+    }
 }
 
 impl Trace {
     pub fn new(ty: impl Into<String>, payload: Value, time: u64) -> Trace {
         Trace {
             ty: ty.into(),
-            payload: Some(payload),
+            payload: Some(Payload::Json(payload)),
             time,
             paths: None,
             default_path: None,
         }
     }
 
+    /// A string field of the payload (`message` of text traces included).
     pub fn payload_str(&self, key: &str) -> Option<&str> {
-        self.payload.as_ref()?.get(key)?.as_str()
+        match self.payload.as_ref()? {
+            Payload::Text(t) if key == "message" => Some(&t.message),
+            other => other.get(key)?.as_str(),
+        }
+    }
+
+    /// The content a repeat would say again: the Slate of a text trace, the message of a speak.
+    pub fn output(&self) -> Option<Value> {
+        match (self.ty.as_str(), self.payload.as_ref()?) {
+            ("text", Payload::Text(t)) => Some(t.slate.content.clone()),
+            ("text", Payload::Json(v)) => v.pointer("/slate/content").cloned(),
+            ("speak", Payload::Json(v)) => v.get("message").cloned(),
+            _ => None,
+        }
     }
 }
 
@@ -114,7 +168,7 @@ pub fn post_process(mut traces: Vec<Trace>, config: &Config) -> Vec<Trace> {
     traces.retain(|t| !config.excludes(&t.ty));
     for t in traces.iter_mut() {
         if t.ty == "speak" {
-            if let Some(Value::Object(p)) = t.payload.as_mut() {
+            if let Some(Payload::Json(Value::Object(p))) = t.payload.as_mut() {
                 let msg = p
                     .get("message")
                     .and_then(Value::as_str)

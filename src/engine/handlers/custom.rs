@@ -3,7 +3,7 @@
 use crate::engine::commands::event_matches;
 use crate::engine::interpolate::{replace, replace_deep};
 use crate::engine::runtime::{Mode, Runtime, Step};
-use crate::engine::trace::Trace;
+use crate::engine::trace::{Payload, Trace};
 use crate::model::{CustomAction, Node};
 use serde_json::Value;
 
@@ -61,7 +61,7 @@ impl Runtime<'_, '_> {
         };
         Trace {
             ty,
-            payload: Some(payload),
+            payload: Some(Payload::Json(payload)),
             time: self.now_ms,
             paths: Some(action.paths.iter().map(|p| p.public.clone()).collect()),
             default_path: action.default_path.clone(),

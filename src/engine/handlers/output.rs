@@ -7,6 +7,7 @@ use crate::engine::logs::LogLevel;
 use crate::engine::runtime::{Mode, Runtime, Step};
 use crate::engine::state::set_key;
 use crate::engine::trace::strip_ssml;
+use crate::engine::trace::{Payload, Slate, TextPayload, Trace};
 use crate::model::{truthy, CardDef, Node, NodeKind};
 use serde_json::{json, Map, Value};
 
@@ -42,9 +43,7 @@ impl Runtime<'_, '_> {
                     if let Some(content) = item.get("content") {
                         let plain = self.emit_text(content, delay);
                         if self.logs_at(LogLevel::Info) {
-                            let rich = self.traces.last().and_then(|t| {
-                                t.payload.as_ref()?.pointer("/slate/content").cloned()
-                            });
+                            let rich = self.traces.last().and_then(Trace::output);
                             self.step_log(node, "text", || {
                                 vec![
                                     ("plainContent", Value::String(plain)),
@@ -127,19 +126,22 @@ impl Runtime<'_, '_> {
             .unwrap_or(1000.0);
         let delay = number(delay);
         let id = self.env.rng.short_id();
-        let slate = object([
-            ("id", Value::String(id)),
-            ("content", content),
-            ("messageDelayMilliseconds", delay.clone()),
-        ]);
-        self.trace(
-            "text",
-            object([
-                ("slate", slate),
-                ("message", Value::String(message.clone())),
-                ("delay", delay),
-            ]),
-        );
+        let payload = TextPayload {
+            slate: Slate {
+                id,
+                content,
+                message_delay_milliseconds: delay.clone(),
+            },
+            message: message.clone(),
+            delay,
+        };
+        self.traces.push(Trace {
+            ty: "text".into(),
+            payload: Some(Payload::Text(Box::new(payload))),
+            time: self.now_ms,
+            paths: None,
+            default_path: None,
+        });
         self.remember_output(&message);
         message
     }
