@@ -7,7 +7,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use flowdm::engine::expr::MiniJs;
-use flowdm::engine::{interact, Config, Env, Request, SeededRandom, SystemClock, TurnInput};
+use flowdm::engine::{interact, Config, Env, Request, SeededRandom, State, SystemClock, TurnInput};
 use flowdm::model::load_vfr;
 use serde_json::json;
 
@@ -55,89 +55,49 @@ fn bench(c: &mut Criterion) {
     let clock = SystemClock;
     let mut rng = SeededRandom::new(1);
     let config = Config::default();
-    let launch = {
+    let input = |state: State, request: Option<Request>| TurnInput {
+        state,
+        request,
+        config: config.clone(),
+        user_id: Some("u1".into()),
+        logs: Default::default(),
+    };
+    let mut turn = |input: TurnInput| {
         let mut env = Env {
             clock: &clock,
             rng: &mut rng,
             sandbox: &MiniJs,
         };
-        interact(
-            &project,
-            TurnInput {
-                state: flowdm::engine::session::generate(&project, None, Some("u1")),
-                request: Request::from_value(json!({ "type": "launch" })).ok(),
-                config: config.clone(),
-                user_id: Some("u1".into()),
-                logs: Default::default(),
-            },
-            &mut env,
-        )
+        interact(&project, input, &mut env)
     };
+    let launch = turn(input(
+        flowdm::engine::session::generate(&project, None, Some("u1")),
+        Request::from_value(json!({ "type": "launch" })).ok(),
+    ));
     let button = Request::from_value(
         json!({ "type": "path-buy", "payload": { "label": "Buy", "actions": [] } }),
     )
     .expect("request");
+    let measured = || input(launch.state.clone(), Some(button.clone()));
     // Sanity: the measured turn really runs the ten nodes.
-    {
-        let mut env = Env {
-            clock: &clock,
-            rng: &mut rng,
-            sandbox: &MiniJs,
-        };
-        let out = interact(
-            &project,
-            TurnInput {
-                state: launch.state.clone(),
-                request: Some(button.clone()),
-                config: config.clone(),
-                user_id: Some("u1".into()),
-                logs: Default::default(),
-            },
-            &mut env,
-        );
-        let types: Vec<&str> = out.trace.iter().map(|t| t.ty.as_str()).collect();
-        assert_eq!(
-            types,
-            ["path", "text", "text", "cardV2", "text", "choice"],
-            "bench turn changed"
-        );
-    }
+    let out = turn(measured());
+    let types: Vec<&str> = out.trace.iter().map(|t| t.ty.as_str()).collect();
+    assert_eq!(
+        types,
+        ["path", "text", "text", "cardV2", "text", "choice"],
+        "bench turn changed"
+    );
     c.bench_function("engine turn: 10 nodes, 6 traces (incl. state copy)", |b| {
-        b.iter(|| {
-            let input = TurnInput {
-                state: launch.state.clone(),
-                request: Some(button.clone()),
-                config: config.clone(),
-                user_id: Some("u1".into()),
-                logs: Default::default(),
-            };
-            let mut env = Env {
-                clock: &clock,
-                rng: &mut rng,
-                sandbox: &MiniJs,
-            };
-            interact(&project, input, &mut env)
-        })
+        b.iter(|| turn(measured()))
     });
     // The engine call alone: the input copy and the output drop happen outside the timed region.
     c.bench_function("engine turn: 10 nodes, 6 traces (engine call alone)", |b| {
         b.iter_custom(|iters| {
             let mut total = std::time::Duration::ZERO;
             for _ in 0..iters {
-                let input = TurnInput {
-                    state: launch.state.clone(),
-                    request: Some(button.clone()),
-                    config: config.clone(),
-                    user_id: Some("u1".into()),
-                    logs: Default::default(),
-                };
-                let mut env = Env {
-                    clock: &clock,
-                    rng: &mut rng,
-                    sandbox: &MiniJs,
-                };
+                let input = measured();
                 let start = std::time::Instant::now();
-                let out = interact(&project, input, &mut env);
+                let out = turn(input);
                 total += start.elapsed();
                 drop(std::hint::black_box(out));
             }
