@@ -81,7 +81,7 @@ pub(crate) async fn session_turn(
     body: TurnBody,
     render: impl FnOnce(&TurnOutput) -> Result<Vec<u8>, ApiError>,
 ) -> Result<Vec<u8>, ApiError> {
-    let key = SessionKey::new(project.version.project_id.as_str(), user_id);
+    let key = session_key(project, user_id);
     let mut txn = begin_session(data, &key).await?;
     let mut state = match txn.state.take() {
         Some(s) if !is_empty_state(&s) => s,
@@ -127,6 +127,33 @@ struct Verbose<'a> {
     request: Option<&'a Request>,
 }
 
+/// A state route's user and project: the user is recorded for the request's logs first (so a
+/// version that does not resolve is logged with it), then the version is resolved.
+fn user_project(
+    data: &AppState,
+    req: &HttpRequest,
+    path: web::Path<UserPath>,
+) -> Result<(String, Arc<Project>), ApiError> {
+    let path = path.into_inner();
+    record_user(&path.user_id);
+    let project = resolve_version(data, req, path.version_id.as_deref())?;
+    Ok((path.user_id, project))
+}
+
+/// The key of the user's session in the project of [`user_project`].
+fn user_session(
+    data: &AppState,
+    req: &HttpRequest,
+    path: web::Path<UserPath>,
+) -> Result<SessionKey, ApiError> {
+    let (user_id, project) = user_project(data, req, path)?;
+    Ok(session_key(&project, &user_id))
+}
+
+fn session_key(project: &Project, user_id: &str) -> SessionKey {
+    SessionKey::new(project.version.project_id.as_str(), user_id)
+}
+
 /// `POST /state/user/{userID}/interact`, `POST /state/{versionID}/user/{userID}/interact`.
 pub async fn interact(
     req: HttpRequest,
@@ -134,13 +161,11 @@ pub async fn interact(
     path: web::Path<UserPath>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let path = path.into_inner();
-    record_user(&path.user_id);
-    let project = resolve_version(&data, &req, path.version_id.as_deref())?;
+    let (user_id, project) = user_project(&data, &req, path)?;
     let query = interact_query(&req)?;
     let mut body = validate::turn_body(&body.0, TurnRoute::Stateful)?;
     body.logs = query.logs;
-    let bytes = session_turn(&data, &project, &path.user_id, body, |out| {
+    let bytes = session_turn(&data, &project, &user_id, body, |out| {
         if query.verbose {
             json_bytes(&Verbose {
                 state: &out.state,
@@ -161,10 +186,7 @@ pub async fn get_state(
     data: web::Data<AppState>,
     path: web::Path<UserPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let path = path.into_inner();
-    record_user(&path.user_id);
-    let project = resolve_version(&data, &req, path.version_id.as_deref())?;
-    let key = SessionKey::new(project.version.project_id.as_str(), path.user_id.as_str());
+    let key = user_session(&data, &req, path)?;
     let bytes = match data.store.get(&key).await? {
         Some(state) => json_bytes(&state)?,
         None => b"{}".to_vec(),
@@ -179,11 +201,8 @@ pub async fn put_state(
     path: web::Path<UserPath>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let path = path.into_inner();
-    record_user(&path.user_id);
-    let project = resolve_version(&data, &req, path.version_id.as_deref())?;
+    let key = user_session(&data, &req, path)?;
     let state = validate::put_state(&body.0)?;
-    let key = SessionKey::new(project.version.project_id.as_str(), path.user_id.as_str());
     let bytes = json_bytes(&body.0)?;
     let txn = begin_session(&data, &key).await?;
     commit_session(&data, txn, Some(state), &bytes).await?;
@@ -196,10 +215,7 @@ pub async fn delete_state(
     data: web::Data<AppState>,
     path: web::Path<UserPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let path = path.into_inner();
-    record_user(&path.user_id);
-    let project = resolve_version(&data, &req, path.version_id.as_deref())?;
-    let key = SessionKey::new(project.version.project_id.as_str(), path.user_id.as_str());
+    let key = user_session(&data, &req, path)?;
     let txn = begin_session(&data, &key).await?;
     commit_session(&data, txn, None, b"").await?;
     Ok(HttpResponse::Ok().finish())
@@ -211,12 +227,10 @@ pub async fn reset_state(
     data: web::Data<AppState>,
     path: web::Path<UserPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let path = path.into_inner();
-    record_user(&path.user_id);
-    let project = resolve_version(&data, &req, path.version_id.as_deref())?;
+    let (user_id, project) = user_project(&data, &req, path)?;
     let state = session::generate(&project, None, None);
     let bytes = json_bytes(&state)?;
-    let key = SessionKey::new(project.version.project_id.as_str(), path.user_id.as_str());
+    let key = session_key(&project, &user_id);
     let txn = begin_session(&data, &key).await?;
     commit_session(&data, txn, Some(state), &bytes).await?;
     Ok(json_ok(bytes))
@@ -229,11 +243,8 @@ pub async fn patch_variables(
     path: web::Path<UserPath>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let path = path.into_inner();
-    record_user(&path.user_id);
-    let project = resolve_version(&data, &req, path.version_id.as_deref())?;
+    let key = user_session(&data, &req, path)?;
     let patch = validate::variables_patch(&body.0)?;
-    let key = SessionKey::new(project.version.project_id.as_str(), path.user_id.as_str());
     let mut txn = begin_session(&data, &key).await?;
     let mut state = txn.state.take().unwrap_or_default();
     for (k, v) in patch {

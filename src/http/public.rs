@@ -9,8 +9,10 @@ use super::limits::JsonBody;
 use super::validate::{self, TurnRoute};
 use super::AppState;
 use crate::engine::Trace;
+use crate::model::Project;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 #[derive(Debug, Deserialize)]
 pub struct PublicUserPath {
@@ -26,6 +28,20 @@ pub struct ProjectPath {
     pub project_id: String,
 }
 
+/// A public user route's user and project: the user is recorded for the request's logs first
+/// (so a project that does not resolve is logged with it), then the project is resolved.
+pub(crate) fn public_user_project(
+    data: &AppState,
+    req: &HttpRequest,
+    path: web::Path<PublicUserPath>,
+    check_origin: bool,
+) -> Result<(String, Arc<Project>), ApiError> {
+    let path = path.into_inner();
+    record_user(&path.user_id);
+    let project = resolve_public(data, req, &path.project_id, check_origin)?;
+    Ok((path.user_id, project))
+}
+
 #[derive(Serialize)]
 struct PublicAnswer<'a> {
     trace: &'a [Trace],
@@ -39,11 +55,9 @@ pub async fn interact(
     path: web::Path<PublicUserPath>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let path = path.into_inner();
-    record_user(&path.user_id);
-    let project = resolve_public(&data, &req, &path.project_id, true)?;
+    let (user_id, project) = public_user_project(&data, &req, path, true)?;
     let body = validate::turn_body(&body.0, TurnRoute::Public)?;
-    let bytes = session_turn(&data, &project, &path.user_id, body, |out| {
+    let bytes = session_turn(&data, &project, &user_id, body, |out| {
         json_bytes(&PublicAnswer { trace: &out.trace })
     })
     .await?;

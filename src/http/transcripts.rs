@@ -5,7 +5,7 @@ use super::auth::resolve_public;
 use super::errors::{iso8601, now_ms, ApiError};
 use super::interact::{json_bytes, json_ok, record_user};
 use super::limits::JsonBody;
-use super::public::{ProjectPath, PublicUserPath};
+use super::public::{public_user_project, ProjectPath, PublicUserPath};
 use super::validate;
 use super::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -36,14 +36,12 @@ pub async fn feedback(
     path: web::Path<PublicUserPath>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let path = path.into_inner();
-    record_user(&path.user_id);
-    let project = resolve_public(&data, &req, &path.project_id, false)?;
+    let (user_id, project) = public_user_project(&data, &req, path, false)?;
     let fields = validate::feedback(&body.0)?;
     let doc = json!({
         "projectID": project.version.project_id,
         "versionID": project.version.id,
-        "userID": path.user_id,
+        "userID": user_id,
         "createdAt": iso8601(now_ms()),
         "feedback": Value::Object(fields),
     });
