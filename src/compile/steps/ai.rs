@@ -2,7 +2,7 @@
 //! compile into same-named lines that a later release runs; today the engine emits a `debug`
 //! trace for each and follows the fail/else port (else the next port).
 
-use super::{line, opt, Step};
+use super::{key_paths, line, opt, Step};
 use crate::compile::content;
 use crate::compile::ports::Exit;
 use crate::compile::Cx;
@@ -144,17 +144,7 @@ fn response_prompt(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
 }
 
 fn agent(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
-    let mut paths = Map::new();
-    let keys: Vec<String> = st
-        .data
-        .pointer("/portsV2/byKey")
-        .and_then(Value::as_object)
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default();
-    for k in &keys {
-        let next = cx.exit(st, Exit::Key(k));
-        paths.insert(k.clone(), opt(next));
-    }
+    let paths = key_paths(cx, st);
     let next = fallback(cx, st);
     line(
         st,

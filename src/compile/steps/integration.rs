@@ -1,7 +1,7 @@
 //! Integration steps: api / api-v2 (→ `integrations` Custom API lines), function, and the
 //! custom action (`trace`, `_v: 1`).
 
-use super::{line, opt, Step};
+use super::{key_paths, line, opt, Step};
 use crate::compile::content;
 use crate::compile::ports::Exit;
 use crate::compile::Cx;
@@ -62,24 +62,28 @@ fn api_line(
     )
 }
 
+/// API response mappings `{path, var}`; the variable id is under `var_key` (`var` in the legacy
+/// step, `variableID` in v2).
+fn response_mapping(cx: &Cx<'_>, list: &[Value], var_key: &str) -> Vec<Value> {
+    list.iter()
+        .map(|m| {
+            let var = m
+                .get(var_key)
+                .and_then(Value::as_str)
+                .map(|v| Value::String(cx.var(v)))
+                .unwrap_or(Value::Null);
+            json!({ "path": m.get("path").cloned().unwrap_or(Value::Null), "var": var })
+        })
+        .collect()
+}
+
 fn api(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
     let method = st.str("method").unwrap_or("GET").to_uppercase();
     let action = st
         .str("selectedAction")
         .map(str::to_string)
         .unwrap_or_else(|| format!("Make a {method} Request"));
-    let mapping: Vec<Value> = st
-        .list("mappings")
-        .iter()
-        .map(|m| {
-            let var = m
-                .get("var")
-                .and_then(Value::as_str)
-                .map(|v| Value::String(cx.var(v)))
-                .unwrap_or(Value::Null);
-            json!({ "path": m.get("path").cloned().unwrap_or(Value::Null), "var": var })
-        })
-        .collect();
+    let mapping = response_mapping(cx, st.list("mappings"), "var");
     let content_str = st
         .str("content")
         .map(|c| Value::String(content::braces(&cx.names, c)))
@@ -165,18 +169,7 @@ fn api_v2(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
             list.push(json!({ "key": "Content-Type", "val": "application/json" }));
         }
     }
-    let mapping: Vec<Value> = st
-        .list("responseMappings")
-        .iter()
-        .map(|m| {
-            let var = m
-                .get("variableID")
-                .and_then(Value::as_str)
-                .map(|v| Value::String(cx.var(v)))
-                .unwrap_or(Value::Null);
-            json!({ "path": m.get("path").cloned().unwrap_or(Value::Null), "var": var })
-        })
-        .collect();
+    let mapping = response_mapping(cx, st.list("responseMappings"), "variableID");
     let action = format!("Make a {method} Request");
     let action_data = json!({
         "url": content::markup_string(&cx.names, st.get("url")),
@@ -213,17 +206,7 @@ fn function(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
             }
         }
     }
-    let mut paths = Map::new();
-    let keys: Vec<String> = st
-        .data
-        .pointer("/portsV2/byKey")
-        .and_then(Value::as_object)
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default();
-    for k in &keys {
-        let next = cx.exit(st, Exit::Key(k));
-        paths.insert(k.clone(), opt(next));
-    }
+    let paths = key_paths(cx, st);
     let default = paths
         .get("__vf__default")
         .and_then(Value::as_str)

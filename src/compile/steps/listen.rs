@@ -1,7 +1,7 @@
 //! Listening steps: buttons, buttons-v2, choice (interaction), choice-v2 and prompt compile to
 //! `interaction` lines; capture / captureV2 / capture-v3 to `capture` / `captureV2` lines.
 
-use super::output::{button, url_actions};
+use super::output::{button, legacy_button, url_actions};
 use super::prompts::{no_match, no_reply};
 use super::{line, opt, Step};
 use crate::compile::content;
@@ -119,15 +119,7 @@ fn compile_buttons(
 fn buttons(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
     let mut defs = Vec::new();
     for (i, b) in st.list("buttons").iter().enumerate() {
-        let id = b.get("id").and_then(Value::as_str).unwrap_or("");
-        let label = content::braces(
-            &cx.names,
-            b.get("name").and_then(Value::as_str).unwrap_or(""),
-        );
-        let intent = b
-            .get("intent")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty());
+        let (id, label, intent) = legacy_button(cx, b);
         let path = b
             .get("actions")
             .and_then(Value::as_array)
@@ -178,25 +170,6 @@ fn buttons_v2(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
     interaction(cx, st, interactions, buttons)
 }
 
-/// Slot → variable mappings, by name.
-fn mappings(cx: &Cx<'_>, list: &Value) -> Vec<Value> {
-    list.as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|m| {
-            let slot = m.get("slot").and_then(Value::as_str)?;
-            let var = m.get("variable").and_then(Value::as_str)?;
-            let slot = cx
-                .slot_names
-                .get(slot)
-                .and_then(Value::as_str)
-                .unwrap_or(slot)
-                .to_string();
-            Some(json!({ "slot": slot, "variable": cx.var(var) }))
-        })
-        .collect()
-}
-
 /// Chips / buttons of 2021–22 choice and prompt steps (`[{name, type, payload:{intentID}}]`).
 fn legacy_buttons(cx: &mut Cx<'_>, st: &Step<'_>) -> Vec<Value> {
     let list = if st.list("buttons").is_empty() {
@@ -229,24 +202,37 @@ fn legacy_buttons(cx: &mut Cx<'_>, st: &Step<'_>) -> Vec<Value> {
     out
 }
 
+/// The intent choice `i` names under `field`; a choice that names none is noted and skipped.
+fn choice_intent<'v>(
+    cx: &mut Cx<'_>,
+    st: &Step<'_>,
+    i: usize,
+    choice: &'v Value,
+    field: &str,
+) -> Option<&'v str> {
+    let key = choice
+        .get(field)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty());
+    if key.is_none() {
+        cx.info(
+            st,
+            format!("choice {} names no intent: it can never match", i + 1),
+        );
+    }
+    key
+}
+
 fn choice(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
     let mut interactions = Vec::new();
     for (i, c) in st.list("choices").iter().enumerate() {
-        let Some(key) = c
-            .get("intent")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-        else {
-            cx.info(
-                st,
-                format!("choice {} names no intent: it can never match", i + 1),
-            );
+        let Some(key) = choice_intent(cx, st, i, c, "intent") else {
             continue;
         };
         let intent = cx.intent(st, key);
         let mut event = super::navigation::intent_event(
             &intent,
-            mappings(cx, c.get("mappings").unwrap_or(&Value::Null)),
+            super::navigation::mappings(cx, c.get("mappings").unwrap_or(&Value::Null)),
         );
         if c.get("action").and_then(Value::as_str) == Some("GO_TO") {
             if let Some(target) = c
@@ -270,15 +256,7 @@ fn choice_v2(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
     let mut buttons = Vec::new();
     for (i, item) in st.list("items").iter().enumerate() {
         let id = item.get("id").and_then(Value::as_str).unwrap_or("");
-        let Some(key) = item
-            .get("intentID")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-        else {
-            cx.info(
-                st,
-                format!("choice {} names no intent: it can never match", i + 1),
-            );
+        let Some(key) = choice_intent(cx, st, i, item, "intentID") else {
             continue;
         };
         let intent = cx.intent(st, key);

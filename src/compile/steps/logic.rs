@@ -144,7 +144,15 @@ fn if_v1(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
     )
 }
 
-fn set_v1(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
+/// A `set` / `setV2` line: every item of `sets` with a variable becomes the entry `entry` makes
+/// of it (item, variable id); an item without a variable, or whose entry is an error, is dropped
+/// with a warning.
+fn sets_line(
+    cx: &mut Cx<'_>,
+    st: &Step<'_>,
+    ty: &str,
+    entry: impl Fn(&Cx<'_>, &Value, &str) -> Result<Value, String>,
+) -> Value {
     let mut sets = Vec::new();
     for (i, s) in st.list("sets").iter().enumerate() {
         let Some(var) = s
@@ -155,36 +163,32 @@ fn set_v1(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
             cx.warn(st, format!("set {} has no variable: dropped", i + 1));
             continue;
         };
-        match expr::legacy_set(&cx.names, s.get("expression").unwrap_or(&Value::Null)) {
-            Ok(e) => sets.push(json!({ "variable": cx.var(var), "expression": e })),
+        match entry(cx, s, var) {
+            Ok(e) => sets.push(e),
             Err(reason) => cx.warn(st, format!("set {}: {reason}: dropped", i + 1)),
         }
     }
     let next = cx.exit(st, Exit::Next);
-    line(st, "set", json!({ "sets": sets, "nextId": opt(next) }))
+    line(st, ty, json!({ "sets": sets, "nextId": opt(next) }))
+}
+
+fn set_v1(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
+    sets_line(cx, st, "set", |cx, s, var| {
+        let e = expr::legacy_set(&cx.names, s.get("expression").unwrap_or(&Value::Null))?;
+        Ok(json!({ "variable": cx.var(var), "expression": e }))
+    })
 }
 
 fn set_v2(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
-    let mut sets = Vec::new();
-    for (i, s) in st.list("sets").iter().enumerate() {
-        let Some(var) = s
-            .get("variable")
-            .and_then(Value::as_str)
-            .filter(|v| !v.is_empty())
-        else {
-            cx.warn(st, format!("set {} has no variable: dropped", i + 1));
-            continue;
-        };
+    sets_line(cx, st, "setV2", |cx, s, var| {
         let kind = s.get("type").and_then(Value::as_str);
         let e = expr::set_v2(&cx.names, kind, s.get("expression").unwrap_or(&Value::Null));
         let mut out = json!({ "variable": cx.var(var), "expression": e });
         if let Some(k) = kind {
             out["type"] = json!(k);
         }
-        sets.push(out);
-    }
-    let next = cx.exit(st, Exit::Next);
-    line(st, "setV2", json!({ "sets": sets, "nextId": opt(next) }))
+        Ok(out)
+    })
 }
 
 /// A set-v3 `value` item: a lone number stays a number, anything else is the interpolated text.

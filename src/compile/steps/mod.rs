@@ -101,6 +101,22 @@ fn opt(v: Option<String>) -> Value {
     v.map(Value::String).unwrap_or(Value::Null)
 }
 
+/// `{key: nextId}` for every key of the step's `portsV2.byKey` (agent paths, function paths).
+fn key_paths(cx: &mut Cx<'_>, st: &Step<'_>) -> Map<String, Value> {
+    let mut paths = Map::new();
+    let keys: Vec<String> = st
+        .data
+        .pointer("/portsV2/byKey")
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    for k in &keys {
+        let next = cx.exit(st, Exit::Key(k));
+        paths.insert(k.clone(), opt(next));
+    }
+    paths
+}
+
 /// A pass-through line for a step flowdm cannot run: the engine emits a debug trace and
 /// follows `nextId` (`spec/dm-api.md` §5.6.0 row 31).
 pub(crate) fn passthrough(st: &Step<'_>, next: Option<String>) -> Value {

@@ -164,7 +164,8 @@ fn default_global(cx: &Cx<'_>, st: &Step<'_>) -> bool {
         && (st.dg.kind.as_deref() == Some("TOPIC") || st.dg.id == cx.root_id)
 }
 
-fn mappings(cx: &Cx<'_>, list: &Value) -> Vec<Value> {
+/// Slot → variable mappings, by name.
+pub(crate) fn mappings(cx: &Cx<'_>, list: &Value) -> Vec<Value> {
     list.as_array()
         .into_iter()
         .flatten()

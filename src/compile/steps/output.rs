@@ -234,6 +234,20 @@ fn url_only(st: &Step<'_>, exit: Exit<'_>) -> bool {
             .unwrap_or(false)
 }
 
+/// A legacy button's `id`, label (with `{var}` references) and non-empty `intent`.
+pub(crate) fn legacy_button<'v>(cx: &Cx<'_>, b: &'v Value) -> (&'v str, String, Option<&'v str>) {
+    let id = b.get("id").and_then(Value::as_str).unwrap_or("");
+    let label = content::braces(
+        &cx.names,
+        b.get("name").and_then(Value::as_str).unwrap_or(""),
+    );
+    let intent = b
+        .get("intent")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty());
+    (id, label, intent)
+}
+
 /// Card buttons: the trace buttons, plus one `jump` command per button (cards do not route
 /// their own buttons, `spec/dm-api.md` §5.6.20).
 fn card_buttons(
@@ -245,15 +259,7 @@ fn card_buttons(
 ) -> Vec<Value> {
     let mut out = Vec::new();
     for b in list {
-        let id = b.get("id").and_then(Value::as_str).unwrap_or("");
-        let label = content::braces(
-            &cx.names,
-            b.get("name").and_then(Value::as_str).unwrap_or(""),
-        );
-        let intent = b
-            .get("intent")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty());
+        let (id, label, intent) = legacy_button(cx, b);
         let exit = if st.has_exit(Exit::Key(id)) {
             Exit::Key(id)
         } else {

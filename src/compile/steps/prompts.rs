@@ -75,6 +75,11 @@ pub(crate) fn no_match(cx: &mut Cx<'_>, st: &Step<'_>) -> Option<Value> {
     if prompts.is_empty() && node.is_none() {
         return None;
     }
+    Some(Value::Object(reprompts(prompts, &cfg, node)))
+}
+
+/// `{prompts, randomize, nodeID}` of a no-match / no-reply config.
+fn reprompts(prompts: Vec<Value>, cfg: &Value, node: Option<String>) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("prompts".into(), Value::Array(prompts));
     m.insert(
@@ -89,7 +94,7 @@ pub(crate) fn no_match(cx: &mut Cx<'_>, st: &Step<'_>) -> Option<Value> {
         "nodeID".into(),
         node.map(Value::String).unwrap_or(Value::Null),
     );
-    Some(Value::Object(m))
+    m
 }
 
 /// `noReply` of a listening step (absent when the step has none).
@@ -110,20 +115,8 @@ pub(crate) fn no_reply(cx: &mut Cx<'_>, st: &Step<'_>) -> Option<Value> {
     } else {
         None
     };
-    let mut m = Map::new();
-    m.insert("prompts".into(), Value::Array(prompts(cx, &cfg)));
-    m.insert(
-        "randomize".into(),
-        Value::Bool(
-            cfg.get("randomize")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-        ),
-    );
-    m.insert(
-        "nodeID".into(),
-        node.map(Value::String).unwrap_or(Value::Null),
-    );
+    let prompts = prompts(cx, &cfg);
+    let mut m = reprompts(prompts, &cfg, node);
     if let Some(t) = cfg.get("timeout").filter(|t| t.is_number()) {
         m.insert("timeout".into(), t.clone());
     }
