@@ -5,19 +5,9 @@
 
 use super::content;
 use super::names::Names;
+use super::{rows, s};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
-
-fn rows<'a>(doc: &'a Value, table: &str) -> &'a [Value] {
-    doc.get(table)
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-}
-
-fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    v.get(key).and_then(Value::as_str).filter(|x| !x.is_empty())
-}
 
 /// Every response of the CMS tables compiled to runtime messages.
 pub fn compile_responses(doc: &Value, names: &Names) -> Map<String, Value> {

@@ -210,8 +210,17 @@ impl Cx<'_> {
     }
 }
 
+/// A non-empty string field.
 fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str).filter(|x| !x.is_empty())
+}
+
+/// The rows of a CMS table of the export (none when it is absent).
+fn rows<'a>(doc: &'a Value, table: &str) -> &'a [Value] {
+    doc.get(table)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
 }
 
 /// Whether output is chat (Slate text) rather than voice (speak strings), like

@@ -3,19 +3,9 @@
 //! `entityVariants`, `requiredEntities`) and the prototype's own snapshot (built-ins).
 
 use super::names::Names;
+use super::{rows, s};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
-
-fn rows<'a>(doc: &'a Value, table: &str) -> &'a [Value] {
-    doc.get(table)
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-}
-
-fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    v.get(key).and_then(Value::as_str).filter(|x| !x.is_empty())
-}
 
 /// CMS utterance markup → model utterance text (`{{[entity].entityID}}` for entities).
 fn utterance_text(names: &Names, markup: &Value) -> String {
@@ -42,6 +32,23 @@ fn utterance_text(names: &Names, markup: &Value) -> String {
         other => item(names, other, &mut out),
     }
     out
+}
+
+/// Appends the `slots` of `src` (`platformData` or the prototype's snapshot) whose keys are
+/// not seen yet.
+fn push_slots(slots: &mut Vec<Value>, seen: &mut HashSet<String>, src: &Value) {
+    for sl in src
+        .get("slots")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(k) = s(sl, "key") {
+            if seen.insert(k.to_string()) {
+                slots.push(sl.clone());
+            }
+        }
+    }
 }
 
 /// Builds `{intents, slots}`.
@@ -139,18 +146,7 @@ pub fn model(doc: &Value, names: &Names) -> (Vec<Value>, Vec<Value>) {
 
     let mut slots: Vec<Value> = Vec::new();
     let mut seen_slots: HashSet<String> = HashSet::new();
-    for sl in pd
-        .get("slots")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(k) = s(sl, "key") {
-            if seen_slots.insert(k.to_string()) {
-                slots.push(sl.clone());
-            }
-        }
-    }
+    push_slots(&mut slots, &mut seen_slots, pd);
     let mut variants: HashMap<&str, Vec<String>> = HashMap::new();
     for v in rows(doc, "entityVariants") {
         if let Some(eid) = s(v, "entityID") {
@@ -181,18 +177,7 @@ pub fn model(doc: &Value, names: &Names) -> (Vec<Value>, Vec<Value>) {
             }));
         }
     }
-    for sl in proto
-        .get("slots")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(k) = s(sl, "key") {
-            if seen_slots.insert(k.to_string()) {
-                slots.push(sl.clone());
-            }
-        }
-    }
+    push_slots(&mut slots, &mut seen_slots, proto);
     (intents, slots)
 }
 
