@@ -19,18 +19,7 @@ async fn fifty_concurrent_interacts_for_one_user_all_apply() {
     let url = server.url("/state/user/racer/interact");
     let mut tasks = Vec::new();
     for _ in 0..50 {
-        let url = url.clone();
-        tasks.push(tokio::spawn(async move {
-            let r = send(
-                Method::POST,
-                &url,
-                &[("versionID", COUNTER_VERSION)],
-                Some(&json!({"action": {"type": "tick"}})),
-            )
-            .await;
-            assert_eq!(r.status, 200, "{}", r.text);
-            messages(&r.json())
-        }));
+        tasks.push(spawn_tick(url.clone()));
     }
     let mut said = BTreeSet::new();
     for t in tasks {

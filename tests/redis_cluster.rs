@@ -113,9 +113,10 @@ async fn two_servers_on_the_cluster_serialise_one_users_turns() {
     let urls = cluster_or_skip!("cluster_http");
     let prefix = unique_prefix("c-http");
     let start = || {
-        Server::builder()
-            .files(&[("counter.vfr", counter_agent())])
-            .args_for_cluster(&urls, &prefix)
+        counter_redis_server(&urls)
+            .arg("--redis-cluster")
+            .arg("--redis-prefix")
+            .arg(&prefix)
             .start()
     };
     let servers = [start(), start()];
@@ -132,18 +133,7 @@ async fn two_servers_on_the_cluster_serialise_one_users_turns() {
     assert_eq!(r.status, 200, "{}", r.text);
     let mut tasks = Vec::new();
     for i in 0..32 {
-        let url = servers[i % 2].url("/state/user/racer/interact");
-        tasks.push(tokio::spawn(async move {
-            let r = send(
-                Method::POST,
-                &url,
-                &[("versionID", COUNTER_VERSION)],
-                Some(&json!({"action": {"type": "tick"}})),
-            )
-            .await;
-            assert_eq!(r.status, 200, "{}", r.text);
-            messages(&r.json())
-        }));
+        tasks.push(spawn_tick(servers[i % 2].url("/state/user/racer/interact")));
     }
     let mut said = BTreeSet::new();
     for t in tasks {
@@ -161,20 +151,4 @@ async fn two_servers_on_the_cluster_serialise_one_users_turns() {
     )
     .await;
     assert_eq!(r.json()["variables"]["count"], json!(32));
-}
-
-trait ClusterArgs {
-    fn args_for_cluster(self, urls: &str, prefix: &str) -> Self;
-}
-
-impl ClusterArgs for ServerBuilder {
-    fn args_for_cluster(self, urls: &str, prefix: &str) -> Self {
-        self.arg("--redis")
-            .arg(urls)
-            .arg("--redis-cluster")
-            .arg("--redis-prefix")
-            .arg(prefix)
-            .arg("--workers")
-            .arg("2")
-    }
 }

@@ -24,16 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn server(url: &str, extra: &[&str]) -> Server {
-    let mut b = Server::builder()
-        .files(&[("counter.vfr", counter_agent())])
-        .arg("--redis")
-        .arg(url)
-        .arg("--workers")
-        .arg("2");
-    for a in extra {
-        b = b.arg(*a);
-    }
-    b.start()
+    counter_redis_server(url).args(extra).start()
 }
 
 /// Short timeouts so the test sees failures and recovery quickly.
@@ -219,15 +210,28 @@ async fn load_with_fault(
     logs
 }
 
-fn summary(logs: &[UserLog]) -> (usize, usize, usize, usize) {
-    logs.iter().fold((0, 0, 0, 0), |a, l| {
+/// Prints what the load saw; returns the 503 answers and the 200 answers after recovery.
+fn summary(logs: &[UserLog]) -> (usize, usize) {
+    let (sent, unavailable, busy, ok_after) = logs.iter().fold((0, 0, 0, 0), |a, l| {
         (
             a.0 + l.keys.len(),
             a.1 + l.unavailable,
             a.2 + l.busy,
             a.3 + l.ok_after_recovery,
         )
-    })
+    });
+    eprintln!(
+        "sent {sent}, 503 {unavailable}, 409 {busy}, 200 after Redis came back {ok_after}, replayed so far {}",
+        REPLAYED.load(std::sync::atomic::Ordering::Relaxed)
+    );
+    (unavailable, ok_after)
+}
+
+/// Two servers on the Redis at `url` with the short fault timeouts, and their base URLs.
+fn fault_servers(url: &str) -> ([Server; 2], [String; 2]) {
+    let servers = [server(url, &FAULT_ARGS), server(url, &FAULT_ARGS)];
+    let bases = [servers[0].base.clone(), servers[1].base.clone()];
+    (servers, bases)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -235,9 +239,7 @@ async fn redis_killed_mid_load_then_back_no_turn_lost_or_doubled() {
     let Some(redis) = PrivateRedis::start("redis_killed_mid_load") else {
         return;
     };
-    let url = redis.url();
-    let servers = [server(&url, &FAULT_ARGS), server(&url, &FAULT_ARGS)];
-    let bases = [servers[0].base.clone(), servers[1].base.clone()];
+    let (servers, bases) = fault_servers(&redis.url());
     let redis = Arc::new(std::sync::Mutex::new(redis));
     let r2 = redis.clone();
     let fault = async move {
@@ -248,11 +250,7 @@ async fn redis_killed_mid_load_then_back_no_turn_lost_or_doubled() {
         Instant::now()
     };
     let logs = load_with_fault(bases.clone(), 6, Duration::from_millis(3500), fault).await;
-    let (sent, unavailable, busy, ok_after) = summary(&logs);
-    eprintln!(
-        "sent {sent}, 503 {unavailable}, 409 {busy}, 200 after Redis came back {ok_after}, replayed so far {}",
-        REPLAYED.load(std::sync::atomic::Ordering::Relaxed)
-    );
+    let (unavailable, ok_after) = summary(&logs);
     assert!(unavailable > 0, "the outage was seen");
     assert!(ok_after > 0, "service resumed without restarting flowdm");
     for s in &servers {
@@ -267,9 +265,7 @@ async fn redis_frozen_mid_load_answers_503_then_recovers_no_turn_lost_or_doubled
     let Some(redis) = PrivateRedis::start("redis_frozen_mid_load") else {
         return;
     };
-    let url = redis.url();
-    let servers = [server(&url, &FAULT_ARGS), server(&url, &FAULT_ARGS)];
-    let bases = [servers[0].base.clone(), servers[1].base.clone()];
+    let (servers, bases) = fault_servers(&redis.url());
     let redis = Arc::new(redis);
     let r2 = redis.clone();
     let fault = async move {
@@ -280,11 +276,7 @@ async fn redis_frozen_mid_load_answers_503_then_recovers_no_turn_lost_or_doubled
         Instant::now()
     };
     let logs = load_with_fault(bases, 6, Duration::from_millis(3500), fault).await;
-    let (sent, unavailable, busy, ok_after) = summary(&logs);
-    eprintln!(
-        "sent {sent}, 503 {unavailable}, 409 {busy}, 200 after Redis came back {ok_after}, replayed so far {}",
-        REPLAYED.load(std::sync::atomic::Ordering::Relaxed)
-    );
+    let (unavailable, ok_after) = summary(&logs);
     assert!(unavailable > 0, "the freeze was seen");
     assert!(ok_after > 0, "service resumed");
     for s in &servers {

@@ -25,19 +25,12 @@ macro_rules! redis_or_skip {
 
 /// A server on the counter agent (and the example agents) using Redis under `prefix`.
 fn server(url: &str, prefix: &str, extra: &[&str]) -> Server {
-    let mut b = Server::builder()
-        .files(&[("counter.vfr", counter_agent())])
+    counter_redis_server(url)
         .with_example("payment.vf")
-        .arg("--redis")
-        .arg(url)
         .arg("--redis-prefix")
         .arg(prefix)
-        .arg("--workers")
-        .arg("2");
-    for a in extra {
-        b = b.arg(*a);
-    }
-    b.start()
+        .args(extra)
+        .start()
 }
 
 const V: (&str, &str) = ("versionID", COUNTER_VERSION);

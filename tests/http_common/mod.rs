@@ -72,6 +72,10 @@ impl ServerBuilder {
         self.args.push(a.into());
         self
     }
+    pub fn args(mut self, args: &[&str]) -> Self {
+        self.args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
     pub fn env(mut self, k: &str, v: impl Into<String>) -> Self {
         self.env.push((k.into(), v.into()));
         self
@@ -237,33 +241,32 @@ pub async fn send(
     headers: &[(&str, &str)],
     body: Option<&Value>,
 ) -> Resp {
-    let mut rb = client().request(method, url);
-    for (k, v) in headers {
-        rb = rb.header(*k, *v);
-    }
+    let mut rb = request(method, url, headers);
     if let Some(b) = body {
         rb = rb
             .header("content-type", "application/json")
             .body(b.to_string());
     }
-    let res = rb.send().await.expect("request sent");
-    let status = res.status().as_u16();
-    let headers = res.headers().clone();
-    let text = res.text().await.expect("body");
-    Resp {
-        status,
-        headers,
-        text,
-    }
+    resp(rb).await
 }
 
 /// Sends a raw body (malformed JSON, huge bodies).
 pub async fn send_raw(method: Method, url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Resp {
+    resp(request(method, url, headers).body(body)).await
+}
+
+/// A request with headers.
+fn request(method: Method, url: &str, headers: &[(&str, &str)]) -> reqwest::RequestBuilder {
     let mut rb = client().request(method, url);
     for (k, v) in headers {
         rb = rb.header(*k, *v);
     }
-    let res = rb.body(body).send().await.expect("request sent");
+    rb
+}
+
+/// Sends the request and reads the whole answer.
+async fn resp(rb: reqwest::RequestBuilder) -> Resp {
+    let res = rb.send().await.expect("request sent");
     let status = res.status().as_u16();
     let headers = res.headers().clone();
     let text = res.text().await.expect("body");
@@ -413,6 +416,32 @@ pub fn counter_agent() -> String {
         "/tests/http_common/counter.vfr"
     ))
     .expect("counter.vfr")
+}
+
+/// A server on the counter agent with the Redis store at `url` (and two workers).
+pub fn counter_redis_server(url: &str) -> ServerBuilder {
+    Server::builder()
+        .files(&[("counter.vfr", counter_agent())])
+        .arg("--redis")
+        .arg(url)
+        .arg("--workers")
+        .arg("2")
+}
+
+/// Spawns one `tick` turn of the counter agent at `url` (a user's interact route); the task
+/// checks the turn answered 200 and yields its messages.
+pub fn spawn_tick(url: String) -> tokio::task::JoinHandle<Vec<String>> {
+    tokio::spawn(async move {
+        let r = send(
+            Method::POST,
+            &url,
+            &[("versionID", COUNTER_VERSION)],
+            Some(&json!({"action": {"type": "tick"}})),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        messages(&r.json())
+    })
 }
 
 pub const COUNTER_PROJECT: &str = "c0ffee000000000000000001";
