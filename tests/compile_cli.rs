@@ -132,6 +132,9 @@ async fn serve_compiles_vf_files_and_a_broken_one_does_not_stop_the_others() {
         ])
         .with_example("payment.vf")
         .start();
+    // Failed files are logged after the loaded ones: wait for both failure lines too.
+    server.wait_for_log("invalid JSON");
+    server.wait_for_log("no diagrams");
     let logs = server.wait_for_log("odd.vf");
     assert!(
         logs.contains("broken.vf") && logs.contains("invalid JSON"),
