@@ -66,19 +66,14 @@ async fn body_limit_is_configurable() {
     let server = Server::builder().arg("--body-limit").arg("100").start();
     let u = User::new(&server, "small", PAYMENT_VERSION);
     let r = u
-        .raw(
-            Method::POST,
+        .post(
             "/interact",
-            Some(&json!({"action": {"type": "text", "payload": "y".repeat(200)}})),
+            &json!({"action": {"type": "text", "payload": "y".repeat(200)}}),
         )
         .await;
     assert_verror(&r, 413, "request entity too large");
     let r = u
-        .raw(
-            Method::POST,
-            "/interact",
-            Some(&json!({"action": {"type": "launch"}})),
-        )
+        .post("/interact", &json!({"action": {"type": "launch"}}))
         .await;
     assert_eq!(r.status, 200);
 }
@@ -180,7 +175,7 @@ async fn wrong_types_are_400_validation_and_change_nothing() {
         (json!({"state": []}), "state"),
         (json!([{"action": {"type": "launch"}}]), "body"),
     ] {
-        let r = u.raw(Method::POST, "/interact", Some(&body)).await;
+        let r = u.post("/interact", &body).await;
         assert_validation(&r, field);
     }
     assert_eq!(u.state().await, before);
@@ -198,13 +193,7 @@ async fn invalid_request_objects_are_500_and_change_nothing() {
         json!("launch"),
         json!({"type": 3}),
     ] {
-        let r = u
-            .raw(
-                Method::POST,
-                "/interact",
-                Some(&json!({ "action": action })),
-            )
-            .await;
+        let r = u.post("/interact", &json!({ "action": action })).await;
         assert_eq!(r.status, 500, "{action}: {}", r.text);
         let b = r.json();
         assert!(
@@ -216,13 +205,7 @@ async fn invalid_request_objects_are_500_and_change_nothing() {
         assert_eq!(b["code"], json!(500));
     }
     // The legacy `request` key is checked the same way.
-    let r = u
-        .raw(
-            Method::POST,
-            "/interact",
-            Some(&json!({"request": {"type": ""}})),
-        )
-        .await;
+    let r = u.post("/interact", &json!({"request": {"type": ""}})).await;
     assert_eq!(r.status, 500);
     assert_eq!(u.state().await, before);
 }
@@ -233,28 +216,25 @@ async fn logs_query_is_validated() {
     let u = User::new(&server, "logs", PAYMENT_VERSION);
     for level in ["off", "false", "true", "error", "warn", "info", "verbose"] {
         let r = u
-            .raw(
-                Method::POST,
+            .post(
                 &format!("/interact?logs={level}"),
-                Some(&json!({"action": {"type": "launch"}})),
+                &json!({"action": {"type": "launch"}}),
             )
             .await;
         assert_eq!(r.status, 200, "{level}: {}", r.text);
         assert!(r.json().is_array());
     }
     let r = u
-        .raw(
-            Method::POST,
+        .post(
             "/interact?logs=loud",
-            Some(&json!({"action": {"type": "launch"}})),
+            &json!({"action": {"type": "launch"}}),
         )
         .await;
     assert_validation(&r, "logs");
     let r = u
-        .raw(
-            Method::POST,
+        .post(
             "/interact?locale=fr-FR&logs=off",
-            Some(&json!({"action": {"type": "launch"}})),
+            &json!({"action": {"type": "launch"}}),
         )
         .await;
     assert_eq!(r.status, 200);

@@ -23,10 +23,9 @@ async fn logs_query_adds_log_traces() {
     let server = Server::start();
     let u = User::new(&server, "logs-user", PAYMENT_VERSION);
     let r = u
-        .raw(
-            Method::POST,
+        .post(
             "/interact?logs=info",
-            Some(&json!({ "action": { "type": "launch" } })),
+            &json!({ "action": { "type": "launch" } }),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -41,10 +40,9 @@ async fn logs_query_adds_log_traces() {
 
     // `logs=off` (what voiceflow-cli sends) and no parameter: none.
     let r = u
-        .raw(
-            Method::POST,
+        .post(
             "/interact?logs=off",
-            Some(&json!({ "action": { "type": "launch" } })),
+            &json!({ "action": { "type": "launch" } }),
         )
         .await;
     assert!(log_kinds(&r.json()).is_empty());

@@ -228,13 +228,7 @@ async fn logs_name_the_request_project_and_user() {
     // INFO (default): no per-request lines, but a failed request names its request, project, user.
     let server = Server::builder().env("RUST_LOG", "info").start();
     let u = User::new(&server, "bad-user", PAYMENT_VERSION);
-    let r = u
-        .raw(
-            Method::POST,
-            "/interact",
-            Some(&json!({"action": {"type": ""}})),
-        )
-        .await;
+    let r = u.post("/interact", &json!({"action": {"type": ""}})).await;
     assert_eq!(r.status, 500);
     let id = r.header("x-request-id").expect("id").to_string();
     let logs = server.wait_for_log("request failed");

@@ -320,6 +320,10 @@ impl<'a> User<'a> {
             .url(&format!("/state/user/{}{}", self.id, suffix));
         send(method, &url, &self.hdrs(), body).await
     }
+    /// `POST` with a JSON body to `/state/user/{id}<suffix>`.
+    pub async fn post(&self, suffix: &str, body: &Value) -> Resp {
+        self.raw(Method::POST, suffix, Some(body)).await
+    }
     pub async fn state(&self) -> Value {
         let r = self.raw(Method::GET, "", None).await;
         assert_eq!(r.status, 200, "{}", r.text);
