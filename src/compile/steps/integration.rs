@@ -39,12 +39,11 @@ fn pairs(cx: &Cx<'_>, v: &Value) -> Value {
     )
 }
 
-fn api_line(
-    st: &Step<'_>,
-    action_data: Value,
-    success: Option<String>,
-    fail: Option<String>,
-) -> Value {
+/// The `integrations` line of an API step, routed on success / failure (with the runtime note).
+fn api_line(cx: &mut Cx<'_>, st: &Step<'_>, action_data: Value) -> Value {
+    let success = cx.exit(st, Exit::Next);
+    let fail = cx.exit(st, Exit::Fail);
+    runtime_note(cx, st);
     let action = action_data
         .get("selected_action")
         .cloned()
@@ -99,10 +98,7 @@ fn api(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
         "mapping": mapping,
         "selected_action": action,
     });
-    let success = cx.exit(st, Exit::Next);
-    let fail = cx.exit(st, Exit::Fail);
-    runtime_note(cx, st);
-    api_line(st, action_data, success, fail)
+    api_line(cx, st, action_data)
 }
 
 fn api_v2(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
@@ -182,10 +178,7 @@ fn api_v2(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
         "mapping": mapping,
         "selected_action": action,
     });
-    let success = cx.exit(st, Exit::Next);
-    let fail = cx.exit(st, Exit::Fail);
-    runtime_note(cx, st);
-    api_line(st, action_data, success, fail)
+    api_line(cx, st, action_data)
 }
 
 fn function(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {

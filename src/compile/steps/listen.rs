@@ -2,7 +2,7 @@
 //! `interaction` lines; capture / captureV2 / capture-v3 to `capture` / `captureV2` lines.
 
 use super::output::{button, legacy_button, url_actions};
-use super::prompts::{no_match, no_reply};
+use super::prompts::{insert_reprompts, no_reply};
 use super::{line, opt, Step};
 use crate::compile::content;
 use crate::compile::nlu;
@@ -48,12 +48,7 @@ fn interaction(
         m.insert("buttons".into(), Value::Array(buttons));
     }
     m.insert("intentScope".into(), scope(st));
-    if let Some(nm) = no_match(cx, st) {
-        m.insert("noMatch".into(), nm);
-    }
-    if let Some(nr) = no_reply(cx, st) {
-        m.insert("noReply".into(), nr);
-    }
+    insert_reprompts(cx, st, &mut m);
     line(st, "interaction", Value::Object(m))
 }
 
@@ -395,12 +390,7 @@ fn capture_v2(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
         }
     }
     m.insert("intentScope".into(), scope(st));
-    if let Some(nm) = no_match(cx, st) {
-        m.insert("noMatch".into(), nm);
-    }
-    if let Some(nr) = no_reply(cx, st) {
-        m.insert("noReply".into(), nr);
-    }
+    insert_reprompts(cx, st, &mut m);
     let next = cx.exit(st, Exit::Next);
     m.insert("nextId".into(), opt(next));
     line(st, "captureV2", Value::Object(m))

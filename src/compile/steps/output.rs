@@ -1,6 +1,6 @@
 //! Output steps: text, speak, message (CMS), visual, cardV2, carousel, url, channel_action.
 
-use super::prompts::{no_match, no_reply};
+use super::prompts::insert_reprompts;
 use super::{line, opt, passthrough, Step};
 use crate::compile::content;
 use crate::compile::ports::Exit;
@@ -304,12 +304,7 @@ fn card_fields(cx: &Cx<'_>, c: &Value) -> Map<String, Value> {
 fn listen_fields(cx: &mut Cx<'_>, st: &Step<'_>, blocking: bool, m: &mut Map<String, Value>) {
     m.insert("isBlocking".into(), Value::Bool(blocking));
     if blocking {
-        if let Some(nm) = no_match(cx, st) {
-            m.insert("noMatch".into(), nm);
-        }
-        if let Some(nr) = no_reply(cx, st) {
-            m.insert("noReply".into(), nr);
-        }
+        insert_reprompts(cx, st, m);
     }
     let next = cx.exit(st, Exit::Next);
     m.insert("nextId".into(), opt(next));

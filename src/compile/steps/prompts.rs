@@ -97,6 +97,16 @@ fn reprompts(prompts: Vec<Value>, cfg: &Value, node: Option<String>) -> Map<Stri
     m
 }
 
+/// Inserts the step's `noMatch` and `noReply` into `m` (those it has).
+pub(crate) fn insert_reprompts(cx: &mut Cx<'_>, st: &Step<'_>, m: &mut Map<String, Value>) {
+    if let Some(nm) = no_match(cx, st) {
+        m.insert("noMatch".into(), nm);
+    }
+    if let Some(nr) = no_reply(cx, st) {
+        m.insert("noReply".into(), nr);
+    }
+}
+
 /// `noReply` of a listening step (absent when the step has none).
 pub(crate) fn no_reply(cx: &mut Cx<'_>, st: &Step<'_>) -> Option<Value> {
     let cfg = st.get("noReply");
