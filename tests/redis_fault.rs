@@ -48,6 +48,19 @@ fn client() -> reqwest::Client {
         .expect("client")
 }
 
+/// Starts `user`'s session; it must answer 200.
+async fn launch(c: &reqwest::Client, base: &str, user: &str) {
+    let r = c
+        .post(format!("{base}/state/user/{user}/interact"))
+        .header("versionID", COUNTER_VERSION)
+        .header("content-type", "application/json")
+        .body(r#"{"action":{"type":"launch"}}"#)
+        .send()
+        .await
+        .expect("launch");
+    assert_eq!(r.status(), 200);
+}
+
 /// One tick with an idempotency key: (status, body). Counts replayed answers in `REPLAYED`.
 async fn tick(c: &reqwest::Client, base: &str, user: &str, key: &str) -> (u16, Value) {
     let r = c
@@ -91,15 +104,7 @@ async fn load_with_fault(
 ) -> Vec<UserLog> {
     let c = client();
     for u in 0..users {
-        let r = c
-            .post(format!("{}/state/user/user-{u}/interact", bases[0]))
-            .header("versionID", COUNTER_VERSION)
-            .header("content-type", "application/json")
-            .body(r#"{"action":{"type":"launch"}}"#)
-            .send()
-            .await
-            .expect("launch");
-        assert_eq!(r.status(), 200);
+        launch(&c, &bases[0], &format!("user-{u}")).await;
     }
     let recovered_at = Arc::new(std::sync::Mutex::new(None::<Instant>));
     let fault_done = recovered_at.clone();
@@ -343,15 +348,7 @@ async fn a_turn_is_two_redis_round_trips() {
     };
     let s = server(&redis.url(), &[]);
     let c = client();
-    let r = c
-        .post(format!("{}/state/user/rt/interact", s.base))
-        .header("versionID", COUNTER_VERSION)
-        .header("content-type", "application/json")
-        .body(r#"{"action":{"type":"launch"}}"#)
-        .send()
-        .await
-        .expect("launch");
-    assert_eq!(r.status(), 200);
+    launch(&c, &s.base, "rt").await;
     let mut conn = redis.connect();
     let _: () = redis::cmd("CONFIG")
         .arg("RESETSTAT")
