@@ -352,38 +352,27 @@ async fn public_routes_need_a_public_project() {
         .start();
     let body = json!({"action": {"type": "launch"}});
     for project in ["nope", COUNTER_PROJECT] {
-        let r = send(
-            Method::POST,
-            &server.url(&format!("/public/{project}/state/user/u/interact")),
-            &[],
-            Some(&body),
-        )
-        .await;
-        assert_verror(&r, 401, "no access to project");
-        let r = send(
-            Method::GET,
-            &server.url(&format!("/public/{project}/publishing")),
-            &[],
-            None,
-        )
-        .await;
-        assert_verror(&r, 401, "no access to project");
-        let r = send(
-            Method::POST,
-            &server.url(&format!("/public/{project}/transcripts")),
-            &[],
-            Some(&json!({"sessionID": "s"})),
-        )
-        .await;
-        assert_verror(&r, 401, "no access to project");
-        let r = send(
-            Method::POST,
-            &server.url(&format!("/feedback/{project}/user/u")),
-            &[],
-            Some(&json!({"name": "x"})),
-        )
-        .await;
-        assert_verror(&r, 401, "no access to project");
+        for (method, path, body) in [
+            (
+                Method::POST,
+                format!("/public/{project}/state/user/u/interact"),
+                Some(body.clone()),
+            ),
+            (Method::GET, format!("/public/{project}/publishing"), None),
+            (
+                Method::POST,
+                format!("/public/{project}/transcripts"),
+                Some(json!({"sessionID": "s"})),
+            ),
+            (
+                Method::POST,
+                format!("/feedback/{project}/user/u"),
+                Some(json!({"name": "x"})),
+            ),
+        ] {
+            let r = send(method, &server.url(&path), &[], body.as_ref()).await;
+            assert_verror(&r, 401, "no access to project");
+        }
     }
     // Unknown versionID header on a public project.
     let r = send(
