@@ -215,7 +215,7 @@ fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str).filter(|x| !x.is_empty())
 }
 
-/// The rows of a CMS table of the export (none when it is absent).
+/// The array under `table` (a CMS table of the export, an API body's pairs); empty when absent.
 fn rows<'a>(doc: &'a Value, table: &str) -> &'a [Value] {
     doc.get(table)
         .and_then(Value::as_array)

@@ -4,7 +4,7 @@
 use super::{key_paths, line, opt, Step};
 use crate::compile::content;
 use crate::compile::ports::Exit;
-use crate::compile::Cx;
+use crate::compile::{rows, Cx};
 use serde_json::{json, Map, Value};
 
 pub(super) fn compile(cx: &mut Cx<'_>, st: &Step<'_>) -> Option<Value> {
@@ -126,28 +126,8 @@ fn api_v2(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
                     body.get("content").unwrap_or(&Value::Null),
                 )),
             ),
-            "form-data" => (
-                "formData",
-                kv(
-                    cx,
-                    body.get("content")
-                        .and_then(Value::as_array)
-                        .map(Vec::as_slice)
-                        .unwrap_or(&[]),
-                ),
-                Value::Null,
-            ),
-            "url-encoded" => (
-                "urlEncoded",
-                kv(
-                    cx,
-                    body.get("content")
-                        .and_then(Value::as_array)
-                        .map(Vec::as_slice)
-                        .unwrap_or(&[]),
-                ),
-                Value::Null,
-            ),
+            "form-data" => ("formData", kv(cx, rows(body, "content")), Value::Null),
+            "url-encoded" => ("urlEncoded", kv(cx, rows(body, "content")), Value::Null),
             _ => ("rawInput", Value::Array(Vec::new()), Value::Null),
         };
     let mut headers = kv(cx, st.list("headers"));
