@@ -1,5 +1,6 @@
 //! Event matching (§2.3) and stack commands (global / flow-level listeners, §6.16).
 
+use super::interpolate::number;
 use super::request::Request;
 use super::runtime::{Runtime, Step};
 use super::state::{Frame, NodePtr};
@@ -32,20 +33,21 @@ pub(crate) fn entity_value(v: &Value) -> Value {
         if !t.is_empty() && !t.starts_with('0') {
             if let Ok(f) = t.parse::<f64>() {
                 if f.is_finite() {
-                    return serde_json::Number::from_f64(f)
-                        .map(|n| {
-                            if f.fract() == 0.0 && f.abs() < 9e15 {
-                                Value::from(f as i64)
-                            } else {
-                                Value::Number(n)
-                            }
-                        })
-                        .unwrap_or_else(|| v.clone());
+                    return number(f);
                 }
             }
         }
     }
     v.clone()
+}
+
+/// The entities of a request that carry a value: `(name, value as stored in a variable)`.
+pub(crate) fn filled_entities(request: &Request) -> impl Iterator<Item = (&str, Value)> {
+    request.entities().iter().filter_map(|entity| {
+        let name = entity.get("name").and_then(Value::as_str)?;
+        let value = entity.get("value").filter(|v| crate::model::truthy(v))?;
+        Some((name, entity_value(value)))
+    })
 }
 
 impl Runtime<'_, '_> {
@@ -57,23 +59,14 @@ impl Runtime<'_, '_> {
         let Some(request) = self.request.clone() else {
             return;
         };
-        for entity in request.entities() {
-            let Some(name) = entity.get("name").and_then(Value::as_str) else {
-                continue;
-            };
-            let Some(value) = entity.get("value").filter(|v| crate::model::truthy(v)) else {
-                continue;
-            };
-            let targets: Vec<&str> = match mappings {
-                Some(m) => m
-                    .iter()
-                    .filter(|(slot, _)| slot == name)
-                    .map(|(_, var)| var.as_str())
-                    .collect(),
-                None => vec![name],
-            };
-            for var in targets {
-                self.set_var(var, entity_value(value));
+        for (name, value) in filled_entities(&request) {
+            match mappings {
+                Some(m) => {
+                    for (_, var) in m.iter().filter(|(slot, _)| slot == name) {
+                        self.set_var(var, value.clone());
+                    }
+                }
+                None => self.set_var(name, value),
             }
         }
     }

@@ -431,7 +431,7 @@ impl<'a, 'e> Runtime<'a, 'e> {
             }
             let Some(current) = node else { return };
             let before = self.stack_version;
-            let step = self.handle(program, current);
+            let step = self.handle(current);
             self.mode = Mode::Running;
             match step {
                 Step::Wait => {

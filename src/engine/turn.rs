@@ -146,15 +146,8 @@ fn understand(project: &Project, state: &State, request: Request) -> Request {
         return request;
     };
     if text.is_empty() {
-        let mut none = Request::intent("None", "", vec![], None);
-        if let Some(p) = none.payload() {
-            let mut p = p.clone();
-            if let Some(o) = p.as_object_mut() {
-                o.remove("confidence");
-            }
-            none.set("payload", p);
-        }
-        return none;
+        // `None` without a confidence (§8.2 step 1).
+        return Request::intent("None", "", vec![], None);
     }
     if let Prediction::Intent { name, confidence } = project.intents.predict(&text) {
         return Request::intent(&name, &text, vec![], Some(confidence));

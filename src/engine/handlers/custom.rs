@@ -4,11 +4,11 @@ use crate::engine::commands::event_matches;
 use crate::engine::interpolate::{replace, replace_deep};
 use crate::engine::runtime::{Mode, Runtime, Step};
 use crate::engine::trace::{Payload, Trace};
-use crate::model::{CustomAction, Node};
+use crate::model::CustomAction;
 use serde_json::Value;
 
 impl Runtime<'_, '_> {
-    pub(crate) fn handle_custom_action(&mut self, node: &Node, action: &CustomAction) -> Step {
+    pub(crate) fn handle_custom_action(&mut self, action: &CustomAction) -> Step {
         if self.mode == Mode::Request {
             return self.resume_custom_action(action);
         }
@@ -16,7 +16,6 @@ impl Runtime<'_, '_> {
         self.push_trace(trace);
         let stop = self.config.stop_all() || self.config.stops_on(&action.stop_type) || action.stop;
         if stop {
-            let _ = node;
             return Step::Wait;
         }
         Step::Next(action.default_next().map(str::to_string))

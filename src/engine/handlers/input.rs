@@ -1,7 +1,8 @@
 //! Nodes that wait for the user: interaction (choice/buttons/prompt), capture and captureV2
 //! (§5.6.4–6).
 
-use crate::engine::commands::{entity_value, event_matches};
+use crate::engine::commands::{event_matches, filled_entities};
+use crate::engine::request::Request;
 use crate::engine::runtime::{Mode, Runtime, Step};
 use crate::model::{Node, NodeKind};
 use serde_json::{json, Value};
@@ -115,20 +116,10 @@ impl Runtime<'_, '_> {
     }
 
     /// Copies same-named entities into variables (all, or only the listed names).
-    fn capture_entities(
-        &mut self,
-        request: &crate::engine::request::Request,
-        only: Option<&Vec<String>>,
-    ) {
-        for entity in request.entities() {
-            let Some(name) = entity.get("name").and_then(Value::as_str) else {
-                continue;
-            };
-            if only.map(|o| !o.iter().any(|n| n == name)).unwrap_or(false) {
-                continue;
-            }
-            if let Some(value) = entity.get("value").filter(|v| crate::model::truthy(v)) {
-                self.set_var(name, entity_value(value));
+    fn capture_entities(&mut self, request: &Request, only: Option<&Vec<String>>) {
+        for (name, value) in filled_entities(request) {
+            if only.is_none_or(|o| o.iter().any(|n| n == name)) {
+                self.set_var(name, value);
             }
         }
     }

@@ -79,7 +79,7 @@ impl Runtime<'_, '_> {
                 as_custom,
             } => {
                 if self.config.stops_on("ifV2") {
-                    return self.handle_custom_action(node, as_custom);
+                    return self.handle_custom_action(as_custom);
                 }
                 let vars = self.combined_vars();
                 for (i, expr) in expressions.iter().enumerate() {

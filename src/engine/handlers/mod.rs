@@ -9,11 +9,11 @@ mod prompts;
 mod unsupported;
 
 use super::runtime::{Mode, Runtime, Step};
-use crate::model::{Node, NodeKind, Program};
+use crate::model::{Node, NodeKind};
 
 impl Runtime<'_, '_> {
     /// Runs the first handler that claims `node`.
-    pub(crate) fn handle(&mut self, program: &Program, node: &Node) -> Step {
+    pub(crate) fn handle(&mut self, node: &Node) -> Step {
         let requested = self.mode == Mode::Request && self.request.is_some();
         // One-shot: an intent arriving at a fresh stack's start node.
         if requested && matches!(node.kind, NodeKind::Start { .. }) && self.stack_is_shallow() {
@@ -36,7 +36,6 @@ impl Runtime<'_, '_> {
             return Step::Unhandled;
         }
         self.block_trace(node);
-        let _ = program;
         match &node.kind {
             NodeKind::Speak { .. }
             | NodeKind::Text { .. }
@@ -58,7 +57,7 @@ impl Runtime<'_, '_> {
             | NodeKind::Exit
             | NodeKind::Reset
             | NodeKind::Next { .. } => self.handle_navigation(node),
-            NodeKind::CustomAction(action) => self.handle_custom_action(node, action),
+            NodeKind::CustomAction(action) => self.handle_custom_action(action),
             NodeKind::ChannelAction(action) => {
                 let name = action
                     .payload
@@ -67,7 +66,7 @@ impl Runtime<'_, '_> {
                     .unwrap_or("")
                     .to_string();
                 self.debug(Some("channel_action"), || format!("__{name}__ - entered"));
-                self.handle_custom_action(node, action)
+                self.handle_custom_action(action)
             }
             NodeKind::Api { .. }
             | NodeKind::AiSet { .. }
