@@ -6,9 +6,11 @@
 //!
 //! Without the corpus beside the checkout, the example agents of `diagrams/` are used.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use criterion::{criterion_group, criterion_main, Criterion};
-use flowdm::compile::compile;
-use flowdm::model::load_vfr;
+use flowdm_compile::compile;
+use flowdm_model::load_vfr;
 use regex::Regex;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
@@ -19,7 +21,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The biggest agent file with diagrams: the corpus's, else the example agents'.
 fn largest() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = root.as_path();
     let dirs = [root.join("../shared/corpus"), root.join("diagrams")];
     for dir in dirs {
         let Ok(entries) = std::fs::read_dir(&dir) else {

@@ -5,10 +5,14 @@
 //! call includes copying the session state in and dropping the result, as a server does; the
 //! copy alone is measured too.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use criterion::{criterion_group, criterion_main, Criterion};
-use flowdm::engine::expr::MiniJs;
-use flowdm::engine::{interact, Config, Env, Request, SeededRandom, State, SystemClock, TurnInput};
-use flowdm::model::load_vfr;
+use flowdm_engine::expr::MiniJs;
+use flowdm_engine::{
+    interact, Agent, Config, Env, Request, SeededRandom, State, SystemClock, TurnInput,
+};
+use flowdm_model::load_vfr;
 use serde_json::json;
 
 /// The server binary uses mimalloc too.
@@ -19,7 +23,7 @@ fn text(msg: &str, next: &str) -> serde_json::Value {
     json!({ "type": "text", "texts": [ { "id": "t", "content": [ { "children": [ { "text": msg } ] } ] } ], "nextId": next })
 }
 
-fn project() -> flowdm::model::Project {
+fn project() -> Agent {
     let lines = json!({
         "start": { "type": "start", "nextId": "ask" },
         "ask": { "type": "interaction",
@@ -47,7 +51,7 @@ fn project() -> flowdm::model::Project {
             "D": { "id": "D", "name": "Home", "startId": "start", "lines": lines, "commands": [], "variables": [] }
         }
     });
-    load_vfr(&doc).expect("bench agent loads").0
+    Agent::new(load_vfr(&doc).expect("bench agent loads").0)
 }
 
 fn bench(c: &mut Criterion) {
@@ -71,7 +75,7 @@ fn bench(c: &mut Criterion) {
         interact(&project, input, &mut env)
     };
     let launch = turn(input(
-        flowdm::engine::session::generate(&project, None, Some("u1")),
+        flowdm_engine::session::generate(&project, None, Some("u1")),
         Request::from_value(json!({ "type": "launch" })).ok(),
     ));
     let button = Request::from_value(

@@ -1,12 +1,17 @@
 //! flowdm: a self-hosted runtime for Voiceflow agents that speaks the Dialog Manager API.
 //!
-//! Layers (see `../shared/design.md`): [`model`] (program IR and loaders) → [`engine`] (the pure
-//! turn) → [`nlu`] (text → intent). The HTTP server and session stores sit on top.
+//! This package is the server: the actix-web application ([`app::Application`]), its routes
+//! ([`http`]), the loaded agents ([`projects`]) and the `flowdm` command line. The layers below it
+//! are crates of the workspace (`docs/architecture.md`), re-exported here under their layer names:
+//! [`model`] (program IR, `.vfr` loader) → [`compile`] (`.vf` → IR) and [`nlu`] (text → intent) →
+//! [`engine`] (the pure turn) → [`store`] (session stores).
 
-pub mod compile;
-pub mod engine;
+pub use flowdm_compile as compile;
+pub use flowdm_engine as engine;
+pub use flowdm_model as model;
+pub use flowdm_nlu as nlu;
+pub use flowdm_store as store;
+
 pub mod http;
-pub mod model;
-pub mod nlu;
 pub mod projects;
-pub mod store;
+pub mod store_args;

@@ -5,7 +5,7 @@ use flowdm::http::auth::Keys;
 use flowdm::http::limits::Limits;
 use flowdm::http::{self, AppState, ServerOptions};
 use flowdm::projects::Registry;
-use flowdm::store::StoreArgs;
+use flowdm::store_args::StoreArgs;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -6,6 +6,7 @@
 //! project's sessions, exactly like the reference (`spec/dm-api.md` §1.3).
 
 use crate::compile::{self, CompileError, Severity};
+use crate::engine::Agent;
 use crate::model::{load_vfr, load_vfr_file, LoadError, LoadWarning, Project, ProjectInfo};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -86,7 +87,7 @@ pub struct ProjectEntry {
     /// Project metadata (`apiPrivacy`, `devVersion`, `liveVersion`, …) of the first file loaded.
     pub info: ProjectInfo,
     /// Loaded versions in file-name order.
-    pub versions: Vec<Arc<Project>>,
+    pub versions: Vec<Arc<Agent>>,
 }
 
 /// Why an alias could not be resolved (reference messages, `spec/dm-api.md` §1.2).
@@ -127,7 +128,7 @@ impl ProjectEntry {
     }
 
     /// The loaded version with this id.
-    pub fn version(&self, id: &str) -> Option<&Arc<Project>> {
+    pub fn version(&self, id: &str) -> Option<&Arc<Agent>> {
         self.versions.iter().find(|p| p.version.id == id)
     }
 
@@ -136,7 +137,7 @@ impl ProjectEntry {
     /// Like the reference serving a local file, a project with a single loaded version resolves a
     /// `devVersion` that is missing or not loaded to that version; `production` still needs a
     /// `liveVersion`.
-    pub fn alias(&self, alias: Alias) -> Result<&Arc<Project>, AliasError> {
+    pub fn alias(&self, alias: Alias) -> Result<&Arc<Agent>, AliasError> {
         let wanted = match alias {
             Alias::Production => self
                 .info
@@ -158,7 +159,7 @@ impl ProjectEntry {
 
     /// The version used when a request names the project rather than a version: the development
     /// version when it is loaded, else the first loaded one.
-    pub fn default_version(&self) -> &Arc<Project> {
+    pub fn default_version(&self) -> &Arc<Agent> {
         self.alias(Alias::Development).unwrap_or(&self.versions[0])
     }
 }
@@ -167,7 +168,7 @@ impl ProjectEntry {
 #[derive(Debug, Default)]
 pub struct Registry {
     projects: HashMap<String, ProjectEntry>,
-    versions: HashMap<String, (Arc<Project>, PathBuf)>,
+    versions: HashMap<String, (Arc<Agent>, PathBuf)>,
     /// Project ids in load order.
     order: Vec<String>,
 }
@@ -178,14 +179,14 @@ impl Registry {
     }
 
     /// Adds a loaded version. A version id already present is refused.
-    pub fn insert(&mut self, project: Project, path: &Path) -> Result<Arc<Project>, AgentError> {
+    pub fn insert(&mut self, project: Project, path: &Path) -> Result<Arc<Agent>, AgentError> {
         if let Some((_, first)) = self.versions.get(&project.version.id) {
             return Err(AgentError::DuplicateVersion {
                 version: project.version.id.clone(),
                 first: first.display().to_string(),
             });
         }
-        let project = Arc::new(project);
+        let project = Arc::new(Agent::new(project));
         // Sessions are namespaced by the version's project id (the reference's `attachProjectID`).
         let pid = project.version.project_id.clone();
         let entry = self.projects.entry(pid.clone()).or_insert_with(|| {
@@ -241,12 +242,12 @@ impl Registry {
         self.projects.get(id)
     }
 
-    pub fn version(&self, id: &str) -> Option<&Arc<Project>> {
+    pub fn version(&self, id: &str) -> Option<&Arc<Agent>> {
         self.versions.get(id).map(|(p, _)| p)
     }
 
     /// A version id, or a project id (→ its default version).
-    pub fn resolve_id(&self, id: &str) -> Option<&Arc<Project>> {
+    pub fn resolve_id(&self, id: &str) -> Option<&Arc<Agent>> {
         self.version(id)
             .or_else(|| self.project(id).map(ProjectEntry::default_version))
     }

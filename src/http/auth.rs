@@ -9,6 +9,7 @@
 
 use super::errors::ApiError;
 use super::AppState;
+use crate::engine::Agent;
 use crate::model::Project;
 use crate::projects::{Alias, ProjectEntry};
 use actix_web::http::StatusCode;
@@ -207,7 +208,7 @@ pub fn resolve_version(
     state: &AppState,
     req: &HttpRequest,
     path_version: Option<&str>,
-) -> Result<Arc<Project>, ApiError> {
+) -> Result<Arc<Agent>, ApiError> {
     let registry = &state.registry;
     let keys = &state.keys;
     let auth = header(req, "authorization");
@@ -293,7 +294,7 @@ pub fn resolve_public(
     req: &HttpRequest,
     project_id: &str,
     check_origin: bool,
-) -> Result<Arc<Project>, ApiError> {
+) -> Result<Arc<Agent>, ApiError> {
     if check_origin && !state.public_origins.is_empty() {
         let origin = header(req, "origin").unwrap_or("");
         if !state.public_origins.iter().any(|o| o == origin) {

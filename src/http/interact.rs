@@ -17,6 +17,7 @@ use crate::engine::state::merge_variables;
 use crate::engine::{
     self, session, Env, Request, SeededRandom, State, SystemClock, Trace, TurnInput, TurnOutput,
 };
+use crate::engine::Agent;
 use crate::model::Project;
 use crate::store::SessionKey;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -47,7 +48,7 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// Runs one engine turn. A panic inside the engine becomes a 500 (nothing is stored).
-pub(crate) fn run_engine(project: &Project, input: TurnInput) -> Result<TurnOutput, ApiError> {
+pub(crate) fn run_engine(project: &Agent, input: TurnInput) -> Result<TurnOutput, ApiError> {
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
         RNG.with(|rng| {
             let mut rng = rng.borrow_mut();
@@ -76,7 +77,7 @@ fn is_empty_state(s: &State) -> bool {
 /// bytes are the 200 answer (kept for an `Idempotency-Key` retry).
 pub(crate) async fn session_turn(
     data: &AppState,
-    project: &Arc<Project>,
+    project: &Arc<Agent>,
     user_id: &str,
     body: TurnBody,
     render: impl FnOnce(&TurnOutput) -> Result<Vec<u8>, ApiError>,
@@ -133,7 +134,7 @@ fn user_project(
     data: &AppState,
     req: &HttpRequest,
     path: web::Path<UserPath>,
-) -> Result<(String, Arc<Project>), ApiError> {
+) -> Result<(String, Arc<Agent>), ApiError> {
     let path = path.into_inner();
     record_user(&path.user_id);
     let project = resolve_version(data, req, path.version_id.as_deref())?;

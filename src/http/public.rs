@@ -9,7 +9,7 @@ use super::limits::JsonBody;
 use super::validate::{self, TurnRoute};
 use super::AppState;
 use crate::engine::Trace;
-use crate::model::Project;
+use crate::engine::Agent;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -35,7 +35,7 @@ pub(crate) fn public_user_project(
     req: &HttpRequest,
     path: web::Path<PublicUserPath>,
     check_origin: bool,
-) -> Result<(String, Arc<Project>), ApiError> {
+) -> Result<(String, Arc<Agent>), ApiError> {
     let path = path.into_inner();
     record_user(&path.user_id);
     let project = resolve_public(data, req, &path.project_id, check_origin)?;

@@ -1,0 +1,85 @@
+//! Custom actions (`_v1` nodes), channel actions and `ifV2` under `stopTypes` (§7).
+
+use crate::commands::event_matches;
+use crate::interpolate::{replace, replace_deep};
+use crate::runtime::{Mode, Runtime, Step};
+use crate::trace::{Payload, Trace};
+use flowdm_model::CustomAction;
+use serde_json::Value;
+
+impl Runtime<'_, '_> {
+    pub(crate) fn handle_custom_action(&mut self, action: &CustomAction) -> Step {
+        if self.mode == Mode::Request {
+            return self.resume_custom_action(action);
+        }
+        let trace = self.custom_trace(action);
+        self.push_trace(trace);
+        let stop = self.config.stop_all() || self.config.stops_on(&action.stop_type) || action.stop;
+        if stop {
+            return Step::Wait;
+        }
+        Step::Next(action.default_next().map(str::to_string))
+    }
+
+    /// The trace a custom action emits: `{type, payload, paths, defaultPath}` (§7.2).
+    fn custom_trace(&mut self, action: &CustomAction) -> Trace {
+        let scope = self.scope();
+        let (ty, payload) = if action.trace_form {
+            let name = action
+                .payload
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let body = match action.payload.get("body") {
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            };
+            let body = replace(&body, &scope, false);
+            let payload = if action.body_json {
+                match serde_json::from_str::<Value>(&body) {
+                    Ok(v) => Ok(v),
+                    Err(e) => Err((body, e.to_string())),
+                }
+            } else {
+                Ok(Value::String(body))
+            };
+            (replace(name, &scope, false), payload)
+        } else {
+            (
+                replace(&action.trace_type, &scope, false),
+                Ok(replace_deep(&action.payload, &scope, false)),
+            )
+        };
+        let payload = match payload {
+            Ok(v) => v,
+            Err((raw, err)) => {
+                self.debug(Some("trace"), || format!("error parsing as JSON: {err}"));
+                Value::String(raw)
+            }
+        };
+        Trace {
+            ty,
+            payload: Some(Payload::Json(payload)),
+            time: self.now_ms,
+            paths: Some(action.paths.iter().map(|p| p.public.clone()).collect()),
+            default_path: action.default_path.clone(),
+        }
+    }
+
+    /// The request that arrives while stopped at the action (§7.3).
+    fn resume_custom_action(&mut self, action: &CustomAction) -> Step {
+        if let Some(request) = self.request.clone() {
+            for path in &action.paths {
+                if event_matches(&path.event, &request, None) {
+                    self.apply_mappings(&path.event);
+                    return Step::Next(path.next_id.clone());
+                }
+            }
+        }
+        if let Some(step) = self.try_commands() {
+            return step;
+        }
+        Step::Next(action.default_next().map(str::to_string))
+    }
+}

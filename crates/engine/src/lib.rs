@@ -1,0 +1,25 @@
+//! The engine: runs one turn of a project given state, request, config, clock and randomness.
+//! It does no I/O; everything from outside comes through [`env::Env`].
+
+mod agent;
+mod commands;
+pub mod env;
+pub mod expr;
+mod handlers;
+pub mod interpolate;
+pub mod logs;
+pub mod request;
+mod runtime;
+pub mod session;
+pub mod state;
+pub mod trace;
+mod turn;
+
+pub use agent::Agent;
+pub use env::{Clock, Env, FixedClock, RandomSource, Sandbox, SeededRandom, SystemClock};
+pub use logs::LogLevel;
+pub use request::{Config, InvalidRequest, Request};
+pub use runtime::{MAX_FRAME_DEPTH, MAX_NODES_PER_FRAME, TURN_TIMEOUT_MS};
+pub use state::{Frame, NodePtr, State};
+pub use trace::Trace;
+pub use turn::{interact, TurnInput, TurnOutput, MAX_DELEGATIONS};

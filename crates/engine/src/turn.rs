@@ -1,0 +1,201 @@
+//! One interact call: init → NLU → runtime → post-processing, repeated by auto-delegation
+//! (`spec/dm-api.md` §6.1, §6.15).
+
+use super::agent::Agent;
+use super::env::Env;
+use super::logs::LogLevel;
+use super::request::{Config, Request};
+use super::runtime::Runtime;
+use super::session;
+use super::state::State;
+use super::trace::{post_process, Trace};
+use flowdm_model::{NodeKind, Project};
+use flowdm_nlu::Prediction;
+use serde_json::{json, Value};
+
+/// Pipeline passes per call (the first run plus two delegated `goto` requests).
+pub const MAX_DELEGATIONS: usize = 3;
+
+/// The input of one interact call.
+#[derive(Debug, Clone, Default)]
+pub struct TurnInput {
+    /// The session state (empty = new session).
+    pub state: State,
+    pub request: Option<Request>,
+    pub config: Config,
+    pub user_id: Option<String>,
+    /// Maximum level of `log` traces (`?logs=`); off by default.
+    pub logs: LogLevel,
+}
+
+/// The result: the new state, the traces, and the request as finally processed.
+#[derive(Debug, Clone)]
+pub struct TurnOutput {
+    pub state: State,
+    pub trace: Vec<Trace>,
+    pub request: Option<Request>,
+}
+
+/// Runs one interact call.
+pub fn interact(agent: &Agent, input: TurnInput, env: &mut Env<'_>) -> TurnOutput {
+    let TurnInput {
+        mut state,
+        mut request,
+        config,
+        user_id,
+        logs,
+    } = input;
+    let mut traces = Vec::new();
+    for pass in 0..MAX_DELEGATIONS {
+        let (next_state, pass_traces, final_request) = run_pass(
+            agent,
+            state,
+            request,
+            &config,
+            user_id.as_deref(),
+            logs,
+            env,
+        );
+        state = next_state;
+        request = final_request;
+        if config.self_delegate() {
+            traces.extend(pass_traces);
+            break;
+        }
+        let mut delegated: Option<Value> = None;
+        for t in pass_traces {
+            let goto = (t.ty == "goto")
+                .then(|| t.payload.as_ref().and_then(|p| p.get("request")).cloned())
+                .flatten();
+            match goto {
+                Some(r) => delegated = Some(r),
+                None => traces.push(t),
+            }
+        }
+        let Some(next) = delegated.and_then(|r| Request::from_value(r).ok()) else {
+            break;
+        };
+        request = Some(next);
+        if pass + 1 == MAX_DELEGATIONS {
+            break;
+        }
+    }
+    TurnOutput {
+        state,
+        trace: traces,
+        request,
+    }
+}
+
+fn run_pass(
+    agent: &Agent,
+    state: State,
+    request: Option<Request>,
+    config: &Config,
+    user_id: Option<&str>,
+    logs: LogLevel,
+    env: &mut Env<'_>,
+) -> (State, Vec<Trace>, Option<Request>) {
+    let project = &agent.project;
+    let now_ms = env.clock.now_ms();
+    let state = session::init(project, state, request.as_ref(), user_id, now_ms);
+    let request = request.map(|r| understand(agent, &state, r));
+
+    let runtime_request = request.clone().filter(|r| !r.is_launch());
+    let mut rt = Runtime::new(project, config, env, state, runtime_request);
+    rt.log_level = logs;
+    rt.user_id = user_id.map(str::to_string);
+    session::apply_builtins(&mut rt.state.variables, request.as_ref(), user_id, now_ms);
+    if let Some(r) = &request {
+        let said = r
+            .query()
+            .filter(|q| r.is_intent() && !q.is_empty())
+            .or_else(|| r.path_label());
+        if let Some(said) = said {
+            rt.remember("user", said);
+        }
+        if let Some(name) = r.intent_name() {
+            let confidence = rt
+                .state
+                .variables
+                .get("intent_confidence")
+                .and_then(Value::as_f64)
+                .unwrap_or(100.0);
+            let name = name.to_string();
+            rt.debug(Some("intent"), || {
+                format!("matched intent **{name}** - confidence interval _{confidence:.2}%_")
+            });
+        }
+    }
+    if request.as_ref().map(|r| r.ty() != "action").unwrap_or(true) {
+        rt.update();
+    }
+    rt.render_memory();
+    let traces = post_process(std::mem::take(&mut rt.traces), config);
+    (rt.state, traces, request)
+}
+
+/// Text → request: an intent utterance, an intent name, a button of the waiting node, or `None`.
+fn understand(agent: &Agent, state: &State, request: Request) -> Request {
+    if request.ty() != "text" {
+        return request;
+    }
+    let Some(text) = request
+        .payload()
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    else {
+        return request;
+    };
+    if text.is_empty() {
+        // `None` without a confidence (§8.2 step 1).
+        return Request::intent("None", "", vec![], None);
+    }
+    if let Prediction::Intent { name, confidence } = agent.nlu.predict(&text) {
+        return Request::intent(&name, &text, vec![], Some(confidence));
+    }
+    if let Some(button) = waiting_button(&agent.project, state, &text) {
+        if let Ok(r) = Request::from_value(button) {
+            return r;
+        }
+    }
+    Request::intent("None", &text, vec![], Some(1.0))
+}
+
+/// The request of a button (of the node the session waits on) whose name equals `text`.
+fn waiting_button(project: &Project, state: &State, text: &str) -> Option<Value> {
+    let frame = state.stack.last()?;
+    let node = project
+        .program(&frame.diagram_id)?
+        .node(frame.node_id.id()?)?;
+    let wanted = flowdm_nlu::normalize(text);
+    let find = |buttons: &[Value]| {
+        buttons
+            .iter()
+            .find(|b| {
+                b.get("name")
+                    .and_then(Value::as_str)
+                    .map(flowdm_nlu::normalize)
+                    .as_deref()
+                    == Some(wanted.as_str())
+            })
+            .and_then(|b| b.get("request").cloned())
+    };
+    match &node.kind {
+        NodeKind::Interaction { buttons, .. } | NodeKind::Capture { buttons, .. } => find(buttons),
+        NodeKind::CardV2 { card, .. } => find(&card.buttons),
+        NodeKind::Carousel { cards, .. } => cards.iter().find_map(|c| find(&c.buttons)),
+        _ => None,
+    }
+    .map(|mut r| {
+        if r.get("payload").is_none()
+            && r.get("type")
+                .and_then(Value::as_str)
+                .map(|t| t.starts_with("path-"))
+                .unwrap_or(false)
+        {
+            r["payload"] = json!({ "label": text });
+        }
+        r
+    })
+}

@@ -1,0 +1,175 @@
+//! Helpers shared by engine tests: load agents, run turns deterministically, normalise traces.
+#![allow(dead_code)]
+
+use flowdm_engine::expr::MiniJs;
+use flowdm_engine::{
+    self as engine, Agent, Config, Env, FixedClock, Request, SeededRandom, State, TurnInput,
+    TurnOutput,
+};
+use flowdm_model::{load_vfr, load_vfr_file, Project};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+#[path = "../../../../tests/support/traces.rs"]
+mod traces;
+#[allow(unused_imports)]
+pub use traces::{messages, types};
+
+pub const NOW_MS: u64 = 1_723_200_000_000;
+
+/// The repository's root (the workspace), where `diagrams/` and `../shared` are.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Loads an agent file (path from the repository's root): `.vfr` as it is, `.vf` compiled first.
+pub fn load(path: &str) -> Project {
+    let full = repo_root().join(path);
+    let loaded = if full.extension().and_then(|e| e.to_str()) == Some("vf") {
+        let compiled = flowdm_compile::compile_file(&full)
+            .unwrap_or_else(|e| panic!("cannot compile {path}: {e}"));
+        load_vfr(&compiled.vfr)
+    } else {
+        load_vfr_file(&full)
+    };
+    match loaded {
+        Ok((p, _)) => p,
+        Err(e) => panic!("cannot load {path}: {e}"),
+    }
+}
+
+pub fn load_json(doc: Value) -> Project {
+    match load_vfr(&doc) {
+        Ok((p, _)) => p,
+        Err(e) => panic!("cannot load document: {e}"),
+    }
+}
+
+/// A conversation with one agent, deterministic clock and randomness.
+pub struct Session {
+    pub project: Agent,
+    pub state: State,
+    pub config: Config,
+    pub user: String,
+    rng: SeededRandom,
+    pub clock: FixedClock,
+    pub last_request: Option<Request>,
+}
+
+impl Session {
+    /// A new user as the stateful API sees it: a stored reset state, then the turns.
+    pub fn new(project: impl Into<Agent>) -> Session {
+        let project: Agent = project.into();
+        let state = engine::session::generate(&project, None, Some("u1"));
+        Session {
+            project,
+            state,
+            config: Config::default(),
+            user: "u1".into(),
+            rng: SeededRandom::new(7),
+            clock: FixedClock(NOW_MS),
+            last_request: None,
+        }
+    }
+
+    pub fn with_config(mut self, config: Value) -> Session {
+        self.config = serde_json::from_value(config).expect("valid config");
+        self
+    }
+
+    pub fn turn_raw(&mut self, request: Value) -> TurnOutput {
+        let request = if request.is_null() {
+            None
+        } else {
+            Some(Request::from_value(request).expect("valid request"))
+        };
+        let mut env = Env {
+            clock: &self.clock,
+            rng: &mut self.rng,
+            sandbox: &MiniJs,
+        };
+        let out = engine::interact(
+            &self.project,
+            TurnInput {
+                state: self.state.clone(),
+                request,
+                config: self.config.clone(),
+                user_id: Some(self.user.clone()),
+                logs: Default::default(),
+            },
+            &mut env,
+        );
+        self.state = out.state.clone();
+        self.last_request = out.request.clone();
+        out
+    }
+
+    /// Runs a turn and returns its traces, normalised (`time` and Slate ids elided).
+    pub fn turn(&mut self, request: Value) -> Value {
+        let out = self.turn_raw(request);
+        normalize(serde_json::to_value(&out.trace).expect("traces serialise"))
+    }
+
+    pub fn var(&self, name: &str) -> Option<&Value> {
+        self.state.variables.get(name)
+    }
+}
+
+/// Replaces `time` and `payload.slate.id` so traces can be compared.
+pub fn normalize(mut traces: Value) -> Value {
+    if let Some(list) = traces.as_array_mut() {
+        for t in list {
+            if let Some(o) = t.as_object_mut() {
+                o.remove("time");
+            }
+            if let Some(id) = t.pointer_mut("/payload/slate/id") {
+                *id = Value::String("ID".into());
+            }
+        }
+    }
+    traces
+}
+
+/// A one-diagram chat agent from inline nodes: root diagram `D` (start node `start`), base
+/// program `V` with `global_commands`, extra diagrams as `{id: {lines, commands?, variables?}}`.
+pub fn agent(lines: Value, extra: Value) -> Project {
+    let mut programs = serde_json::Map::new();
+    programs.insert(
+        "V".into(),
+        serde_json::json!({ "id": "V", "startId": "", "lines": {}, "commands": extra.get("globalCommands").cloned().unwrap_or(serde_json::json!([])), "variables": [] }),
+    );
+    programs.insert(
+        "D".into(),
+        serde_json::json!({ "id": "D", "name": "Home", "startId": "start", "lines": lines,
+            "commands": extra.get("commands").cloned().unwrap_or(serde_json::json!([])),
+            "variables": extra.get("localVariables").cloned().unwrap_or(serde_json::json!([])) }),
+    );
+    if let Some(Value::Object(diagrams)) = extra.get("diagrams") {
+        for (id, d) in diagrams {
+            let mut p = d.clone();
+            p["id"] = Value::String(id.clone());
+            if p.get("startId").is_none() {
+                p["startId"] = "start".into();
+            }
+            programs.insert(id.clone(), p);
+        }
+    }
+    let doc = serde_json::json!({
+        "project": { "_id": "P", "name": "Test", "type": extra.get("projectType").cloned().unwrap_or("chat".into()), "platform": "webchat", "devVersion": "V", "liveVersion": "V" },
+        "version": {
+            "_id": "V", "projectID": "P", "rootDiagramID": "D",
+            "variables": extra.get("variables").cloned().unwrap_or(serde_json::json!(["sessions", "user_id", "timestamp", "last_response", "last_utterance", "last_event", "intent_confidence"])),
+            "platformData": { "settings": extra.get("settings").cloned().unwrap_or(serde_json::json!({})) },
+            "prototype": { "type": "chat", "platform": "webchat", "data": { "name": "Test", "locales": ["en-US"] },
+                "model": extra.get("model").cloned().unwrap_or(serde_json::json!({ "intents": [], "slots": [] })),
+                "context": { "variables": extra.get("context").cloned().unwrap_or(serde_json::json!({})) } }
+        },
+        "programs": programs
+    });
+    load_json(doc)
+}
+
+/// A text node.
+pub fn text_node(message: &str, next: Option<&str>) -> Value {
+    serde_json::json!({ "type": "text", "texts": [ { "id": "t", "content": [ { "children": [ { "text": message } ] } ] } ], "nextId": next })
+}

@@ -1,0 +1,9 @@
+//! Engine tests: the pure turn, no server. One test binary; the modules are its areas.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod agents;
+mod common;
+mod corpus;
+mod nodes;
+mod requests;
+mod worked_example;

@@ -1,0 +1,305 @@
+//! API keys (keys file and environment) and `versionID` alias resolution with a key
+//! (`spec/dm-api.md` §1.2).
+
+
+
+use crate::support::server::*;
+use reqwest::Method;
+use serde_json::json;
+
+const PAY_KEY: &str = "VF.DM.paykey.s3cr3t-payment";
+const HANDOFF_KEY: &str = "VF.DM.hokey.s3cr3t-handoff";
+
+fn keyed_server() -> Server {
+    let keys = json!({"keys": [
+        {"key": PAY_KEY, "projectID": PAYMENT_PROJECT, "name": "payment tests"},
+        {"key": HANDOFF_KEY, "projectID": HANDOFF_PROJECT}
+    ]});
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("keys.json");
+    std::fs::write(&path, keys.to_string()).expect("write keys");
+    let server = Server::builder()
+        .arg("--keys")
+        .arg(path.display().to_string())
+        .env("RUST_LOG", "debug")
+        .start();
+    drop(dir); // read at start-up
+    server
+}
+
+async fn launch(server: &Server, headers: &[(&str, &str)]) -> Resp {
+    send(
+        Method::POST,
+        &server.url("/state/user/auth-user/interact"),
+        headers,
+        Some(&json!({"action": {"type": "launch"}})),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_key_is_required_when_keys_are_configured() {
+    let server = keyed_server();
+    let body = json!({"action": {"type": "launch"}});
+    for (m, path) in [
+        (Method::POST, "/state/user/u/interact"),
+        (Method::GET, "/state/user/u"),
+        (Method::PUT, "/state/user/u"),
+        (Method::DELETE, "/state/user/u"),
+        (Method::POST, "/state/user/u"),
+        (Method::PATCH, "/state/user/u/variables"),
+        (Method::POST, "/interact"),
+        (Method::GET, "/interact/state"),
+    ] {
+        let r = send(
+            m.clone(),
+            &server.url(path),
+            &[("versionID", PAYMENT_VERSION)],
+            Some(&body),
+        )
+        .await;
+        assert_error_object(&r, 401, "Auth Key Required");
+    }
+    let legacy = format!("/state/{PAYMENT_VERSION}/user/u/interact");
+    let r = send(Method::POST, &server.url(&legacy), &[], Some(&body)).await;
+    assert_error_object(&r, 401, "Auth Key Required");
+    let r = send(
+        Method::POST,
+        &server.url(&format!("/interact/{PAYMENT_VERSION}")),
+        &[],
+        Some(&body),
+    )
+    .await;
+    assert_error_object(&r, 401, "Auth Key Required");
+    // Public routes need no key.
+    let r = send(
+        Method::POST,
+        &server.url(&format!("/public/{PAYMENT_PROJECT}/state/user/u/interact")),
+        &[],
+        Some(&body),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // Health needs nothing.
+    assert_eq!(
+        send(Method::GET, &server.url("/health"), &[], None)
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn wrong_keys_are_refused() {
+    let server = keyed_server();
+    let v = ("versionID", PAYMENT_VERSION);
+    for key in [
+        "VF.DM.paykey.wrong",
+        "VF.DM.paykey.s3cr3t-paymenX",
+        "VF.DM.nokey.s3cr3t-payment",
+        "garbage",
+    ] {
+        let r = launch(&server, &[v, ("authorization", key)]).await;
+        assert_error_object(&r, 401, "Invalid API key");
+    }
+    // The handoff key does not open the payment project.
+    let r = launch(&server, &[v, ("authorization", HANDOFF_KEY)]).await;
+    assert_error_object(
+        &r,
+        401,
+        &format!("API key is not valid for project {PAYMENT_PROJECT}"),
+    );
+    // An unknown DM key with an alias: the reference's lookup failure.
+    let r = launch(
+        &server,
+        &[
+            ("versionID", "production"),
+            ("authorization", "VF.DM.nokey.x"),
+        ],
+    )
+    .await;
+    assert_verror(
+        &r,
+        400,
+        "Cannot resolve project version, please verify that your API key is correct.",
+    );
+    // Unknown version with a wrong key: 401 first (does not tell which versions exist).
+    let r = launch(
+        &server,
+        &[("versionID", "nope"), ("authorization", "VF.DM.nokey.x")],
+    )
+    .await;
+    assert_error_object(&r, 401, "Invalid API key");
+}
+
+#[tokio::test]
+async fn aliases_resolve_through_the_key() {
+    let server = keyed_server();
+    for (key, greeting) in [
+        (PAY_KEY, "Hi there! Welcome to the payment demo."),
+        (
+            HANDOFF_KEY,
+            "Welcome to support, Alex! How can we help you today?",
+        ),
+    ] {
+        for headers in [
+            vec![("versionID", "production"), ("authorization", key)],
+            vec![("versionID", "development"), ("authorization", key)],
+            vec![("authorization", key)], // missing versionID = development
+        ] {
+            let r = launch(&server, &headers).await;
+            assert_eq!(r.status, 200, "{headers:?}: {}", r.text);
+            assert_eq!(messages(&normalize(r.json()))[0], greeting, "{headers:?}");
+        }
+    }
+    // Explicit version with its key, the `Bearer` form, and the old `VF.<id>.<secret>` form
+    // (runtime-client-js only accepts keys with two dots).
+    for key in [
+        PAY_KEY.to_string(),
+        format!("Bearer {PAY_KEY}"),
+        "VF.paykey.s3cr3t-payment".to_string(),
+    ] {
+        let r = launch(
+            &server,
+            &[
+                ("versionID", PAYMENT_VERSION),
+                ("authorization", key.as_str()),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{key}: {}", r.text);
+    }
+    // Bearer + alias: not a DM key for the alias middleware.
+    let bearer = format!("Bearer {PAY_KEY}");
+    let r = launch(
+        &server,
+        &[
+            ("versionID", "production"),
+            ("authorization", bearer.as_str()),
+        ],
+    )
+    .await;
+    assert_verror(&r, 400, "Cannot resolve version alias");
+    // Alias on the legacy and stateless routes.
+    let r = send(
+        Method::GET,
+        &server.url("/state/production/user/auth-user"),
+        &[("authorization", PAY_KEY)],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["variables"]["user_id"], json!("auth-user"));
+    let r = send(
+        Method::GET,
+        &server.url("/interact/production/state"),
+        &[("authorization", HANDOFF_KEY)],
+        None,
+    )
+    .await;
+    assert_eq!(r.json()["variables"]["user_name"], json!("Alex"));
+}
+
+#[tokio::test]
+async fn secrets_are_never_logged() {
+    let server = keyed_server();
+    launch(&server, &[("authorization", PAY_KEY)]).await;
+    launch(
+        &server,
+        &[
+            ("versionID", PAYMENT_VERSION),
+            ("authorization", "VF.DM.paykey.wrong-secret"),
+        ],
+    )
+    .await;
+    let logs = server.wait_for_log("Invalid API key");
+    assert!(logs.contains("API keys required"), "{logs}");
+    for secret in ["s3cr3t-payment", "s3cr3t-handoff", "wrong-secret"] {
+        assert!(!logs.contains(secret), "secret {secret} in logs:\n{logs}");
+    }
+}
+
+#[tokio::test]
+async fn keys_from_the_environment() {
+    let list = format!("{PAY_KEY}={PAYMENT_PROJECT}, VF.DM.cat.meow={CATALOGUE_PROJECT}");
+    let server = Server::builder().env("FLOWDM_API_KEYS", list).start();
+    let r = launch(&server, &[]).await;
+    assert_error_object(&r, 401, "Auth Key Required");
+    let r = launch(&server, &[("authorization", "VF.DM.cat.meow")]).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        messages(&normalize(r.json()))[0],
+        "Welcome to the Acme store! All prices are in USD."
+    );
+    let r = launch(
+        &server,
+        &[("authorization", PAY_KEY), ("versionID", "production")],
+    )
+    .await;
+    assert_eq!(
+        messages(&normalize(r.json()))[0],
+        "Hi there! Welcome to the payment demo."
+    );
+}
+
+#[tokio::test]
+async fn unpublished_project_and_unknown_key_project() {
+    let mut agent: serde_json::Value = serde_json::from_str(&counter_agent()).expect("json");
+    agent["project"]
+        .as_object_mut()
+        .expect("project")
+        .remove("liveVersion");
+    let server = Server::builder()
+        .files(&[("counter.vfr", agent.to_string())])
+        .env(
+            "FLOWDM_API_KEYS",
+            format!("VF.DM.c.k={COUNTER_PROJECT},VF.DM.ghost.k=000000000000000000000000"),
+        )
+        .start();
+    let r = launch(
+        &server,
+        &[("authorization", "VF.DM.c.k"), ("versionID", "production")],
+    )
+    .await;
+    assert_verror(&r, 400, "Voiceflow project was not published to production");
+    let r = launch(
+        &server,
+        &[("authorization", "VF.DM.c.k"), ("versionID", "development")],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = launch(&server, &[("authorization", "VF.DM.ghost.k")]).await;
+    assert_verror(
+        &r,
+        400,
+        "Cannot resolve project version, please verify that your API key is correct.",
+    );
+    server.wait_for_log("API key for a project that is not loaded");
+}
+
+#[tokio::test]
+async fn bad_keys_configuration_stops_the_server() {
+    let out = flowdm_command()
+        .args(["serve", "--port", "0", "--diagrams"])
+        .arg(diagrams_dir())
+        .env("FLOWDM_API_KEYS", "VF.DM.broken")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("FLOWDM_API_KEYS"), "{err}");
+    let out = flowdm_command()
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--keys",
+            "/nonexistent/keys.json",
+            "--diagrams",
+        ])
+        .arg(diagrams_dir())
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read keys file"));
+}

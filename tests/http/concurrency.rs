@@ -1,0 +1,122 @@
+//! Turns of one user are serialised: concurrent interacts all apply, once each.
+
+
+
+use crate::support::server::*;
+use reqwest::Method;
+use serde_json::json;
+use std::collections::BTreeSet;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_interacts_for_one_user_all_apply() {
+    let server = Server::builder()
+        .files(&[("counter.vfr", counter_agent())])
+        .arg("--workers")
+        .arg("4")
+        .start();
+    let u = User::new(&server, "racer", COUNTER_VERSION);
+    u.act(json!({"type": "launch"})).await;
+    let url = server.url("/state/user/racer/interact");
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        tasks.push(spawn_tick(url.clone()));
+    }
+    let mut said = BTreeSet::new();
+    for t in tasks {
+        let msgs = t.await.expect("join");
+        assert_eq!(msgs.len(), 1, "{msgs:?}");
+        assert!(
+            said.insert(msgs[0].clone()),
+            "a count was seen twice: {}",
+            msgs[0]
+        );
+    }
+    let expected: BTreeSet<String> = (1..=50).map(|n| format!("count {n}")).collect();
+    assert_eq!(said, expected);
+    assert_eq!(u.state().await["variables"]["count"], json!(50));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_users_do_not_interfere() {
+    let server = Server::builder()
+        .files(&[("counter.vfr", counter_agent())])
+        .start();
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let base = server.base.clone();
+        tasks.push(tokio::spawn(async move {
+            let url = format!("{base}/state/user/user-{i}/interact");
+            let hdr = [("versionID", COUNTER_VERSION)];
+            send(
+                Method::POST,
+                &url,
+                &hdr,
+                Some(&json!({"action": {"type": "launch"}})),
+            )
+            .await;
+            for _ in 0..=i % 5 {
+                send(
+                    Method::POST,
+                    &url,
+                    &hdr,
+                    Some(&json!({"action": {"type": "tick"}})),
+                )
+                .await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("join");
+    }
+    for i in 0..20 {
+        let u = User::new(&server, &format!("user-{i}"), COUNTER_VERSION);
+        assert_eq!(
+            u.state().await["variables"]["count"],
+            json!(i % 5 + 1),
+            "user-{i}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_patches_and_interacts_lose_nothing() {
+    let server = Server::builder()
+        .files(&[("counter.vfr", counter_agent())])
+        .start();
+    let u = User::new(&server, "mixed", COUNTER_VERSION);
+    u.act(json!({"type": "launch"})).await;
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        let base = server.base.clone();
+        tasks.push(tokio::spawn(async move {
+            let hdr = [("versionID", COUNTER_VERSION)];
+            if i % 2 == 0 {
+                let url = format!("{base}/state/user/mixed/interact");
+                send(
+                    Method::POST,
+                    &url,
+                    &hdr,
+                    Some(&json!({"action": {"type": "tick"}})),
+                )
+                .await
+            } else {
+                let url = format!("{base}/state/user/mixed/variables");
+                send(
+                    Method::PATCH,
+                    &url,
+                    &hdr,
+                    Some(&json!({ format!("p{i}"): i })),
+                )
+                .await
+            }
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.expect("join").status, 200);
+    }
+    let vars = u.state().await["variables"].clone();
+    assert_eq!(vars["count"], json!(15));
+    for i in (1..30).step_by(2) {
+        assert_eq!(vars[format!("p{i}")], json!(i), "{vars}");
+    }
+}

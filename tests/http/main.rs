@@ -1,0 +1,17 @@
+//! HTTP tests: the real application on port 0 inside the test process, talked to over HTTP
+//! with a real client, like a DM API client would. One test binary; the modules are its areas.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod agents;
+mod auth;
+mod clients;
+mod concurrency;
+mod errors;
+mod logs;
+mod public;
+mod server;
+mod state;
+mod stateless;

@@ -1,0 +1,7 @@
+//! Helpers shared by the root test binaries (`http`, `redis`, `cli`): the application on port 0,
+//! an HTTP client, private Redis servers, trace accessors. Each binary uses part of them.
+#![allow(dead_code, unused_imports)]
+
+pub mod redis_servers;
+pub mod server;
+pub mod traces;

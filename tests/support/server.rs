@@ -1,0 +1,448 @@
+//! Helpers for the HTTP integration tests: start the real `flowdm serve` binary on port 0, read
+//! the bound address from its stdout, talk HTTP with reqwest, normalise traces.
+
+use reqwest::header::HeaderMap;
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+pub use super::traces::{messages, types};
+
+pub const PAYMENT_PROJECT: &str = "64a1f0000000000000000001";
+pub const PAYMENT_VERSION: &str = "64a1f0000000000000000002";
+pub const HANDOFF_PROJECT: &str = "64b2f0000000000000000001";
+pub const HANDOFF_VERSION: &str = "64b2f0000000000000000002";
+pub const CATALOGUE_PROJECT: &str = "64c3f0000000000000000001";
+pub const CATALOGUE_VERSION: &str = "64c3f0000000000000000002";
+
+/// Environment variables the server reads; removed so the machine's environment cannot change
+/// what a test sees.
+const SERVER_ENV: [&str; 9] = [
+    "REDIS_URL",
+    "FLOWDM_KEYS",
+    "FLOWDM_API_KEYS",
+    "PORT",
+    "HOST",
+    "ALLOWED_PUBLIC_ORIGINS",
+    "ERROR_RESPONSE_MS",
+    "FLOWDM_WORKERS",
+    "NODE_ENV",
+];
+
+pub fn diagrams_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("diagrams")
+}
+
+/// A `flowdm serve` command with a clean environment.
+pub fn flowdm_command() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_flowdm"));
+    for var in SERVER_ENV {
+        cmd.env_remove(var);
+    }
+    cmd.env("RUST_LOG", "info,actix_server=warn");
+    cmd
+}
+
+/// A running server; killed on drop.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    stderr: Arc<Mutex<String>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// How to start a server.
+pub struct ServerBuilder {
+    dir: PathBuf,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    temp: Option<tempfile::TempDir>,
+}
+
+impl ServerBuilder {
+    pub fn arg(mut self, a: impl Into<String>) -> Self {
+        self.args.push(a.into());
+        self
+    }
+    pub fn args(mut self, args: &[&str]) -> Self {
+        self.args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+    pub fn env(mut self, k: &str, v: impl Into<String>) -> Self {
+        self.env.push((k.into(), v.into()));
+        self
+    }
+    /// Serves a temporary directory holding `files` (name → contents) instead of `diagrams/`.
+    pub fn files(mut self, files: &[(&str, String)]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).expect("write agent");
+        }
+        self.dir = dir.path().to_path_buf();
+        self.temp = Some(dir);
+        self
+    }
+    /// Copies example agents into the temporary directory.
+    pub fn with_example(self, name: &str) -> Self {
+        let text = std::fs::read_to_string(diagrams_dir().join(name)).expect("example agent");
+        let dir = match &self.temp {
+            Some(d) => d.path().to_path_buf(),
+            None => return self.files(&[(name, text)]),
+        };
+        std::fs::write(dir.join(name), text).expect("copy");
+        self
+    }
+    pub fn temp_path(&self) -> Option<PathBuf> {
+        self.temp.as_ref().map(|d| d.path().to_path_buf())
+    }
+
+    pub fn start(self) -> Server {
+        let mut cmd = flowdm_command();
+        cmd.arg("serve")
+            .arg("--port")
+            .arg("0")
+            .arg("--diagrams")
+            .arg(&self.dir);
+        cmd.args(&self.args);
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(Stdio::null());
+        let mut child = cmd.spawn().expect("spawn flowdm");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut stderr_pipe = child.stderr.take().expect("stderr");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stderr_pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                if let Ok(mut s) = sink.lock() {
+                    s.push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+            }
+        });
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if !sent {
+                    if let Some(addr) = line.strip_prefix("listening on ") {
+                        let _ = tx.send(addr.trim().to_string());
+                        sent = true;
+                    }
+                }
+            }
+        });
+        match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(base) => Server {
+                child,
+                base,
+                stderr,
+                _dir: self.temp,
+            },
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                std::thread::sleep(Duration::from_millis(100));
+                let log = stderr.lock().map(|s| s.clone()).unwrap_or_default();
+                panic!("flowdm did not print its address; stderr:\n{log}");
+            }
+        }
+    }
+}
+
+impl Server {
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder {
+            dir: diagrams_dir(),
+            args: Vec::new(),
+            env: Vec::new(),
+            temp: None,
+        }
+    }
+
+    /// The example agents of `diagrams/`, no keys.
+    pub fn start() -> Server {
+        Server::builder().start()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// What the server wrote on stderr so far (its logs).
+    pub fn logs(&self) -> String {
+        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Waits until the logs contain `needle` (logs are written asynchronously).
+    pub fn wait_for_log(&self, needle: &str) -> String {
+        for _ in 0..100 {
+            let l = self.logs();
+            if l.contains(needle) {
+                return l;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("log line {needle:?} not found in:\n{}", self.logs());
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+/// Sends one request with a JSON body (`None` = no body).
+pub async fn send(
+    method: Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> Resp {
+    let mut rb = request(method, url, headers);
+    if let Some(b) = body {
+        rb = rb
+            .header("content-type", "application/json")
+            .body(b.to_string());
+    }
+    resp(rb).await
+}
+
+/// Sends a raw body (malformed JSON, huge bodies).
+pub async fn send_raw(method: Method, url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Resp {
+    resp(request(method, url, headers).body(body)).await
+}
+
+/// A request with headers.
+fn request(method: Method, url: &str, headers: &[(&str, &str)]) -> reqwest::RequestBuilder {
+    let mut rb = client().request(method, url);
+    for (k, v) in headers {
+        rb = rb.header(*k, *v);
+    }
+    rb
+}
+
+/// Sends the request and reads the whole answer.
+async fn resp(rb: reqwest::RequestBuilder) -> Resp {
+    let res = rb.send().await.expect("request sent");
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let text = res.text().await.expect("body");
+    Resp {
+        status,
+        headers,
+        text,
+    }
+}
+
+/// A DM API user talking to one project through the stateful routes.
+pub struct User<'a> {
+    pub server: &'a Server,
+    pub id: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl<'a> User<'a> {
+    /// A user sending `versionID: <version>`.
+    pub fn new(server: &'a Server, id: &str, version: &str) -> User<'a> {
+        User {
+            server,
+            id: id.into(),
+            headers: vec![("versionID".into(), version.into())],
+        }
+    }
+    pub fn header(mut self, k: &str, v: &str) -> Self {
+        self.headers.push((k.into(), v.into()));
+        self
+    }
+    fn hdrs(&self) -> Vec<(&str, &str)> {
+        self.headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+    /// `POST /state/user/{id}/interact` with a full body; panics unless 200.
+    pub async fn interact_body(&self, body: Value) -> Value {
+        let r = self.raw(Method::POST, "/interact", Some(&body)).await;
+        assert_eq!(r.status, 200, "interact {body} -> {}", r.text);
+        r.json()
+    }
+    /// Sends `{"action": action}` and returns the normalised traces.
+    pub async fn act(&self, action: Value) -> Value {
+        normalize(self.interact_body(json!({ "action": action })).await)
+    }
+    /// A request on `/state/user/{id}{suffix}`.
+    pub async fn raw(&self, method: Method, suffix: &str, body: Option<&Value>) -> Resp {
+        let url = self
+            .server
+            .url(&format!("/state/user/{}{}", self.id, suffix));
+        send(method, &url, &self.hdrs(), body).await
+    }
+    /// `POST` with a JSON body to `/state/user/{id}<suffix>`.
+    pub async fn post(&self, suffix: &str, body: &Value) -> Resp {
+        self.raw(Method::POST, suffix, Some(body)).await
+    }
+    pub async fn state(&self) -> Value {
+        let r = self.raw(Method::GET, "", None).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json()
+    }
+}
+
+/// Replaces volatile values (`time`, `timestamp`, Slate ids) in any JSON, recursively.
+pub fn redact(mut v: Value) -> Value {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(o) => {
+                for (k, x) in o.iter_mut() {
+                    match k.as_str() {
+                        "time" if x.is_number() => *x = json!("[time]"),
+                        "timestamp" if x.is_number() => *x = json!("[timestamp]"),
+                        _ => walk(x),
+                    }
+                }
+                if let Some(Value::Object(slate)) = o.get_mut("slate") {
+                    if slate.get("id").map(Value::is_string).unwrap_or(false) {
+                        slate.insert("id".into(), json!("[id]"));
+                    }
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut v);
+    v
+}
+
+/// Traces without `time`, Slate ids replaced (comparable across runs).
+pub fn normalize(traces: Value) -> Value {
+    let mut v = redact(traces);
+    if let Some(list) = v.as_array_mut() {
+        for t in list {
+            if let Some(o) = t.as_object_mut() {
+                o.remove("time");
+            }
+        }
+    }
+    v
+}
+
+/// The trace of a type (first).
+pub fn trace_of<'v>(traces: &'v Value, ty: &str) -> &'v Value {
+    traces
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .find(|t| t.get("type").and_then(Value::as_str) == Some(ty))
+        })
+        .unwrap_or_else(|| panic!("no {ty} trace in {traces}"))
+}
+
+/// Checks an error body has the ErrorObject shape with `data`.
+pub fn assert_error_object(r: &Resp, status: u16, data: &str) {
+    assert_eq!(r.status, status, "{}", r.text);
+    let b = r.json();
+    assert_eq!(b["code"], json!(status), "{b}");
+    assert_eq!(b["data"], json!(data), "{b}");
+    assert!(
+        b["status"].is_string() && b["dateTime"].is_string() && b["timestamp"].is_number(),
+        "{b}"
+    );
+}
+
+/// Checks an error body has the VoiceflowError shape with `message`.
+pub fn assert_verror(r: &Resp, status: u16, message: &str) {
+    assert_eq!(r.status, status, "{}", r.text);
+    let b = r.json();
+    assert_eq!(b["name"], json!("verror"), "{b}");
+    assert_eq!(b["message"], json!(message), "{b}");
+    assert!(b["requestID"].is_string(), "{b}");
+}
+
+/// Checks an error body has the validation shape with an entry for `field`.
+pub fn assert_validation(r: &Resp, field: &str) {
+    assert_eq!(r.status, 400, "{}", r.text);
+    let b = r.json();
+    assert!(
+        b["errors"][field]["message"].is_string(),
+        "expected a validation error on {field}: {b}"
+    );
+}
+
+/// The tiny counting agent (`tests/http_common/counter.vfr`, also used by the load benchmark):
+/// `launch` waits; every `{"type":"tick"}` adds one to `count` and says `count N`.
+pub fn counter_agent() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/support/counter.vfr"
+    ))
+    .expect("counter.vfr")
+}
+
+/// A server on the counter agent with the Redis store at `url` (and two workers).
+pub fn counter_redis_server(url: &str) -> ServerBuilder {
+    Server::builder()
+        .files(&[("counter.vfr", counter_agent())])
+        .arg("--redis")
+        .arg(url)
+        .arg("--workers")
+        .arg("2")
+}
+
+/// Spawns one `tick` turn of the counter agent at `url` (a user's interact route); the task
+/// checks the turn answered 200 and yields its messages.
+pub fn spawn_tick(url: String) -> tokio::task::JoinHandle<Vec<String>> {
+    tokio::spawn(async move {
+        let r = send(
+            Method::POST,
+            &url,
+            &[("versionID", COUNTER_VERSION)],
+            Some(&json!({"action": {"type": "tick"}})),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        messages(&r.json())
+    })
+}
+
+pub const COUNTER_PROJECT: &str = "c0ffee000000000000000001";
+pub const COUNTER_VERSION: &str = "c0ffee000000000000000002";
