@@ -6,8 +6,8 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use support::server::*;
 use serde_json::{json, Value};
+use support::server::*;
 
 /// A one-step agent whose single step has an unknown type (an error that routes on).
 fn odd_agent() -> String {

@@ -11,6 +11,8 @@
 //!
 //! Only loopback addresses are accepted; the run stops by itself after `--duration` seconds.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

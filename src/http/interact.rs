@@ -14,10 +14,10 @@ use super::validate::{self, TurnBody, TurnRoute};
 use super::AppState;
 use crate::engine::expr::MiniJs;
 use crate::engine::state::merge_variables;
+use crate::engine::Agent;
 use crate::engine::{
     self, session, Env, Request, SeededRandom, State, SystemClock, Trace, TurnInput, TurnOutput,
 };
-use crate::engine::Agent;
 use crate::model::Project;
 use crate::store::SessionKey;
 use actix_web::{web, HttpRequest, HttpResponse};

@@ -1,8 +1,6 @@
 //! Multi-turn conversations with the example agents over `POST /state/user/{userID}/interact`
 //! (the scripted conversations of `diagrams/README.md`).
 
-
-
 use crate::support::server::*;
 use reqwest::Method;
 use serde_json::{json, Value};

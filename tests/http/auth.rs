@@ -1,8 +1,6 @@
 //! API keys (keys file and environment) and `versionID` alias resolution with a key
 //! (`spec/dm-api.md` §1.2).
 
-
-
 use crate::support::server::*;
 use reqwest::Method;
 use serde_json::json;

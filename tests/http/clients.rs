@@ -1,8 +1,6 @@
 //! The exact requests each known DM client sends (`shared/spec/clients.md` §2–§4), and the
 //! response shapes each one needs.
 
-
-
 use crate::support::server::*;
 use reqwest::Method;
 use serde_json::{json, Value};

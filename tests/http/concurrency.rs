@@ -1,7 +1,5 @@
 //! Turns of one user are serialised: concurrent interacts all apply, once each.
 
-
-
 use crate::support::server::*;
 use reqwest::Method;
 use serde_json::json;

@@ -1,8 +1,6 @@
 //! Bad input on every route: the reference's status codes and error body shapes
 //! (`spec/dm-api.md` §1.2, §1.8), and no rejected request changes a session.
 
-
-
 use crate::support::server::*;
 use reqwest::Method;
 use serde_json::{json, Value};

@@ -1,7 +1,5 @@
 //! `?logs=` on the stateful and stateless interact routes produces `log` traces.
 
-
-
 use crate::support::server::*;
 use reqwest::Method;
 use serde_json::{json, Value};

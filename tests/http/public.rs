@@ -1,7 +1,5 @@
 //! Public routes (web widget) and CORS.
 
-
-
 use crate::support::server::*;
 use reqwest::Method;
 use serde_json::json;

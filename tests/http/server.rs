@@ -1,7 +1,5 @@
 //! Start-up: loading a directory of agents, reporting bad files, the CLI, health and OpenAPI.
 
-
-
 use crate::support::server::*;
 use reqwest::Method;
 use serde_json::json;

@@ -1,8 +1,6 @@
 //! The state routes (`GET`/`PUT`/`DELETE`/`POST` `/state/user/{userID}`, `PATCH …/variables`)
 //! and the legacy `/state/{versionID}/user/{userID}/…` forms.
 
-
-
 use crate::support::server::*;
 use reqwest::Method;
 use serde_json::json;

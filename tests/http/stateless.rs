@@ -1,7 +1,5 @@
 //! The stateless API: `POST /interact[/{versionID}]`, `GET /interact[/{versionID}]/state`.
 
-
-
 use crate::support::server::*;
 use reqwest::Method;
 use serde_json::{json, Value};

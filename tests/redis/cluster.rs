@@ -2,14 +2,10 @@
 //! `scripts/test` with `scripts/redis-cluster`): the same scenarios as a single node, sessions
 //! spread over the nodes, and two servers with `--redis-cluster` serialising one user's turns.
 
-#[allow(unused_imports)]
-
-
-
-use flowdm::store::{hash_tag, RedisConfig, RedisStore, SessionStore};
-use crate::support::server::*;
 use crate::scenarios::{self, config};
 use crate::support::redis_servers::*;
+use crate::support::server::*;
+use flowdm::store::{hash_tag, RedisConfig, RedisStore, SessionStore};
 use reqwest::Method;
 use serde_json::json;
 use std::collections::BTreeSet;

@@ -11,12 +11,8 @@
 //! * A server started while Redis is down connects by itself when it comes up.
 //! * Round trips per turn, counted by Redis itself (`INFO commandstats`): two pipelines.
 
-#[allow(unused_imports)]
-
-
-
-use crate::support::server::*;
 use crate::support::redis_servers::*;
+use crate::support::server::*;
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};

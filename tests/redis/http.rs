@@ -3,12 +3,8 @@
 //! applied twice), a busy session answers 409, `Idempotency-Key` retries are replayed by either
 //! process, the state routes, transcripts and feedback live in Redis, the state cap, idle expiry.
 
-#[allow(unused_imports)]
-
-
-
-use crate::support::server::*;
 use crate::support::redis_servers::*;
+use crate::support::server::*;
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;

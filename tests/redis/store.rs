@@ -2,11 +2,9 @@
 //! the lock across stores (= processes), lost-update freedom, idempotency, expiry, the state
 //! cap, a crashed lock holder, the version check, transcripts and feedback, round trips.
 
-
-
-use flowdm::store::{RedisConfig, RedisStore, SessionStore, StoreError};
 use crate::scenarios::{self, config};
 use crate::support::redis_servers::*;
+use flowdm::store::{RedisConfig, RedisStore, SessionStore, StoreError};
 use std::time::Duration;
 
 fn maker(url: String, prefix: String, tweak: fn(&mut RedisConfig)) -> impl Fn() -> RedisStore {

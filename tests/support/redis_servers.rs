@@ -203,5 +203,3 @@ impl Drop for PrivateRedis {
         self.kill();
     }
 }
-
-

@@ -6,8 +6,8 @@ use super::{
     new_transcript, update_transcript, BeginOptions, Begun, SessionKey, SessionLock, SessionStore,
     SessionTxn, StoreError, StoreFuture, IDEMPOTENCY_RECORDS_PER_SESSION,
 };
-use flowdm_engine::State;
 use dashmap::DashMap;
+use flowdm_engine::State;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;

@@ -33,8 +33,8 @@ use super::{
     new_transcript, update_transcript, BeginOptions, Begun, SessionKey, SessionLock, SessionStore,
     SessionTxn, StoreError, StoreFuture, IDEMPOTENCY_RECORDS_PER_SESSION,
 };
-use flowdm_engine::State;
 use deadpool_redis::{Runtime, Timeouts};
+use flowdm_engine::State;
 use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, RedisError, RedisFuture, Script, Value as RValue};

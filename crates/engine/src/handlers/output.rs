@@ -1,8 +1,6 @@
 //! Output nodes: speak, text, visual, CMS message, cardV2 and carousel (§5.6.2–3, 19–21, 27).
 
-use crate::interpolate::{
-    number, object, replace, replace_deep, slate_plain_text, text_to_slate,
-};
+use crate::interpolate::{number, object, replace, replace_deep, slate_plain_text, text_to_slate};
 use crate::logs::LogLevel;
 use crate::runtime::{Mode, Runtime, Step};
 use crate::state::set_key;
