@@ -12,6 +12,8 @@ pub use flowdm_model as model;
 pub use flowdm_nlu as nlu;
 pub use flowdm_store as store;
 
+pub mod app;
+pub mod cli;
+pub mod config;
 pub mod http;
 pub mod projects;
-pub mod store_args;

@@ -7,8 +7,10 @@
 //! (`FLOWDM_API_KEYS="VF.DM.k1.s1=<projectID>,…"`). Secrets are compared in constant time and never
 //! logged. With no key configured the server is open: any client may use every project.
 
+use super::context::RequestCtx;
 use super::errors::ApiError;
-use super::AppState;
+use super::paths::{PublicUserPath, UserPath};
+use super::state::AppState;
 use crate::engine::Agent;
 use crate::model::Project;
 use crate::projects::{Alias, ProjectEntry};
@@ -184,8 +186,8 @@ impl Keys {
     }
 }
 
-fn record_project(project: &Project) {
-    super::errors::record_project(&project.version.project_id, &project.version.id);
+fn record_project(ctx: &RequestCtx, project: &Project) {
+    ctx.record_project(&project.version.project_id, &project.version.id);
 }
 
 fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
@@ -207,6 +209,7 @@ const KEY_PROJECT_UNKNOWN: &str =
 pub fn resolve_version(
     state: &AppState,
     req: &HttpRequest,
+    ctx: &RequestCtx,
     path_version: Option<&str>,
 ) -> Result<Arc<Agent>, ApiError> {
     let registry = &state.registry;
@@ -282,7 +285,7 @@ pub fn resolve_version(
             Some(_) => {}
         }
     }
-    record_project(&project);
+    record_project(ctx, &project);
     Ok(project)
 }
 
@@ -292,6 +295,7 @@ pub fn resolve_version(
 pub fn resolve_public(
     state: &AppState,
     req: &HttpRequest,
+    ctx: &RequestCtx,
     project_id: &str,
     check_origin: bool,
 ) -> Result<Arc<Agent>, ApiError> {
@@ -318,8 +322,34 @@ pub fn resolve_public(
     }
     .map_err(|e| ApiError::bad_request_verror(e.to_string()))?
     .clone();
-    record_project(&project);
+    record_project(ctx, &project);
     Ok(project)
+}
+
+/// A state route's user and agent: the user is recorded for the request's logs first (so a
+/// version that does not resolve is logged with it), then the version is resolved.
+pub fn resolve_user(
+    state: &AppState,
+    req: &HttpRequest,
+    ctx: &RequestCtx,
+    path: UserPath,
+) -> Result<(String, Arc<Agent>), ApiError> {
+    ctx.record_user(&path.user_id);
+    let agent = resolve_version(state, req, ctx, path.version_id.as_deref())?;
+    Ok((path.user_id, agent))
+}
+
+/// A public user route's user and agent, recorded and resolved like [`resolve_user`].
+pub fn resolve_public_user(
+    state: &AppState,
+    req: &HttpRequest,
+    ctx: &RequestCtx,
+    path: PublicUserPath,
+    check_origin: bool,
+) -> Result<(String, Arc<Agent>), ApiError> {
+    ctx.record_user(&path.user_id);
+    let agent = resolve_public(state, req, ctx, &path.project_id, check_origin)?;
+    Ok((path.user_id, agent))
 }
 
 #[cfg(test)]

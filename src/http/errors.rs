@@ -4,71 +4,10 @@
 //! * **Validation** — `{"errors":{"<field>":{"message":"…"}}}` (always 400)
 //! * **VoiceflowError** — `{"name":"verror","message":"…","requestID":"…"}`
 
-use super::session::IdempotencyHeader;
 use crate::store::StoreError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{json, Map, Value};
-use std::cell::RefCell;
-
-/// What is known about the request being handled: its id (the `requestID` of VoiceflowError
-/// bodies and the `x-request-id` header) and, once resolved, the project and user. Set by the
-/// request middleware; read by error logging so warnings name the request even when the
-/// per-request span (DEBUG level) is disabled.
-#[derive(Debug, Default)]
-pub struct RequestCtx {
-    pub id: String,
-    pub project: RefCell<Option<String>>,
-    pub user: RefCell<Option<String>>,
-    /// The `Idempotency-Key` header and the request's fingerprint (`super::session`).
-    pub idempotency: RefCell<Option<IdempotencyHeader>>,
-}
-
-impl RequestCtx {
-    pub fn new(id: String) -> RequestCtx {
-        RequestCtx {
-            id,
-            ..RequestCtx::default()
-        }
-    }
-}
-
-tokio::task_local! {
-    /// The request being handled.
-    pub static REQUEST: RequestCtx;
-}
-
-/// The current request id, if called while handling a request.
-pub fn current_request_id() -> Option<String> {
-    REQUEST.try_with(|r| r.id.clone()).ok()
-}
-
-/// Records the resolved project on the request (span and context).
-pub fn record_project(project_id: &str, version_id: &str) {
-    let span = tracing::Span::current();
-    span.record("project", tracing::field::display(project_id));
-    span.record("version", tracing::field::display(version_id));
-    let _ = REQUEST.try_with(|r| *r.project.borrow_mut() = Some(project_id.to_string()));
-}
-
-/// Records the user on the request (span and context).
-pub fn record_user(user_id: &str) {
-    tracing::Span::current().record("user", tracing::field::display(user_id));
-    let _ = REQUEST.try_with(|r| *r.user.borrow_mut() = Some(user_id.to_string()));
-}
-
-/// (request id, project, user) for log events.
-pub fn request_fields() -> (String, String, String) {
-    REQUEST
-        .try_with(|r| {
-            (
-                r.id.clone(),
-                r.project.borrow().clone().unwrap_or_default(),
-                r.user.borrow().clone().unwrap_or_default(),
-            )
-        })
-        .unwrap_or_default()
-}
 
 /// An error answered to the client, in one of the reference's three shapes.
 #[derive(Debug, thiserror::Error)]
@@ -85,10 +24,6 @@ pub enum ApiError {
     /// Plain-text body (the reference's `Forbidden: Invalid Origin`, `response timeout`).
     #[error("{message}")]
     Text { status: StatusCode, message: String },
-    /// Not an error: the stored 200 response of a request already processed under the same
-    /// `Idempotency-Key` (`super::session`); returned with `?` so the handler stops there.
-    #[error("idempotent replay")]
-    Replay(Vec<u8>),
 }
 
 impl ApiError {
@@ -169,8 +104,8 @@ pub fn iso8601(ms: u64) -> String {
 }
 
 impl ApiError {
-    /// The JSON body of this error.
-    pub fn body(&self) -> Value {
+    /// The JSON body of this error; `request_id` is the VoiceflowError's `requestID`.
+    pub fn body(&self, request_id: Option<&str>) -> Value {
         match self {
             ApiError::Object { status, message } => {
                 let ms = now_ms();
@@ -186,7 +121,7 @@ impl ApiError {
                 let mut o = Map::new();
                 o.insert("name".into(), "verror".into());
                 o.insert("message".into(), message.clone().into());
-                if let Some(id) = current_request_id() {
+                if let Some(id) = request_id {
                     o.insert("requestID".into(), id.into());
                 }
                 Value::Object(o)
@@ -201,7 +136,23 @@ impl ApiError {
                 json!({ "errors": errors })
             }
             ApiError::Text { message, .. } => Value::String(message.clone()),
-            ApiError::Replay(body) => serde_json::from_slice(body).unwrap_or(Value::Null),
+        }
+    }
+
+    /// The HTTP status of this error.
+    pub fn status_code_of(&self) -> StatusCode {
+        ResponseError::status_code(self)
+    }
+
+    /// The response for this error in a request with id `request_id` (the request middleware
+    /// renders every `ApiError` this way, with its request's id).
+    pub fn render(&self, request_id: Option<&str>) -> HttpResponse {
+        let status = self.status_code();
+        match self {
+            ApiError::Text { message, .. } => HttpResponse::build(status)
+                .content_type("text/plain; charset=utf-8")
+                .body(message.clone()),
+            _ => HttpResponse::build(status).json(self.body(request_id)),
         }
     }
 }
@@ -213,35 +164,12 @@ impl ResponseError for ApiError {
             | ApiError::Verror { status, .. }
             | ApiError::Text { status, .. } => *status,
             ApiError::Validation(_) => StatusCode::BAD_REQUEST,
-            ApiError::Replay(_) => StatusCode::OK,
         }
     }
 
+    /// Without its request (the middleware renders it again with the request id).
     fn error_response(&self) -> HttpResponse {
-        if let ApiError::Replay(body) = self {
-            tracing::debug!("idempotent replay");
-            let mut res = HttpResponse::Ok();
-            res.insert_header(("idempotent-replayed", "true"));
-            return if body.is_empty() {
-                res.finish()
-            } else {
-                res.content_type("application/json; charset=utf-8")
-                    .body(body.clone())
-            };
-        }
-        let status = self.status_code();
-        if status.is_server_error() {
-            let (request_id, project, user) = request_fields();
-            tracing::warn!(%request_id, %project, %user, status = status.as_u16(), error = %self, "request failed");
-        } else {
-            tracing::debug!(status = status.as_u16(), error = %self, "request rejected");
-        }
-        match self {
-            ApiError::Text { message, .. } => HttpResponse::build(status)
-                .content_type("text/plain; charset=utf-8")
-                .body(message.clone()),
-            _ => HttpResponse::build(status).json(self.body()),
-        }
+        self.render(None)
     }
 }
 
@@ -260,20 +188,20 @@ mod tests {
     #[test]
     fn shapes() {
         let e = ApiError::object(StatusCode::UNAUTHORIZED, "Auth Key Required");
-        let b = e.body();
+        let b = e.body(None);
         assert_eq!(b["code"], 401);
         assert_eq!(b["status"], "Unauthorized");
         assert_eq!(b["data"], "Auth Key Required");
         assert!(b["dateTime"].as_str().is_some_and(|s| s.ends_with('Z')));
-        let v = ApiError::validation("config.tts", "must be boolean").body();
+        let v = ApiError::validation("config.tts", "must be boolean").body(None);
         assert_eq!(
             v,
             json!({"errors": {"config.tts": {"message": "must be boolean"}}})
         );
-        let vf = ApiError::bad_request_verror("Cannot resolve version alias").body();
+        let vf = ApiError::bad_request_verror("Cannot resolve version alias").body(Some("r1"));
         assert_eq!(
             vf,
-            json!({"name": "verror", "message": "Cannot resolve version alias"})
+            json!({"name": "verror", "message": "Cannot resolve version alias", "requestID": "r1"})
         );
     }
 }

@@ -2,39 +2,23 @@
 //! per-session lock wait, and query parameters of the interact routes (`spec/dm-api.md` §1.9).
 
 use super::errors::ApiError;
-use super::AppState;
+use super::state::AppState;
 use actix_web::{dev, web, FromRequest, HttpRequest};
 use serde_json::{Map, Value};
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-/// body-parser's default `1mb`.
-pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
-/// How long a request waits for other turns of the same user to finish (then 409).
-pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
-/// The reference's `ERROR_RESPONSE_MS` default.
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_millis(20_000);
 /// After a body over the limit, read (and drop) at most this much more so the client can read
 /// the 413 instead of seeing a reset connection.
 const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
 
-/// Server limits.
+/// Server limits (defaults: [`crate::config::defaults`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub body_bytes: usize,
     pub lock_timeout: Duration,
     pub request_timeout: Duration,
-}
-
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
-            body_bytes: DEFAULT_BODY_LIMIT,
-            lock_timeout: DEFAULT_LOCK_TIMEOUT,
-            request_timeout: DEFAULT_REQUEST_TIMEOUT,
-        }
-    }
 }
 
 /// A request body parsed as JSON: empty body → `{}` (like express' `json()`), top-level
@@ -50,14 +34,15 @@ impl FromRequest for JsonBody {
         let limit = req
             .app_data::<web::Data<AppState>>()
             .map(|s| s.limits.body_bytes)
-            .unwrap_or(DEFAULT_BODY_LIMIT);
+            .unwrap_or(crate::config::defaults::BODY_LIMIT);
+        let ctx = super::context::RequestCtx::of(req);
         let payload = web::Payload::from_request(req, payload);
         Box::pin(async move {
             let payload = payload
                 .await
                 .map_err(|e| ApiError::bad_request_verror(e.to_string()))?;
             let bytes = read_limited(payload, limit).await?;
-            super::session::mix_body(&bytes);
+            ctx.mix_body(&bytes);
             parse_json(&bytes).map(JsonBody)
         })
     }

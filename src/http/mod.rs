@@ -9,63 +9,44 @@
 //! | [`transcripts`] | `POST /public/{projectID}/transcripts`, `POST /feedback/{projectID}/user/{userID}` |
 //! | [`health`], [`ready`], [`openapi`] | `GET /health` (liveness), `GET /ready` (the session store answers), `GET /openapi.yaml` |
 //!
-//! Cross-cutting: [`auth`] (keys, version aliases), [`errors`] (the three error shapes),
-//! [`cors`], [`limits`] (body size, query), [`session`] (lock wait, `Idempotency-Key`),
-//! [`validate`] (bodies).
+//! Shared by the handlers (no handler imports another): [`state`] (the application state),
+//! [`context`] (request id, user, `Idempotency-Key`: an extractor), [`turn`] (the turn service:
+//! the engine off the async workers, a turn on a stored session), [`session`] (lock wait,
+//! idempotent replays), [`response`] (answers), [`paths`], [`auth`] (keys, version aliases),
+//! [`errors`] (the three error shapes), [`cors`], [`limits`] (body size, query), [`validate`]
+//! (bodies).
 
 pub mod auth;
+pub mod context;
 pub mod cors;
 pub mod errors;
 pub mod health;
 pub mod interact;
 pub mod limits;
 pub mod openapi;
+pub mod paths;
 pub mod public;
 pub mod ready;
+pub mod response;
 pub mod session;
+pub mod state;
 pub mod stateless;
 pub mod transcripts;
+pub mod turn;
 pub mod validate;
 
-use crate::projects::Registry;
-use crate::store::SessionStore;
+pub use state::AppState;
+
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use auth::Keys;
-use errors::{ApiError, RequestCtx, REQUEST};
-use limits::Limits;
+use actix_web::{web, App, HttpMessage, HttpRequest, HttpResponse};
+use context::{IdempotencyHeader, RequestCtx};
+use errors::ApiError;
 use std::cell::RefCell;
-use std::sync::Arc;
 use std::time::Instant;
 use tracing::Instrument;
-
-/// Everything the handlers share.
-pub struct AppState {
-    pub registry: Arc<Registry>,
-    pub keys: Keys,
-    pub store: Arc<dyn SessionStore>,
-    pub limits: Limits,
-    /// `ALLOWED_PUBLIC_ORIGINS`: when not empty, public routes refuse other `Origin`s (403).
-    pub public_origins: Vec<String>,
-    /// Shown by `/health` (`NODE_ENV`).
-    pub environment: String,
-}
-
-impl AppState {
-    pub fn new(registry: Arc<Registry>, keys: Keys, store: Arc<dyn SessionStore>) -> AppState {
-        AppState {
-            registry,
-            keys,
-            store,
-            limits: Limits::default(),
-            public_origins: Vec::new(),
-            environment: "production".into(),
-        }
-    }
-}
 
 thread_local! {
     static ID_RNG: RefCell<rand::rngs::SmallRng> = RefCell::new(rand::SeedableRng::from_entropy());
@@ -198,8 +179,8 @@ pub fn app(
                 user = tracing::field::Empty,
             );
             let started = Instant::now();
-            let ctx = RequestCtx::new(id.clone());
-            *ctx.idempotency.borrow_mut() = session::read_header(&req);
+            let ctx = RequestCtx::new(id.clone(), IdempotencyHeader::read(&req));
+            req.extensions_mut().insert(ctx.clone());
             let fut = span.in_scope(|| srv.call(req));
             let header_id = HeaderValue::from_str(&id).ok();
             let handled = async move {
@@ -218,7 +199,7 @@ pub fn app(
                         .into());
                     }
                 };
-                let mut res = res;
+                let mut res = render_error(res, &ctx);
                 tracing::debug!(
                     status = res.status().as_u16(),
                     micros = started.elapsed().as_micros() as u64,
@@ -230,35 +211,33 @@ pub fn app(
                 Ok(res)
             }
             .instrument(span);
-            REQUEST.scope(ctx, handled)
+            handled
         })
         .wrap(cors::cors())
 }
 
-/// Where and how to listen.
-#[derive(Debug, Clone)]
-pub struct ServerOptions {
-    pub host: String,
-    pub port: u16,
-    /// Worker threads (default: one per CPU).
-    pub workers: Option<usize>,
-}
-
-/// Binds, prints `listening on http://ADDR` on stdout for every bound address (port 0 gives the
-/// actual port), then serves until SIGINT/SIGTERM.
-pub async fn serve(state: AppState, opts: ServerOptions) -> std::io::Result<()> {
-    let data = web::Data::new(state);
-    let factory_data = data.clone();
-    let mut server = HttpServer::new(move || app(factory_data.clone()));
-    if let Some(n) = opts.workers {
-        server = server.workers(n.max(1));
+/// Renders an [`ApiError`] answer again with its request's id (the VoiceflowError's
+/// `requestID`), and logs server errors with the request's id, project and user (also when the
+/// per-request span, at DEBUG level, is disabled).
+fn render_error<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+    ctx: &RequestCtx,
+) -> ServiceResponse<actix_web::body::BoxBody> {
+    let rendered = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<ApiError>())
+        .map(|e| {
+            let status = e.status_code_of();
+            if status.is_server_error() {
+                tracing::warn!(request_id = %ctx.id(), project = %ctx.project(), user = %ctx.user(), status = status.as_u16(), error = %e, "request failed");
+            } else {
+                tracing::debug!(status = status.as_u16(), error = %e, "request rejected");
+            }
+            e.render(Some(ctx.id()))
+        });
+    match rendered {
+        Some(new) => res.into_response(new),
+        None => res.map_into_boxed_body(),
     }
-    let server = server.bind((opts.host.as_str(), opts.port))?;
-    for addr in server.addrs() {
-        println!("listening on http://{addr}");
-        tracing::info!(%addr, projects = data.registry.project_count(), store = data.store.name(), "listening");
-    }
-    use std::io::Write;
-    std::io::stdout().flush()?;
-    server.run().await
 }

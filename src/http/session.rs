@@ -4,107 +4,18 @@
 //! `limits.lock_timeout` (`--lock-wait-ms`; past it: 409). [`commit_session`] stores the new
 //! state together with the response, so that a retry carrying the same `Idempotency-Key`
 //! header on the same session gets that response back (status 200, header
-//! `Idempotent-Replayed: true`) instead of running again. A key reused for a different request
-//! (another method, path, query, `versionID` or body) is refused with 422.
-//!
-//! The header is read by the request middleware into the request context
-//! ([`super::errors::RequestCtx`]), with a fingerprint of the request that the JSON body
-//! extractor completes with the body's bytes.
+//! `Idempotent-Replayed: true`) instead of running again: [`Session::Replayed`], a normal
+//! success. A key reused for a different request (another method, path, query, `versionID` or
+//! body) is refused with 422. The key and the request's fingerprint come with the
+//! [`RequestCtx`].
 
-use super::errors::{ApiError, REQUEST};
-use super::AppState;
+use super::context::{Fingerprint, RequestCtx};
+use super::errors::ApiError;
+use super::response::Answer;
+use super::state::AppState;
 use crate::engine::State;
 use crate::store::{BeginOptions, Begun, SessionKey, SessionTxn};
 use actix_web::http::StatusCode;
-
-/// The header.
-pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
-/// Longest accepted key.
-pub const MAX_IDEMPOTENCY_KEY: usize = 255;
-
-/// FNV-1a, 64 bits: a fingerprint that is the same in every process and every build.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fingerprint(u64);
-
-impl Default for Fingerprint {
-    fn default() -> Fingerprint {
-        Fingerprint(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Fingerprint {
-    pub fn mix(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        // A separator, so ("ab", "c") and ("a", "bc") differ.
-        self.0 ^= 0xff;
-        self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-}
-
-/// The `Idempotency-Key` of a request, as read by the middleware.
-#[derive(Debug, Clone)]
-pub enum IdempotencyHeader {
-    /// A valid key and the request's fingerprint so far.
-    Key {
-        key: String,
-        fingerprint: Fingerprint,
-    },
-    /// The header was present but unusable (why).
-    Invalid(&'static str),
-}
-
-/// Reads the header (middleware): `None` when absent.
-pub fn read_header(req: &actix_web::dev::ServiceRequest) -> Option<IdempotencyHeader> {
-    let value = req.headers().get(IDEMPOTENCY_KEY)?;
-    let Ok(key) = value.to_str() else {
-        return Some(IdempotencyHeader::Invalid("must be visible ASCII"));
-    };
-    if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY {
-        return Some(IdempotencyHeader::Invalid("must be 1 to 255 characters"));
-    }
-    if !key.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
-        return Some(IdempotencyHeader::Invalid(
-            "must be visible ASCII without spaces",
-        ));
-    }
-    let mut fingerprint = Fingerprint::default();
-    fingerprint.mix(req.method().as_str().as_bytes());
-    fingerprint.mix(req.path().as_bytes());
-    fingerprint.mix(req.query_string().as_bytes());
-    let version = req.headers().get("versionid").map(|v| v.as_bytes());
-    fingerprint.mix(version.unwrap_or(b""));
-    Some(IdempotencyHeader::Key {
-        key: key.to_string(),
-        fingerprint,
-    })
-}
-
-/// Adds the body's bytes to the current request's fingerprint (JSON body extractor).
-pub fn mix_body(body: &[u8]) {
-    let _ = REQUEST.try_with(|r| {
-        if let Some(IdempotencyHeader::Key { fingerprint, .. }) =
-            r.idempotency.borrow_mut().as_mut()
-        {
-            fingerprint.mix(body);
-        }
-    });
-}
-
-/// The current request's key and fingerprint; 400 for an unusable header.
-fn current() -> Result<Option<(String, Fingerprint)>, ApiError> {
-    let header = REQUEST
-        .try_with(|r| r.idempotency.borrow().clone())
-        .ok()
-        .flatten();
-    match header {
-        None => Ok(None),
-        Some(IdempotencyHeader::Key { key, fingerprint }) => Ok(Some((key, fingerprint))),
-        Some(IdempotencyHeader::Invalid(why)) => Err(ApiError::validation("Idempotency-Key", why)),
-    }
-}
 
 const RECORD_TAG: &[u8] = b"flowdm-replay-1 ";
 
@@ -118,7 +29,7 @@ fn record(fingerprint: Fingerprint, body: &[u8]) -> Vec<u8> {
 }
 
 /// The stored response for this request, or 422 when the key was used for another request.
-fn replay(stored: &[u8], fingerprint: Fingerprint) -> ApiError {
+fn replay(stored: &[u8], fingerprint: Fingerprint) -> Result<Vec<u8>, ApiError> {
     let parsed = stored
         .strip_prefix(RECORD_TAG)
         .filter(|rest| rest.len() >= 17 && rest[16] == b'\n')
@@ -127,29 +38,43 @@ fn replay(stored: &[u8], fingerprint: Fingerprint) -> ApiError {
             Some((u64::from_str_radix(fp, 16).ok()?, &rest[17..]))
         });
     match parsed {
-        Some((fp, body)) if fp == fingerprint.0 => ApiError::Replay(body.to_vec()),
-        Some(_) => ApiError::object(
+        Some((fp, body)) if fp == fingerprint.0 => Ok(body.to_vec()),
+        Some(_) => Err(ApiError::object(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Idempotency-Key was already used for a different request on this session",
-        ),
-        None => ApiError::internal("stored idempotent response is unreadable"),
+        )),
+        None => Err(ApiError::internal(
+            "stored idempotent response is unreadable",
+        )),
     }
 }
 
+/// A begun session: a transaction to run and commit, or the stored answer of a request already
+/// processed under the same `Idempotency-Key`. Short-lived (one per request, on the stack):
+/// boxing the transaction would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+pub enum Session {
+    Txn(SessionTxn),
+    Replayed(Vec<u8>),
+}
+
 /// Begins a session transaction, waiting at most `limits.lock_timeout` for the lock (409
-/// after it). With an `Idempotency-Key` already processed on this session, answers the stored
-/// response instead (as [`ApiError::Replay`], so handlers return it with `?`).
-pub async fn begin_session(state: &AppState, key: &SessionKey) -> Result<SessionTxn, ApiError> {
-    let idem = current()?;
+/// after it).
+pub async fn begin_session(
+    state: &AppState,
+    ctx: &RequestCtx,
+    key: &SessionKey,
+) -> Result<Session, ApiError> {
+    let idem = ctx.idempotency()?;
     let opts = BeginOptions {
         wait: state.limits.lock_timeout,
         idempotency_key: idem.as_ref().map(|(k, _)| k.as_str()),
     };
     match state.store.begin(key, opts).await? {
-        Begun::Txn(txn) => Ok(txn),
+        Begun::Txn(txn) => Ok(Session::Txn(txn)),
         Begun::Replay(stored) => {
             let fingerprint = idem.map(|(_, f)| f).unwrap_or_default();
-            Err(replay(&stored, fingerprint))
+            replay(&stored, fingerprint).map(Session::Replayed)
         }
     }
 }
@@ -158,17 +83,36 @@ pub async fn begin_session(state: &AppState, key: &SessionKey) -> Result<Session
 /// `Idempotency-Key`, `response` (the body answered with 200) is stored with it.
 pub async fn commit_session(
     state: &AppState,
+    ctx: &RequestCtx,
     mut txn: SessionTxn,
     new_state: Option<State>,
     response: &[u8],
 ) -> Result<(), ApiError> {
     if txn.idempotency_key.is_some() {
-        if let Ok(Some((_, fingerprint))) = current() {
+        if let Ok(Some((_, fingerprint))) = ctx.idempotency() {
             txn.response = Some(record(fingerprint, response));
         }
     }
     state.store.commit(txn, new_state).await?;
     Ok(())
+}
+
+/// One read-modify-write of a stored session: `change` gets the stored state (if any) and
+/// gives the new state (`None`: delete) and the response body; both are committed together.
+/// A replayed request answers the stored body instead.
+pub async fn write_session(
+    state: &AppState,
+    ctx: &RequestCtx,
+    key: &SessionKey,
+    change: impl FnOnce(Option<State>) -> Result<(Option<State>, Vec<u8>), ApiError>,
+) -> Result<Answer, ApiError> {
+    let mut txn = match begin_session(state, ctx, key).await? {
+        Session::Txn(txn) => txn,
+        Session::Replayed(body) => return Ok(Answer::Replayed(body)),
+    };
+    let (new_state, body) = change(txn.state.take())?;
+    commit_session(state, ctx, txn, new_state, &body).await?;
+    Ok(Answer::Json(body))
 }
 
 #[cfg(test)]
@@ -186,14 +130,16 @@ mod tests {
         assert_ne!(a, b);
         let r = record(a, b"[1,2]");
         match replay(&r, a) {
-            ApiError::Replay(body) => assert_eq!(body, b"[1,2]"),
-            e => panic!("{e:?}"),
+            Ok(body) => assert_eq!(body, b"[1,2]"),
+            Err(e) => panic!("{e:?}"),
         }
         match replay(&r, b) {
-            ApiError::Object { status, .. } => assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY),
-            e => panic!("{e:?}"),
+            Err(ApiError::Object { status, .. }) => {
+                assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY)
+            }
+            other => panic!("{other:?}"),
         }
-        assert!(matches!(replay(b"junk", a), ApiError::Object { .. }));
+        assert!(matches!(replay(b"junk", a), Err(ApiError::Object { .. })));
     }
 
     #[test]

@@ -3,21 +3,17 @@
 //! `GET /interact/{versionID}/state`.
 
 use super::auth::resolve_version;
+use super::context::RequestCtx;
 use super::errors::ApiError;
-use super::interact::{json_bytes, json_ok, run_engine};
 use super::limits::{interact_query, JsonBody};
+use super::paths::VersionPath;
+use super::response::Answer;
+use super::state::AppState;
+use super::turn::run_engine;
 use super::validate::{self, TurnRoute};
-use super::AppState;
 use crate::engine::{session, Request, State, Trace, TurnInput};
-use actix_web::{web, HttpRequest, HttpResponse};
-use serde::{Deserialize, Serialize};
-
-/// `{versionID}` of the legacy forms.
-#[derive(Debug, Deserialize)]
-pub struct VersionPath {
-    #[serde(rename = "versionID", default)]
-    pub version_id: Option<String>,
-}
+use actix_web::{web, HttpRequest};
+use serde::Serialize;
 
 #[derive(Serialize)]
 struct StatelessAnswer<'a> {
@@ -30,39 +26,36 @@ struct StatelessAnswer<'a> {
 /// An absent state or an empty stack starts a new session (keeping the given variables).
 pub async fn interact(
     req: HttpRequest,
+    ctx: RequestCtx,
     data: web::Data<AppState>,
     path: web::Path<VersionPath>,
     body: JsonBody,
-) -> Result<HttpResponse, ApiError> {
-    let project = resolve_version(&data, &req, path.version_id.as_deref())?;
+) -> Result<Answer, ApiError> {
+    let agent = resolve_version(&data, &req, &ctx, path.version_id.as_deref())?;
     let query = interact_query(&req)?;
     let body = validate::turn_body(&body.0, TurnRoute::Stateless)?;
-    let out = run_engine(
-        &project,
-        TurnInput {
-            state: body.state.unwrap_or_default(),
-            request: body.request,
-            config: body.config,
-            user_id: None,
-            logs: query.logs,
-        },
-    )?;
-    let bytes = json_bytes(&StatelessAnswer {
+    let input = TurnInput {
+        state: body.state.unwrap_or_default(),
+        request: body.request,
+        config: body.config,
+        user_id: None,
+        logs: query.logs,
+    };
+    let out = run_engine(&ctx, &agent, input).await?;
+    Answer::json(&StatelessAnswer {
         request: out.request.as_ref(),
         state: &out.state,
         trace: &out.trace,
-    })?;
-    Ok(json_ok(bytes))
+    })
 }
 
 /// `GET /interact[/{versionID}]/state`: the initial state of the version.
 pub async fn initial_state(
     req: HttpRequest,
+    ctx: RequestCtx,
     data: web::Data<AppState>,
     path: web::Path<VersionPath>,
-) -> Result<HttpResponse, ApiError> {
-    let project = resolve_version(&data, &req, path.version_id.as_deref())?;
-    Ok(json_ok(json_bytes(&session::generate(
-        &project, None, None,
-    ))?))
+) -> Result<Answer, ApiError> {
+    let agent = resolve_version(&data, &req, &ctx, path.version_id.as_deref())?;
+    Answer::json(&session::generate(&agent, None, None))
 }

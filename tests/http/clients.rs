@@ -191,7 +191,8 @@ async fn react_chat_widget_1_65_2_public_mode() {
 #[tokio::test]
 async fn sdk_runtime_1_10_0_auth_public_and_prototype_modes() {
     let keyed = Server::builder()
-        .env("FLOWDM_API_KEYS", format!("{TEST_KEY}={PAYMENT_PROJECT}"))
+        .arg("--api-keys")
+        .arg(format!("{TEST_KEY}={PAYMENT_PROJECT}"))
         .start();
     // Auth mode: verbose interact; a bare array would break `response.trace`.
     let r = send(
@@ -317,7 +318,8 @@ async fn runtime_client_js_1_17_4_stateless() {
 #[tokio::test]
 async fn python_voiceflow_1_0_6() {
     let server = Server::builder()
-        .env("FLOWDM_API_KEYS", format!("{TEST_KEY}={PAYMENT_PROJECT}"))
+        .arg("--api-keys")
+        .arg(format!("{TEST_KEY}={PAYMENT_PROJECT}"))
         .start();
     let hdr = [("Authorization", TEST_KEY), ("versionID", "production")];
     let config = json!({"tts": false, "stripSSML": true, "stopAll": true, "stopTypes": [], "excludeTypes": ["block", "debug", "flow"]});
@@ -397,7 +399,8 @@ async fn python_voiceflow_1_0_6() {
 #[tokio::test]
 async fn voiceflow_cli_suite_runner_requests() {
     let server = Server::builder()
-        .env("FLOWDM_API_KEYS", format!("{TEST_KEY}={HANDOFF_PROJECT}"))
+        .arg("--api-keys")
+        .arg(format!("{TEST_KEY}={HANDOFF_PROJECT}"))
         .start();
     let user = "test-6f1c1f5e-7d6c-4b8e-9d4a-1b2c3d4e5f60";
     let url = server.url(&format!("/state/user/{user}/interact?logs=off"));

@@ -12,6 +12,6 @@ mod concurrency;
 mod errors;
 mod logs;
 mod public;
-mod server;
+
 mod state;
 mod stateless;

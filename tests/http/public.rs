@@ -218,10 +218,8 @@ async fn publishing_transcripts_feedback() {
 #[tokio::test]
 async fn allowed_public_origins() {
     let server = Server::builder()
-        .env(
-            "ALLOWED_PUBLIC_ORIGINS",
-            "https://shop.example,http://127.0.0.1:8791",
-        )
+        .arg("--public-origins")
+        .arg("https://shop.example,http://127.0.0.1:8791")
         .start();
     let url = server.url(&format!("/public/{PAYMENT_PROJECT}/publishing"));
     let r = send(

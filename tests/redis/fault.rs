@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn server(url: &str, extra: &[&str]) -> Server {
-    counter_redis_server(url).args(extra).start()
+    counter_redis_server(url).args(extra).start_process()
 }
 
 /// Short timeouts so the test sees failures and recovery quickly.

@@ -1,5 +1,8 @@
-//! Helpers for the HTTP integration tests: start the real `flowdm serve` binary on port 0, read
-//! the bound address from its stdout, talk HTTP with reqwest, normalise traces.
+//! Helpers for the HTTP integration tests: start the real application on port 0 — inside the
+//! test process ([`ServerBuilder::start`], `Application::build` on a thread of its own), or, for
+//! the tests of the command line itself (its environment variables, its logs), as the
+//! `flowdm serve` binary ([`ServerBuilder::start_process`]) — then talk HTTP with reqwest and
+//! normalise traces.
 
 use reqwest::header::HeaderMap;
 use reqwest::Method;
@@ -47,11 +50,24 @@ pub fn flowdm_command() -> Command {
     cmd
 }
 
-/// A running server; killed on drop.
+/// How a test server runs.
+enum Running {
+    /// `Application::build` + `run_until_stopped` on a thread with its own actix system.
+    InProcess {
+        handle: actix_web::dev::ServerHandle,
+        thread: Option<std::thread::JoinHandle<()>>,
+    },
+    /// The `flowdm serve` binary.
+    Process {
+        child: Child,
+        stderr: Arc<Mutex<String>>,
+    },
+}
+
+/// A running server; stopped on drop.
 pub struct Server {
-    child: Child,
+    running: Running,
     pub base: String,
-    stderr: Arc<Mutex<String>>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -100,7 +116,54 @@ impl ServerBuilder {
         self.temp.as_ref().map(|d| d.path().to_path_buf())
     }
 
+    /// Starts the application inside the test process: the arguments are parsed the way
+    /// `flowdm serve` parses them (the environment is not read).
     pub fn start(self) -> Server {
+        assert!(
+            self.env.is_empty(),
+            "environment variables need the binary: use start_process()"
+        );
+        let mut args = vec![
+            "--port".to_string(),
+            "0".to_string(),
+            "--diagrams".to_string(),
+            self.dir.display().to_string(),
+        ];
+        args.extend(self.args.iter().cloned());
+        let config = flowdm::cli::ServeArgs::parse_args(&args)
+            .unwrap_or_else(|e| panic!("bad server arguments {args:?}: {e}"))
+            .into_config();
+        let (tx, rx) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                match flowdm::app::Application::build(config) {
+                    Ok(app) => {
+                        let _ = tx.send(Ok((app.port(), app.handle())));
+                        let _ = app.run_until_stopped().await;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e.to_string()));
+                    }
+                }
+            })
+        });
+        match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(Ok((port, handle))) => Server {
+                running: Running::InProcess {
+                    handle,
+                    thread: Some(thread),
+                },
+                base: format!("http://127.0.0.1:{port}"),
+                _dir: self.temp,
+            },
+            Ok(Err(e)) => panic!("the application did not start: {e}"),
+            Err(_) => panic!("the application did not start within 20 s"),
+        }
+    }
+
+    /// Starts the `flowdm serve` binary (for tests of the command line: its environment
+    /// variables and its logs).
+    pub fn start_process(self) -> Server {
         let mut cmd = flowdm_command();
         cmd.arg("serve")
             .arg("--port")
@@ -145,9 +208,8 @@ impl ServerBuilder {
         });
         match rx.recv_timeout(Duration::from_secs(20)) {
             Ok(base) => Server {
-                child,
+                running: Running::Process { child, stderr },
                 base,
-                stderr,
                 _dir: self.temp,
             },
             Err(_) => {
@@ -180,9 +242,13 @@ impl Server {
         format!("{}{}", self.base, path)
     }
 
-    /// What the server wrote on stderr so far (its logs).
+    /// What the server wrote on stderr so far (its logs; servers started with
+    /// [`ServerBuilder::start_process`] only).
     pub fn logs(&self) -> String {
-        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+        match &self.running {
+            Running::Process { stderr, .. } => stderr.lock().map(|s| s.clone()).unwrap_or_default(),
+            Running::InProcess { .. } => panic!("logs need the binary: use start_process()"),
+        }
     }
 
     /// Waits until the logs contain `needle` (logs are written asynchronously).
@@ -200,8 +266,19 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        match &mut self.running {
+            Running::InProcess { handle, thread } => {
+                // `stop` sends the command at once; the returned future only waits for it.
+                drop(handle.stop(false));
+                if let Some(t) = thread.take() {
+                    let _ = t.join();
+                }
+            }
+            Running::Process { child, .. } => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
     }
 }
 

@@ -17,7 +17,7 @@ async fn bad_files_are_reported_and_the_others_served() {
             ("README.md", "# not an agent".to_string()),
         ])
         .with_example("payment.vf")
-        .start();
+        .start_process();
     let logs = server.wait_for_log("noprograms.vfr");
     assert!(
         logs.contains("broken.vfr") && logs.contains("invalid JSON"),
@@ -39,7 +39,7 @@ async fn bad_files_are_reported_and_the_others_served() {
 
 #[tokio::test]
 async fn empty_directory_still_starts() {
-    let server = Server::builder().files(&[]).start();
+    let server = Server::builder().files(&[]).start_process();
     server.wait_for_log("no agent loaded");
     assert_eq!(
         send(Method::GET, &server.url("/health"), &[], None)
@@ -96,7 +96,7 @@ async fn an_unreachable_redis_is_not_ready_and_answers_503() {
         .arg(format!("redis://127.0.0.1:{port}"))
         .arg("--redis-timeout-ms")
         .arg("300")
-        .start();
+        .start_process();
     let r = send(Method::GET, &server.url("/health"), &[], None).await;
     assert_eq!(r.status, 200);
     let r = send(Method::GET, &server.url("/ready"), &[], None).await;
@@ -154,7 +154,7 @@ fn help_lists_the_commands_and_options() {
 
 #[tokio::test]
 async fn health_openapi_and_request_ids() {
-    let server = Server::start();
+    let server = Server::builder().start_process();
     let r = send(Method::GET, &server.url("/health"), &[], None).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.text, "production Healthy");
@@ -168,7 +168,9 @@ async fn health_openapi_and_request_ids() {
         .expect("openapi.yaml");
     assert_eq!(r.text, file);
 
-    let server = Server::builder().env("NODE_ENV", "development").start();
+    let server = Server::builder()
+        .env("NODE_ENV", "development")
+        .start_process();
     let r = send(Method::GET, &server.url("/health"), &[], None).await;
     assert_eq!(r.text, "development Healthy");
 }
@@ -186,7 +188,7 @@ async fn several_versions_of_one_project_share_sessions() {
     let server = Server::builder()
         .files(&[("payment-dev.vf", dev.to_string())])
         .with_example("payment.vf")
-        .start();
+        .start_process();
     // `payment.vf` still says devVersion = …02; `payment-dev.vf` (loaded first) sets the
     // project's metadata: development → …03, production → …02.
     let u = User::new(&server, "multi", new_version);
@@ -214,7 +216,9 @@ async fn several_versions_of_one_project_share_sessions() {
 #[tokio::test]
 async fn logs_name_the_request_project_and_user() {
     // DEBUG: every request has a span with id, project, version and user.
-    let server = Server::builder().env("RUST_LOG", "flowdm=debug").start();
+    let server = Server::builder()
+        .env("RUST_LOG", "flowdm=debug")
+        .start_process();
     let u = User::new(&server, "log-user", PAYMENT_VERSION);
     u.act(json!({"type": "launch"})).await;
     let logs = server.wait_for_log("user=log-user");
@@ -224,7 +228,7 @@ async fn logs_name_the_request_project_and_user() {
     );
     assert!(logs.contains("request{id="), "{logs}");
     // INFO (default): no per-request lines, but a failed request names its request, project, user.
-    let server = Server::builder().env("RUST_LOG", "info").start();
+    let server = Server::builder().env("RUST_LOG", "info").start_process();
     let u = User::new(&server, "bad-user", PAYMENT_VERSION);
     let r = u.post("/interact", &json!({"action": {"type": ""}})).await;
     assert_eq!(r.status, 500);

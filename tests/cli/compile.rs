@@ -1,13 +1,9 @@
 //! The command line and the server with `.vf` files: `flowdm check` (diagnostics, summary, exit
 //! status), `flowdm compile` (the runtime export), and `flowdm serve` compiling a directory where
 //! one file is broken.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "support/mod.rs"]
-mod support;
-
+use crate::support::server::*;
 use serde_json::{json, Value};
-use support::server::*;
 
 /// A one-step agent whose single step has an unknown type (an error that routes on).
 fn odd_agent() -> String {
@@ -134,7 +130,7 @@ async fn serve_compiles_vf_files_and_a_broken_one_does_not_stop_the_others() {
             ("odd.vf", odd_agent()),
         ])
         .with_example("payment.vf")
-        .start();
+        .start_process();
     // Failed files are logged after the loaded ones: wait for both failure lines too.
     server.wait_for_log("invalid JSON");
     server.wait_for_log("no diagrams");

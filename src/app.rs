@@ -1,0 +1,155 @@
+//! The application: [`Application::build`] turns one [`Config`] into a bound, ready server —
+//! the session store, the loaded agents, the API keys, the HTTP listener — and
+//! [`Application::run_until_stopped`] serves until SIGINT/SIGTERM or [`Application::handle`]'s
+//! `stop`. `flowdm serve` and the in-process tests start the server the same way.
+
+use crate::config::{Config, StoreConfig};
+use crate::http::auth::Keys;
+use crate::http::{self, AppState};
+use crate::projects::Registry;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{web, HttpServer};
+use flowdm_store::{MemoryStore, RedisStore, SessionStore};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot read the diagrams directory {dir}: {source}")]
+    Diagrams { dir: String, source: std::io::Error },
+    #[error("API keys: {0}")]
+    Keys(String),
+    #[error("session store: {0}")]
+    Store(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+/// A bound server, not yet serving.
+pub struct Application {
+    addrs: Vec<SocketAddr>,
+    server: Server,
+}
+
+impl Application {
+    /// Opens the store, loads the agents and keys (logging what loaded, what did not and why),
+    /// and binds the listener (`port` 0 picks a free one). Must be called inside an actix or
+    /// tokio runtime.
+    pub fn build(config: Config) -> Result<Application, StartError> {
+        let (store, store_info) = open_store(&config.store)?;
+        let registry = load_agents(&config)?;
+        let keys = load_keys(&config, &registry)?;
+        tracing::info!(store = %store_info, "session store");
+        let state = AppState {
+            registry: Arc::new(registry),
+            keys,
+            store,
+            limits: config.limits,
+            public_origins: config.public_origins.clone(),
+            environment: config.environment.clone(),
+        };
+        let data = web::Data::new(state);
+        let factory_data = data.clone();
+        let mut server = HttpServer::new(move || http::app(factory_data.clone()));
+        if let Some(n) = config.workers {
+            server = server.workers(n.max(1));
+        }
+        let server = server
+            .bind((config.host.as_str(), config.port))
+            .map_err(|source| StartError::Bind {
+                addr: format!("{}:{}", config.host, config.port),
+                source,
+            })?;
+        let addrs = server.addrs();
+        for addr in &addrs {
+            tracing::info!(%addr, projects = data.registry.project_count(), store = data.store.name(), "listening");
+        }
+        Ok(Application {
+            addrs,
+            server: server.run(),
+        })
+    }
+
+    /// The bound port (the first address's).
+    pub fn port(&self) -> u16 {
+        self.addrs.first().map(SocketAddr::port).unwrap_or(0)
+    }
+
+    /// Every bound address.
+    pub fn addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    /// Stops the server from elsewhere (`handle.stop(graceful)`).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until the server is stopped (signal or handle).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn open_store(config: &StoreConfig) -> Result<(Arc<dyn SessionStore>, String), StartError> {
+    match config {
+        StoreConfig::Memory { max_state_bytes: _ } => {
+            Ok((Arc::new(MemoryStore::new()), "memory".into()))
+        }
+        StoreConfig::Redis(cfg) => {
+            let store = RedisStore::new(cfg.clone()).map_err(StartError::Store)?;
+            let what = store.describe();
+            Ok((Arc::new(store), what))
+        }
+    }
+}
+
+fn load_agents(config: &Config) -> Result<Registry, StartError> {
+    let (registry, report) =
+        Registry::load_dir(&config.diagrams).map_err(|source| StartError::Diagrams {
+            dir: config.diagrams.display().to_string(),
+            source,
+        })?;
+    for loaded in &report.loaded {
+        tracing::info!(file = %loaded.path.display(), project = %loaded.project_id, version = %loaded.version_id, "agent loaded");
+        for w in &loaded.warnings {
+            tracing::warn!(file = %loaded.path.display(), warning = %w, "agent loaded with a warning");
+        }
+    }
+    for failed in &report.failed {
+        tracing::error!(file = %failed.path.display(), reason = %failed.error, "agent not loaded");
+    }
+    if registry.is_empty() {
+        tracing::warn!(dir = %config.diagrams.display(), "no agent loaded: every project route will answer an error");
+    }
+    Ok(registry)
+}
+
+fn load_keys(config: &Config, registry: &Registry) -> Result<Keys, StartError> {
+    let mut keys = Keys::new();
+    if let Some(path) = &config.keys.file {
+        keys.load_file(path)
+            .map_err(|e| StartError::Keys(e.to_string()))?;
+    }
+    if let Some(list) = config.keys.list.as_deref() {
+        keys.parse_list(list)
+            .map_err(|e| StartError::Keys(format!("FLOWDM_API_KEYS: {e}")))?;
+    }
+    if keys.is_empty() {
+        tracing::warn!(
+            "no API keys configured: the server is open, any client can use every project (set --keys or FLOWDM_API_KEYS)"
+        );
+    } else {
+        for (key_id, project) in keys.entries() {
+            if registry.project(project).is_none() {
+                tracing::warn!(key_id, project, "API key for a project that is not loaded");
+            }
+        }
+        tracing::info!(keys = keys.len(), "API keys required");
+    }
+    Ok(keys)
+}

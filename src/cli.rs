@@ -1,0 +1,255 @@
+//! The `flowdm` command line (clap): `serve`, `check`, `compile`. `serve`'s arguments become one
+//! [`Config`]; their defaults come from [`crate::config::defaults`] and
+//! [`RedisConfig::default`], never from literals here.
+
+use crate::config::{defaults, Config, KeysConfig, StoreConfig};
+use crate::http::limits::Limits;
+use clap::{Args, Parser, Subcommand};
+use flowdm_store::RedisConfig;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "flowdm",
+    version,
+    about = "A self-hosted runtime for Voiceflow agents that speaks the Dialog Manager API"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+// Parsed once at start: the size difference between the variants does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve every agent of a directory over the DM API.
+    Serve(ServeArgs),
+    /// Compile agent files and print their diagnostics (exit status 1 on errors).
+    Check(CheckArgs),
+    /// Compile a `.vf` creator export into a `.vfr` runtime export.
+    Compile(CompileArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// `.vf` (or `.vfr`) files.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Print only errors and the summary line of each file.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// One JSON object per file.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CompileArgs {
+    /// The `.vf` file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Where to write the `.vfr` (default: stdout).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Directory of agents: every `.vf` / `.vfr` file is one project (other files are skipped).
+    #[arg(long, value_name = "DIR", default_value = defaults::DIAGRAMS)]
+    pub diagrams: PathBuf,
+    /// TCP port; 0 picks a free one (the address is printed on stdout).
+    #[arg(long, env = "PORT", default_value_t = defaults::PORT)]
+    pub port: u16,
+    /// Address to bind.
+    #[arg(long, env = "HOST", default_value = defaults::HOST)]
+    pub host: String,
+    /// Session store: in memory, or Redis / Redis Cluster (docs/redis.md).
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// JSON keys file: {"keys":[{"key":"VF.DM.<keyID>.<secret>","projectID":"<projectID>"}]}.
+    #[arg(long, value_name = "FILE", env = "FLOWDM_KEYS")]
+    pub keys: Option<PathBuf>,
+    /// API keys as a list: "VF.DM.<keyID>.<secret>=<projectID>,…".
+    #[arg(
+        long,
+        value_name = "LIST",
+        env = "FLOWDM_API_KEYS",
+        hide_env_values = true
+    )]
+    pub api_keys: Option<String>,
+    /// Worker threads (default: one per CPU).
+    #[arg(long, env = "FLOWDM_WORKERS")]
+    pub workers: Option<usize>,
+    /// Largest accepted request body in bytes (larger → 413).
+    #[arg(long, value_name = "BYTES", default_value_t = defaults::BODY_LIMIT)]
+    pub body_limit: usize,
+    /// Request timeout in milliseconds (→ 408 `response timeout`).
+    #[arg(
+        long,
+        value_name = "MS",
+        env = "ERROR_RESPONSE_MS",
+        default_value_t = ms(defaults::REQUEST_TIMEOUT)
+    )]
+    pub timeout_ms: u64,
+    /// Comma-separated origins allowed on the public routes (default: any origin).
+    #[arg(
+        long,
+        value_name = "LIST",
+        env = "ALLOWED_PUBLIC_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub public_origins: Vec<String>,
+    /// The environment `/health` names.
+    #[arg(long, value_name = "NAME", env = "NODE_ENV", default_value = defaults::ENVIRONMENT)]
+    pub environment: String,
+}
+
+/// `flowdm serve` options for sessions (`docs/redis.md`).
+#[derive(Args, Debug, Clone)]
+pub struct StoreArgs {
+    /// Redis URL for sessions, transcripts and feedback (default: the embedded in-memory
+    /// store). With --redis-cluster: one or more seed nodes, comma separated.
+    #[arg(long, value_name = "URL", env = "REDIS_URL", hide_env_values = true)]
+    pub redis: Option<String>,
+    /// The Redis URLs are Redis Cluster nodes.
+    #[arg(long, env = "FLOWDM_REDIS_CLUSTER")]
+    pub redis_cluster: bool,
+    /// Prefix of every Redis key.
+    #[arg(
+        long,
+        value_name = "PREFIX",
+        env = "FLOWDM_REDIS_PREFIX",
+        default_value_t = RedisConfig::default().prefix
+    )]
+    pub redis_prefix: String,
+    /// Idle expiry of a Redis session in seconds, refreshed by every turn (0: never).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        env = "FLOWDM_SESSION_TTL",
+        default_value_t = RedisConfig::default().session_ttl.map(|d| d.as_secs()).unwrap_or(0)
+    )]
+    pub session_ttl: u64,
+    /// Largest stored session state in bytes (every store); a larger one is refused (413), the
+    /// old state kept.
+    #[arg(
+        long,
+        value_name = "BYTES",
+        env = "FLOWDM_MAX_STATE_BYTES",
+        default_value_t = RedisConfig::default().max_state_bytes
+    )]
+    pub max_state_bytes: usize,
+    /// How long a request waits for other requests of the same user to finish (then 409).
+    #[arg(
+        long,
+        value_name = "MS",
+        env = "FLOWDM_LOCK_WAIT_MS",
+        default_value_t = ms(defaults::LOCK_WAIT)
+    )]
+    pub lock_wait_ms: u64,
+    /// Expiry of a Redis session lock: a crashed server blocks its users at most this long; a
+    /// turn running longer commits nothing (409).
+    #[arg(
+        long,
+        value_name = "MS",
+        env = "FLOWDM_REDIS_LOCK_TTL_MS",
+        default_value_t = ms(RedisConfig::default().lock_ttl)
+    )]
+    pub redis_lock_ttl_ms: u64,
+    /// Longest wait for one Redis command, connecting included (slower: 503).
+    #[arg(
+        long,
+        value_name = "MS",
+        env = "FLOWDM_REDIS_TIMEOUT_MS",
+        default_value_t = ms(RedisConfig::default().timeout)
+    )]
+    pub redis_timeout_ms: u64,
+    /// Long-lived multiplexed Redis connections (default: one per worker).
+    #[arg(long, value_name = "N", env = "FLOWDM_REDIS_CONNECTIONS")]
+    pub redis_connections: Option<usize>,
+}
+
+impl StoreArgs {
+    /// The selected store: Redis when `--redis` is set (and not blank), else in memory.
+    pub fn store_config(&self, workers: Option<usize>) -> StoreConfig {
+        let urls: Vec<String> = self
+            .redis
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .map(|u| u.trim().to_string())
+            .filter(|u| !u.is_empty())
+            .collect();
+        if urls.is_empty() {
+            return StoreConfig::Memory {
+                max_state_bytes: self.max_state_bytes,
+            };
+        }
+        StoreConfig::Redis(RedisConfig {
+            urls,
+            cluster: self.redis_cluster,
+            prefix: self.redis_prefix.clone(),
+            session_ttl: (self.session_ttl > 0).then(|| Duration::from_secs(self.session_ttl)),
+            lock_ttl: Duration::from_millis(self.redis_lock_ttl_ms),
+            timeout: Duration::from_millis(self.redis_timeout_ms),
+            max_state_bytes: self.max_state_bytes,
+            connections: self.redis_connections.or(workers).unwrap_or(0),
+        })
+    }
+}
+
+impl ServeArgs {
+    /// The server configuration these arguments describe.
+    pub fn into_config(self) -> Config {
+        Config {
+            store: self.store.store_config(self.workers),
+            limits: Limits {
+                body_bytes: self.body_limit,
+                request_timeout: Duration::from_millis(self.timeout_ms.max(1)),
+                lock_timeout: Duration::from_millis(self.store.lock_wait_ms.max(1)),
+            },
+            diagrams: self.diagrams,
+            host: self.host,
+            port: self.port,
+            workers: self.workers,
+            keys: KeysConfig {
+                file: self.keys,
+                list: self.api_keys.filter(|s| !s.trim().is_empty()),
+            },
+            public_origins: self
+                .public_origins
+                .iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            environment: if self.environment.is_empty() {
+                defaults::ENVIRONMENT.into()
+            } else {
+                self.environment
+            },
+        }
+    }
+
+    /// Parses `flowdm serve` arguments (without the program and subcommand names) the way the
+    /// command line does, except that the environment is not read: for tests and embedders, so
+    /// a `REDIS_URL` or `PORT` of the machine cannot change the server they describe.
+    pub fn parse_args<I, S>(args: I) -> Result<ServeArgs, clap::Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::{Args as _, FromArgMatches as _};
+        let cmd =
+            ServeArgs::augment_args(clap::Command::new("serve")).mut_args(|a| a.env(None::<&str>));
+        let argv = std::iter::once(std::ffi::OsString::from("serve"))
+            .chain(args.into_iter().map(Into::into));
+        ServeArgs::from_arg_matches(&cmd.try_get_matches_from(argv)?)
+    }
+}

@@ -1,0 +1,112 @@
+//! The server's configuration: one [`Config`] that `flowdm serve` builds from its command line
+//! ([`crate::cli`]) and tests build directly, and the one place every default lives
+//! ([`defaults`]; the Redis store's own defaults are [`flowdm_store::RedisConfig::default`]).
+
+use crate::http::limits::Limits;
+use flowdm_store::RedisConfig;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Every default of the server. The command line shows these as its defaults.
+pub mod defaults {
+    use std::time::Duration;
+
+    /// Directory of agents.
+    pub const DIAGRAMS: &str = "diagrams";
+    pub const HOST: &str = "127.0.0.1";
+    pub const PORT: u16 = 3000;
+    /// body-parser's default `1mb`.
+    pub const BODY_LIMIT: usize = 1024 * 1024;
+    /// The reference's `ERROR_RESPONSE_MS` default.
+    pub const REQUEST_TIMEOUT: Duration = Duration::from_millis(20_000);
+    /// How long a request waits for other turns of the same user to finish (then 409).
+    pub const LOCK_WAIT: Duration = Duration::from_secs(10);
+    /// What `/health` shows when `NODE_ENV` is not set.
+    pub const ENVIRONMENT: &str = "production";
+}
+
+/// Where sessions, transcripts and feedback live.
+#[derive(Debug, Clone)]
+pub enum StoreConfig {
+    /// The embedded in-memory store; states over `max_state_bytes` are refused (413).
+    Memory { max_state_bytes: usize },
+    /// Redis or Redis Cluster (`docs/redis.md`).
+    Redis(RedisConfig),
+}
+
+impl Default for StoreConfig {
+    fn default() -> StoreConfig {
+        StoreConfig::Memory {
+            max_state_bytes: RedisConfig::default().max_state_bytes,
+        }
+    }
+}
+
+/// API keys: a keys file and/or a `key=projectID,…` list.
+#[derive(Debug, Clone, Default)]
+pub struct KeysConfig {
+    pub file: Option<PathBuf>,
+    pub list: Option<String>,
+}
+
+/// Everything [`crate::app::Application::build`] needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Directory of agents (`.vf`, `.vfr`).
+    pub diagrams: PathBuf,
+    pub host: String,
+    /// 0 picks a free port ([`crate::app::Application::port`] tells which).
+    pub port: u16,
+    /// HTTP worker threads (default: one per CPU).
+    pub workers: Option<usize>,
+    pub keys: KeysConfig,
+    pub limits: Limits,
+    /// Origins allowed on the public routes (empty: any).
+    pub public_origins: Vec<String>,
+    /// Shown by `/health` (`NODE_ENV`).
+    pub environment: String,
+    pub store: StoreConfig,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            diagrams: PathBuf::from(defaults::DIAGRAMS),
+            host: defaults::HOST.into(),
+            port: defaults::PORT,
+            workers: None,
+            keys: KeysConfig::default(),
+            limits: Limits::default(),
+            public_origins: Vec::new(),
+            environment: defaults::ENVIRONMENT.into(),
+            store: StoreConfig::default(),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            body_bytes: defaults::BODY_LIMIT,
+            lock_timeout: defaults::LOCK_WAIT,
+            request_timeout: defaults::REQUEST_TIMEOUT,
+        }
+    }
+}
+
+impl Config {
+    /// The example agents of `dir` on a free port of the loopback interface, everything else
+    /// default (what the tests start).
+    pub fn for_dir(dir: impl Into<PathBuf>) -> Config {
+        Config {
+            diagrams: dir.into(),
+            port: 0,
+            ..Config::default()
+        }
+    }
+
+    /// The request timeout, never zero.
+    pub fn request_timeout(&self) -> Duration {
+        self.limits.request_timeout.max(Duration::from_millis(1))
+    }
+}

@@ -1,0 +1,19 @@
+//! What every handler shares: the loaded agents, the keys, the session store, the limits.
+
+use super::auth::Keys;
+use super::limits::Limits;
+use crate::projects::Registry;
+use crate::store::SessionStore;
+use std::sync::Arc;
+
+/// The application state (built by [`crate::app::Application::build`]).
+pub struct AppState {
+    pub registry: Arc<Registry>,
+    pub keys: Keys,
+    pub store: Arc<dyn SessionStore>,
+    pub limits: Limits,
+    /// `ALLOWED_PUBLIC_ORIGINS`: when not empty, public routes refuse other `Origin`s (403).
+    pub public_origins: Vec<String>,
+    /// Shown by `/health` (`NODE_ENV`).
+    pub environment: String,
+}

@@ -1,0 +1,120 @@
+//! The turn service that every interact route shares (stateful, legacy, public, stateless):
+//! run the engine off the async workers, and run one turn on a stored session.
+//!
+//! A turn is CPU work that never waits on I/O, so it runs on the runtime's blocking pool
+//! (`spawn_blocking`), not on the HTTP worker: a long turn (up to the engine's limits, which
+//! end it with a `debug` trace) cannot stall the other requests of that worker.
+
+use super::context::RequestCtx;
+use super::errors::ApiError;
+use super::response::Answer;
+use super::session::{begin_session, commit_session, Session};
+use super::state::AppState;
+use super::validate::TurnBody;
+use crate::engine::expr::MiniJs;
+use crate::engine::state::merge_variables;
+use crate::engine::{
+    self, session, Agent, Env, SeededRandom, State, SystemClock, TurnInput, TurnOutput,
+};
+use crate::store::SessionKey;
+use std::cell::RefCell;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+thread_local! {
+    /// Randomness for the engine (random steps, Slate ids), one generator per thread.
+    static RNG: RefCell<SeededRandom> = RefCell::new(SeededRandom::from_entropy());
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// Runs the engine on the calling thread; a panic becomes `Err(message)`.
+fn run_here(agent: &Agent, input: TurnInput) -> Result<TurnOutput, String> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| {
+        RNG.with(|rng| {
+            let mut rng = rng.borrow_mut();
+            let mut env = Env {
+                clock: &SystemClock,
+                rng: &mut *rng,
+                sandbox: &MiniJs,
+            };
+            engine::interact(agent, input, &mut env)
+        })
+    }))
+    .map_err(|p| panic_message(p.as_ref()))
+}
+
+/// Runs one engine turn on the blocking pool. A panic inside the engine becomes a 500 (and
+/// nothing is stored by the caller).
+pub async fn run_engine(
+    ctx: &RequestCtx,
+    agent: &Arc<Agent>,
+    input: TurnInput,
+) -> Result<TurnOutput, ApiError> {
+    let agent = agent.clone();
+    let span = tracing::Span::current();
+    let result = tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        run_here(&agent, input)
+    })
+    .await
+    .map_err(|e| e.to_string())
+    .and_then(|r| r);
+    result.map_err(|panic| {
+        tracing::error!(request_id = %ctx.id(), project = %ctx.project(), user = %ctx.user(), %panic, "the engine panicked; the session is unchanged");
+        ApiError::internal("internal error while running the turn")
+    })
+}
+
+/// A stored state counts as missing when it is `{}`-like (nothing in it).
+fn is_empty_state(s: &State) -> bool {
+    s.stack.is_empty() && s.storage.is_empty() && s.variables.is_empty()
+}
+
+/// The key of a user's session: all versions of a project share it.
+pub fn session_key(agent: &Agent, user_id: &str) -> SessionKey {
+    SessionKey::new(agent.version.project_id.as_str(), user_id)
+}
+
+/// One turn on a stored session: lock, load (or reset), merge `state.variables`, run, render
+/// the response, store. `render` sees the output before the state is moved into the store; its
+/// bytes are the 200 answer (kept for an `Idempotency-Key` retry).
+pub async fn session_turn(
+    data: &AppState,
+    ctx: &RequestCtx,
+    agent: &Arc<Agent>,
+    user_id: &str,
+    body: TurnBody,
+    render: impl FnOnce(&TurnOutput) -> Result<Vec<u8>, ApiError>,
+) -> Result<Answer, ApiError> {
+    let key = session_key(agent, user_id);
+    let mut txn = match begin_session(data, ctx, &key).await? {
+        Session::Txn(txn) => txn,
+        Session::Replayed(body) => return Ok(Answer::Replayed(body)),
+    };
+    let mut state = match txn.state.take() {
+        Some(s) if !is_empty_state(&s) => s,
+        // No session yet: the reference resets first (§1.3 step 1).
+        _ => session::generate(agent, None, None),
+    };
+    if let Some(vars) = &body.variables {
+        merge_variables(&mut state.variables, vars);
+    }
+    // On an error below, `txn` is dropped uncommitted: the stored state stays as it was.
+    let input = TurnInput {
+        state,
+        request: body.request,
+        config: body.config,
+        user_id: Some(user_id.to_string()),
+        logs: body.logs,
+    };
+    let out = run_engine(ctx, agent, input).await?;
+    let rendered = render(&out)?;
+    commit_session(data, ctx, txn, Some(out.state), &rendered).await?;
+    Ok(Answer::Json(rendered))
+}
