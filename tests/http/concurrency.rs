@@ -118,3 +118,73 @@ async fn concurrent_patches_and_interacts_lose_nothing() {
         assert_eq!(vars[format!("p{i}")], json!(i), "{vars}");
     }
 }
+
+/// The counter agent plus a `spin` event leading to two code steps that loop until the sandbox
+/// stops them and lead to each other: a turn that runs until the engine's 15 s turn timeout.
+fn spinning_agent() -> String {
+    let mut agent: serde_json::Value = serde_json::from_str(&counter_agent()).expect("json");
+    let lines = agent["programs"]["c0ffeed00000000000000001"]["lines"]
+        .as_object_mut()
+        .expect("lines");
+    lines.insert(
+        "spin".into(),
+        json!({ "type": "code", "code": "while (true) {}", "success_id": "again", "fail_id": "again" }),
+    );
+    lines.insert(
+        "again".into(),
+        json!({ "type": "code", "code": "while (true) {}", "success_id": "spin", "fail_id": "spin" }),
+    );
+    lines["wait"]["interactions"]
+        .as_array_mut()
+        .expect("interactions")
+        .push(json!({ "event": { "type": "spin" }, "nextId": "spin" }));
+    agent.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_pathological_turn_does_not_block_other_requests() {
+    // One HTTP worker: if the turn ran on it, nothing else could be answered meanwhile.
+    let server = Server::builder()
+        .files(&[("counter.vfr", spinning_agent())])
+        .arg("--workers")
+        .arg("1")
+        .start();
+    let spinner = User::new(&server, "spinner", COUNTER_VERSION);
+    spinner.act(json!({"type": "launch"})).await;
+    let url = server.url("/state/user/spinner/interact");
+    let spin = tokio::spawn(async move {
+        send(
+            Method::POST,
+            &url,
+            &[("versionID", COUNTER_VERSION)],
+            Some(&json!({"action": {"type": "spin"}, "config": {"excludeTypes": []}})),
+        )
+        .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Meanwhile, the same worker answers the health check and another user's whole turn.
+    let health = send(Method::GET, &server.url("/health"), &[], None).await;
+    assert_eq!(health.status, 200);
+    let other = User::new(&server, "bystander", COUNTER_VERSION);
+    other.act(json!({"type": "launch"})).await;
+    assert_eq!(messages(&other.act(json!({"type": "tick"})).await), ["count 1"]);
+    assert!(
+        !spin.is_finished(),
+        "the long turn should still be running while the others were answered"
+    );
+    // The long turn still ends, at the engine's limits, with a debug trace.
+    let r = spin.await.expect("join");
+    assert_eq!(r.status, 200, "{}", r.text);
+    let traces = r.json();
+    assert!(
+        traces
+            .as_array()
+            .expect("traces")
+            .iter()
+            .any(|t| t["type"] == "debug"
+                && t["payload"]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("turn timeout"))),
+        "{traces}"
+    );
+}
