@@ -3,8 +3,6 @@
 //! generation (2021 voice, 2022 chatbot with `ports[]`, 2022 `portsV2`, 2024 CMS, 2025 v3).
 //! Skipped when the corpus is not beside the checkout.
 
-
-
 use crate::common::*;
 use crate::corpus_files::*;
 use serde_json::{json, Value};

@@ -2,8 +2,6 @@
 //! exports) compiles, loads and answers a launch turn without a panic; per file the test prints
 //! how many steps compiled cleanly. Skipped when the corpus is not beside the checkout.
 
-
-
 use crate::common::*;
 use crate::corpus_files::*;
 use flowdm_compile::{self as compile, Counts};

@@ -3,7 +3,6 @@
 //! node (type, next ids, paths) and command by command. The agreement rate is printed; every
 //! disagreement left is explained in `docs/compatibility.md` (compiler section).
 
-
 use crate::corpus_files::*;
 use serde_json::Value;
 use std::collections::BTreeSet;

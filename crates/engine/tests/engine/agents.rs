@@ -1,6 +1,5 @@
 //! Conversations with the shipped example agents (`diagrams/README.md`), engine only.
 
-
 use crate::common::*;
 use serde_json::{json, Value};
 

@@ -1,7 +1,6 @@
 //! Every `.vfr` of `../shared/corpus` loads and runs a launch turn (skipped when the corpus is
 //! not beside the checkout).
 
-
 use crate::common::*;
 use serde_json::json;
 

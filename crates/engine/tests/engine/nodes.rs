@@ -1,6 +1,5 @@
 //! Every node kind, with inline programs.
 
-
 use crate::common::*;
 use serde_json::json;
 

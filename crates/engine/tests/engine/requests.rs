@@ -1,6 +1,5 @@
 //! Request types, `config` keys and engine limits.
 
-
 use crate::common::*;
 use serde_json::json;
 
@@ -274,7 +273,8 @@ fn logs_produce_log_traces_up_to_the_requested_level() {
             logs: level,
             ..Default::default()
         };
-        let out = flowdm_engine::interact(&flowdm_engine::Agent::new(project.clone()), input, &mut env);
+        let out =
+            flowdm_engine::interact(&flowdm_engine::Agent::new(project.clone()), input, &mut env);
         normalize(serde_json::to_value(&out.trace).unwrap())
     };
     assert!(!types(&run(flowdm_engine::LogLevel::Off)).contains(&"log".to_string()));

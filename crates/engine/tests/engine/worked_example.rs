@@ -1,6 +1,5 @@
 //! The worked example of `spec/dm-api.md` §10, turn by turn.
 
-
 use crate::common::*;
 use serde_json::json;
 

@@ -3,9 +3,7 @@
 use super::super::interp::Interp;
 use super::super::{thrown, unsupported, R};
 use super::{arg, relative, OBJECT_PROTO, STRING_PROTO};
-use crate::expr::jsvalue::{
-    is_js_whitespace, number_to_string, to_integer, to_uint32, JsValue,
-};
+use crate::expr::jsvalue::{is_js_whitespace, number_to_string, to_integer, to_uint32, JsValue};
 use std::rc::Rc;
 
 /// UTF-16 units → string; a lone surrogate (e.g. half an emoji) cannot be represented.
