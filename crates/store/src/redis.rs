@@ -33,8 +33,8 @@ use super::{
     new_transcript, update_transcript, BeginOptions, Begun, SessionKey, SessionLock, SessionStore,
     SessionTxn, StoreError, StoreFuture, IDEMPOTENCY_RECORDS_PER_SESSION,
 };
-use flowdm_engine::State;
 use deadpool_redis::{Runtime, Timeouts};
+use flowdm_engine::State;
 use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, RedisError, RedisFuture, Script, Value as RValue};
@@ -85,7 +85,7 @@ impl Default for RedisConfig {
             session_ttl: Some(Duration::from_secs(7 * 24 * 3600)),
             lock_ttl: Duration::from_secs(10),
             timeout: Duration::from_millis(1000),
-            max_state_bytes: 1024 * 1024,
+            max_state_bytes: super::DEFAULT_MAX_STATE_BYTES,
             connections: 0,
         }
     }
