@@ -1,7 +1,9 @@
 //! Session store options of `flowdm serve` (flattened into its arguments) and the store they
 //! select: the in-memory store by default, Redis with `--redis` / `REDIS_URL`.
 
-use flowdm_store::{MemoryStore, RedisConfig, RedisStore, SessionStore};
+use flowdm_store::{
+    MemoryConfig, MemoryStore, RedisConfig, RedisStore, SessionStore, DEFAULT_MAX_STATE_BYTES,
+};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,13 +33,13 @@ pub struct StoreArgs {
         default_value_t = 7 * 24 * 3600
     )]
     pub session_ttl: u64,
-    /// Largest stored session state in bytes (Redis); a larger one is refused (413), the old
-    /// state kept.
+    /// Largest stored session state in bytes (Redis and in-memory); a larger one is refused
+    /// (413), the old state kept.
     #[arg(
         long,
         value_name = "BYTES",
         env = "FLOWDM_MAX_STATE_BYTES",
-        default_value_t = 1024 * 1024
+        default_value_t = DEFAULT_MAX_STATE_BYTES
     )]
     pub max_state_bytes: usize,
     /// How long a request waits for other requests of the same user to finish (then 409).
@@ -103,7 +105,12 @@ impl StoreArgs {
     /// The selected store and a description for the start-up log (never the URL).
     pub fn build(&self, workers: Option<usize>) -> Result<(Arc<dyn SessionStore>, String), String> {
         match self.redis_config(workers) {
-            None => Ok((Arc::new(MemoryStore::new()), "memory".into())),
+            None => {
+                let cfg = MemoryConfig {
+                    max_state_bytes: self.max_state_bytes,
+                };
+                Ok((Arc::new(MemoryStore::with_config(cfg)), "memory".into()))
+            }
             Some(cfg) => {
                 let store = RedisStore::new(cfg)?;
                 let what = store.describe();
