@@ -97,9 +97,10 @@ impl Application {
 
 fn open_store(config: &StoreConfig) -> Result<(Arc<dyn SessionStore>, String), StartError> {
     match config {
-        StoreConfig::Memory { max_state_bytes: _ } => {
-            Ok((Arc::new(MemoryStore::new()), "memory".into()))
-        }
+        StoreConfig::Memory(cfg) => Ok((
+            Arc::new(MemoryStore::with_config(cfg.clone())),
+            "memory".into(),
+        )),
         StoreConfig::Redis(cfg) => {
             let store = RedisStore::new(cfg.clone()).map_err(StartError::Store)?;
             let what = store.describe();

@@ -5,7 +5,7 @@
 use crate::config::{defaults, Config, KeysConfig, StoreConfig};
 use crate::http::limits::Limits;
 use clap::{Args, Parser, Subcommand};
-use flowdm_store::RedisConfig;
+use flowdm_store::{MemoryConfig, RedisConfig, DEFAULT_MAX_STATE_BYTES};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -137,13 +137,13 @@ pub struct StoreArgs {
         default_value_t = RedisConfig::default().session_ttl.map(|d| d.as_secs()).unwrap_or(0)
     )]
     pub session_ttl: u64,
-    /// Largest stored session state in bytes (every store); a larger one is refused (413), the
-    /// old state kept.
+    /// Largest stored session state in bytes (Redis and in-memory); a larger one is refused
+    /// (413), the old state kept.
     #[arg(
         long,
         value_name = "BYTES",
         env = "FLOWDM_MAX_STATE_BYTES",
-        default_value_t = RedisConfig::default().max_state_bytes
+        default_value_t = DEFAULT_MAX_STATE_BYTES
     )]
     pub max_state_bytes: usize,
     /// How long a request waits for other requests of the same user to finish (then 409).
@@ -188,9 +188,9 @@ impl StoreArgs {
             .filter(|u| !u.is_empty())
             .collect();
         if urls.is_empty() {
-            return StoreConfig::Memory {
+            return StoreConfig::Memory(MemoryConfig {
                 max_state_bytes: self.max_state_bytes,
-            };
+            });
         }
         StoreConfig::Redis(RedisConfig {
             urls,

@@ -1,9 +1,10 @@
 //! The server's configuration: one [`Config`] that `flowdm serve` builds from its command line
 //! ([`crate::cli`]) and tests build directly, and the one place every default lives
-//! ([`defaults`]; the Redis store's own defaults are [`flowdm_store::RedisConfig::default`]).
+//! ([`defaults`]; the stores' own defaults are [`MemoryConfig::default`] and
+//! [`RedisConfig::default`]).
 
 use crate::http::limits::Limits;
-use flowdm_store::RedisConfig;
+use flowdm_store::{MemoryConfig, RedisConfig};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -29,16 +30,14 @@ pub mod defaults {
 #[derive(Debug, Clone)]
 pub enum StoreConfig {
     /// The embedded in-memory store; states over `max_state_bytes` are refused (413).
-    Memory { max_state_bytes: usize },
+    Memory(MemoryConfig),
     /// Redis or Redis Cluster (`docs/redis.md`).
     Redis(RedisConfig),
 }
 
 impl Default for StoreConfig {
     fn default() -> StoreConfig {
-        StoreConfig::Memory {
-            max_state_bytes: RedisConfig::default().max_state_bytes,
-        }
+        StoreConfig::Memory(MemoryConfig::default())
     }
 }
 

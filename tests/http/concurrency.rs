@@ -167,7 +167,10 @@ async fn a_pathological_turn_does_not_block_other_requests() {
     assert_eq!(health.status, 200);
     let other = User::new(&server, "bystander", COUNTER_VERSION);
     other.act(json!({"type": "launch"})).await;
-    assert_eq!(messages(&other.act(json!({"type": "tick"})).await), ["count 1"]);
+    assert_eq!(
+        messages(&other.act(json!({"type": "tick"})).await),
+        ["count 1"]
+    );
     assert!(
         !spin.is_finished(),
         "the long turn should still be running while the others were answered"

@@ -242,3 +242,46 @@ async fn put_schema_errors_do_not_change_the_session() {
     assert_validation(&r, "body");
     assert_eq!(u.state().await, before);
 }
+
+#[tokio::test]
+async fn the_in_memory_store_caps_the_state_size() {
+    // Repeated PATCHes cannot grow one user's state without bound: past the cap, 413 and the
+    // state stays as it was (the same rule as the Redis store).
+    let server = Server::builder()
+        .arg("--max-state-bytes")
+        .arg("20000")
+        .start();
+    let u = User::new(&server, "grower", PAYMENT_VERSION);
+    u.act(json!({"type": "launch"})).await;
+    let chunk = "x".repeat(4000);
+    let mut accepted = 0;
+    let refused = loop {
+        let r = u
+            .raw(
+                Method::PATCH,
+                "/variables",
+                Some(&json!({ format!("v{accepted}"): chunk })),
+            )
+            .await;
+        if r.status != 200 {
+            break r;
+        }
+        accepted += 1;
+        assert!(accepted < 10, "the state grew past the cap");
+    };
+    assert_error_object(
+        &refused,
+        413,
+        &refused.json()["data"].as_str().unwrap_or("").to_string(),
+    );
+    assert!(accepted >= 2, "only {accepted} patches fitted");
+    let state = u.state().await;
+    assert_eq!(
+        state["variables"][format!("v{}", accepted - 1)],
+        json!(chunk)
+    );
+    assert!(state["variables"].get(format!("v{accepted}")).is_none());
+    // The session still works.
+    let t = u.act(json!({"type": "launch"})).await;
+    assert!(!t.as_array().expect("traces").is_empty());
+}

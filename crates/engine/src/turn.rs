@@ -181,11 +181,39 @@ fn waiting_button(project: &Project, state: &State, text: &str) -> Option<Value>
             })
             .and_then(|b| b.get("request").cloned())
     };
+    // Exhaustive: a new kind with buttons must be listed here.
     match &node.kind {
-        NodeKind::Interaction { buttons, .. } | NodeKind::Capture { buttons, .. } => find(buttons),
-        NodeKind::CardV2 { card, .. } => find(&card.buttons),
-        NodeKind::Carousel { cards, .. } => cards.iter().find_map(|c| find(&c.buttons)),
-        _ => None,
+        NodeKind::Interaction(n) => find(&n.buttons),
+        NodeKind::Capture(n) => find(&n.buttons),
+        NodeKind::CardV2(n) => find(&n.card.buttons),
+        NodeKind::Carousel(n) => n.cards.iter().find_map(|c| find(&c.buttons)),
+        NodeKind::Speak(_)
+        | NodeKind::GoTo(_)
+        | NodeKind::CaptureV2(_)
+        | NodeKind::Reset
+        | NodeKind::Stream(_)
+        | NodeKind::Code(_)
+        | NodeKind::Exit
+        | NodeKind::Flow(_)
+        | NodeKind::Function(_)
+        | NodeKind::Unsupported(_)
+        | NodeKind::Message(_)
+        | NodeKind::If(_)
+        | NodeKind::IfV2(_)
+        | NodeKind::Api(_)
+        | NodeKind::Random(_)
+        | NodeKind::AiSet(_)
+        | NodeKind::Set(_)
+        | NodeKind::SetV2(_)
+        | NodeKind::Start(_)
+        | NodeKind::Visual(_)
+        | NodeKind::Text(_)
+        | NodeKind::AiResponse(_)
+        | NodeKind::GoToNode(_)
+        | NodeKind::ChannelAction(_)
+        | NodeKind::Next(_)
+        | NodeKind::CustomAction(_)
+        | NodeKind::Unhandled => None,
     }
     .map(|mut r| {
         if r.get("payload").is_none()

@@ -31,8 +31,9 @@ pub struct NoReply {
     pub timeout: Option<f64>,
 }
 
+/// One choice of an interaction node: an event and where it leads.
 #[derive(Debug, Clone)]
-pub struct Interaction {
+pub struct Choice {
     pub event: Event,
     pub next_id: Option<String>,
     /// Deprecated `event.goTo.request`: emit a `goto` trace instead of following `next_id`.
@@ -91,149 +92,321 @@ pub struct SetDef {
     pub expression: Value,
 }
 
+/// The kind of a node, classified at load time. Each variant with data wraps a named struct the
+/// engine's handler takes.
+///
+/// Adding a variant: the compiler then points at every place that must decide about it
+/// ([`NodeKind::handles_input`], [`NodeKind::index`], the engine dispatch and `waiting_button`);
+/// `classify` (below) must also produce it, which the `every_kind_is_classified` test checks.
 #[derive(Debug, Clone)]
 pub enum NodeKind {
-    Speak {
-        random_speak: Option<Vec<Value>>,
-        speak: Option<Value>,
-        next: Option<String>,
-    },
-    GoTo {
-        request: Value,
-        no_match: Option<String>,
-    },
-    Interaction {
-        interactions: Vec<Interaction>,
-        buttons: Vec<Button>,
-        chips: Vec<Value>,
-        scope_node: bool,
-        no_match: Option<NoMatch>,
-        no_reply: Option<NoReply>,
-    },
-    CaptureV2 {
-        intent: Option<(String, Vec<String>)>,
-        variable: Option<String>,
-        scope_node: bool,
-        no_match: Option<NoMatch>,
-        no_reply: Option<NoReply>,
-        next: Option<String>,
-    },
-    Capture {
-        variable: Option<String>,
-        slots: Vec<String>,
-        intent: Option<String>,
-        buttons: Vec<Button>,
-        chips: Vec<Value>,
-        no_reply: Option<NoReply>,
-        next: Option<String>,
-    },
+    Speak(Speak),
+    GoTo(GoTo),
+    Interaction(Interaction),
+    CaptureV2(CaptureV2),
+    Capture(Capture),
     Reset,
     /// Audio stream (voice only) — not supported by flowdm.
-    Stream {
-        next: Option<String>,
-    },
-    Code {
-        code: String,
-        success: Option<String>,
-        fail: Option<String>,
-        /// `(label, nextId)`.
-        paths: Vec<(String, Option<String>)>,
-    },
+    Stream(Stream),
+    Code(Code),
     Exit,
-    Flow {
-        diagram_id: Option<String>,
-        /// `(parentVar, childVar)`.
-        inputs: Vec<(String, String)>,
-        outputs: Vec<(String, String)>,
-        next: Option<String>,
-    },
+    Flow(Flow),
     /// Function step (remote code) — not supported by flowdm; follows `nextId` (the default path).
-    Function {
-        next: Option<String>,
-    },
+    Function(Function),
     /// A line the compiler marked `unsupported: true` (a step flowdm cannot run yet).
-    Unsupported {
-        next: Option<String>,
-    },
-    Message {
-        message_id: String,
-        next: Option<String>,
-    },
-    If {
-        expressions: Vec<Value>,
-        next_ids: Vec<Option<String>>,
-        else_id: Option<String>,
-    },
-    IfV2 {
-        expressions: Vec<String>,
-        next_ids: Vec<Option<String>>,
-        else_id: Option<String>,
-        as_custom: Box<CustomAction>,
-    },
+    Unsupported(Unsupported),
+    Message(Message),
+    If(If),
+    IfV2(IfV2),
     /// Custom API integration — runs in a later release; follows `fail` until then.
-    Api {
-        success: Option<String>,
-        fail: Option<String>,
-    },
-    Random {
-        no_repeat: bool,
-        next_ids: Vec<Option<String>>,
-    },
+    Api(Api),
+    Random(Random),
     /// AI set (LLM) — not available without an AI provider.
-    AiSet {
-        next: Option<String>,
-    },
-    Set {
-        sets: Vec<SetDef>,
-        next: Option<String>,
-    },
-    SetV2 {
-        sets: Vec<SetDef>,
-        next: Option<String>,
-    },
-    Start {
-        next: Option<String>,
-    },
-    Visual {
-        data: Value,
-        next: Option<String>,
-    },
-    Text {
-        texts: Vec<Value>,
-        next: Option<String>,
-    },
+    AiSet(AiSet),
+    Set(Set),
+    SetV2(SetV2),
+    Start(Start),
+    Visual(Visual),
+    Text(Text),
     /// AI response (LLM) — not available without an AI provider.
-    AiResponse {
-        next: Option<String>,
-        else_id: Option<String>,
-    },
-    CardV2 {
-        card: CardDef,
-        blocking: bool,
-        no_match: Option<NoMatch>,
-        no_reply: Option<NoReply>,
-        next: Option<String>,
-    },
-    Carousel {
-        layout: Value,
-        cards: Vec<CardDef>,
-        blocking: bool,
-        no_match: Option<NoMatch>,
-        no_reply: Option<NoReply>,
-        next: Option<String>,
-    },
-    GoToNode {
-        diagram_id: Option<String>,
-        next: Option<String>,
-    },
+    AiResponse(AiResponse),
+    CardV2(CardV2),
+    Carousel(Carousel),
+    GoToNode(GoToNode),
     ChannelAction(Box<CustomAction>),
     /// No specific handler but a `nextId`: debug trace and go on.
-    Next {
-        next: String,
-    },
+    Next(Next),
     CustomAction(Box<CustomAction>),
     /// No handler at all: the frame ends.
     Unhandled,
+}
+
+#[derive(Debug, Clone)]
+pub struct Speak {
+    pub random_speak: Option<Vec<Value>>,
+    pub speak: Option<Value>,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GoTo {
+    pub request: Value,
+    pub no_match: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Interaction {
+    pub interactions: Vec<Choice>,
+    pub buttons: Vec<Button>,
+    pub chips: Vec<Value>,
+    pub scope_node: bool,
+    pub no_match: Option<NoMatch>,
+    pub no_reply: Option<NoReply>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CaptureV2 {
+    pub intent: Option<(String, Vec<String>)>,
+    pub variable: Option<String>,
+    pub scope_node: bool,
+    pub no_match: Option<NoMatch>,
+    pub no_reply: Option<NoReply>,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Capture {
+    pub variable: Option<String>,
+    pub slots: Vec<String>,
+    pub intent: Option<String>,
+    pub buttons: Vec<Button>,
+    pub chips: Vec<Value>,
+    pub no_reply: Option<NoReply>,
+    pub next: Option<String>,
+}
+
+/// Audio stream (voice only) — not supported by flowdm.
+#[derive(Debug, Clone)]
+pub struct Stream {
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Code {
+    pub code: String,
+    pub success: Option<String>,
+    pub fail: Option<String>,
+    /// `(label, nextId)`.
+    pub paths: Vec<(String, Option<String>)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Flow {
+    pub diagram_id: Option<String>,
+    /// `(parentVar, childVar)`.
+    pub inputs: Vec<(String, String)>,
+    pub outputs: Vec<(String, String)>,
+    pub next: Option<String>,
+}
+
+/// Function step (remote code) — not supported by flowdm; follows `nextId` (the default path).
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub next: Option<String>,
+}
+
+/// A line the compiler marked `unsupported: true` (a step flowdm cannot run yet).
+#[derive(Debug, Clone)]
+pub struct Unsupported {
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub message_id: String,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct If {
+    pub expressions: Vec<Value>,
+    pub next_ids: Vec<Option<String>>,
+    pub else_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct IfV2 {
+    pub expressions: Vec<String>,
+    pub next_ids: Vec<Option<String>>,
+    pub else_id: Option<String>,
+    pub as_custom: Box<CustomAction>,
+}
+
+/// Custom API integration — runs in a later release; follows `fail` until then.
+#[derive(Debug, Clone)]
+pub struct Api {
+    pub success: Option<String>,
+    pub fail: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Random {
+    pub no_repeat: bool,
+    pub next_ids: Vec<Option<String>>,
+}
+
+/// AI set (LLM) — not available without an AI provider.
+#[derive(Debug, Clone)]
+pub struct AiSet {
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Set {
+    pub sets: Vec<SetDef>,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SetV2 {
+    pub sets: Vec<SetDef>,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Start {
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Visual {
+    pub data: Value,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Text {
+    pub texts: Vec<Value>,
+    pub next: Option<String>,
+}
+
+/// AI response (LLM) — not available without an AI provider.
+#[derive(Debug, Clone)]
+pub struct AiResponse {
+    pub next: Option<String>,
+    pub else_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CardV2 {
+    pub card: CardDef,
+    pub blocking: bool,
+    pub no_match: Option<NoMatch>,
+    pub no_reply: Option<NoReply>,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Carousel {
+    pub layout: Value,
+    pub cards: Vec<CardDef>,
+    pub blocking: bool,
+    pub no_match: Option<NoMatch>,
+    pub no_reply: Option<NoReply>,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GoToNode {
+    pub diagram_id: Option<String>,
+    pub next: Option<String>,
+}
+
+/// No specific handler but a `nextId`: debug trace and go on.
+#[derive(Debug, Clone)]
+pub struct Next {
+    pub next: String,
+}
+
+impl NodeKind {
+    /// Whether a node of this kind consumes the request itself (the preliminary handler skips
+    /// these). Exhaustive on purpose: a new kind must decide.
+    pub fn handles_input(&self) -> bool {
+        match self {
+            NodeKind::Function(_)
+            | NodeKind::GoTo(_)
+            | NodeKind::Capture(_)
+            | NodeKind::CaptureV2(_)
+            | NodeKind::Interaction(_)
+            | NodeKind::CardV2(_)
+            | NodeKind::Carousel(_)
+            | NodeKind::CustomAction(_)
+            | NodeKind::ChannelAction(_)
+            | NodeKind::IfV2(_) => true,
+            NodeKind::Speak(_)
+            | NodeKind::Reset
+            | NodeKind::Stream(_)
+            | NodeKind::Code(_)
+            | NodeKind::Exit
+            | NodeKind::Flow(_)
+            | NodeKind::Unsupported(_)
+            | NodeKind::Message(_)
+            | NodeKind::If(_)
+            | NodeKind::Api(_)
+            | NodeKind::Random(_)
+            | NodeKind::AiSet(_)
+            | NodeKind::Set(_)
+            | NodeKind::SetV2(_)
+            | NodeKind::Start(_)
+            | NodeKind::Visual(_)
+            | NodeKind::Text(_)
+            | NodeKind::AiResponse(_)
+            | NodeKind::GoToNode(_)
+            | NodeKind::Next(_)
+            | NodeKind::Unhandled => false,
+        }
+    }
+
+    /// The variant's position in [`NodeKind`] (`0..NodeKind::COUNT`), for tests that must see
+    /// every kind (e.g. that the loader can produce each one).
+    pub fn index(&self) -> usize {
+        match self {
+            NodeKind::Speak(_) => 0,
+            NodeKind::GoTo(_) => 1,
+            NodeKind::Interaction(_) => 2,
+            NodeKind::CaptureV2(_) => 3,
+            NodeKind::Capture(_) => 4,
+            NodeKind::Reset => 5,
+            NodeKind::Stream(_) => 6,
+            NodeKind::Code(_) => 7,
+            NodeKind::Exit => 8,
+            NodeKind::Flow(_) => 9,
+            NodeKind::Function(_) => 10,
+            NodeKind::Unsupported(_) => 11,
+            NodeKind::Message(_) => 12,
+            NodeKind::If(_) => 13,
+            NodeKind::IfV2(_) => 14,
+            NodeKind::Api(_) => 15,
+            NodeKind::Random(_) => 16,
+            NodeKind::AiSet(_) => 17,
+            NodeKind::Set(_) => 18,
+            NodeKind::SetV2(_) => 19,
+            NodeKind::Start(_) => 20,
+            NodeKind::Visual(_) => 21,
+            NodeKind::Text(_) => 22,
+            NodeKind::AiResponse(_) => 23,
+            NodeKind::CardV2(_) => 24,
+            NodeKind::Carousel(_) => 25,
+            NodeKind::GoToNode(_) => 26,
+            NodeKind::ChannelAction(_) => 27,
+            NodeKind::Next(_) => 28,
+            NodeKind::CustomAction(_) => 29,
+            NodeKind::Unhandled => 30,
+        }
+    }
+
+    /// Number of variants (one more than the largest [`NodeKind::index`]).
+    pub const COUNT: usize = 31;
 }
 
 fn next_of(v: &Value) -> Option<String> {
@@ -359,14 +532,14 @@ fn parse_card(c: &Value) -> CardDef {
     }
 }
 
-fn parse_interactions(n: &Value) -> Vec<Interaction> {
+fn parse_interactions(n: &Value) -> Vec<Choice> {
     let legacy_next = id_list(n.get("nextIds"));
     array(n.get("interactions"))
         .iter()
         .enumerate()
         .map(|(i, it)| {
             if let Some(ev) = it.get("event") {
-                Interaction {
+                Choice {
                     event: Event::parse(ev),
                     next_id: next_of(it),
                     goto_request: ev.get("goTo").and_then(|g| g.get("request")).cloned(),
@@ -381,7 +554,7 @@ fn parse_interactions(n: &Value) -> Vec<Interaction> {
                 if let Some(m) = it.get("mappings") {
                     ev.insert("mappings".into(), m.clone());
                 }
-                Interaction {
+                Choice {
                     event: Event::parse(&Value::Object(ev)),
                     next_id: legacy_next.get(i).cloned().flatten(),
                     goto_request: None,
@@ -420,19 +593,7 @@ impl Node {
 
     /// Whether the node consumes the request itself (the preliminary handler skips these).
     pub fn handles_input(&self) -> bool {
-        matches!(
-            self.kind,
-            NodeKind::Function { .. }
-                | NodeKind::GoTo { .. }
-                | NodeKind::Capture { .. }
-                | NodeKind::CaptureV2 { .. }
-                | NodeKind::Interaction { .. }
-                | NodeKind::CardV2 { .. }
-                | NodeKind::Carousel { .. }
-                | NodeKind::CustomAction(_)
-                | NodeKind::ChannelAction(_)
-                | NodeKind::IfV2 { .. }
-        )
+        self.kind.handles_input()
     }
 }
 
@@ -444,29 +605,29 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
         None => field_truthy(n, "speak"),
     };
     if speak_like {
-        return NodeKind::Speak {
+        return NodeKind::Speak(Speak {
             random_speak: n.get("random_speak").and_then(Value::as_array).cloned(),
             speak: n.get("speak").cloned(),
             next,
-        };
+        });
     }
     // 5. goTo
     if ty == "goTo" {
-        return NodeKind::GoTo {
+        return NodeKind::GoTo(GoTo {
             request: n.get("request").cloned().unwrap_or(Value::Null),
             no_match: n.get("noMatch").and_then(|m| opt_str(m, "nodeID")),
-        };
+        });
     }
     // 6. interaction
     if n.get("interactions").map(truthy).unwrap_or(false) {
-        return NodeKind::Interaction {
+        return NodeKind::Interaction(Interaction {
             interactions: parse_interactions(n),
             buttons: array(n.get("buttons")),
             chips: array(n.get("chips")),
             scope_node: scope_node(n),
             no_match: parse_no_match(n),
             no_reply: parse_no_reply(n),
-        };
+        });
     }
     // 7. captureV2
     if ty == "captureV2" {
@@ -474,18 +635,18 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
             let name = opt_str(i, "name")?;
             Some((name, str_list(i.get("entities"))))
         });
-        return NodeKind::CaptureV2 {
+        return NodeKind::CaptureV2(CaptureV2 {
             intent,
             variable: opt_str(n, "variable"),
             scope_node: scope_node(n),
             no_match: parse_no_match(n),
             no_reply: parse_no_reply(n),
             next,
-        };
+        });
     }
     // 8. capture v1
     if field_truthy(n, "variable") || ty == "capture" {
-        return NodeKind::Capture {
+        return NodeKind::Capture(Capture {
             variable: opt_str(n, "variable"),
             slots: str_list(n.get("slots")),
             intent: opt_str(n, "intent"),
@@ -493,7 +654,7 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
             chips: array(n.get("chips")),
             no_reply: parse_no_reply(n),
             next,
-        };
+        });
     }
     // 9. reset
     if field_truthy(n, "reset") {
@@ -501,9 +662,9 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
     }
     // 10. stream
     if ty == "stream" && n.get("src").is_some() {
-        return NodeKind::Stream {
+        return NodeKind::Stream(Stream {
             next: opt_str(n, "nextID").or(next),
-        };
+        });
     }
     // 11. code
     if let Some(code) = n.get("code").and_then(Value::as_str) {
@@ -511,12 +672,12 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
             .iter()
             .filter_map(|p| Some((p.get("label")?.as_str()?.to_string(), next_of(p))))
             .collect();
-        return NodeKind::Code {
+        return NodeKind::Code(Code {
             code: code.to_string(),
             success: opt_str(n, "success_id"),
             fail: opt_str(n, "fail_id"),
             paths,
-        };
+        });
     }
     // 12. end
     if field_truthy(n, "end") {
@@ -541,25 +702,25 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
                 })
                 .unwrap_or_default()
         };
-        return NodeKind::Flow {
+        return NodeKind::Flow(Flow {
             diagram_id: opt_str(n, "diagram_id"),
             inputs: pairs("inputs"),
             outputs: pairs("outputs"),
             next,
-        };
+        });
     }
     // 14. function
     if ty == "function" {
-        return NodeKind::Function { next };
+        return NodeKind::Function(Function { next });
     }
     // 15. message (CMS response)
     if ty == "message" {
         if let Some(mid) = n.get("data").and_then(|d| opt_str(d, "messageID")) {
             if let Some(ports) = n.get("ports").filter(|p| p.get("default").is_some()) {
-                return NodeKind::Message {
+                return NodeKind::Message(Message {
                     message_id: mid,
                     next: opt_str(ports, "default"),
-                };
+                });
             }
         }
     }
@@ -567,11 +728,11 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
     if ty != "ifV2" {
         if let Some(exprs) = n.get("expressions").and_then(Value::as_array) {
             if exprs.len() < 101 {
-                return NodeKind::If {
+                return NodeKind::If(If {
                     expressions: exprs.clone(),
                     next_ids: id_list(n.get("nextIds")),
                     else_id: opt_str(n, "elseId"),
-                };
+                });
             }
         }
     }
@@ -579,50 +740,50 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
     if ty == "ifV2" {
         let payload = n.get("payload").cloned().unwrap_or(Value::Null);
         let paths = parse_paths(n.get("paths"));
-        return NodeKind::IfV2 {
+        return NodeKind::IfV2(IfV2 {
             expressions: str_list(payload.get("expressions")),
             next_ids: paths.iter().map(|p| p.next_id.clone()).collect(),
             else_id: opt_str(&payload, "elseId"),
             as_custom: Box::new(parse_custom(n, "ifV2", "ifV2", payload)),
-        };
+        });
     }
     // 18. api
     if ty == "integrations"
         && n.get("selected_integration").and_then(Value::as_str) == Some("Custom API")
     {
-        return NodeKind::Api {
+        return NodeKind::Api(Api {
             success: opt_str(n, "success_id"),
             fail: opt_str(n, "fail_id"),
-        };
+        });
     }
     // 19. random
     if field_truthy(n, "random") {
-        return NodeKind::Random {
+        return NodeKind::Random(Random {
             no_repeat: n.get("random").and_then(Value::as_f64) == Some(2.0),
             next_ids: id_list(n.get("nextIds")),
-        };
+        });
     }
     // 20. ai_set
     if ty == "ai_set" {
-        return NodeKind::AiSet { next };
+        return NodeKind::AiSet(AiSet { next });
     }
     // 21. set v1
     if ty != "setV2" {
         if let Some(sets) = n.get("sets").and_then(Value::as_array) {
             if sets.len() < 21 {
-                return NodeKind::Set {
+                return NodeKind::Set(Set {
                     sets: parse_sets(n),
                     next,
-                };
+                });
             }
         }
     }
     // 22. setV2
     if ty == "setV2" {
-        return NodeKind::SetV2 {
+        return NodeKind::SetV2(SetV2 {
             sets: parse_sets(n),
             next,
-        };
+        });
     }
     // 23. start
     let only_next = n
@@ -630,30 +791,30 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
         .map(|o| o.keys().all(|k| k == "nextId" || k == "id"))
         .unwrap_or(false);
     if (only_next || ty == "start") && next.is_some() {
-        return NodeKind::Start { next };
+        return NodeKind::Start(Start { next });
     }
     // 24. visual
     if ty == "visual" {
         if let Some(data) = n.get("data").filter(|d| truthy(d)) {
-            return NodeKind::Visual {
+            return NodeKind::Visual(Visual {
                 data: data.clone(),
                 next,
-            };
+            });
         }
     }
     // 25. text
     if ty == "text" {
-        return NodeKind::Text {
+        return NodeKind::Text(Text {
             texts: array(n.get("texts")),
             next,
-        };
+        });
     }
     // 26. generative
     if ty == "generative" {
-        return NodeKind::AiResponse {
+        return NodeKind::AiResponse(AiResponse {
             next,
             else_id: opt_str(n, "elseId"),
-        };
+        });
     }
     let card_common = |n: &Value| {
         (
@@ -667,18 +828,18 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
     // 27. cardV2
     if ty == "cardV2" {
         let (blocking, no_match, no_reply) = card_common(n);
-        return NodeKind::CardV2 {
+        return NodeKind::CardV2(CardV2 {
             card: parse_card(n),
             blocking,
             no_match,
             no_reply,
             next,
-        };
+        });
     }
     // 28. carousel
     if ty == "carousel" {
         let (blocking, no_match, no_reply) = card_common(n);
-        return NodeKind::Carousel {
+        return NodeKind::Carousel(Carousel {
             layout: n
                 .get("layout")
                 .cloned()
@@ -688,14 +849,14 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
             no_match,
             no_reply,
             next,
-        };
+        });
     }
     // 29. goToNode
     if ty == "goToNode" {
-        return NodeKind::GoToNode {
+        return NodeKind::GoToNode(GoToNode {
             diagram_id: opt_str(n, "diagramID"),
             next,
-        };
+        });
     }
     // 30. channel action
     if ty == "channel_action" {
@@ -709,11 +870,11 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
     }
     // Compiled from a step flowdm cannot run (`.vf` compiler): say so, then go on.
     if field_truthy(n, "unsupported") {
-        return NodeKind::Unsupported { next };
+        return NodeKind::Unsupported(Unsupported { next });
     }
     // 31. next (fallback)
     if let Some(next) = next {
-        return NodeKind::Next { next };
+        return NodeKind::Next(Next { next });
     }
     // 32. _v1 custom action
     if n.get("_v").and_then(Value::as_f64) == Some(1.0) {
@@ -721,4 +882,57 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
         return NodeKind::CustomAction(Box::new(parse_custom(n, ty, ty, payload)));
     }
     NodeKind::Unhandled
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Node, NodeKind};
+    use serde_json::json;
+
+    /// The loader can produce every kind: a new [`NodeKind`] variant needs a `classify` rule
+    /// (and a sample here).
+    #[test]
+    fn every_kind_is_classified() {
+        let samples = [
+            json!({"speak": "hi", "nextId": "a"}),
+            json!({"type": "goTo", "request": {}}),
+            json!({"interactions": [{"event": {"type": "intent", "intent": "x"}}]}),
+            json!({"type": "captureV2"}),
+            json!({"type": "capture"}),
+            json!({"reset": true}),
+            json!({"type": "stream", "src": "x"}),
+            json!({"code": "x = 1"}),
+            json!({"end": true}),
+            json!({"type": "flow"}),
+            json!({"type": "function"}),
+            json!({"unsupported": true, "nextId": "a"}),
+            json!({"type": "message", "data": {"messageID": "m"}, "ports": {"default": "a"}}),
+            json!({"expressions": []}),
+            json!({"type": "ifV2"}),
+            json!({"type": "integrations", "selected_integration": "Custom API"}),
+            json!({"random": 1}),
+            json!({"type": "ai_set"}),
+            json!({"sets": []}),
+            json!({"type": "setV2"}),
+            json!({"type": "start", "nextId": "a"}),
+            json!({"type": "visual", "data": {"image": "x"}}),
+            json!({"type": "text"}),
+            json!({"type": "generative"}),
+            json!({"type": "cardV2"}),
+            json!({"type": "carousel"}),
+            json!({"type": "goToNode"}),
+            json!({"type": "channel_action"}),
+            json!({"type": "other", "nextId": "a"}),
+            json!({"type": "other", "_v": 1}),
+            json!({"type": "other"}),
+        ];
+        let mut seen = [false; NodeKind::COUNT];
+        for (i, raw) in samples.iter().enumerate() {
+            let kind = Node::from_value("n", raw).kind;
+            assert_eq!(kind.index(), i, "sample {i} classified as {kind:?}");
+            seen[kind.index()] = true;
+        }
+        let missing: Vec<usize> = (0..NodeKind::COUNT).filter(|&i| !seen[i]).collect();
+        assert!(missing.is_empty(), "no sample for kinds {missing:?}");
+    }
 }

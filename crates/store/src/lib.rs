@@ -23,7 +23,7 @@ mod redis;
 
 pub use self::redis::{RedisConfig, RedisStore};
 pub use keys::{hash_tag, ProjectKeys, SessionKeys};
-pub use memory::MemoryStore;
+pub use memory::{MemoryConfig, MemoryStore};
 
 use flowdm_engine::State;
 use serde_json::{Map, Value};
@@ -31,6 +31,10 @@ use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
+
+/// Default cap on a stored session state (its JSON size in bytes), shared by every store: a
+/// larger state is refused with [`StoreError::TooLarge`] and the old one kept.
+pub const DEFAULT_MAX_STATE_BYTES: usize = 1024 * 1024;
 
 /// Idempotency records kept per session (oldest dropped first).
 pub const IDEMPOTENCY_RECORDS_PER_SESSION: usize = 64;

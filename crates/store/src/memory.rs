@@ -4,7 +4,7 @@
 use super::queue::{LocalGuard, LocalLocks};
 use super::{
     new_transcript, update_transcript, BeginOptions, Begun, SessionKey, SessionLock, SessionStore,
-    SessionTxn, StoreError, StoreFuture, IDEMPOTENCY_RECORDS_PER_SESSION,
+    SessionTxn, StoreError, StoreFuture, DEFAULT_MAX_STATE_BYTES, IDEMPOTENCY_RECORDS_PER_SESSION,
 };
 use dashmap::DashMap;
 use flowdm_engine::State;
@@ -30,9 +30,25 @@ struct Replays {
     order: VecDeque<String>,
 }
 
+/// In-memory store settings.
+#[derive(Debug, Clone)]
+pub struct MemoryConfig {
+    /// Largest serialised state accepted; larger → [`StoreError::TooLarge`] (413) and the old
+    /// state is kept, as in the Redis store.
+    pub max_state_bytes: usize,
+}
+
+impl Default for MemoryConfig {
+    fn default() -> MemoryConfig {
+        MemoryConfig {
+            max_state_bytes: DEFAULT_MAX_STATE_BYTES,
+        }
+    }
+}
+
 /// Sessions in a concurrent map; per-key async mutexes serialise turns of one user.
-#[derive(Default)]
 pub struct MemoryStore {
+    cfg: MemoryConfig,
     sessions: DashMap<SessionKey, State>,
     locks: LocalLocks,
     replays: DashMap<SessionKey, Replays>,
@@ -40,9 +56,31 @@ pub struct MemoryStore {
     feedback: Mutex<HashMap<String, VecDeque<Value>>>,
 }
 
+impl Default for MemoryStore {
+    fn default() -> MemoryStore {
+        MemoryStore::with_config(MemoryConfig::default())
+    }
+}
+
 impl MemoryStore {
+    /// A store with the default settings.
     pub fn new() -> MemoryStore {
         MemoryStore::default()
+    }
+
+    pub fn with_config(cfg: MemoryConfig) -> MemoryStore {
+        MemoryStore {
+            cfg,
+            sessions: DashMap::default(),
+            locks: LocalLocks::default(),
+            replays: DashMap::default(),
+            transcripts: Mutex::default(),
+            feedback: Mutex::default(),
+        }
+    }
+
+    pub fn config(&self) -> &MemoryConfig {
+        &self.cfg
     }
 
     /// Number of stored sessions.
@@ -63,6 +101,28 @@ impl MemoryStore {
 /// The held session mutex (dropping it releases the session).
 struct MemoryGuard {
     _guard: LocalGuard,
+}
+
+/// Counts the bytes written to it (the serialised size of a state, without keeping the bytes).
+struct ByteCount(usize);
+
+impl std::io::Write for ByteCount {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The size of `state` as the Redis store would store it (compact JSON).
+fn serialised_len(state: &State) -> Result<usize, StoreError> {
+    let mut count = ByteCount(0);
+    serde_json::to_writer(&mut count, state)
+        .map_err(|e| StoreError::Corrupt(format!("cannot serialise the state: {e}")))?;
+    Ok(count.0)
 }
 
 fn lock_poisoned<T>(_: T) -> StoreError {
@@ -104,6 +164,16 @@ impl SessionStore for MemoryStore {
 
     fn commit<'a>(&'a self, mut txn: SessionTxn, state: Option<State>) -> StoreFuture<'a, ()> {
         Box::pin(async move {
+            if let Some(s) = &state {
+                let size = serialised_len(s)?;
+                if size > self.cfg.max_state_bytes {
+                    // `txn` is dropped: the lock is released, the stored state stays as it was.
+                    return Err(StoreError::TooLarge {
+                        size,
+                        limit: self.cfg.max_state_bytes,
+                    });
+                }
+            }
             let deleted = state.is_none();
             let replaced = match state {
                 Some(s) => self.sessions.insert(txn.key.clone(), s),
@@ -333,6 +403,44 @@ mod tests {
             s.begin(&key("i"), opts).await.expect("begin"),
             Begun::Txn(_)
         ));
+    }
+
+    #[tokio::test]
+    async fn a_state_over_the_cap_is_refused_and_the_old_one_kept() {
+        let s = MemoryStore::with_config(MemoryConfig {
+            max_state_bytes: 200,
+        });
+        assert_eq!(MemoryStore::new().config().max_state_bytes, 1024 * 1024);
+        let mut small = State::default();
+        small.variables.insert("x".into(), json!(1));
+        let txn = begin(&s, &key("big")).await.expect("begin");
+        s.commit(txn, Some(small.clone())).await.expect("commit");
+        let mut big = small.clone();
+        big.variables.insert("blob".into(), json!("x".repeat(500)));
+        let size = serde_json::to_vec(&big).expect("serialise").len();
+        let opts = BeginOptions {
+            wait: Duration::from_secs(1),
+            idempotency_key: Some("k"),
+        };
+        let Begun::Txn(mut txn) = s.begin(&key("big"), opts).await.expect("begin") else {
+            panic!("nothing stored yet")
+        };
+        txn.response = Some(b"answer".to_vec());
+        assert_eq!(
+            s.commit(txn, Some(big)).await,
+            Err(StoreError::TooLarge { size, limit: 200 })
+        );
+        // The old state is kept, no response was stored, the lock is free.
+        assert_eq!(s.get(&key("big")).await, Ok(Some(small.clone())));
+        assert_eq!(s.lock_entries(), 0);
+        let txn = match s.begin(&key("big"), opts).await.expect("begin again") {
+            Begun::Txn(t) => t,
+            Begun::Replay(_) => panic!("a refused commit stores no response"),
+        };
+        assert_eq!(txn.state.as_ref(), Some(&small));
+        // Deleting is never too large.
+        s.commit(txn, None).await.expect("delete");
+        assert_eq!(s.get(&key("big")).await, Ok(None));
     }
 
     #[test]

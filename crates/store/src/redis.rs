@@ -85,7 +85,7 @@ impl Default for RedisConfig {
             session_ttl: Some(Duration::from_secs(7 * 24 * 3600)),
             lock_ttl: Duration::from_secs(10),
             timeout: Duration::from_millis(1000),
-            max_state_bytes: 1024 * 1024,
+            max_state_bytes: super::DEFAULT_MAX_STATE_BYTES,
             connections: 0,
         }
     }

@@ -369,7 +369,7 @@ fn unknown_steps_are_errors_that_route_on() {
         .expect("line");
     assert!(matches!(
         &node.kind,
-        flowdm_model::NodeKind::Unsupported { next: Some(n) } if n == "s2"
+        flowdm_model::NodeKind::Unsupported(flowdm_model::Unsupported { next: Some(n) }) if n == "s2"
     ));
 }
 

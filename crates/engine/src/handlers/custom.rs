@@ -21,6 +21,18 @@ impl Runtime<'_, '_> {
         Step::Next(action.default_next().map(str::to_string))
     }
 
+    /// A channel action: a custom action announced in a `debug` trace.
+    pub(crate) fn handle_channel_action(&mut self, action: &CustomAction) -> Step {
+        let name = action
+            .payload
+            .get("name")
+            .and_then(|n| n.as_str())
+            .unwrap_or("")
+            .to_string();
+        self.debug(Some("channel_action"), || format!("__{name}__ - entered"));
+        self.handle_custom_action(action)
+    }
+
     /// The trace a custom action emits: `{type, payload, paths, defaultPath}` (§7.2).
     fn custom_trace(&mut self, action: &CustomAction) -> Trace {
         let scope = self.scope();

@@ -4,25 +4,22 @@
 use crate::commands::{event_matches, filled_entities};
 use crate::request::Request;
 use crate::runtime::{Mode, Runtime, Step};
-use flowdm_model::{Node, NodeKind};
+use flowdm_model::{Capture, CaptureV2, Interaction, Node};
 use serde_json::{json, Value};
 
 /// A whole-reply capture ignores commands when the NLU was this unsure.
 const LOW_CONFIDENCE: f64 = 0.6;
 
 impl Runtime<'_, '_> {
-    pub(crate) fn handle_interaction(&mut self, node: &Node) -> Step {
-        let NodeKind::Interaction {
+    pub(crate) fn handle_interaction(&mut self, n: &Interaction) -> Step {
+        let Interaction {
             interactions,
             buttons,
             chips,
             scope_node,
             no_match,
             no_reply,
-        } = &node.kind
-        else {
-            return Step::Unhandled;
-        };
+        } = n;
         if self.mode == Mode::Running {
             self.choice_trace(buttons, chips);
             self.entering_no_reply_trace(no_reply.as_ref());
@@ -55,26 +52,15 @@ impl Runtime<'_, '_> {
         self.no_match(no_match.as_ref(), no_reply.as_ref(), buttons, chips)
     }
 
-    pub(crate) fn handle_capture(&mut self, node: &Node) -> Step {
-        match &node.kind {
-            NodeKind::CaptureV2 { .. } => self.handle_capture_v2(node),
-            NodeKind::Capture { .. } => self.handle_capture_v1(node),
-            _ => Step::Unhandled,
-        }
-    }
-
-    fn handle_capture_v2(&mut self, node: &Node) -> Step {
-        let NodeKind::CaptureV2 {
+    pub(crate) fn handle_capture_v2(&mut self, node: &Node, n: &CaptureV2) -> Step {
+        let CaptureV2 {
             intent,
             variable,
             scope_node,
             no_match,
             no_reply,
             next,
-        } = &node.kind
-        else {
-            return Step::Unhandled;
-        };
+        } = n;
         if self.mode == Mode::Running {
             // Entity capture would elicit its entities through the dialog manager; until the NLU
             // release this node waits like a whole-reply capture.
@@ -124,8 +110,9 @@ impl Runtime<'_, '_> {
         }
     }
 
-    fn handle_capture_v1(&mut self, node: &Node) -> Step {
-        let NodeKind::Capture {
+    /// Capture v1 (§5.6.6).
+    pub(crate) fn handle_capture(&mut self, n: &Capture) -> Step {
+        let Capture {
             variable,
             slots,
             intent,
@@ -133,10 +120,7 @@ impl Runtime<'_, '_> {
             chips,
             no_reply,
             next,
-        } = &node.kind
-        else {
-            return Step::Unhandled;
-        };
+        } = n;
         if self.mode == Mode::Running {
             self.choice_trace(buttons, chips);
             self.entering_no_reply_trace(no_reply.as_ref());

@@ -4,7 +4,7 @@ use crate::expr::{legacy, ScriptError};
 use crate::interpolate::js_string;
 use crate::logs::{step_ref, LogLevel};
 use crate::runtime::{Runtime, Step};
-use flowdm_model::{truthy, Node, NodeKind, SetDef};
+use flowdm_model::{truthy, Code, If, IfV2, Node, Random, Set, SetV2};
 use serde_json::{Map, Value};
 
 fn expression_source(v: &Value) -> String {
@@ -24,16 +24,10 @@ fn script_error_message(e: &ScriptError) -> String {
 }
 
 impl Runtime<'_, '_> {
-    pub(crate) fn handle_logic(&mut self, node: &Node) -> Step {
-        let step = self.run_logic(node);
+    /// Logs `step.<kind>` with the path taken (`condition`, `random`), then gives `step` back.
+    fn path_log(&mut self, node: &Node, kind: &str, step: Step) -> Step {
         if self.logs_at(LogLevel::Info) {
-            let kind = match &node.kind {
-                NodeKind::If { .. } => Some("condition"),
-                NodeKind::IfV2 { .. } if !self.config.stops_on("ifV2") => Some("condition"),
-                NodeKind::Random { .. } => Some("random"),
-                _ => None,
-            };
-            if let (Some(kind), Step::Next(next)) = (kind, &step) {
+            if let Step::Next(next) = &step {
                 let path = self.path_ref(next.as_deref());
                 self.step_log(node, kind, || vec![("path", path)]);
             }
@@ -41,110 +35,112 @@ impl Runtime<'_, '_> {
         step
     }
 
-    fn run_logic(&mut self, node: &Node) -> Step {
-        match &node.kind {
-            NodeKind::If {
-                expressions,
-                next_ids,
-                else_id,
-            } => {
-                for (i, expr) in expressions.iter().enumerate() {
-                    let result = legacy::evaluate(expr, &self.scope());
-                    // `0` counts as true, like the reference evaluator.
-                    let taken = truthy(&result) || result.as_f64() == Some(0.0);
-                    self.debug(Some("if"), || {
-                        format!(
-                            "evaluating path {}: `{}` to `{}`",
-                            i + 1,
-                            expression_source(expr),
-                            js_string(&result)
-                        )
-                    });
-                    if taken {
-                        self.debug(Some("if"), || {
-                            format!("condition true - taking path {}", i + 1)
-                        });
-                        return Step::Next(next_ids.get(i).cloned().flatten());
-                    }
-                }
+    pub(crate) fn handle_if(&mut self, node: &Node, n: &If) -> Step {
+        let step = self.run_if(n);
+        self.path_log(node, "condition", step)
+    }
+
+    fn run_if(&mut self, n: &If) -> Step {
+        let If {
+            expressions,
+            next_ids,
+            else_id,
+        } = n;
+        for (i, expr) in expressions.iter().enumerate() {
+            let result = legacy::evaluate(expr, &self.scope());
+            // `0` counts as true, like the reference evaluator.
+            let taken = truthy(&result) || result.as_f64() == Some(0.0);
+            self.debug(Some("if"), || {
+                format!(
+                    "evaluating path {}: `{}` to `{}`",
+                    i + 1,
+                    expression_source(expr),
+                    js_string(&result)
+                )
+            });
+            if taken {
                 self.debug(Some("if"), || {
-                    "no conditions matched - taking else path".into()
+                    format!("condition true - taking path {}", i + 1)
                 });
-                Step::Next(else_id.clone())
+                return Step::Next(next_ids.get(i).cloned().flatten());
             }
-            NodeKind::IfV2 {
-                expressions,
-                next_ids,
-                else_id,
-                as_custom,
-            } => {
-                if self.config.stops_on("ifV2") {
-                    return self.handle_custom_action(as_custom);
-                }
-                let vars = self.combined_vars();
-                for (i, expr) in expressions.iter().enumerate() {
-                    match self.env.sandbox.eval_expression(expr, &vars) {
-                        Ok(v) if truthy(&v) => {
-                            return Step::Next(next_ids.get(i).cloned().flatten())
-                        }
-                        Ok(_) => {}
-                        Err(e) => {
-                            let msg = script_error_message(&e);
-                            self.debug(Some("ifV2"), || {
-                                format!("Error condition {} - \"{expr}\": {msg}", i + 1)
-                            });
-                        }
-                    }
-                }
-                Step::Next(else_id.clone())
-            }
-            NodeKind::Set { sets, next } => self.handle_set_v1(node, sets, next),
-            NodeKind::SetV2 { sets, next } => self.handle_set_v2(node, sets, next),
-            NodeKind::Random {
-                no_repeat,
-                next_ids,
-            } => self.handle_random(node, *no_repeat, next_ids),
-            NodeKind::Code {
-                code,
-                success,
-                fail,
-                paths,
-            } => {
-                let vars = self.combined_vars();
-                match self.env.sandbox.run_code(code, &vars, !paths.is_empty()) {
-                    Ok(outcome) => {
-                        let updates: Vec<(String, Value)> = outcome
-                            .variables
-                            .into_iter()
-                            .filter(|(k, v)| vars.get(k) != Some(v))
-                            .collect();
-                        let changed = self.assign(node, "custom_code", updates);
-                        self.debug(Some("code"), || {
-                            format!("evaluating code - changes: {}", changed.join(", "))
-                        });
-                        if let Some(ret) = outcome.returned {
-                            let label = js_string(&ret);
-                            if let Some((_, target)) = paths.iter().find(|(l, _)| *l == label) {
-                                return Step::Next(target.clone());
-                            }
-                        }
-                        Step::Next(success.clone())
-                    }
-                    Err(e) => {
-                        let msg = script_error_message(&e);
-                        let error = Value::String(msg.clone());
-                        self.log(LogLevel::Error, "step.custom_code", || {
-                            let mut m = step_ref(node);
-                            m.insert("error".into(), error);
-                            m.insert("changedVariables".into(), Value::Null);
-                            m
-                        });
-                        self.debug(Some("code"), || format!("unable to resolve code: {msg}"));
-                        Step::Next(fail.clone())
-                    }
+        }
+        self.debug(Some("if"), || {
+            "no conditions matched - taking else path".into()
+        });
+        Step::Next(else_id.clone())
+    }
+
+    pub(crate) fn handle_if_v2(&mut self, node: &Node, n: &IfV2) -> Step {
+        if self.config.stops_on("ifV2") {
+            return self.handle_custom_action(&n.as_custom);
+        }
+        let step = self.run_if_v2(n);
+        self.path_log(node, "condition", step)
+    }
+
+    fn run_if_v2(&mut self, n: &IfV2) -> Step {
+        let IfV2 {
+            expressions,
+            next_ids,
+            else_id,
+            ..
+        } = n;
+        let vars = self.combined_vars();
+        for (i, expr) in expressions.iter().enumerate() {
+            match self.env.sandbox.eval_expression(expr, &vars) {
+                Ok(v) if truthy(&v) => return Step::Next(next_ids.get(i).cloned().flatten()),
+                Ok(_) => {}
+                Err(e) => {
+                    let msg = script_error_message(&e);
+                    self.debug(Some("ifV2"), || {
+                        format!("Error condition {} - \"{expr}\": {msg}", i + 1)
+                    });
                 }
             }
-            _ => Step::Unhandled,
+        }
+        Step::Next(else_id.clone())
+    }
+
+    pub(crate) fn handle_code(&mut self, node: &Node, n: &Code) -> Step {
+        let Code {
+            code,
+            success,
+            fail,
+            paths,
+        } = n;
+        let vars = self.combined_vars();
+        match self.env.sandbox.run_code(code, &vars, !paths.is_empty()) {
+            Ok(outcome) => {
+                let updates: Vec<(String, Value)> = outcome
+                    .variables
+                    .into_iter()
+                    .filter(|(k, v)| vars.get(k) != Some(v))
+                    .collect();
+                let changed = self.assign(node, "custom_code", updates);
+                self.debug(Some("code"), || {
+                    format!("evaluating code - changes: {}", changed.join(", "))
+                });
+                if let Some(ret) = outcome.returned {
+                    let label = js_string(&ret);
+                    if let Some((_, target)) = paths.iter().find(|(l, _)| *l == label) {
+                        return Step::Next(target.clone());
+                    }
+                }
+                Step::Next(success.clone())
+            }
+            Err(e) => {
+                let msg = script_error_message(&e);
+                let error = Value::String(msg.clone());
+                self.log(LogLevel::Error, "step.custom_code", || {
+                    let mut m = step_ref(node);
+                    m.insert("error".into(), error);
+                    m.insert("changedVariables".into(), Value::Null);
+                    m
+                });
+                self.debug(Some("code"), || format!("unable to resolve code: {msg}"));
+                Step::Next(fail.clone())
+            }
         }
     }
 
@@ -186,7 +182,8 @@ impl Runtime<'_, '_> {
         changed
     }
 
-    fn handle_set_v1(&mut self, node: &Node, sets: &[SetDef], next: &Option<String>) -> Step {
+    pub(crate) fn handle_set(&mut self, node: &Node, n: &Set) -> Step {
+        let Set { sets, next } = n;
         let mut results = Vec::with_capacity(sets.len());
         for set in sets {
             let Some(var) = &set.variable else {
@@ -207,7 +204,8 @@ impl Runtime<'_, '_> {
         Step::Next(next.clone())
     }
 
-    fn handle_set_v2(&mut self, node: &Node, sets: &[SetDef], next: &Option<String>) -> Step {
+    pub(crate) fn handle_set_v2(&mut self, node: &Node, n: &SetV2) -> Step {
+        let SetV2 { sets, next } = n;
         let mut assignments = Vec::with_capacity(sets.len());
         for set in sets {
             let Some(var) = &set.variable else { continue };
@@ -230,7 +228,12 @@ impl Runtime<'_, '_> {
         Step::Next(next.clone())
     }
 
-    fn handle_random(&mut self, node: &Node, no_repeat: bool, next_ids: &[Option<String>]) -> Step {
+    pub(crate) fn handle_random(&mut self, node: &Node, n: &Random) -> Step {
+        let step = self.run_random(node, n.no_repeat, &n.next_ids);
+        self.path_log(node, "random", step)
+    }
+
+    fn run_random(&mut self, node: &Node, no_repeat: bool, next_ids: &[Option<String>]) -> Step {
         match next_ids.len() {
             0 => {
                 self.debug(Some("random"), || {

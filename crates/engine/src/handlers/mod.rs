@@ -12,68 +12,68 @@ use super::runtime::{Mode, Runtime, Step};
 use flowdm_model::{Node, NodeKind};
 
 impl Runtime<'_, '_> {
-    /// Runs the first handler that claims `node`.
+    /// Runs the handler of `node`'s kind. The match is exhaustive: a new kind must pick one.
     pub(crate) fn handle(&mut self, node: &Node) -> Step {
         let requested = self.mode == Mode::Request && self.request.is_some();
         // One-shot: an intent arriving at a fresh stack's start node.
-        if requested && matches!(node.kind, NodeKind::Start { .. }) && self.stack_is_shallow() {
-            if let Some(true) = self.request.as_ref().map(|r| r.is_intent()) {
+        if let NodeKind::Start(start) = &node.kind {
+            if requested
+                && self.stack_is_shallow()
+                && self.request.as_ref().map(|r| r.is_intent()) == Some(true)
+            {
                 self.block_trace(node);
                 if let Some(step) = self.try_commands() {
                     return step;
                 }
-                if let NodeKind::Start { next } = &node.kind {
-                    return Step::Next(next.clone());
-                }
+                return Step::Next(start.next.clone());
             }
         }
+        if let NodeKind::Unhandled = node.kind {
+            return Step::Unhandled;
+        }
         // Preliminary: a request reaching a node that does not take input.
-        if requested && !node.handles_input() && !matches!(node.kind, NodeKind::Unhandled) {
+        if requested && !node.handles_input() {
             self.block_trace(node);
             return self.try_commands().unwrap_or(Step::Wait);
         }
-        if matches!(node.kind, NodeKind::Unhandled) {
-            return Step::Unhandled;
-        }
         self.block_trace(node);
         match &node.kind {
-            NodeKind::Speak { .. }
-            | NodeKind::Text { .. }
-            | NodeKind::Visual { .. }
-            | NodeKind::Message { .. } => self.handle_output(node),
-            NodeKind::CardV2 { .. } | NodeKind::Carousel { .. } => self.handle_card(node),
-            NodeKind::Interaction { .. } => self.handle_interaction(node),
-            NodeKind::CaptureV2 { .. } | NodeKind::Capture { .. } => self.handle_capture(node),
-            NodeKind::If { .. }
-            | NodeKind::IfV2 { .. }
-            | NodeKind::Set { .. }
-            | NodeKind::SetV2 { .. }
-            | NodeKind::Random { .. }
-            | NodeKind::Code { .. } => self.handle_logic(node),
-            NodeKind::Start { .. }
-            | NodeKind::Flow { .. }
-            | NodeKind::GoTo { .. }
-            | NodeKind::GoToNode { .. }
-            | NodeKind::Exit
-            | NodeKind::Reset
-            | NodeKind::Next { .. } => self.handle_navigation(node),
+            // output.rs
+            NodeKind::Speak(n) => self.handle_speak(node, n),
+            NodeKind::Text(n) => self.handle_text(node, n),
+            NodeKind::Visual(n) => self.handle_visual(n),
+            NodeKind::Message(n) => self.handle_message(n),
+            NodeKind::CardV2(n) => self.handle_card_v2(n),
+            NodeKind::Carousel(n) => self.handle_carousel(n),
+            // input.rs
+            NodeKind::Interaction(n) => self.handle_interaction(n),
+            NodeKind::CaptureV2(n) => self.handle_capture_v2(node, n),
+            NodeKind::Capture(n) => self.handle_capture(n),
+            // logic.rs
+            NodeKind::If(n) => self.handle_if(node, n),
+            NodeKind::IfV2(n) => self.handle_if_v2(node, n),
+            NodeKind::Set(n) => self.handle_set(node, n),
+            NodeKind::SetV2(n) => self.handle_set_v2(node, n),
+            NodeKind::Random(n) => self.handle_random(node, n),
+            NodeKind::Code(n) => self.handle_code(node, n),
+            // navigation.rs
+            NodeKind::Start(n) => self.handle_start(node, n),
+            NodeKind::Flow(n) => self.handle_flow(node, n),
+            NodeKind::GoTo(n) => self.handle_goto(n),
+            NodeKind::GoToNode(n) => self.handle_goto_node(n),
+            NodeKind::Exit => self.handle_exit(node),
+            NodeKind::Reset => self.handle_reset(),
+            NodeKind::Next(n) => self.handle_next(node, n),
+            // custom.rs
             NodeKind::CustomAction(action) => self.handle_custom_action(action),
-            NodeKind::ChannelAction(action) => {
-                let name = action
-                    .payload
-                    .get("name")
-                    .and_then(|n| n.as_str())
-                    .unwrap_or("")
-                    .to_string();
-                self.debug(Some("channel_action"), || format!("__{name}__ - entered"));
-                self.handle_custom_action(action)
-            }
-            NodeKind::Api { .. }
-            | NodeKind::AiSet { .. }
-            | NodeKind::AiResponse { .. }
-            | NodeKind::Function { .. }
-            | NodeKind::Unsupported { .. }
-            | NodeKind::Stream { .. } => self.handle_unsupported(node),
+            NodeKind::ChannelAction(action) => self.handle_channel_action(action),
+            // unsupported.rs
+            NodeKind::Api(n) => self.handle_unsupported(node, n),
+            NodeKind::AiSet(n) => self.handle_unsupported(node, n),
+            NodeKind::AiResponse(n) => self.handle_unsupported(node, n),
+            NodeKind::Function(n) => self.handle_unsupported(node, n),
+            NodeKind::Unsupported(n) => self.handle_unsupported(node, n),
+            NodeKind::Stream(n) => self.handle_unsupported(node, n),
             NodeKind::Unhandled => Step::Unhandled,
         }
     }

@@ -6,7 +6,9 @@ use crate::runtime::{Mode, Runtime, Step};
 use crate::state::set_key;
 use crate::trace::strip_ssml;
 use crate::trace::{Payload, Slate, TextPayload, Trace};
-use flowdm_model::{truthy, CardDef, Node, NodeKind};
+use flowdm_model::{
+    truthy, CardDef, CardV2, Carousel, Message, NoMatch, NoReply, Node, Speak, Text, Visual,
+};
 use serde_json::{json, Map, Value};
 
 /// Longest assistant entry kept in the AI memory.
@@ -15,65 +17,62 @@ const MEMORY_ENTRY_MAX: usize = 10_000;
 const MEMORY_TURNS: usize = 10;
 
 impl Runtime<'_, '_> {
-    pub(crate) fn handle_output(&mut self, node: &Node) -> Step {
-        match &node.kind {
-            NodeKind::Speak {
-                random_speak,
-                speak,
-                next,
-            } => {
-                let chosen = match random_speak {
-                    Some(list) if !list.is_empty() => {
-                        Some(list[self.env.rng.index(list.len())].clone())
-                    }
-                    _ => speak.clone(),
-                };
-                if let Some(Value::String(msg)) = chosen {
-                    let text = self.emit_speak(&msg);
-                    self.step_log(node, "speak", || vec![("text", Value::String(text))]);
-                }
-                Step::Next(next.clone())
-            }
-            NodeKind::Text { texts, next } => {
-                if !texts.is_empty() {
-                    let item = &texts[self.env.rng.index(texts.len())];
-                    let delay = item.get("messageDelayMilliseconds").and_then(Value::as_f64);
-                    if let Some(content) = item.get("content") {
-                        let plain = self.emit_text(content, delay);
-                        if self.logs_at(LogLevel::Info) {
-                            let rich = self.traces.last().and_then(Trace::output);
-                            self.step_log(node, "text", || {
-                                vec![
-                                    ("plainContent", Value::String(plain)),
-                                    ("richContent", rich.unwrap_or(Value::Null)),
-                                ]
-                            });
-                        }
-                    }
-                }
-                Step::Next(next.clone())
-            }
-            NodeKind::Visual { data, next } => {
-                let mut data = data.clone();
-                let key = if data.get("visualType").and_then(Value::as_str) == Some("apl") {
-                    "imageURL"
-                } else {
-                    "image"
-                };
-                if let Some(Value::String(s)) = data.get(key) {
-                    let replaced = replace(s, &self.scope(), false);
-                    data[key] = Value::String(replaced);
-                }
-                self.trace("visual", data);
-                Step::Next(next.clone())
-            }
-            NodeKind::Message { message_id, next } => self.handle_message(message_id, next),
-            _ => Step::Unhandled,
+    pub(crate) fn handle_speak(&mut self, node: &Node, n: &Speak) -> Step {
+        let Speak {
+            random_speak,
+            speak,
+            next,
+        } = n;
+        let chosen = match random_speak {
+            Some(list) if !list.is_empty() => Some(list[self.env.rng.index(list.len())].clone()),
+            _ => speak.clone(),
+        };
+        if let Some(Value::String(msg)) = chosen {
+            let text = self.emit_speak(&msg);
+            self.step_log(node, "speak", || vec![("text", Value::String(text))]);
         }
+        Step::Next(next.clone())
+    }
+
+    pub(crate) fn handle_text(&mut self, node: &Node, n: &Text) -> Step {
+        let Text { texts, next } = n;
+        if !texts.is_empty() {
+            let item = &texts[self.env.rng.index(texts.len())];
+            let delay = item.get("messageDelayMilliseconds").and_then(Value::as_f64);
+            if let Some(content) = item.get("content") {
+                let plain = self.emit_text(content, delay);
+                if self.logs_at(LogLevel::Info) {
+                    let rich = self.traces.last().and_then(Trace::output);
+                    self.step_log(node, "text", || {
+                        vec![
+                            ("plainContent", Value::String(plain)),
+                            ("richContent", rich.unwrap_or(Value::Null)),
+                        ]
+                    });
+                }
+            }
+        }
+        Step::Next(next.clone())
+    }
+
+    pub(crate) fn handle_visual(&mut self, n: &Visual) -> Step {
+        let mut data = n.data.clone();
+        let key = if data.get("visualType").and_then(Value::as_str) == Some("apl") {
+            "imageURL"
+        } else {
+            "image"
+        };
+        if let Some(Value::String(s)) = data.get(key) {
+            let replaced = replace(s, &self.scope(), false);
+            data[key] = Value::String(replaced);
+        }
+        self.trace("visual", data);
+        Step::Next(n.next.clone())
     }
 
     /// CMS message: pick a variant of `default:en-us` (§5.6.27).
-    fn handle_message(&mut self, message_id: &str, next: &Option<String>) -> Step {
+    pub(crate) fn handle_message(&mut self, n: &Message) -> Step {
+        let Message { message_id, next } = n;
         let variants = self
             .project
             .version
@@ -319,29 +318,58 @@ impl Runtime<'_, '_> {
         Some(Value::Object(out))
     }
 
-    /// cardV2 and carousel (§5.6.20–21).
-    pub(crate) fn handle_card(&mut self, node: &Node) -> Step {
-        let (blocking, no_match, no_reply, next) = match &node.kind {
-            NodeKind::CardV2 {
-                blocking,
-                no_match,
-                no_reply,
-                next,
-                ..
-            }
-            | NodeKind::Carousel {
-                blocking,
-                no_match,
-                no_reply,
-                next,
-                ..
-            } => (*blocking, no_match, no_reply, next),
-            _ => return Step::Unhandled,
-        };
-        let buttons: &[Value] = match &node.kind {
-            NodeKind::CardV2 { card, .. } => &card.buttons,
-            _ => &[],
-        };
+    /// cardV2 (§5.6.20).
+    pub(crate) fn handle_card_v2(&mut self, n: &CardV2) -> Step {
+        let card = &n.card;
+        self.run_card(
+            n.blocking,
+            n.no_match.as_ref(),
+            n.no_reply.as_ref(),
+            &n.next,
+            &card.buttons,
+            |rt| {
+                if let Some(payload) = rt.card_payload(card, false) {
+                    rt.trace("cardV2", payload);
+                }
+            },
+        )
+    }
+
+    /// carousel (§5.6.21).
+    pub(crate) fn handle_carousel(&mut self, n: &Carousel) -> Step {
+        self.run_card(
+            n.blocking,
+            n.no_match.as_ref(),
+            n.no_reply.as_ref(),
+            &n.next,
+            &[],
+            |rt| {
+                let cards: Vec<Value> = n
+                    .cards
+                    .iter()
+                    .filter_map(|c| rt.card_payload(c, true))
+                    .collect();
+                if !cards.is_empty() {
+                    rt.trace(
+                        "carousel",
+                        object([("layout", n.layout.clone()), ("cards", Value::Array(cards))]),
+                    );
+                }
+            },
+        )
+    }
+
+    /// What cardV2 and carousel share: the buttons are offered again on a reprompt, `emit`
+    /// emits the card trace on entry.
+    fn run_card(
+        &mut self,
+        blocking: bool,
+        no_match: Option<&NoMatch>,
+        no_reply: Option<&NoReply>,
+        next: &Option<String>,
+        buttons: &[Value],
+        emit: impl FnOnce(&mut Self),
+    ) -> Step {
         if self.mode == Mode::Request {
             if let Some(step) = self.try_commands() {
                 return step;
@@ -355,34 +383,15 @@ impl Runtime<'_, '_> {
                 .map(|r| r.ty() == "no-reply")
                 .unwrap_or(false)
             {
-                return self.no_reply(no_reply.as_ref(), buttons, &[]);
+                return self.no_reply(no_reply, buttons, &[]);
             }
-            return self.no_match(no_match.as_ref(), no_reply.as_ref(), buttons, &[]);
+            return self.no_match(no_match, no_reply, buttons, &[]);
         }
-        match &node.kind {
-            NodeKind::CardV2 { card, .. } => {
-                if let Some(payload) = self.card_payload(card, false) {
-                    self.trace("cardV2", payload);
-                }
-            }
-            NodeKind::Carousel { layout, cards, .. } => {
-                let cards: Vec<Value> = cards
-                    .iter()
-                    .filter_map(|c| self.card_payload(c, true))
-                    .collect();
-                if !cards.is_empty() {
-                    self.trace(
-                        "carousel",
-                        object([("layout", layout.clone()), ("cards", Value::Array(cards))]),
-                    );
-                }
-            }
-            _ => {}
-        }
+        emit(self);
         if !blocking {
             return Step::Next(next.clone());
         }
-        self.entering_no_reply_trace(no_reply.as_ref());
+        self.entering_no_reply_trace(no_reply);
         self.clear_counters();
         Step::Wait
     }

@@ -2,35 +2,73 @@
 //! streams). Each says so in a `debug` trace and follows its failure or default port.
 
 use crate::runtime::{Runtime, Step};
-use flowdm_model::{Node, NodeKind};
+use flowdm_model::{AiResponse, AiSet, Api, Function, Node, Stream, Unsupported};
+
+/// A node kind flowdm skips: why, and where it goes instead.
+pub(crate) trait Skipped {
+    fn reason(&self) -> &'static str;
+    fn next(&self) -> Option<String>;
+}
+
+impl Skipped for Api {
+    fn reason(&self) -> &'static str {
+        "API steps are not supported yet - following the fail path"
+    }
+    fn next(&self) -> Option<String> {
+        self.fail.clone()
+    }
+}
+
+impl Skipped for AiSet {
+    fn reason(&self) -> &'static str {
+        "AI steps need an AI provider, none is configured"
+    }
+    fn next(&self) -> Option<String> {
+        self.next.clone()
+    }
+}
+
+impl Skipped for AiResponse {
+    fn reason(&self) -> &'static str {
+        "AI steps need an AI provider, none is configured"
+    }
+    fn next(&self) -> Option<String> {
+        self.else_id.clone().or_else(|| self.next.clone())
+    }
+}
+
+impl Skipped for Function {
+    fn reason(&self) -> &'static str {
+        "function steps are not supported - following the default path"
+    }
+    fn next(&self) -> Option<String> {
+        self.next.clone()
+    }
+}
+
+impl Skipped for Unsupported {
+    fn reason(&self) -> &'static str {
+        "this step is not supported by flowdm yet"
+    }
+    fn next(&self) -> Option<String> {
+        self.next.clone()
+    }
+}
+
+impl Skipped for Stream {
+    fn reason(&self) -> &'static str {
+        "audio streams are not supported"
+    }
+    fn next(&self) -> Option<String> {
+        self.next.clone()
+    }
+}
 
 impl Runtime<'_, '_> {
-    pub(crate) fn handle_unsupported(&mut self, node: &Node) -> Step {
-        let (reason, next) = match &node.kind {
-            NodeKind::Api { fail, .. } => (
-                "API steps are not supported yet - following the fail path",
-                fail.clone(),
-            ),
-            NodeKind::AiSet { next } => (
-                "AI steps need an AI provider, none is configured",
-                next.clone(),
-            ),
-            NodeKind::AiResponse { next, else_id } => (
-                "AI steps need an AI provider, none is configured",
-                else_id.clone().or_else(|| next.clone()),
-            ),
-            NodeKind::Function { next } => (
-                "function steps are not supported - following the default path",
-                next.clone(),
-            ),
-            NodeKind::Unsupported { next } => {
-                ("this step is not supported by flowdm yet", next.clone())
-            }
-            NodeKind::Stream { next } => ("audio streams are not supported", next.clone()),
-            _ => return Step::Unhandled,
-        };
+    pub(crate) fn handle_unsupported(&mut self, node: &Node, skipped: &impl Skipped) -> Step {
+        let reason = skipped.reason();
         let ty = node.type_name.clone();
         self.debug(Some(&ty), || reason.to_string());
-        Step::Next(next)
+        Step::Next(skipped.next())
     }
 }
