@@ -6,7 +6,8 @@
 # Builds the release binary, starts `flowdm serve --port 0` on the example agents, checks one
 # turn, then runs wrk (installed with apt-get when missing) with bench/load/interact.lua.
 # Environment: VERSION / BODY / USERS (see interact.lua), WORKERS (server workers, default 2),
-# SCENARIO=launch|tick (tick: the counter agent, one 4-node turn per request).
+# SCENARIO=launch|tick (tick: the counter agent, one 4-node turn per request), FLOWDM_BIN (the
+# server binary to measure, default: the release build of this checkout, built first).
 # Only 127.0.0.1 is targeted; wrk stops by itself after DURATION.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -20,7 +21,10 @@ if ! command -v wrk >/dev/null; then
   echo "installing wrk" >&2
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null
 fi
-cargo build --release --quiet --bin flowdm
+if [ -z "${FLOWDM_BIN:-}" ]; then
+  cargo build --release --quiet --bin flowdm
+fi
+FLOWDM_BIN="${FLOWDM_BIN:-./target/release/flowdm}"
 
 DIR="diagrams"
 TMP="$(mktemp -d)"
@@ -28,12 +32,12 @@ trap 'kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || 
 if [ "$SCENARIO" = tick ]; then
   # The counter agent: every {"type":"tick"} runs interaction → set → text → interaction.
   DIR="$TMP/agents"; mkdir -p "$DIR"
-  cp tests/http_common/counter.vfr "$DIR/"
+  cp tests/support/counter.vfr "$DIR/"
   export VERSION="${VERSION:-c0ffee000000000000000002}"
   export BODY="${BODY:-{\"action\":{\"type\":\"tick\"}}}"
 fi
 
-RUST_LOG="${RUST_LOG:-warn}" ./target/release/flowdm serve --port 0 --workers "$WORKERS" --diagrams "$DIR" >"$TMP/out" 2>"$TMP/err" &
+RUST_LOG="${RUST_LOG:-warn}" "$FLOWDM_BIN" serve --port 0 --workers "$WORKERS" --diagrams "$DIR" >"$TMP/out" 2>"$TMP/err" &
 SERVER_PID=$!
 for _ in $(seq 100); do
   grep -q 'listening on' "$TMP/out" 2>/dev/null && break

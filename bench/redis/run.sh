@@ -13,7 +13,8 @@
 # and after each run the Redis round trips per request, from INFO commandstats: a turn is two
 # pipelines, begin (one SET NX PX of the lock + GETs) and commit (PSETEX + one EVALSHA), and SET
 # and EVALSHA are never called from inside the scripts, so round trips = SET + EVALSHA calls.
-# MODE=throughput or MODE=latency runs only that part (default: both).
+# MODE=throughput or MODE=latency runs only that part (default: both). FLOWDM_BIN: the server
+# binary to measure (default: the release build of this checkout, built first).
 # Only 127.0.0.1 is targeted; every load stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -32,7 +33,12 @@ for tool in wrk redis-server redis-cli curl; do
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg") >/dev/null
   fi
 done
-cargo build --release --quiet --bin flowdm --example loadgen
+if [ -z "${FLOWDM_BIN:-}" ]; then
+  cargo build --release --quiet --bin flowdm --example loadgen
+else
+  cargo build --release --quiet --example loadgen
+fi
+FLOWDM_BIN="${FLOWDM_BIN:-./target/release/flowdm}"
 
 TMP="$(mktemp -d)"
 REDIS_PID=""; SERVER_PID=""; CLUSTER_DIR=""
@@ -64,8 +70,8 @@ else
 fi
 
 mkdir -p "$TMP/agents"
-cp tests/http_common/counter.vfr "$TMP/agents/"
-RUST_LOG="${RUST_LOG:-warn}" ./target/release/flowdm serve --port 0 --workers "$WORKERS" \
+cp tests/support/counter.vfr "$TMP/agents/"
+RUST_LOG="${RUST_LOG:-warn}" "$FLOWDM_BIN" serve --port 0 --workers "$WORKERS" \
   --diagrams "$TMP/agents" --redis "$REDIS_URL" "${CLUSTER_ARGS[@]}" >"$TMP/out" 2>"$TMP/err" &
 SERVER_PID=$!
 for _ in $(seq 100); do grep -q 'listening on' "$TMP/out" 2>/dev/null && break; sleep 0.05; done

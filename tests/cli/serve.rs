@@ -86,7 +86,7 @@ fn a_bad_redis_url_is_refused_without_echoing_it() {
 #[tokio::test]
 async fn an_unreachable_redis_is_not_ready_and_answers_503() {
     // Nothing listens there: the server starts anyway, is alive but not ready, and answers 503
-    // (it connects by itself once Redis is there, see tests/redis_fault.rs).
+    // (it connects by itself once Redis is there, see tests/redis/fault.rs).
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

@@ -485,7 +485,7 @@ pub fn assert_validation(r: &Resp, field: &str) {
     );
 }
 
-/// The tiny counting agent (`tests/http_common/counter.vfr`, also used by the load benchmark):
+/// The tiny counting agent (`tests/support/counter.vfr`, also used by the load benchmark):
 /// `launch` waits; every `{"type":"tick"}` adds one to `count` and says `count N`.
 pub fn counter_agent() -> String {
     std::fs::read_to_string(concat!(

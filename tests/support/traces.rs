@@ -1,5 +1,5 @@
 //! Trace-list helpers shared by the engine tests (`tests/common`) and the HTTP tests
-//! (`tests/http_common`).
+//! (`tests/support/server.rs`).
 
 use serde_json::Value;
 
