@@ -2,38 +2,17 @@
 //! that stops the server, and keys that never reach the logs.
 
 use crate::support::server::*;
-use reqwest::Method;
-use serde_json::json;
 
-const PAY_KEY: &str = "VF.DM.paykey.s3cr3t-payment";
-const HANDOFF_KEY: &str = "VF.DM.hokey.s3cr3t-handoff";
-
-/// The binary with a keys file, logging at debug level.
+/// The binary with the test keys file, logging at debug level.
 fn keyed_process() -> Server {
-    let keys = json!({"keys": [
-        {"key": PAY_KEY, "projectID": PAYMENT_PROJECT, "name": "payment tests"},
-        {"key": HANDOFF_KEY, "projectID": HANDOFF_PROJECT}
-    ]});
-    let dir = tempfile::tempdir().expect("tmp");
-    let path = dir.path().join("keys.json");
-    std::fs::write(&path, keys.to_string()).expect("write keys");
-    let server = Server::builder()
-        .arg("--keys")
-        .arg(path.display().to_string())
+    Server::builder()
+        .test_keys_file()
         .env("RUST_LOG", "debug")
-        .start_process();
-    drop(dir); // read at start-up
-    server
+        .start_process()
 }
 
 async fn launch(server: &Server, headers: &[(&str, &str)]) -> Resp {
-    send(
-        Method::POST,
-        &server.url("/state/user/auth-user/interact"),
-        headers,
-        Some(&json!({"action": {"type": "launch"}})),
-    )
-    .await
+    launch_with(server, headers).await
 }
 
 #[tokio::test]

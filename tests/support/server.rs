@@ -22,6 +22,21 @@ pub const HANDOFF_VERSION: &str = "64b2f0000000000000000002";
 pub const CATALOGUE_PROJECT: &str = "64c3f0000000000000000001";
 pub const CATALOGUE_VERSION: &str = "64c3f0000000000000000002";
 
+/// API keys of [`ServerBuilder::test_keys_file`].
+pub const PAY_KEY: &str = "VF.DM.paykey.s3cr3t-payment";
+pub const HANDOFF_KEY: &str = "VF.DM.hokey.s3cr3t-handoff";
+
+/// `POST /state/user/auth-user/interact` with a launch and these headers.
+pub async fn launch_with(server: &Server, headers: &[(&str, &str)]) -> Resp {
+    send(
+        Method::POST,
+        &server.url("/state/user/auth-user/interact"),
+        headers,
+        Some(&json!({"action": {"type": "launch"}})),
+    )
+    .await
+}
+
 /// Environment variables the server reads; removed so the machine's environment cannot change
 /// what a test sees.
 const SERVER_ENV: [&str; 9] = [
@@ -77,6 +92,7 @@ pub struct ServerBuilder {
     args: Vec<String>,
     env: Vec<(String, String)>,
     temp: Option<tempfile::TempDir>,
+    keys_dir: Option<tempfile::TempDir>,
 }
 
 impl ServerBuilder {
@@ -112,6 +128,21 @@ impl ServerBuilder {
         std::fs::write(dir.join(name), text).expect("copy");
         self
     }
+    /// `--keys` with a keys file giving [`PAY_KEY`] the payment project and [`HANDOFF_KEY`]
+    /// the hand-off project (read at start-up: the file is removed when the builder is).
+    pub fn test_keys_file(self) -> Self {
+        let keys = json!({"keys": [
+            {"key": PAY_KEY, "projectID": PAYMENT_PROJECT, "name": "payment tests"},
+            {"key": HANDOFF_KEY, "projectID": HANDOFF_PROJECT}
+        ]});
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("keys.json");
+        std::fs::write(&path, keys.to_string()).expect("write keys");
+        let mut b = self.arg("--keys").arg(path.display().to_string());
+        b.keys_dir = Some(dir);
+        b
+    }
+
     pub fn temp_path(&self) -> Option<PathBuf> {
         self.temp.as_ref().map(|d| d.path().to_path_buf())
     }
@@ -230,6 +261,7 @@ impl Server {
             args: Vec::new(),
             env: Vec::new(),
             temp: None,
+            keys_dir: None,
         }
     }
 
