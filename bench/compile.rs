@@ -1,4 +1,4 @@
-//! Compiling `.vf` creator exports (`cargo bench --bench compile`); target: ≤ 50 ms for 1 MB.
+//! Compiling `.vf` creator exports (`cargo bench -p flowdm-compile --bench compile`); target: ≤ 50 ms for 1 MB.
 //!
 //! * the largest file of `../shared/corpus` (the 2021 Alexa skill, 23 diagrams, ~500 KB): parse +
 //!   compile + load, and compile alone from the parsed document;

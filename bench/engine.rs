@@ -1,4 +1,4 @@
-//! One engine turn through ~10 nodes (`cargo bench --bench engine`).
+//! One engine turn through ~10 nodes (`cargo bench -p flowdm-engine --bench engine`).
 //!
 //! The turn: a button request at a waiting choice → text → set (legacy expression) → if →
 //! text → cardV2 → text → goToNode → the choice again (10 node visits, 6 traces). The measured
