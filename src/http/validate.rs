@@ -433,8 +433,14 @@ mod tests {
             (json!({"action": "launch"}), "action"),
             (json!({"action": []}), "action"),
             (json!({"request": "launch"}), "request"),
-            (json!({"action": {"type": "launch"}, "request": 1}), "request"),
-            (json!({"action": {"type": "intent", "diagramID": []}}), "action.diagramID"),
+            (
+                json!({"action": {"type": "launch"}, "request": 1}),
+                "request",
+            ),
+            (
+                json!({"action": {"type": "intent", "diagramID": []}}),
+                "action.diagramID",
+            ),
             (json!({"config": null}), "config"),
         ] {
             for route in [TurnRoute::Stateful, TurnRoute::Stateless] {

@@ -15,7 +15,12 @@ enum Route {
     Public,
 }
 
-const ROUTES: [Route; 4] = [Route::Stateful, Route::Legacy, Route::Stateless, Route::Public];
+const ROUTES: [Route; 4] = [
+    Route::Stateful,
+    Route::Legacy,
+    Route::Stateless,
+    Route::Public,
+];
 
 async fn post(server: &Server, route: Route, user: &str, body: &Value) -> Resp {
     let path = match route {
@@ -45,7 +50,11 @@ async fn refused(server: &Server, u: &User<'_>, routes: &[Route], body: Value, f
             Some(1),
             "{route:?} {body}: one field: {errors}"
         );
-        assert_eq!(u.state().await, before, "{route:?} {body} changed the session");
+        assert_eq!(
+            u.state().await,
+            before,
+            "{route:?} {body} changed the session"
+        );
     }
 }
 
@@ -71,8 +80,14 @@ async fn malformed_actions_are_400_on_every_route() {
         (json!({"type": 3}), "action.type"),
         (json!({"type": null}), "action.type"),
         (json!({"type": ["launch"]}), "action.type"),
-        (json!({"type": "intent", "diagramID": ["d"]}), "action.diagramID"),
-        (json!({"type": "launch", "diagramID": 1}), "action.diagramID"),
+        (
+            json!({"type": "intent", "diagramID": ["d"]}),
+            "action.diagramID",
+        ),
+        (
+            json!({"type": "launch", "diagramID": 1}),
+            "action.diagramID",
+        ),
     ] {
         refused(&server, &u, &ROUTES, json!({ "action": action }), field).await;
     }
@@ -83,8 +98,10 @@ async fn a_resume_with_an_empty_type_is_400_and_the_action_stays_pending() {
     let server = Server::start();
     let u = User::new(&server, "contract-resume", PAYMENT_VERSION);
     // Stop on the custom action, then resume with an empty type.
-    u.interact_body(json!({"action": {"type": "launch"}, "config": {"stopTypes": ["Pay Credit Card"]}}))
-        .await;
+    u.interact_body(
+        json!({"action": {"type": "launch"}, "config": {"stopTypes": ["Pay Credit Card"]}}),
+    )
+    .await;
     refused(
         &server,
         &u,
@@ -127,7 +144,14 @@ async fn malformed_legacy_requests_are_400() {
         "request",
     )
     .await;
-    refused(&server, &u, &[Route::Public], json!({"request": {"type": "launch"}}), "body").await;
+    refused(
+        &server,
+        &u,
+        &[Route::Public],
+        json!({"request": {"type": "launch"}}),
+        "body",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -145,7 +169,14 @@ async fn null_config_is_400_and_null_action_is_no_request() {
     refused(&server, &u, &ROUTES, json!({"config": "x"}), "config").await;
     // `action: null` is the spec's "no request" (§2.1) on the stateful and stateless routes; on
     // the public route `action` must be an object (the reference's schema).
-    refused(&server, &u, &[Route::Public], json!({"action": null}), "action").await;
+    refused(
+        &server,
+        &u,
+        &[Route::Public],
+        json!({"action": null}),
+        "action",
+    )
+    .await;
     for route in [Route::Stateful, Route::Legacy, Route::Stateless] {
         let r = post(&server, route, &u.id, &json!({"action": null})).await;
         assert_eq!(r.status, 200, "{route:?}: {}", r.text);
