@@ -72,9 +72,12 @@ async fn read_limited(payload: web::Payload, limit: usize) -> Result<Vec<u8>, Ap
     Ok(body)
 }
 
-/// Parses a JSON body.
+/// Parses a JSON body. Like body-parser, only JSON's whitespace (space, tab, LF, CR) may precede
+/// the value, and a body of nothing else is `{}`; any other byte (a form feed, say) is refused.
 pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
-    let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
+    let start = bytes
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
     let Some(start) = start else {
         return Ok(Value::Object(Map::new()));
     };
@@ -147,6 +150,8 @@ mod tests {
         assert!(parse_json(b"{\"a\":").is_err());
         assert!(parse_json(b"\"str\"").is_err());
         assert!(parse_json(b"12").is_err());
+        assert!(parse_json(b"\x0c").is_err());
+        assert!(parse_json(b" \t\r\n\x0b{}").is_err());
     }
 
     #[test]

@@ -67,11 +67,13 @@ fn only_keys(field: &str, obj: &Map<String, Value>, allowed: &[&str]) -> Result<
 const BOOL_KEYS: [&str; 4] = ["tts", "stripSSML", "stopAll", "selfDelegate"];
 const LIST_KEYS: [&str; 2] = ["stopTypes", "excludeTypes"];
 
-/// Validates `config`: the six known keys must have their types (`null` counts as absent); other
-/// keys are refused on the public route and ignored elsewhere.
+/// Validates `config`: absent or an object (`config: null` is refused like any other non-object,
+/// as the schema says; see `docs/compatibility.md`); the six known keys must have their types
+/// (`null` values count as absent); other keys are refused on the public route and ignored
+/// elsewhere.
 pub fn config(v: Option<&Value>, public: bool) -> Result<Config, ApiError> {
     let obj = match v {
-        None | Some(Value::Null) => return Ok(Config::default()),
+        None => return Ok(Config::default()),
         Some(Value::Object(o)) => o,
         Some(other) => return Err(must_be("config", "object", other)),
     };
@@ -106,15 +108,38 @@ pub fn config(v: Option<&Value>, public: bool) -> Result<Config, ApiError> {
         .map_err(|e| ApiError::validation("config", e.to_string()))
 }
 
-/// A request object (`null`/absent → none). An invalid one is the reference's 500
-/// `invalid runtime request type: …`.
-pub fn request(v: Option<&Value>) -> Result<Option<Request>, ApiError> {
-    match v {
-        None | Some(Value::Null) => Ok(None),
-        Some(r) => Request::from_value(r.clone())
-            .map(Some)
-            .map_err(|e| ApiError::internal(e.to_string())),
+/// A request object at `field` (`action` or `request`); `null`/absent → none. Anything else must
+/// be an object with a non-empty string `type` and, if present, a string `diagramID`; otherwise
+/// 400 Validation before any session is touched (the reference answers 500 `invalid runtime
+/// request type: …`; see `docs/compatibility.md`).
+pub fn request(field: &str, v: Option<&Value>) -> Result<Option<Request>, ApiError> {
+    let obj = match v {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Object(o)) => o,
+        Some(other) => return Err(must_be(field, "object", other)),
+    };
+    match obj.get("type") {
+        None => {
+            return Err(ApiError::validation(
+                field,
+                "must have required property 'type'",
+            ))
+        }
+        Some(Value::String(t)) if t.is_empty() => {
+            return Err(ApiError::validation(
+                format!("{field}.type"),
+                "must NOT have fewer than 1 characters",
+            ))
+        }
+        Some(Value::String(_)) => {}
+        Some(other) => return Err(must_be(&format!("{field}.type"), "string", other)),
     }
+    if let Some(d) = obj.get("diagramID").filter(|d| !d.is_string()) {
+        return Err(must_be(&format!("{field}.diagramID"), "string", d));
+    }
+    Request::from_value(Value::Object(obj.clone()))
+        .map(Some)
+        .map_err(|e| ApiError::validation(field, e.to_string()))
 }
 
 fn opt_object<'a>(
@@ -139,7 +164,7 @@ pub fn turn_body(body: &Value, route: TurnRoute) -> Result<TurnBody, ApiError> {
                 return Err(must_be("action", "object", a));
             }
             out.config = config(obj.get("config"), true)?;
-            out.request = request(obj.get("action"))?;
+            out.request = request("action", obj.get("action"))?;
         }
         TurnRoute::Stateful | TurnRoute::Stateless => {
             out.config = config(obj.get("config"), false)?;
@@ -150,12 +175,11 @@ pub fn turn_body(body: &Value, route: TurnRoute) -> Result<TurnBody, ApiError> {
             } else {
                 out.state = client_state(obj.get("state"))?;
             }
+            // Both are validated (a malformed `request` is refused even when `action` wins), then
             // `action ?? request ?? null`: action wins when both are present.
-            let raw = obj
-                .get("action")
-                .filter(|a| !a.is_null())
-                .or_else(|| obj.get("request"));
-            out.request = request(raw)?;
+            let action = request("action", obj.get("action"))?;
+            let legacy = request("request", obj.get("request"))?;
+            out.request = action.or(legacy);
         }
     }
     Ok(out)
@@ -401,14 +425,29 @@ mod tests {
             field(turn_body(&json!([]), TurnRoute::Stateful).unwrap_err()),
             "body"
         );
-        assert!(matches!(
-            turn_body(&json!({"action": {"type": ""}}), TurnRoute::Stateful),
-            Err(ApiError::Object { .. })
-        ));
-        assert!(matches!(
-            turn_body(&json!({"action": 5}), TurnRoute::Stateful),
-            Err(ApiError::Object { .. })
-        ));
+        for (body, want) in [
+            (json!({"action": {"type": ""}}), "action.type"),
+            (json!({"action": {"type": 3}}), "action.type"),
+            (json!({"action": {"payload": "x"}}), "action"),
+            (json!({"action": 5}), "action"),
+            (json!({"action": "launch"}), "action"),
+            (json!({"action": []}), "action"),
+            (json!({"request": "launch"}), "request"),
+            (
+                json!({"action": {"type": "launch"}, "request": 1}),
+                "request",
+            ),
+            (
+                json!({"action": {"type": "intent", "diagramID": []}}),
+                "action.diagramID",
+            ),
+            (json!({"config": null}), "config"),
+        ] {
+            for route in [TurnRoute::Stateful, TurnRoute::Stateless] {
+                assert_eq!(field(turn_body(&body, route).unwrap_err()), want, "{body}");
+            }
+        }
+        assert!(turn_body(&json!({"action": null}), TurnRoute::Stateful).is_ok());
         assert_eq!(
             field(
                 turn_body(

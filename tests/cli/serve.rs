@@ -227,11 +227,17 @@ async fn logs_name_the_request_project_and_user() {
         "{logs}"
     );
     assert!(logs.contains("request{id="), "{logs}");
-    // INFO (default): no per-request lines, but a failed request names its request, project, user.
-    let server = Server::builder().env("RUST_LOG", "info").start_process();
+    // INFO (default): no per-request lines, but a failed request (5xx; here the session store is
+    // a Redis nobody listens on) names its request, project, user.
+    let server = Server::builder()
+        .env("RUST_LOG", "info")
+        .args(&["--redis", "redis://127.0.0.1:1"])
+        .start_process();
     let u = User::new(&server, "bad-user", PAYMENT_VERSION);
-    let r = u.post("/interact", &json!({"action": {"type": ""}})).await;
-    assert_eq!(r.status, 500);
+    let r = u
+        .post("/interact", &json!({"action": {"type": "launch"}}))
+        .await;
+    assert_eq!(r.status, 503, "{}", r.text);
     let id = r.header("x-request-id").expect("id").to_string();
     let logs = server.wait_for_log("request failed");
     assert!(logs.contains(&format!("request_id={id}")), "{logs}");

@@ -9,6 +9,7 @@ mod agents;
 mod auth;
 mod clients;
 mod concurrency;
+mod contract;
 mod errors;
 mod logs;
 mod public;

@@ -164,5 +164,5 @@ async fn bad_client_state_is_400() {
         Some(&json!({"request": {"type": ""}})),
     )
     .await;
-    assert_eq!(r.status, 500);
+    assert_validation(&r, "request.type");
 }
