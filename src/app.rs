@@ -45,6 +45,7 @@ impl Application {
         let keys = load_keys(&config, &registry)?;
         tracing::info!(store = %store_info, "session store");
         let state = AppState {
+            openapi: http::openapi::document(&registry).into(),
             registry: Arc::new(registry),
             keys,
             store,

@@ -16,4 +16,6 @@ pub struct AppState {
     pub public_origins: Vec<String>,
     /// Shown by `/health` (`NODE_ENV`).
     pub environment: String,
+    /// The OpenAPI document served (`super::openapi::document`).
+    pub openapi: actix_web::web::Bytes,
 }

@@ -201,3 +201,21 @@ async fn a_new_user_is_not_created_by_a_refused_request() {
     refused(&server, &u, &ROUTES, json!({"action": "launch"}), "action").await;
     assert_eq!(u.state().await, json!({}));
 }
+
+#[tokio::test]
+async fn the_served_document_names_the_loaded_agents() {
+    let server = Server::builder()
+        .files(&[("counter.vfr", counter_agent())])
+        .start();
+    let r = send(Method::GET, &server.url("/openapi.yaml"), &[], None).await;
+    assert_eq!(r.status, 200);
+    let version_enum =
+        format!("      enum:\n        - '{COUNTER_VERSION}'\n        - '{COUNTER_PROJECT}'\n");
+    let project_enum = format!("      enum:\n        - '{COUNTER_PROJECT}'\n");
+    assert!(r.text.contains(&version_enum), "{}", r.text);
+    assert!(r.text.contains(&project_enum), "{}", r.text);
+    assert!(
+        !r.text.contains(PAYMENT_VERSION),
+        "the example agents are not loaded here"
+    );
+}
