@@ -3,7 +3,8 @@
 #
 #   bench/compare.sh [REF] [ROUNDS] [DURATION_S]
 #
-# Builds REF's release binary (default HEAD~1) in a temporary worktree under target/, then runs,
+# Builds REF's release binary (default HEAD~1) in a worktree outside the checkout
+# ($BENCH_BASELINE_DIR, default /tmp/flowdm-bench-baseline; its build is kept for the next run), then runs,
 # ROUNDS times (default 3) and alternating the two binaries so that machine noise hits both:
 #   1. the short-turn load benchmark: SCENARIO=tick bench/load/run.sh (in-memory store);
 #   2. the Redis benchmark: MODE=throughput bench/redis/run.sh (4 KB state, wrk);
@@ -15,7 +16,7 @@ cd "$(dirname "$0")/.."
 REF="${1:-HEAD~1}"
 ROUNDS="${2:-3}"
 DURATION="${3:-10}"
-BASE_DIR="$PWD/target/bench-baseline"
+BASE_DIR="${BENCH_BASELINE_DIR:-/tmp/flowdm-bench-baseline}"
 
 cleanup() { git worktree remove --force "$BASE_DIR/src" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
