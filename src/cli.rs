@@ -98,6 +98,10 @@ pub struct ServeArgs {
         default_value_t = ms(defaults::REQUEST_TIMEOUT)
     )]
     pub timeout_ms: u64,
+    /// How long a turn may run on an HTTP worker, in milliseconds, before it moves to the
+    /// blocking pool (0: every turn runs there).
+    #[arg(long, value_name = "MS", default_value_t = ms(defaults::INLINE_TURN))]
+    pub inline_turn_ms: u64,
     /// Comma-separated origins allowed on the public routes (default: any origin).
     #[arg(
         long,
@@ -214,6 +218,7 @@ impl ServeArgs {
                 body_bytes: self.body_limit,
                 request_timeout: Duration::from_millis(self.timeout_ms.max(1)),
                 lock_timeout: Duration::from_millis(self.store.lock_wait_ms.max(1)),
+                inline_turn: Duration::from_millis(self.inline_turn_ms),
             },
             diagrams: self.diagrams,
             host: self.host,

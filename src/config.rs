@@ -22,6 +22,8 @@ pub mod defaults {
     pub const REQUEST_TIMEOUT: Duration = Duration::from_millis(20_000);
     /// How long a request waits for other turns of the same user to finish (then 409).
     pub const LOCK_WAIT: Duration = Duration::from_secs(10);
+    /// How long a turn may run on an HTTP worker before it moves to the blocking pool.
+    pub const INLINE_TURN: Duration = Duration::from_millis(2);
     /// What `/health` shows when `NODE_ENV` is not set.
     pub const ENVIRONMENT: &str = "production";
 }
@@ -89,6 +91,7 @@ impl Default for Limits {
             body_bytes: defaults::BODY_LIMIT,
             lock_timeout: defaults::LOCK_WAIT,
             request_timeout: defaults::REQUEST_TIMEOUT,
+            inline_turn: defaults::INLINE_TURN,
         }
     }
 }

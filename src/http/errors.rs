@@ -139,11 +139,6 @@ impl ApiError {
         }
     }
 
-    /// The HTTP status of this error.
-    pub fn status_code_of(&self) -> StatusCode {
-        ResponseError::status_code(self)
-    }
-
     /// The response for this error in a request with id `request_id` (the request middleware
     /// renders every `ApiError` this way, with its request's id).
     pub fn render(&self, request_id: Option<&str>) -> HttpResponse {

@@ -19,6 +19,9 @@ pub struct Limits {
     pub body_bytes: usize,
     pub lock_timeout: Duration,
     pub request_timeout: Duration,
+    /// How long a turn may run on the HTTP worker before it moves to the blocking pool (zero:
+    /// every turn runs there); see `super::turn`.
+    pub inline_turn: Duration,
 }
 
 /// A request body parsed as JSON: empty body → `{}` (like express' `json()`), top-level

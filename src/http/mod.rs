@@ -41,7 +41,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{web, App, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{web, App, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use context::{IdempotencyHeader, RequestCtx};
 use errors::ApiError;
 use std::cell::RefCell;
@@ -228,7 +228,7 @@ fn render_error<B: MessageBody + 'static>(
         .error()
         .and_then(|e| e.as_error::<ApiError>())
         .map(|e| {
-            let status = e.status_code_of();
+            let status = e.status_code();
             if status.is_server_error() {
                 tracing::warn!(request_id = %ctx.id(), project = %ctx.project(), user = %ctx.user(), status = status.as_u16(), error = %e, "request failed");
             } else {

@@ -41,7 +41,7 @@ pub async fn interact(
         user_id: None,
         logs: query.logs,
     };
-    let out = run_engine(&ctx, &agent, input).await?;
+    let out = run_engine(&ctx, &agent, input, data.limits.inline_turn).await?;
     Answer::json(&StatelessAnswer {
         request: out.request.as_ref(),
         state: &out.state,

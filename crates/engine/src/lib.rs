@@ -22,4 +22,4 @@ pub use request::{Config, InvalidRequest, Request};
 pub use runtime::{MAX_FRAME_DEPTH, MAX_NODES_PER_FRAME, TURN_TIMEOUT_MS};
 pub use state::{Frame, NodePtr, State};
 pub use trace::Trace;
-pub use turn::{interact, TurnInput, TurnOutput, MAX_DELEGATIONS};
+pub use turn::{interact, interact_within, OverBudget, TurnInput, TurnOutput, MAX_DELEGATIONS};

@@ -72,6 +72,11 @@ pub(crate) struct Runtime<'a, 'e> {
     pub user_id: Option<String>,
     stack_version: u64,
     deadline_ms: u64,
+    /// [`super::turn::interact_within`]: give up once the clock passes this (checked before
+    /// every node); the caller discards the run.
+    pub budget_deadline_ms: Option<u64>,
+    /// The budget ran out: the run stopped early and its result means nothing.
+    pub over_budget: bool,
     want_debug: bool,
     want_block: bool,
     want_flow: bool,
@@ -108,6 +113,8 @@ impl<'a, 'e> Runtime<'a, 'e> {
             user_id: None,
             stack_version: 0,
             deadline_ms: now_ms + TURN_TIMEOUT_MS,
+            budget_deadline_ms: None,
+            over_budget: false,
             // Traces filtered out anyway are not built at all.
             want_debug: !config.excludes("debug"),
             want_block: !config.excludes("block"),
@@ -415,6 +422,9 @@ impl<'a, 'e> Runtime<'a, 'e> {
             .and_then(|id| program.node(id));
         let mut pending: Option<String> = None;
         for visited in 0..MAX_NODES_PER_FRAME {
+            if self.out_of_budget() {
+                return;
+            }
             // The clock is read every 8 nodes: plenty for a 15 s budget.
             if visited % 8 == 0 && self.env.clock.now_ms() > self.deadline_ms {
                 self.debug(None, || {
@@ -455,6 +465,18 @@ impl<'a, 'e> Runtime<'a, 'e> {
         self.debug(None, || {
             format!("node limit of {MAX_NODES_PER_FRAME} reached in one flow - check for infinite loops")
         });
+    }
+
+    /// Whether the caller's budget ran out (then the turn ends at once, marked over budget).
+    fn out_of_budget(&mut self) -> bool {
+        if let Some(deadline) = self.budget_deadline_ms {
+            if self.over_budget || self.env.clock.now_ms() > deadline {
+                self.over_budget = true;
+                self.end_turn();
+                return true;
+            }
+        }
+        false
     }
 
     /// `{stepID, componentName}` of a node of the current frame's program, or `null`.

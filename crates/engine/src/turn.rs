@@ -38,6 +38,36 @@ pub struct TurnOutput {
 
 /// Runs one interact call.
 pub fn interact(agent: &Agent, input: TurnInput, env: &mut Env<'_>) -> TurnOutput {
+    match run(agent, input, env, None) {
+        Ok(out) => out,
+        Err(OverBudget) => unreachable!("a run without a budget never stops early"),
+    }
+}
+
+/// The run stopped because the caller's budget ran out; nothing of it is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OverBudget;
+
+/// Runs one interact call unless the clock passes `budget_deadline_ms` first (checked before
+/// every node): then it stops at once with [`OverBudget`] and its work is thrown away, so the
+/// caller can run the same input again without a budget elsewhere (the engine is pure: an
+/// abandoned run changed nothing). The server runs every turn this way on its HTTP worker with
+/// a small budget, and only the turns that exceed it on the blocking pool.
+pub fn interact_within(
+    agent: &Agent,
+    input: TurnInput,
+    env: &mut Env<'_>,
+    budget_deadline_ms: u64,
+) -> Result<TurnOutput, OverBudget> {
+    run(agent, input, env, Some(budget_deadline_ms))
+}
+
+fn run(
+    agent: &Agent,
+    input: TurnInput,
+    env: &mut Env<'_>,
+    budget_deadline_ms: Option<u64>,
+) -> Result<TurnOutput, OverBudget> {
     let TurnInput {
         mut state,
         mut request,
@@ -55,7 +85,8 @@ pub fn interact(agent: &Agent, input: TurnInput, env: &mut Env<'_>) -> TurnOutpu
             user_id.as_deref(),
             logs,
             env,
-        );
+            budget_deadline_ms,
+        )?;
         state = next_state;
         request = final_request;
         if config.self_delegate() {
@@ -80,13 +111,15 @@ pub fn interact(agent: &Agent, input: TurnInput, env: &mut Env<'_>) -> TurnOutpu
             break;
         }
     }
-    TurnOutput {
+    Ok(TurnOutput {
         state,
         trace: traces,
         request,
-    }
+    })
 }
 
+// One argument per part of the pass; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 fn run_pass(
     agent: &Agent,
     state: State,
@@ -95,7 +128,8 @@ fn run_pass(
     user_id: Option<&str>,
     logs: LogLevel,
     env: &mut Env<'_>,
-) -> (State, Vec<Trace>, Option<Request>) {
+    budget_deadline_ms: Option<u64>,
+) -> Result<(State, Vec<Trace>, Option<Request>), OverBudget> {
     let project = &agent.project;
     let now_ms = env.clock.now_ms();
     let state = session::init(project, state, request.as_ref(), user_id, now_ms);
@@ -105,6 +139,7 @@ fn run_pass(
     let mut rt = Runtime::new(project, config, env, state, runtime_request);
     rt.log_level = logs;
     rt.user_id = user_id.map(str::to_string);
+    rt.budget_deadline_ms = budget_deadline_ms;
     session::apply_builtins(&mut rt.state.variables, request.as_ref(), user_id, now_ms);
     if let Some(r) = &request {
         let said = r
@@ -130,9 +165,12 @@ fn run_pass(
     if request.as_ref().map(|r| r.ty() != "action").unwrap_or(true) {
         rt.update();
     }
+    if rt.over_budget {
+        return Err(OverBudget);
+    }
     rt.render_memory();
     let traces = post_process(std::mem::take(&mut rt.traces), config);
-    (rt.state, traces, request)
+    Ok((rt.state, traces, request))
 }
 
 /// Text → request: an intent utterance, an intent name, a button of the waiting node, or `None`.

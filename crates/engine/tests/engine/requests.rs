@@ -330,3 +330,56 @@ fn logs_produce_log_traces_up_to_the_requested_level() {
         .unwrap();
     assert!(exit["payload"]["message"]["state"]["variables"].is_object());
 }
+
+#[test]
+fn a_turn_over_its_budget_stops_and_the_same_input_runs_again() {
+    // A clock that moves 1 ms per reading: a budget of 5 ms runs out within a few nodes of this
+    // loop, which without a budget runs until the node limit.
+    struct Ticking(std::sync::atomic::AtomicU64);
+    impl flowdm_engine::Clock for Ticking {
+        fn now_ms(&self) -> u64 {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        }
+    }
+    let lines = json!({ "start": { "type": "start", "nextId": "a" },
+        "a": { "type": "set", "sets": [ { "variable": "n", "expression": "v['n'] + 1" } ], "nextId": "b" },
+        "b": { "type": "goToNode", "nextId": "a" } });
+    let agent = flowdm_engine::Agent::new(agent(lines, json!({ "context": { "n": 0 } })));
+    let input = flowdm_engine::TurnInput {
+        state: flowdm_engine::session::generate(&agent, None, Some("u1")),
+        request: flowdm_engine::Request::from_value(json!({ "type": "launch" })).ok(),
+        config: serde_json::from_value(json!({ "excludeTypes": [] })).unwrap(),
+        ..Default::default()
+    };
+    let clock = Ticking(std::sync::atomic::AtomicU64::new(0));
+    let mut rng = flowdm_engine::SeededRandom::new(1);
+    let mut env = flowdm_engine::Env {
+        clock: &clock,
+        rng: &mut rng,
+        sandbox: &flowdm_engine::expr::MiniJs,
+    };
+    let over = flowdm_engine::interact_within(&agent, input.clone(), &mut env, 5);
+    assert_eq!(over.err(), Some(flowdm_engine::OverBudget));
+    // A budget that is not reached changes nothing: the same output as without one.
+    let clock = flowdm_engine::FixedClock(NOW_MS);
+    let run = |budget: Option<u64>| {
+        let mut rng = flowdm_engine::SeededRandom::new(1);
+        let mut env = flowdm_engine::Env {
+            clock: &clock,
+            rng: &mut rng,
+            sandbox: &flowdm_engine::expr::MiniJs,
+        };
+        match budget {
+            Some(b) => flowdm_engine::interact_within(&agent, input.clone(), &mut env, b)
+                .expect("within budget"),
+            None => flowdm_engine::interact(&agent, input.clone(), &mut env),
+        }
+    };
+    let (with, without) = (run(Some(NOW_MS + 1000)), run(None));
+    assert_eq!(
+        serde_json::to_value(&with.trace).unwrap(),
+        serde_json::to_value(&without.trace).unwrap()
+    );
+    assert_eq!(with.state, without.state);
+    assert!(with.state.variables["n"].as_f64().unwrap_or(0.0) > 100.0);
+}
