@@ -33,15 +33,20 @@ pub async fn interact(
 ) -> Result<Answer, ApiError> {
     let agent = resolve_version(&data, &req, &ctx, path.version_id.as_deref())?;
     let query = interact_query(&req)?;
-    let body = validate::turn_body(&body.0, TurnRoute::Stateless)?;
-    let input = TurnInput {
-        state: body.state.unwrap_or_default(),
-        request: body.request,
-        config: body.config,
-        user_id: None,
-        logs: query.logs,
+    // The client's state, request and config; read again from the body for a retry on the
+    // blocking pool (see `turn::run_engine`).
+    let input = || -> Result<TurnInput, ApiError> {
+        let turn = validate::turn_body(&body.0, TurnRoute::Stateless)?;
+        Ok(TurnInput {
+            state: turn.state.unwrap_or_default(),
+            request: turn.request,
+            config: turn.config,
+            user_id: None,
+            logs: query.logs,
+        })
     };
-    let out = run_engine(&ctx, &agent, input, data.limits.inline_turn).await?;
+    let again = || async { input() };
+    let out = run_engine(&ctx, &agent, input()?, data.limits.inline_turn, again).await?;
     Answer::json(&StatelessAnswer {
         request: out.request.as_ref(),
         state: &out.state,

@@ -24,6 +24,7 @@ use crate::engine::{
 };
 use crate::store::SessionKey;
 use std::cell::RefCell;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,28 +65,37 @@ fn run_here(
     .map_err(|p| panic_message(p.as_ref()))
 }
 
-/// Runs one engine turn: on this worker within `inline` (zero: never), else on the blocking
-/// pool. A panic inside the engine becomes a 500 (and nothing is stored by the caller).
-pub async fn run_engine(
+/// Runs one engine turn: first on this worker within `inline` (zero: not at all); when it runs
+/// over, `again` gives the same input once more (re-read, not kept: copying every turn's input
+/// in advance would cost more than the rare retry) and the turn runs on the blocking pool. A
+/// panic inside the engine becomes a 500 (and nothing is stored by the caller).
+pub async fn run_engine<Again>(
     ctx: &RequestCtx,
     agent: &Arc<Agent>,
     input: TurnInput,
     inline: Duration,
-) -> Result<TurnOutput, ApiError> {
+    again: impl FnOnce() -> Again,
+) -> Result<TurnOutput, ApiError>
+where
+    Again: Future<Output = Result<TurnInput, ApiError>>,
+{
     let panicked = |panic: String| {
         tracing::error!(request_id = %ctx.id(), project = %ctx.project(), user = %ctx.user(), %panic, "the engine panicked; the session is unchanged");
         ApiError::internal("internal error while running the turn")
     };
-    if !inline.is_zero() {
+    let input = if inline.is_zero() {
+        input
+    } else {
         let budget = u64::try_from(inline.as_millis()).unwrap_or(u64::MAX);
         let deadline = SystemClock.now_ms().saturating_add(budget);
-        match run_here(agent, input.clone(), Some(deadline)).map_err(panicked)? {
+        match run_here(agent, input, Some(deadline)).map_err(panicked)? {
             Ok(out) => return Ok(out),
             Err(OverBudget) => {
-                tracing::debug!("turn over the inline budget: runs on the blocking pool")
+                tracing::debug!("turn over the inline budget: runs again on the blocking pool");
+                again().await?
             }
         }
-    }
+    };
     let agent = agent.clone();
     let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || {
@@ -125,23 +135,29 @@ pub async fn session_turn(
         Session::Txn(txn) => txn,
         Session::Replayed(body) => return Ok(Answer::Replayed(body)),
     };
-    let mut state = match txn.state.take() {
-        Some(s) if !is_empty_state(&s) => s,
-        // No session yet: the reference resets first (§1.3 step 1).
-        _ => session::generate(agent, None, None),
+    // The session as this turn sees it: the stored state (or a new one: the reference resets
+    // first, §1.3 step 1) with the body's `state.variables` merged in.
+    let session = |stored: Option<State>| {
+        let mut state = match stored {
+            Some(s) if !is_empty_state(&s) => s,
+            _ => session::generate(agent, None, None),
+        };
+        if let Some(vars) = &body.variables {
+            merge_variables(&mut state.variables, vars);
+        }
+        TurnInput {
+            state,
+            request: body.request.clone(),
+            config: body.config.clone(),
+            user_id: Some(user_id.to_string()),
+            logs: body.logs,
+        }
     };
-    if let Some(vars) = &body.variables {
-        merge_variables(&mut state.variables, vars);
-    }
-    // On an error below, `txn` is dropped uncommitted: the stored state stays as it was.
-    let input = TurnInput {
-        state,
-        request: body.request,
-        config: body.config,
-        user_id: Some(user_id.to_string()),
-        logs: body.logs,
-    };
-    let out = run_engine(ctx, agent, input, data.limits.inline_turn).await?;
+    // On an error below, `txn` is dropped uncommitted: the stored state stays as it was. A
+    // retry re-reads the state: this turn holds the session's lock, so it is the same one.
+    let input = session(txn.state.take());
+    let again = || async { Ok(session(data.store.get(&key).await?)) };
+    let out = run_engine(ctx, agent, input, data.limits.inline_turn, again).await?;
     let rendered = render(&out)?;
     commit_session(data, ctx, txn, Some(out.state), &rendered).await?;
     Ok(Answer::Json(rendered))

@@ -191,3 +191,60 @@ async fn a_pathological_turn_does_not_block_other_requests() {
         "{traces}"
     );
 }
+
+/// The counter agent plus a `slow` event: count + 1, then a code step that runs until the
+/// sandbox's step limit (far longer than the 2 ms a turn may run on an HTTP worker), then
+/// `count N`.
+fn slow_agent() -> String {
+    let mut agent: serde_json::Value = serde_json::from_str(&counter_agent()).expect("json");
+    let lines = agent["programs"]["c0ffeed00000000000000001"]["lines"]
+        .as_object_mut()
+        .expect("lines");
+    lines.insert(
+        "slow".into(),
+        json!({ "type": "code", "code": "while (true) {}", "success_id": "say", "fail_id": "say" }),
+    );
+    lines.insert(
+        "inc_slow".into(),
+        json!({ "type": "set", "sets": [ { "variable": "count", "expression": "v['count'] + 1" } ], "nextId": "slow" }),
+    );
+    lines["wait"]["interactions"]
+        .as_array_mut()
+        .expect("interactions")
+        .push(json!({ "event": { "type": "slow" }, "nextId": "inc_slow" }));
+    agent.to_string()
+}
+
+#[tokio::test]
+async fn a_turn_moved_off_the_worker_is_applied_once() {
+    // The turn starts on the HTTP worker, runs over its budget after `count + 1`, and runs
+    // again from the stored state on the blocking pool: the count goes up by one, not two.
+    let server = Server::builder()
+        .files(&[("counter.vfr", slow_agent())])
+        .start();
+    let u = User::new(&server, "slowpoke", COUNTER_VERSION);
+    u.act(json!({"type": "launch"})).await;
+    assert_eq!(messages(&u.act(json!({"type": "slow"})).await), ["count 1"]);
+    assert_eq!(messages(&u.act(json!({"type": "slow"})).await), ["count 2"]);
+    assert_eq!(u.state().await["variables"]["count"], json!(2));
+    // The same on the stateless route, where the state comes with the request.
+    let url = server.url(&format!("/interact/{COUNTER_VERSION}"));
+    let launch = send(
+        Method::POST,
+        &url,
+        &[],
+        Some(&json!({"action": {"type": "launch"}})),
+    )
+    .await;
+    let state = launch.json()["state"].clone();
+    let r = send(
+        Method::POST,
+        &url,
+        &[],
+        Some(&json!({"state": state, "action": {"type": "slow"}})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(messages(&r.json()["trace"]), ["count 1"]);
+    assert_eq!(r.json()["state"]["variables"]["count"], json!(1));
+}

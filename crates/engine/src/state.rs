@@ -167,3 +167,106 @@ pub fn merge_variables(vars: &mut Vars, incoming: &Vars) {
         }
     }
 }
+
+/// Upper bounds of the compact JSON size (`serde_json::to_vec`) of states, without writing
+/// them: a store checks its size cap with [`State::json_size_bound`] and serialises only the
+/// rare state whose bound is over the cap. Every string counts 6 bytes per byte (`\u00XX`),
+/// every number 32 bytes, every structure its punctuation; a field added to [`State`] or
+/// [`Frame`] must be counted here too (the tests compare the bound with the real size).
+pub mod json_size {
+    use super::{Frame, NodePtr, State, Vars};
+    use serde_json::Value;
+
+    fn string(s: &str) -> usize {
+        2 + 6 * s.len()
+    }
+
+    /// A value.
+    pub fn value(v: &Value) -> usize {
+        match v {
+            Value::Null | Value::Bool(_) => 5,
+            Value::Number(_) => 32,
+            Value::String(s) => string(s),
+            Value::Array(a) => 2 + a.iter().map(|x| value(x) + 1).sum::<usize>(),
+            Value::Object(o) => object(o),
+        }
+    }
+
+    /// An object: `{"key":value,…}`.
+    pub fn object(o: &Vars) -> usize {
+        2 + entries(o)
+    }
+
+    /// The entries of an object, each with its separator.
+    fn entries(o: &Vars) -> usize {
+        o.iter()
+            .map(|(k, v)| string(k) + 1 + value(v) + 1)
+            .sum::<usize>()
+    }
+
+    fn frame(f: &Frame) -> usize {
+        // {"nodeID":…,"diagramID":…,"storage":…,"commands":[…],"variables":…} and the extra
+        // keys flattened into it.
+        let node = match &f.node_id {
+            NodePtr::At(id) => string(id),
+            NodePtr::Unset | NodePtr::Null => 4,
+        };
+        64 + node
+            + string(&f.diagram_id)
+            + object(&f.storage)
+            + 2
+            + f.commands.iter().map(|c| value(c) + 1).sum::<usize>()
+            + object(&f.variables)
+            + entries(&f.extra)
+    }
+
+    /// A state: `{"stack":[…],"storage":…,"variables":…}`.
+    pub fn state(s: &State) -> usize {
+        40 + s.stack.iter().map(|f| frame(f) + 1).sum::<usize>()
+            + object(&s.storage)
+            + object(&s.variables)
+    }
+}
+
+impl State {
+    /// An upper bound of `serde_json::to_vec(self).len()` ([`json_size`]).
+    pub fn json_size_bound(&self) -> usize {
+        json_size::state(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_json_size_bound_is_never_below_the_size() {
+        let worst = json!({
+            "ctl": "\u{1}\u{2}\n\t\"\\", "utf": "é ☃ 𝄞", "big": -1.7976931348623157e308,
+            "int": u64::MAX, "neg": i64::MIN, "list": [null, true, false, 0.1, [], {}],
+            "deep": {"a": {"b": [{"c": "d"}]}}
+        });
+        let mut frame: Frame = serde_json::from_value(json!({
+            "diagramID": "D\u{7}", "nodeID": "n\"1", "storage": worst, "commands": [worst],
+            "variables": worst, "someExtraKey": worst
+        }))
+        .expect("frame");
+        let mut state = State::default();
+        for shape in 0..4 {
+            match shape {
+                0 => {}
+                1 => state.stack.push(frame.clone()),
+                2 => {
+                    frame.node_id = NodePtr::Null;
+                    state.stack.push(frame.clone());
+                    state.variables = worst.as_object().cloned().unwrap_or_default();
+                }
+                _ => state.storage = worst.as_object().cloned().unwrap_or_default(),
+            }
+            let size = serde_json::to_vec(&state).expect("serialise").len();
+            let bound = state.json_size_bound();
+            assert!(bound >= size, "bound {bound} < size {size} for {state:?}");
+        }
+    }
+}

@@ -164,7 +164,11 @@ impl SessionStore for MemoryStore {
 
     fn commit<'a>(&'a self, mut txn: SessionTxn, state: Option<State>) -> StoreFuture<'a, ()> {
         Box::pin(async move {
-            if let Some(s) = &state {
+            // The exact size is only needed when the quick upper bound is over the cap.
+            if let Some(s) = state
+                .as_ref()
+                .filter(|s| s.json_size_bound() > self.cfg.max_state_bytes)
+            {
                 let size = serialised_len(s)?;
                 if size > self.cfg.max_state_bytes {
                     // `txn` is dropped: the lock is released, the stored state stays as it was.

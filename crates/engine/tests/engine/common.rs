@@ -101,6 +101,12 @@ impl Session {
         );
         self.state = out.state.clone();
         self.last_request = out.request.clone();
+        // Every state of every test conversation: the stores' size bound holds.
+        let size = serde_json::to_vec(&self.state).expect("state").len();
+        assert!(
+            self.state.json_size_bound() >= size,
+            "size bound below {size}"
+        );
         out
     }
 
