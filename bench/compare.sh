@@ -5,7 +5,8 @@
 #
 # Builds REF's release binary (default HEAD~1) in a worktree outside the checkout
 # ($BENCH_BASELINE_DIR, default /tmp/flowdm-bench-baseline; its build is kept for the next run), then runs,
-# ROUNDS times (default 3) and alternating the two binaries so that machine noise hits both:
+# ROUNDS times (default 3), alternating the two binaries (and which goes first) so that machine
+# noise hits both:
 #   1. the short-turn load benchmark: SCENARIO=tick bench/load/run.sh (in-memory store);
 #   2. the Redis benchmark: MODE=throughput bench/redis/run.sh (4 KB state, wrk);
 #   3. the Redis latency at 2000 requests/s offered: MODE=latency bench/redis/run.sh;
@@ -29,8 +30,14 @@ cargo build --release --quiet --bin flowdm --example loadgen
 declare -A BIN=([this]="$PWD/target/release/flowdm" [ref]="$BASE_DIR/target/release/flowdm")
 
 LOG="$(mktemp -d)"
+# A short warm-up of each binary (discarded), then the rounds; the order of the two binaries
+# alternates from round to round so that neither always runs first.
+for who in this ref; do
+  FLOWDM_BIN="${BIN[$who]}" SCENARIO=tick USERS=200 bench/load/run.sh 3s 64 >/dev/null 2>&1
+done
 for round in $(seq 1 "$ROUNDS"); do
-  for who in this ref; do
+  order="this ref"; (( round % 2 == 0 )) && order="ref this"
+  for who in $order; do
     FLOWDM_BIN="${BIN[$who]}" SCENARIO=tick USERS=200 bench/load/run.sh "${DURATION}s" 64 \
       >"$LOG/tick-$who-$round" 2>&1
     FLOWDM_BIN="${BIN[$who]}" MODE=throughput bench/redis/run.sh "$DURATION" 64 2000 \
