@@ -119,26 +119,31 @@ async fn concurrent_patches_and_interacts_lose_nothing() {
     }
 }
 
+/// The counter agent where the event `event` leads to `lines` (the first one named `first`).
+fn counter_with(event: &str, first: &str, lines: serde_json::Value) -> String {
+    let mut agent: serde_json::Value = serde_json::from_str(&counter_agent()).expect("json");
+    let program = &mut agent["programs"]["c0ffeed00000000000000001"]["lines"];
+    for (id, line) in lines.as_object().expect("lines") {
+        program[id] = line.clone();
+    }
+    program["wait"]["interactions"]
+        .as_array_mut()
+        .expect("interactions")
+        .push(json!({ "event": { "type": event }, "nextId": first }));
+    agent.to_string()
+}
+
 /// The counter agent plus a `spin` event leading to two code steps that loop until the sandbox
 /// stops them and lead to each other: a turn that runs until the engine's 15 s turn timeout.
 fn spinning_agent() -> String {
-    let mut agent: serde_json::Value = serde_json::from_str(&counter_agent()).expect("json");
-    let lines = agent["programs"]["c0ffeed00000000000000001"]["lines"]
-        .as_object_mut()
-        .expect("lines");
-    lines.insert(
-        "spin".into(),
-        json!({ "type": "code", "code": "while (true) {}", "success_id": "again", "fail_id": "again" }),
-    );
-    lines.insert(
-        "again".into(),
-        json!({ "type": "code", "code": "while (true) {}", "success_id": "spin", "fail_id": "spin" }),
-    );
-    lines["wait"]["interactions"]
-        .as_array_mut()
-        .expect("interactions")
-        .push(json!({ "event": { "type": "spin" }, "nextId": "spin" }));
-    agent.to_string()
+    counter_with(
+        "spin",
+        "spin",
+        json!({
+            "spin": { "type": "code", "code": "while (true) {}", "success_id": "again", "fail_id": "again" },
+            "again": { "type": "code", "code": "while (true) {}", "success_id": "spin", "fail_id": "spin" }
+        }),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -196,23 +201,14 @@ async fn a_pathological_turn_does_not_block_other_requests() {
 /// sandbox's step limit (far longer than the 2 ms a turn may run on an HTTP worker), then
 /// `count N`.
 fn slow_agent() -> String {
-    let mut agent: serde_json::Value = serde_json::from_str(&counter_agent()).expect("json");
-    let lines = agent["programs"]["c0ffeed00000000000000001"]["lines"]
-        .as_object_mut()
-        .expect("lines");
-    lines.insert(
-        "slow".into(),
-        json!({ "type": "code", "code": "while (true) {}", "success_id": "say", "fail_id": "say" }),
-    );
-    lines.insert(
-        "inc_slow".into(),
-        json!({ "type": "set", "sets": [ { "variable": "count", "expression": "v['count'] + 1" } ], "nextId": "slow" }),
-    );
-    lines["wait"]["interactions"]
-        .as_array_mut()
-        .expect("interactions")
-        .push(json!({ "event": { "type": "slow" }, "nextId": "inc_slow" }));
-    agent.to_string()
+    counter_with(
+        "slow",
+        "inc_slow",
+        json!({
+            "inc_slow": { "type": "set", "sets": [ { "variable": "count", "expression": "v['count'] + 1" } ], "nextId": "slow" },
+            "slow": { "type": "code", "code": "while (true) {}", "success_id": "say", "fail_id": "say" }
+        }),
+    )
 }
 
 #[tokio::test]

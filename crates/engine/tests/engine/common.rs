@@ -83,11 +83,7 @@ impl Session {
         } else {
             Some(Request::from_value(request).expect("valid request"))
         };
-        let mut env = Env {
-            clock: &self.clock,
-            rng: &mut self.rng,
-            sandbox: &MiniJs,
-        };
+        let mut env = env(&self.clock, &mut self.rng);
         let out = engine::interact(
             &self.project,
             TurnInput {
@@ -178,4 +174,35 @@ pub fn agent(lines: Value, extra: Value) -> Project {
 /// A text node.
 pub fn text_node(message: &str, next: Option<&str>) -> Value {
     serde_json::json!({ "type": "text", "texts": [ { "id": "t", "content": [ { "children": [ { "text": message } ] } ] } ], "nextId": next })
+}
+
+/// A clock that moves `step` milliseconds each time it is read.
+pub struct TickingClock {
+    now: std::sync::atomic::AtomicU64,
+    step: u64,
+}
+
+impl TickingClock {
+    pub fn new(step: u64) -> TickingClock {
+        TickingClock {
+            now: std::sync::atomic::AtomicU64::new(0),
+            step,
+        }
+    }
+}
+
+impl flowdm_engine::Clock for TickingClock {
+    fn now_ms(&self) -> u64 {
+        self.now
+            .fetch_add(self.step, std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// An engine environment with this clock and random source, and the built-in sandbox.
+pub fn env<'a>(clock: &'a dyn flowdm_engine::Clock, rng: &'a mut SeededRandom) -> Env<'a> {
+    Env {
+        clock,
+        rng,
+        sandbox: &MiniJs,
+    }
 }

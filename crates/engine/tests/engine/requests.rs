@@ -201,21 +201,11 @@ fn endless_flow_recursion_stops_at_the_frame_limit() {
 #[test]
 fn turn_timeout_ends_the_turn_with_a_debug_trace() {
     // A clock that moves 1 s per reading: the 15 s budget runs out inside the loop.
-    struct Ticking(std::sync::atomic::AtomicU64);
-    impl flowdm_engine::Clock for Ticking {
-        fn now_ms(&self) -> u64 {
-            self.0.fetch_add(1000, std::sync::atomic::Ordering::Relaxed)
-        }
-    }
     let lines = json!({ "start": { "type": "start", "nextId": "a" }, "a": { "type": "goToNode", "nextId": "start" } });
     let project = agent(lines, json!({}));
-    let clock = Ticking(std::sync::atomic::AtomicU64::new(0));
+    let clock = TickingClock::new(1000);
     let mut rng = flowdm_engine::SeededRandom::new(1);
-    let mut env = flowdm_engine::Env {
-        clock: &clock,
-        rng: &mut rng,
-        sandbox: &flowdm_engine::expr::MiniJs,
-    };
+    let mut env = env(&clock, &mut rng);
     let input = flowdm_engine::TurnInput {
         request: flowdm_engine::Request::from_value(json!({ "type": "launch" })).ok(),
         config: serde_json::from_value(json!({ "excludeTypes": [] })).unwrap(),
@@ -261,11 +251,7 @@ fn logs_produce_log_traces_up_to_the_requested_level() {
     let run = |level: flowdm_engine::LogLevel| {
         let clock = flowdm_engine::FixedClock(NOW_MS);
         let mut rng = flowdm_engine::SeededRandom::new(1);
-        let mut env = flowdm_engine::Env {
-            clock: &clock,
-            rng: &mut rng,
-            sandbox: &flowdm_engine::expr::MiniJs,
-        };
+        let mut env = env(&clock, &mut rng);
         let input = flowdm_engine::TurnInput {
             state: flowdm_engine::session::generate(&project, None, Some("u1")),
             request: flowdm_engine::Request::from_value(json!({ "type": "launch" })).ok(),
@@ -335,12 +321,6 @@ fn logs_produce_log_traces_up_to_the_requested_level() {
 fn a_turn_over_its_budget_stops_and_the_same_input_runs_again() {
     // A clock that moves 1 ms per reading: a budget of 5 ms runs out within a few nodes of this
     // loop, which without a budget runs until the node limit.
-    struct Ticking(std::sync::atomic::AtomicU64);
-    impl flowdm_engine::Clock for Ticking {
-        fn now_ms(&self) -> u64 {
-            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        }
-    }
     let lines = json!({ "start": { "type": "start", "nextId": "a" },
         "a": { "type": "set", "sets": [ { "variable": "n", "expression": "v['n'] + 1" } ], "nextId": "b" },
         "b": { "type": "goToNode", "nextId": "a" } });
@@ -351,24 +331,15 @@ fn a_turn_over_its_budget_stops_and_the_same_input_runs_again() {
         config: serde_json::from_value(json!({ "excludeTypes": [] })).unwrap(),
         ..Default::default()
     };
-    let clock = Ticking(std::sync::atomic::AtomicU64::new(0));
+    let clock = TickingClock::new(1);
     let mut rng = flowdm_engine::SeededRandom::new(1);
-    let mut env = flowdm_engine::Env {
-        clock: &clock,
-        rng: &mut rng,
-        sandbox: &flowdm_engine::expr::MiniJs,
-    };
-    let over = flowdm_engine::interact_within(&agent, input.clone(), &mut env, 5);
+    let over = flowdm_engine::interact_within(&agent, input.clone(), &mut env(&clock, &mut rng), 5);
     assert_eq!(over.err(), Some(flowdm_engine::OverBudget));
     // A budget that is not reached changes nothing: the same output as without one.
     let clock = flowdm_engine::FixedClock(NOW_MS);
     let run = |budget: Option<u64>| {
         let mut rng = flowdm_engine::SeededRandom::new(1);
-        let mut env = flowdm_engine::Env {
-            clock: &clock,
-            rng: &mut rng,
-            sandbox: &flowdm_engine::expr::MiniJs,
-        };
+        let mut env = env(&clock, &mut rng);
         match budget {
             Some(b) => flowdm_engine::interact_within(&agent, input.clone(), &mut env, b)
                 .expect("within budget"),
