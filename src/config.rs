@@ -6,7 +6,6 @@
 use crate::http::limits::Limits;
 use flowdm_store::{MemoryConfig, RedisConfig};
 use std::path::PathBuf;
-use std::time::Duration;
 
 /// Every default of the server. The command line shows these as its defaults.
 pub mod defaults {
@@ -93,22 +92,5 @@ impl Default for Limits {
             request_timeout: defaults::REQUEST_TIMEOUT,
             inline_turn: defaults::INLINE_TURN,
         }
-    }
-}
-
-impl Config {
-    /// The example agents of `dir` on a free port of the loopback interface, everything else
-    /// default (what the tests start).
-    pub fn for_dir(dir: impl Into<PathBuf>) -> Config {
-        Config {
-            diagrams: dir.into(),
-            port: 0,
-            ..Config::default()
-        }
-    }
-
-    /// The request timeout, never zero.
-    pub fn request_timeout(&self) -> Duration {
-        self.limits.request_timeout.max(Duration::from_millis(1))
     }
 }

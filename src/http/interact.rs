@@ -19,6 +19,7 @@ use crate::engine::{session, Request, State, Trace};
 use crate::store::SessionKey;
 use actix_web::{web, HttpRequest};
 use serde::Serialize;
+use std::future::ready;
 
 /// `?verbose` answer.
 #[derive(Serialize)]
@@ -90,7 +91,7 @@ pub async fn put_state(
     let key = user_session(&data, &req, &ctx, path)?;
     let state = validate::put_state(&body.0)?;
     let bytes = json_bytes(&body.0)?;
-    write_session(&data, &ctx, &key, |_| Ok((Some(state), bytes))).await
+    write_session(&data, &ctx, &key, |_| ready(Ok((Some(state), bytes)))).await
 }
 
 /// `DELETE /state/user/{userID}`: 200 with an empty body.
@@ -101,7 +102,7 @@ pub async fn delete_state(
     path: web::Path<UserPath>,
 ) -> Result<Answer, ApiError> {
     let key = user_session(&data, &req, &ctx, path)?;
-    write_session(&data, &ctx, &key, |_| Ok((None, Vec::new()))).await
+    write_session(&data, &ctx, &key, |_| ready(Ok((None, Vec::new())))).await
 }
 
 /// `POST /state/user/{userID}` (reset): a fresh initial state, stored and returned.
@@ -115,7 +116,7 @@ pub async fn reset_state(
     let state = session::generate(&agent, None, None);
     let bytes = json_bytes(&state)?;
     let key = session_key(&agent, &user_id);
-    write_session(&data, &ctx, &key, |_| Ok((Some(state), bytes))).await
+    write_session(&data, &ctx, &key, |_| ready(Ok((Some(state), bytes)))).await
 }
 
 /// `PATCH /state/user/{userID}/variables`: shallow merge into the stored variables.
@@ -133,8 +134,7 @@ pub async fn patch_variables(
         for (k, v) in patch {
             state.variables.insert(k, v);
         }
-        let bytes = json_bytes(&state)?;
-        Ok((Some(state), bytes))
+        ready(json_bytes(&state).map(|bytes| (Some(state), bytes)))
     })
     .await
 }

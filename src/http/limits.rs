@@ -95,9 +95,7 @@ pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
         .map_err(|e| ApiError::bad_request_verror(format!("Invalid JSON body: {e}")))
 }
 
-pub use super::session::begin_session;
-
-pub use crate::engine::LogLevel;
+use crate::engine::LogLevel;
 
 /// Query parameters of the interact routes.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,7 +4,7 @@
 //! `limits.lock_timeout` (`--lock-wait-ms`; past it: 409). [`commit_session`] stores the new
 //! state together with the response, so that a retry carrying the same `Idempotency-Key`
 //! header on the same session gets that response back (status 200, header
-//! `Idempotent-Replayed: true`) instead of running again: [`Session::Replayed`], a normal
+//! `Idempotent-Replayed: true`) instead of running again: [`Answer::Replayed`], a normal
 //! success. A key reused for a different request (another method, path, query, `versionID` or
 //! body) is refused with 422. The key and the request's fingerprint come with the
 //! [`RequestCtx`].
@@ -16,6 +16,7 @@ use super::state::AppState;
 use crate::engine::State;
 use crate::store::{BeginOptions, Begun, SessionKey, SessionTxn};
 use actix_web::http::StatusCode;
+use std::future::Future;
 
 const RECORD_TAG: &[u8] = b"flowdm-replay-1 ";
 
@@ -49,39 +50,31 @@ fn replay(stored: &[u8], fingerprint: Fingerprint) -> Result<Vec<u8>, ApiError> 
     }
 }
 
-/// A begun session: a transaction to run and commit, or the stored answer of a request already
-/// processed under the same `Idempotency-Key`. Short-lived (one per request, on the stack):
-/// boxing the transaction would only add an allocation.
-#[allow(clippy::large_enum_variant)]
-pub enum Session {
-    Txn(SessionTxn),
-    Replayed(Vec<u8>),
-}
-
 /// Begins a session transaction, waiting at most `limits.lock_timeout` for the lock (409
-/// after it).
-pub async fn begin_session(
+/// after it). A request already processed under the same `Idempotency-Key` gets
+/// [`Begun::Replay`] with the body answered then.
+async fn begin_session(
     state: &AppState,
     ctx: &RequestCtx,
     key: &SessionKey,
-) -> Result<Session, ApiError> {
+) -> Result<Begun, ApiError> {
     let idem = ctx.idempotency()?;
     let opts = BeginOptions {
         wait: state.limits.lock_timeout,
         idempotency_key: idem.as_ref().map(|(k, _)| k.as_str()),
     };
     match state.store.begin(key, opts).await? {
-        Begun::Txn(txn) => Ok(Session::Txn(txn)),
         Begun::Replay(stored) => {
             let fingerprint = idem.map(|(_, f)| f).unwrap_or_default();
-            replay(&stored, fingerprint).map(Session::Replayed)
+            replay(&stored, fingerprint).map(Begun::Replay)
         }
+        begun => Ok(begun),
     }
 }
 
 /// Stores `new_state` (`None`: deletes the session) and releases the lock; with an
 /// `Idempotency-Key`, `response` (the body answered with 200) is stored with it.
-pub async fn commit_session(
+async fn commit_session(
     state: &AppState,
     ctx: &RequestCtx,
     mut txn: SessionTxn,
@@ -97,20 +90,24 @@ pub async fn commit_session(
     Ok(())
 }
 
-/// One read-modify-write of a stored session: `change` gets the stored state (if any) and
-/// gives the new state (`None`: delete) and the response body; both are committed together.
-/// A replayed request answers the stored body instead.
-pub async fn write_session(
+/// One read-modify-write of a stored session, under its lock: `change` gets the stored state
+/// (if any) and gives the new state (`None`: delete) and the response body; both are committed
+/// together. A replayed request answers the stored body instead. When `change` fails, nothing
+/// is committed: the stored state stays as it was.
+pub async fn write_session<Change>(
     state: &AppState,
     ctx: &RequestCtx,
     key: &SessionKey,
-    change: impl FnOnce(Option<State>) -> Result<(Option<State>, Vec<u8>), ApiError>,
-) -> Result<Answer, ApiError> {
+    change: impl FnOnce(Option<State>) -> Change,
+) -> Result<Answer, ApiError>
+where
+    Change: Future<Output = Result<(Option<State>, Vec<u8>), ApiError>>,
+{
     let mut txn = match begin_session(state, ctx, key).await? {
-        Session::Txn(txn) => txn,
-        Session::Replayed(body) => return Ok(Answer::Replayed(body)),
+        Begun::Txn(txn) => txn,
+        Begun::Replay(body) => return Ok(Answer::Replayed(body)),
     };
-    let (new_state, body) = change(txn.state.take())?;
+    let (new_state, body) = change(txn.state.take()).await?;
     commit_session(state, ctx, txn, new_state, &body).await?;
     Ok(Answer::Json(body))
 }

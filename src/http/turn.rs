@@ -13,7 +13,7 @@
 use super::context::RequestCtx;
 use super::errors::ApiError;
 use super::response::Answer;
-use super::session::{begin_session, commit_session, Session};
+use super::session::write_session;
 use super::state::AppState;
 use super::validate::TurnBody;
 use crate::engine::expr::MiniJs;
@@ -41,25 +41,17 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
-/// Runs the engine on the calling thread, within the clock deadline `budget_ms` if given; a
-/// panic becomes `Err(message)`.
-fn run_here(
-    agent: &Agent,
-    input: TurnInput,
-    budget_ms: Option<u64>,
-) -> Result<Result<TurnOutput, OverBudget>, String> {
+/// Runs `turn` with an engine environment on the calling thread (the wall clock, this thread's
+/// random source, the built-in sandbox); a panic becomes `Err(message)`.
+fn with_engine<T>(turn: impl FnOnce(&mut Env<'_>) -> T) -> Result<T, String> {
     std::panic::catch_unwind(AssertUnwindSafe(|| {
         RNG.with(|rng| {
             let mut rng = rng.borrow_mut();
-            let mut env = Env {
+            turn(&mut Env {
                 clock: &SystemClock,
                 rng: &mut *rng,
                 sandbox: &MiniJs,
-            };
-            match budget_ms {
-                Some(deadline) => engine::interact_within(agent, input, &mut env, deadline),
-                None => Ok(engine::interact(agent, input, &mut env)),
-            }
+            })
         })
     }))
     .map_err(|p| panic_message(p.as_ref()))
@@ -88,7 +80,8 @@ where
     } else {
         let budget = u64::try_from(inline.as_millis()).unwrap_or(u64::MAX);
         let deadline = SystemClock.now_ms().saturating_add(budget);
-        match run_here(agent, input, Some(deadline)).map_err(panicked)? {
+        let inline_run = with_engine(|env| engine::interact_within(agent, input, env, deadline));
+        match inline_run.map_err(panicked)? {
             Ok(out) => return Ok(out),
             Err(OverBudget) => {
                 tracing::debug!("turn over the inline budget: runs again on the blocking pool");
@@ -100,13 +93,12 @@ where
     let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
-        run_here(&agent, input, None)
+        with_engine(|env| engine::interact(&agent, input, env))
     })
     .await
     .map_err(|e| e.to_string())
     .and_then(|r| r)
-    .map_err(panicked)?
-    .map_err(|OverBudget| ApiError::internal("a turn without a budget stopped early"))
+    .map_err(panicked)
 }
 
 /// A stored state counts as missing when it is `{}`-like (nothing in it).
@@ -131,10 +123,6 @@ pub async fn session_turn(
     render: impl FnOnce(&TurnOutput) -> Result<Vec<u8>, ApiError>,
 ) -> Result<Answer, ApiError> {
     let key = session_key(agent, user_id);
-    let mut txn = match begin_session(data, ctx, &key).await? {
-        Session::Txn(txn) => txn,
-        Session::Replayed(body) => return Ok(Answer::Replayed(body)),
-    };
     // The session as this turn sees it: the stored state (or a new one: the reference resets
     // first, §1.3 step 1) with the body's `state.variables` merged in.
     let session = |stored: Option<State>| {
@@ -153,12 +141,13 @@ pub async fn session_turn(
             logs: body.logs,
         }
     };
-    // On an error below, `txn` is dropped uncommitted: the stored state stays as it was. A
-    // retry re-reads the state: this turn holds the session's lock, so it is the same one.
-    let input = session(txn.state.take());
+    // A retry re-reads the state: this turn holds the session's lock, so it is the same one.
     let again = || async { Ok(session(data.store.get(&key).await?)) };
-    let out = run_engine(ctx, agent, input, data.limits.inline_turn, again).await?;
-    let rendered = render(&out)?;
-    commit_session(data, ctx, txn, Some(out.state), &rendered).await?;
-    Ok(Answer::Json(rendered))
+    write_session(data, ctx, &key, |stored| async {
+        let input = session(stored);
+        let out = run_engine(ctx, agent, input, data.limits.inline_turn, again).await?;
+        let rendered = render(&out)?;
+        Ok((Some(out.state), rendered))
+    })
+    .await
 }

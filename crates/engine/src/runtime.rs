@@ -422,16 +422,23 @@ impl<'a, 'e> Runtime<'a, 'e> {
             .and_then(|id| program.node(id));
         let mut pending: Option<String> = None;
         for visited in 0..MAX_NODES_PER_FRAME {
-            if self.out_of_budget() {
-                return;
-            }
-            // The clock is read every 8 nodes: plenty for a 15 s budget.
-            if visited % 8 == 0 && self.env.clock.now_ms() > self.deadline_ms {
-                self.debug(None, || {
-                    "ERROR: turn timeout - check for infinite loops".into()
-                });
-                self.end_turn();
-                return;
+            // The clock is read before every node under a caller's budget, else every 8 nodes
+            // (plenty for the 15 s turn timeout).
+            let timeout_due = visited % 8 == 0;
+            if timeout_due || self.budget_deadline_ms.is_some() {
+                let now = self.env.clock.now_ms();
+                if self.budget_deadline_ms.is_some_and(|budget| now > budget) {
+                    self.over_budget = true;
+                    self.end_turn();
+                    return;
+                }
+                if timeout_due && now > self.deadline_ms {
+                    self.debug(None, || {
+                        "ERROR: turn timeout - check for infinite loops".into()
+                    });
+                    self.end_turn();
+                    return;
+                }
             }
             if let Some(id) = pending.take() {
                 node = program.node(&id);
@@ -465,18 +472,6 @@ impl<'a, 'e> Runtime<'a, 'e> {
         self.debug(None, || {
             format!("node limit of {MAX_NODES_PER_FRAME} reached in one flow - check for infinite loops")
         });
-    }
-
-    /// Whether the caller's budget ran out (then the turn ends at once, marked over budget).
-    fn out_of_budget(&mut self) -> bool {
-        if let Some(deadline) = self.budget_deadline_ms {
-            if self.over_budget || self.env.clock.now_ms() > deadline {
-                self.over_budget = true;
-                self.end_turn();
-                return true;
-            }
-        }
-        false
     }
 
     /// `{stepID, componentName}` of a node of the current frame's program, or `null`.

@@ -29,6 +29,17 @@ pub(crate) fn opt_str(v: &Value, key: &str) -> Option<String> {
     }
 }
 
+/// The strings of an optional array (other items skipped; not an array: empty).
+pub(crate) fn string_list(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// JavaScript truthiness of a JSON value.
 pub fn truthy(v: &Value) -> bool {
     match v {

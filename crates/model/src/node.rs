@@ -1,6 +1,6 @@
 //! Node kinds and their classification (`spec/dm-api.md` §5.6.0 dispatch order).
 
-use super::{field_truthy, opt_str, truthy, Event};
+use super::{field_truthy, opt_str, string_list, truthy, Event};
 use serde_json::{Map, Value};
 
 /// One node of a program, classified at load time.
@@ -413,16 +413,6 @@ fn next_of(v: &Value) -> Option<String> {
     opt_str(v, "nextId").or_else(|| opt_str(v, "nextID"))
 }
 
-fn str_list(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn id_list(v: Option<&Value>) -> Vec<Option<String>> {
     v.and_then(Value::as_array)
         .map(|a| {
@@ -633,7 +623,7 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
     if ty == "captureV2" {
         let intent = n.get("intent").and_then(|i| {
             let name = opt_str(i, "name")?;
-            Some((name, str_list(i.get("entities"))))
+            Some((name, string_list(i.get("entities"))))
         });
         return NodeKind::CaptureV2(CaptureV2 {
             intent,
@@ -648,7 +638,7 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
     if field_truthy(n, "variable") || ty == "capture" {
         return NodeKind::Capture(Capture {
             variable: opt_str(n, "variable"),
-            slots: str_list(n.get("slots")),
+            slots: string_list(n.get("slots")),
             intent: opt_str(n, "intent"),
             buttons: array(n.get("buttons")),
             chips: array(n.get("chips")),
@@ -741,7 +731,7 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
         let payload = n.get("payload").cloned().unwrap_or(Value::Null);
         let paths = parse_paths(n.get("paths"));
         return NodeKind::IfV2(IfV2 {
-            expressions: str_list(payload.get("expressions")),
+            expressions: string_list(payload.get("expressions")),
             next_ids: paths.iter().map(|p| p.next_id.clone()).collect(),
             else_id: opt_str(&payload, "elseId"),
             as_custom: Box::new(parse_custom(n, "ifV2", "ifV2", payload)),

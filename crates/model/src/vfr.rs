@@ -1,6 +1,8 @@
 //! Loader for the `.vfr` runtime export `{version, project, programs}` (`spec/dm-api.md` §5.1).
 
-use super::{opt_str, Command, Node, Program, Project, ProjectInfo, Settings, VersionInfo};
+use super::{
+    opt_str, string_list, Command, Node, Program, Project, ProjectInfo, Settings, VersionInfo,
+};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
@@ -39,16 +41,6 @@ pub fn load_vfr_file(path: &Path) -> Result<(Project, Vec<LoadWarning>), LoadErr
     load_vfr(&value)
 }
 
-fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn parse_program(key: &str, p: &Value) -> Program {
     let lines = p
         .get("lines")
@@ -71,7 +63,7 @@ fn parse_program(key: &str, p: &Value) -> Program {
         lines,
         commands: commands_raw.iter().filter_map(Command::parse).collect(),
         commands_raw,
-        variables: strings(p.get("variables")),
+        variables: string_list(p.get("variables")),
     }
 }
 
@@ -177,17 +169,17 @@ pub fn load_vfr(doc: &Value) -> Result<(Project, Vec<LoadWarning>), LoadError> {
         id: version_id.clone(),
         project_id: opt_str(version, "projectID").unwrap_or_else(|| info.id.clone()),
         root_diagram_id,
-        variables: strings(version.get("variables")),
+        variables: string_list(version.get("variables")),
         settings: parse_settings(&platform_data),
         platform: opt_str(&prototype, "platform").or_else(|| info.platform.clone()),
-        locales: strings(prototype.get("data").and_then(|d| d.get("locales"))),
+        locales: string_list(prototype.get("data").and_then(|d| d.get("locales"))),
         model: prototype.get("model").filter(|m| m.is_object()).cloned(),
         context: prototype.get("context").cloned().unwrap_or(Value::Null),
         used_intents: prototype
             .get("surveyorContext")
             .and_then(|s| s.get("usedIntentsSet"))
             .filter(|u| u.is_array())
-            .map(|u| strings(Some(u))),
+            .map(|u| string_list(Some(u))),
         publishing: platform_data
             .get("publishing")
             .cloned()
