@@ -37,6 +37,10 @@ pub struct Settings {
     /// `messageDelay.durationMilliseconds`.
     pub message_delay_ms: Option<f64>,
     pub default_voice: Option<String>,
+    /// NLU confidence threshold: `version.settings.intentClassification` (`{type:"nlu",
+    /// params:{confidence}}`) when valid, else `platformData.settings.intentConfidence`
+    /// (`spec/dm-api.md` §8.2 step 2); `None` = the default (0.6).
+    pub intent_confidence: Option<f64>,
 }
 
 /// The fields of the version object the runtime reads (`spec/dm-api.md` §5.2).

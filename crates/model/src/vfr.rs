@@ -67,7 +67,22 @@ fn parse_program(key: &str, p: &Value) -> Program {
     }
 }
 
-fn parse_settings(platform_data: &Value) -> Settings {
+/// A confidence threshold in (0, 1].
+fn confidence(v: Option<&Value>) -> Option<f64> {
+    v.and_then(Value::as_f64).filter(|c| *c > 0.0 && *c <= 1.0)
+}
+
+/// §8.2 step 2: `version.settings.intentClassification` of type `nlu` wins over the legacy
+/// `platformData.settings.intentConfidence`.
+fn intent_confidence(version_settings: Option<&Value>, platform_settings: &Value) -> Option<f64> {
+    let classification = version_settings.and_then(|s| s.get("intentClassification"));
+    let nlu = classification
+        .filter(|c| c.get("type").and_then(Value::as_str) == Some("nlu"))
+        .and_then(|c| confidence(c.get("params").and_then(|p| p.get("confidence"))));
+    nlu.or_else(|| confidence(platform_settings.get("intentConfidence")))
+}
+
+fn parse_settings(platform_data: &Value, version_settings: Option<&Value>) -> Settings {
     let s = platform_data
         .get("settings")
         .cloned()
@@ -90,6 +105,7 @@ fn parse_settings(platform_data: &Value) -> Settings {
             .and_then(|g| g.get("durationMilliseconds"))
             .and_then(Value::as_f64),
         default_voice: opt_str(&s, "defaultVoice"),
+        intent_confidence: intent_confidence(version_settings, &s),
     }
 }
 
@@ -170,7 +186,7 @@ pub fn load_vfr(doc: &Value) -> Result<(Project, Vec<LoadWarning>), LoadError> {
         project_id: opt_str(version, "projectID").unwrap_or_else(|| info.id.clone()),
         root_diagram_id,
         variables: string_list(version.get("variables")),
-        settings: parse_settings(&platform_data),
+        settings: parse_settings(&platform_data, version.get("settings")),
         platform: opt_str(&prototype, "platform").or_else(|| info.platform.clone()),
         locales: string_list(prototype.get("data").and_then(|d| d.get("locales"))),
         model: prototype.get("model").filter(|m| m.is_object()).cloned(),
@@ -198,4 +214,22 @@ pub fn load_vfr(doc: &Value) -> Result<(Project, Vec<LoadWarning>), LoadError> {
         },
         warnings,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::intent_confidence;
+    use serde_json::json;
+
+    #[test]
+    fn intent_confidence_prefers_version_settings() {
+        let legacy = json!({"intentConfidence": 0.4});
+        let nlu = json!({"intentClassification": {"type": "nlu", "params": {"confidence": 0.8}}});
+        let llm = json!({"intentClassification": {"type": "llm", "params": {"model": "x"}}});
+        assert_eq!(intent_confidence(Some(&nlu), &legacy), Some(0.8));
+        assert_eq!(intent_confidence(Some(&llm), &legacy), Some(0.4));
+        assert_eq!(intent_confidence(None, &legacy), Some(0.4));
+        assert_eq!(intent_confidence(None, &json!({"intentConfidence": 7})), None);
+        assert_eq!(intent_confidence(None, &json!({})), None);
+    }
 }

@@ -3,6 +3,8 @@
 //! with confidence 1; otherwise to the `None` intent. Utterances with slots, fuzzy matching and
 //! entity filling come with the NLU release.
 
+pub mod model;
+
 use flowdm_model::VersionInfo;
 use serde_json::Value;
 use std::collections::HashMap;
