@@ -1,137 +1,302 @@
-//! Text → intent. For now an exact matcher: a text equal (case-insensitively, whitespace
-//! normalised) to one of an intent's utterances, or to an intent's name, resolves to that intent
-//! with confidence 1; otherwise to the `None` intent. Utterances with slots, fuzzy matching and
-//! entity filling come with the NLU release.
+//! Text → intent and entities (`spec/dm-api.md` §8), trained from the agent's own model when it
+//! loads: strict NLC (§8.3) → the local classifier ([`classifier`]) above the agent's confidence
+//! threshold → open-slot NLC → `None`, then the `usedIntentsSet` filter (§8.2).
 
+pub mod classifier;
+pub mod entities;
 pub mod model;
+pub mod nlc;
+pub mod text;
 
+use classifier::Classifier;
+use entities::{ExtractContext, Extractor};
 use flowdm_model::VersionInfo;
+use model::NluModel;
+use nlc::Nlc;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-/// Lookup table built once per loaded version.
-#[derive(Debug, Clone, Default)]
-pub struct IntentIndex {
-    by_utterance: HashMap<String, String>,
-    names: Vec<String>,
-}
+pub use nlc::normalize;
 
-/// What the matcher found.
+/// The confidence threshold when the version sets none (§8.2 step 2).
+pub const DEFAULT_THRESHOLD: f64 = 0.6;
+/// The confidence of an open-slot NLC match (§8.2 step 4.3).
+pub const OPEN_SLOT_CONFIDENCE: f64 = 0.5;
+/// How many ranked intents a prediction lists.
+pub const RANKED_INTENTS: usize = 10;
+/// The intent of text nothing understood.
+pub const NONE_INTENT: &str = "None";
+
+/// An entity found in the text.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Prediction {
-    Intent { name: String, confidence: f64 },
-    None,
+pub struct Entity {
+    pub name: String,
+    pub value: String,
 }
 
-/// Lowercase and collapse whitespace runs.
-pub fn normalize(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+/// Which step of the cascade decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Strict NLC (confidence 1).
+    Nlc,
+    /// The local classifier, above the threshold.
+    Classifier,
+    /// Open-slot NLC (confidence 0.5).
+    OpenNlc,
+    /// Nothing understood the text (`None`, confidence 1).
+    Nothing,
+    /// An intent the diagrams do not use (`None`, no confidence).
+    Unused,
 }
 
-impl IntentIndex {
-    /// The index of a loaded version: its interaction model, filtered by `usedIntentsSet`.
-    pub fn for_version(version: &VersionInfo) -> IntentIndex {
-        IntentIndex::build(version.model.as_ref(), version.used_intents.as_deref())
+/// What the NLU made of a text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    pub intent: String,
+    pub confidence: Option<f64>,
+    pub entities: Vec<Entity>,
+    /// The classifier's ranking (best first), whatever was decided.
+    pub intents: Vec<(String, f64)>,
+    pub source: Source,
+}
+
+impl Prediction {
+    pub fn is_none(&self) -> bool {
+        self.intent == NONE_INTENT
+    }
+}
+
+/// The NLU of one loaded version.
+#[derive(Debug, Clone, Default)]
+pub struct Nlu {
+    model: NluModel,
+    /// `usedIntentsSet` (keys and names); `None` = every intent is used.
+    used: Option<HashSet<String>>,
+    strict: Nlc,
+    open: Nlc,
+    classifier: Option<Classifier>,
+    threshold: f64,
+    /// Slot name → its extractor (slots flowdm cannot extract are absent).
+    extractors: HashMap<String, Extractor>,
+}
+
+impl Nlu {
+    /// The NLU of a loaded version: its model, `usedIntentsSet` and threshold.
+    pub fn for_version(version: &VersionInfo) -> Nlu {
+        Nlu::build(
+            version.model.as_ref(),
+            version.used_intents.as_deref(),
+            version.settings.intent_confidence,
+        )
     }
 
-    /// Builds the index from `prototype.model` (`{intents:[{key, name, inputs:[{text}]}]}`),
-    /// keeping only intents listed in `used` (keys or names) when it is given.
-    pub fn build(model: Option<&Value>, used: Option<&[String]>) -> IntentIndex {
-        let mut index = IntentIndex::default();
-        let Some(intents) = model
-            .and_then(|m| m.get("intents"))
-            .and_then(Value::as_array)
-        else {
-            return index;
-        };
-        for intent in intents {
-            let Some(name) = intent.get("name").and_then(Value::as_str) else {
-                continue;
-            };
-            let key = intent.get("key").and_then(Value::as_str).unwrap_or(name);
-            if let Some(used) = used {
-                if !used.iter().any(|u| u == key || u == name) {
-                    continue;
-                }
-            }
-            index.names.push(name.to_string());
-            let inputs = intent
-                .get("inputs")
-                .and_then(Value::as_array)
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
-            for input in inputs {
-                let Some(text) = input.get("text").and_then(Value::as_str) else {
-                    continue;
-                };
-                if text.contains("{{") {
-                    continue; // slot utterances need the real NLU
-                }
-                let norm = normalize(text);
-                if !norm.is_empty() {
-                    index
-                        .by_utterance
-                        .entry(norm)
-                        .or_insert_with(|| name.to_string());
-                }
-            }
+    /// Builds matchers and trains the classifier from `prototype.model`.
+    pub fn build(model: Option<&Value>, used: Option<&[String]>, threshold: Option<f64>) -> Nlu {
+        let model = NluModel::from_value(model);
+        let extractors: HashMap<String, Extractor> = model
+            .slots
+            .iter()
+            .filter_map(|s| Extractor::for_slot(s).map(|e| (s.name.clone(), e)))
+            .collect();
+        let classifier = train(&model, &extractors);
+        Nlu {
+            strict: Nlc::build(&model, false),
+            open: Nlc::build(&model, true),
+            used: used.map(|u| u.iter().cloned().collect()),
+            threshold: threshold.unwrap_or(DEFAULT_THRESHOLD),
+            classifier,
+            extractors,
+            model,
         }
-        index
     }
 
-    pub fn predict(&self, text: &str) -> Prediction {
-        if let Some(name) = self.by_utterance.get(&normalize(text)) {
-            return Prediction::Intent {
-                name: name.clone(),
-                confidence: 1.0,
-            };
-        }
-        if let Some(name) = self.names.iter().find(|n| n.as_str() == text.trim()) {
-            return Prediction::Intent {
-                name: name.clone(),
-                confidence: 1.0,
-            };
-        }
-        Prediction::None
+    pub fn model(&self) -> &NluModel {
+        &self.model
+    }
+
+    pub fn threshold(&self) -> f64 {
+        self.threshold
+    }
+
+    pub fn extractor(&self, slot_name: &str) -> Option<&Extractor> {
+        self.extractors.get(slot_name)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
+        self.model.intents.is_empty()
     }
+
+    /// Whether predictions of `intent` count (§8.1: `None` always does).
+    pub fn is_used(&self, intent: &str) -> bool {
+        intent == NONE_INTENT
+            || match &self.used {
+                None => true,
+                Some(used) => {
+                    used.contains(intent)
+                        || self
+                            .model
+                            .intent(intent)
+                            .is_some_and(|i| used.contains(&i.key))
+                }
+            }
+    }
+
+    /// The classifier's ranking of `text`: `(intent, confidence)`, best first.
+    pub fn rank(&self, text: &str) -> Vec<(String, f64)> {
+        let Some(clf) = &self.classifier else {
+            return Vec::new();
+        };
+        clf.rank(text)
+            .into_iter()
+            .take(RANKED_INTENTS)
+            .map(|(i, p)| (clf.labels()[i].clone(), p))
+            .collect()
+    }
+
+    /// §8.2 step 4–5: strict NLC → classifier above the threshold → open-slot NLC → `None`;
+    /// unused intents become `None` without a confidence.
+    pub fn predict(&self, text: &str, cx: &ExtractContext) -> Prediction {
+        let intents = self.rank(text);
+        let mut prediction = if let Some(m) = self.strict.matches(text) {
+            self.from_nlc(m, 1.0, Source::Nlc, &intents)
+        } else if let Some((name, p)) = intents.first().filter(|(_, p)| *p >= self.threshold) {
+            Prediction {
+                intent: name.clone(),
+                confidence: Some(*p),
+                entities: self.extract(name, text, cx),
+                intents: intents.clone(),
+                source: Source::Classifier,
+            }
+        } else if let Some(m) = self.open.matches(text) {
+            self.from_nlc(m, OPEN_SLOT_CONFIDENCE, Source::OpenNlc, &intents)
+        } else {
+            Prediction {
+                intent: NONE_INTENT.into(),
+                confidence: Some(1.0),
+                entities: Vec::new(),
+                intents: intents.clone(),
+                source: Source::Nothing,
+            }
+        };
+        if !self.is_used(&prediction.intent) {
+            prediction.intent = NONE_INTENT.into();
+            prediction.confidence = None;
+            prediction.entities.clear();
+            prediction.source = Source::Unused;
+        }
+        prediction
+    }
+
+    fn from_nlc(
+        &self,
+        m: nlc::NlcMatch,
+        confidence: f64,
+        source: Source,
+        intents: &[(String, f64)],
+    ) -> Prediction {
+        Prediction {
+            intent: m.intent,
+            confidence: Some(confidence),
+            entities: m
+                .entities
+                .into_iter()
+                .map(|(name, value)| Entity { name, value })
+                .collect(),
+            intents: intents.to_vec(),
+            source,
+        }
+    }
+
+    /// The intent's slots found in `text`, in slot order, without overlaps.
+    pub fn extract(&self, intent: &str, text: &str, cx: &ExtractContext) -> Vec<Entity> {
+        let Some(def) = self.model.intent(intent) else {
+            return Vec::new();
+        };
+        let mut taken: Vec<(usize, usize)> = Vec::new();
+        let mut out = Vec::new();
+        for slot in &def.slots {
+            let Some(extractor) = self.extractors.get(&slot.name) else {
+                continue;
+            };
+            let found = extractor
+                .find_all(text, cx)
+                .into_iter()
+                .find(|m| taken.iter().all(|(s, e)| m.end <= *s || m.start >= *e));
+            if let Some(m) = found {
+                taken.push((m.start, m.end));
+                out.push(Entity {
+                    name: slot.name.clone(),
+                    value: m.value,
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Training examples: every utterance with `{slot}` replaced by a representative value, and
+/// each intent's name in words.
+fn train(model: &NluModel, extractors: &HashMap<String, Extractor>) -> Option<Classifier> {
+    let mut examples = Vec::new();
+    let mut labels = Vec::new();
+    for intent in &model.intents {
+        let label = labels.len();
+        labels.push(intent.name.clone());
+        for raw in &intent.utterances {
+            let text = fill_slots(&model.rewrite_annotations(raw), extractors);
+            if !text.trim().is_empty() {
+                examples.push((text, label));
+            }
+        }
+        let name = name_in_words(&intent.name);
+        if !name.is_empty() {
+            examples.push((name, label));
+        }
+    }
+    Classifier::train(&examples, labels)
+}
+
+/// `{slot}` → the slot's sample value (its name when it has none).
+fn fill_slots(text: &str, extractors: &HashMap<String, Extractor>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
+        let name = &rest[open + 1..open + close];
+        out.push_str(&rest[..open]);
+        let sample = extractors.get(name).and_then(Extractor::sample_value);
+        out.push_str(sample.as_deref().unwrap_or(name));
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `AMAZON.StopIntent` → "stop", `order_pizza` → "order pizza", `checkBalance` → "check balance".
+fn name_in_words(name: &str) -> String {
+    let name = name
+        .strip_prefix("AMAZON.")
+        .or_else(|| name.strip_prefix("VF."))
+        .unwrap_or(name);
+    let name = name.strip_suffix("Intent").unwrap_or(name);
+    let mut out = String::with_capacity(name.len() + 4);
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if c == '_' || c == '-' || c == '.' {
+            out.push(' ');
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower {
+            out.push(' ');
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        out.extend(c.to_lowercase());
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn matches_utterances_case_insensitively() {
-        let model = json!({"intents": [
-            {"key": "k1", "name": "yes", "inputs": [{"text": "yes"}, {"text": "Yeah  sure"}]},
-            {"key": "k2", "name": "order", "inputs": [{"text": "order a {{[size].s1}} pizza"}]},
-            {"key": "k3", "name": "unused", "inputs": [{"text": "nope"}]}
-        ]});
-        let used = vec!["k1".to_string(), "order".to_string()];
-        let idx = IntentIndex::build(Some(&model), Some(&used));
-        assert_eq!(
-            idx.predict(" YEAH sure "),
-            Prediction::Intent {
-                name: "yes".into(),
-                confidence: 1.0
-            }
-        );
-        assert_eq!(
-            idx.predict("order"),
-            Prediction::Intent {
-                name: "order".into(),
-                confidence: 1.0
-            }
-        );
-        assert_eq!(idx.predict("order a large pizza"), Prediction::None);
-        assert_eq!(idx.predict("nope"), Prediction::None);
-    }
-}
+mod tests;
