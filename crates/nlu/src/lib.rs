@@ -3,6 +3,7 @@
 //! with confidence 1; otherwise to the `None` intent. Utterances with slots, fuzzy matching and
 //! entity filling come with the NLU release.
 
+pub mod entities;
 pub mod model;
 
 use flowdm_model::VersionInfo;
