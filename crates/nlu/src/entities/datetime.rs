@@ -111,6 +111,14 @@ pub(super) fn dates(text: &str, cx: &ExtractContext) -> Vec<EntityMatch> {
             let Some(m) = c.get(0) else { continue };
             let day = c.get(1).or(c.get(4)).map_or("", |d| d.as_str());
             let month = c.get(2).or(c.get(3)).map_or("", |d| d.as_str());
+            // "I may 5 times", "march 3 miles": a lowercase verb-like month before a bare day.
+            let verb = matches!(month, "may" | "march")
+                && c.get(3).is_some()
+                && c.get(5).is_none()
+                && m.as_str().ends_with(|ch: char| ch.is_ascii_digit());
+            if verb {
+                continue;
+            }
             let (Ok(day), Some(month)) = (day.parse::<u32>(), month_number(month)) else {
                 continue;
             };
@@ -271,6 +279,7 @@ pub(super) fn date_times(text: &str, cx: &ExtractContext) -> Vec<EntityMatch> {
     super::leftmost_longest(&mut times);
     let joiner = |from: usize, to: usize| {
         from <= to
+            && to - from <= 16
             && text[from..to].split_whitespace().all(|w| {
                 matches!(
                     w.to_ascii_lowercase().as_str(),

@@ -27,7 +27,7 @@ mod numbers;
 use crate::model::SlotDef;
 use std::sync::Arc;
 
-pub use custom::ListTable;
+pub use custom::{normalize, synonym_score, ListTable};
 
 /// One value found in a text.
 #[derive(Debug, Clone, PartialEq)]
@@ -173,7 +173,11 @@ impl Extractor {
     /// The reply as a whole is one value (a capture answer): the text trimmed, surrounding
     /// punctuation removed, and common lead-ins ("it's", "my email is", "i am", "about") and
     /// closings ("please", "thanks") allowed — else None.
+    /// Replies over 1,000 bytes are not read as one value.
     pub fn parse_reply(&self, text: &str, cx: &ExtractContext) -> Option<EntityMatch> {
+        if text.len() > MAX_REPLY_BYTES {
+            return None;
+        }
         reply_cores(text).into_iter().find_map(|(start, end)| {
             let core = &text[start..end];
             let found = self.find_all(core, cx);
@@ -263,6 +267,9 @@ fn leftmost_longest(found: &mut Vec<EntityMatch>) {
         keep
     });
 }
+
+/// The longest text `parse_reply` reads as one value.
+const MAX_REPLY_BYTES: usize = 1_000;
 
 /// Lead-ins a capture answer may start with (lowercase, longest first within a family).
 const LEAD_INS: &[&str] = &[

@@ -92,7 +92,8 @@ fn word_numbers(text: &str) -> Vec<Num> {
             let first = toks.get(occ.start)?;
             let last = toks.get(occ.end.checked_sub(1)?)?;
             let start = first.start;
-            let end = last.start + last.text.trim_end().len();
+            let full = &text[start..last.start + last.text.len()];
+            let end = start + full.trim_end_matches(|c: char| !c.is_alphanumeric()).len();
             // Digit-only spans are read by `digit_numbers` (with their own boundary rules).
             if text[start..end].bytes().all(|b| !b.is_ascii_alphabetic()) {
                 return None;
@@ -284,7 +285,15 @@ pub(super) fn amounts(text: &str) -> Vec<EntityMatch> {
                     format!("{} {code}", n.value),
                 ));
             }
-            let (len, code) = currency_at(&text[..n.start], true)?;
+            // Markers are short: look at most 12 bytes back (from a char boundary).
+            let mut from = n.start.saturating_sub(12);
+            while !text.is_char_boundary(from) {
+                from -= 1;
+            }
+            let (len, code) = currency_at(&text[from..n.start], true)?;
+            if n.start - len == from && char_before(text, from).is_some_and(char::is_alphanumeric) {
+                return None;
+            }
             Some(found(
                 text,
                 n.start - len,

@@ -82,6 +82,7 @@ fn numbers() {
     .iter()
     .all(|v| v == "1"));
     assert!(values(&n, "no digits here", &cx).is_empty());
+    assert!(values(&n, "5-6 people", &cx).is_empty());
     let m = &n.find_all("I want two large pizzas", &cx)[0];
     assert_eq!((m.start, m.end, m.text.as_str()), (7, 10, "two"));
     assert_eq!(reply(&n, "It's 42.", &cx).as_deref(), Some("42"));
@@ -133,6 +134,10 @@ fn amounts_of_money() {
         ["20 USD", "3 GBP", "100 USD"]
     );
     assert_eq!(c.find_all("pay $20 now", &NO_CLOCK)[0].text, "$20");
+    assert_eq!(
+        values(&c, "US$5 or 3 canadian dollars", &NO_CLOCK),
+        ["5 USD", "3 CAD"]
+    );
     assert!(values(&c, "20 people, 15 eurosceptics", &NO_CLOCK).is_empty());
     assert_eq!(
         reply(&c, "about $1,200.", &NO_CLOCK).as_deref(),
@@ -144,6 +149,7 @@ fn amounts_of_money() {
 fn percentages_and_four_digits() {
     let p = ex("VF.PERCENTAGE");
     assert_eq!(values(&p, "15% or 20 percent", &NO_CLOCK), ["15", "20"]);
+    assert_eq!(values(&p, "twelve per cent", &NO_CLOCK), ["12"]);
     assert!(values(&p, "15 people", &NO_CLOCK).is_empty());
     let f = ex("AMAZON.FOUR_DIGIT_NUMBER");
     assert_eq!(
@@ -220,11 +226,19 @@ fn dates() {
     assert_eq!(values(&d, "next friday", &NOW).len(), 1);
     assert!(values(&d, "next friday", &NOW)[0].starts_with("2024-05-"));
     assert_eq!(values(&d, "friday", &NOW), ["2024-05-03"]);
+    assert_eq!(
+        values(&d, "last monday or 12/25", &NOW),
+        ["2024-04-29", "2024-12-25"]
+    );
+    assert_eq!(values(&d, "12/25", &NO_CLOCK), ["12/25"]);
     // No clock: relative dates keep their text.
     assert_eq!(values(&d, "Tomorrow please", &NO_CLOCK), ["Tomorrow"]);
     assert_eq!(values(&d, "next Friday", &NO_CLOCK), ["next Friday"]);
     assert!(values(&d, "2024-13-45, 3.5, may I, 99/99", &NOW).is_empty());
     assert_eq!(reply(&d, "on May 1st", &NOW).as_deref(), Some("2024-05-01"));
+    // "may"/"march" as verbs: a lowercase month before a bare day is not a date.
+    assert!(values(&d, "I may 5 times", &NOW).is_empty());
+    assert_eq!(values(&d, "may 5th, May 5, 5 may", &NOW), ["2024-05-05"; 3]);
     assert_eq!(d.sample_value().as_deref(), Some("tomorrow"));
 }
 
