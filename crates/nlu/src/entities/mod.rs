@@ -318,6 +318,9 @@ const LEAD_INS: &[&str] = &[
     "by",
     "for",
     "in",
+    "the",
+    "an",
+    "a",
 ];
 
 /// Closings a capture answer may end with.

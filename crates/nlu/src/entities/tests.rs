@@ -87,6 +87,7 @@ fn numbers() {
     assert_eq!((m.start, m.end, m.text.as_str()), (7, 10, "two"));
     assert_eq!(reply(&n, "It's 42.", &cx).as_deref(), Some("42"));
     assert_eq!(reply(&n, "about twenty", &cx).as_deref(), Some("20"));
+    assert_eq!(reply(&n, "a hundred", &cx).as_deref(), Some("100"));
     assert_eq!(reply(&n, "42 pizzas", &cx), None);
     assert_eq!(reply(&n, "1 or 2", &cx), None);
     assert_eq!(n.sample_value().as_deref(), Some("2"));
@@ -101,7 +102,7 @@ fn ordinals() {
         ["3", "1", "22"]
     );
     assert!(values(&o, "three people", &NO_CLOCK).is_empty());
-    assert_eq!(reply(&o, "the second", &NO_CLOCK), None); // "the" is no lead-in
+    assert_eq!(reply(&o, "the second", &NO_CLOCK).as_deref(), Some("2"));
     assert_eq!(reply(&o, "second!", &NO_CLOCK).as_deref(), Some("2"));
 }
 
@@ -296,6 +297,15 @@ fn custom_lists() {
         Some("large")
     );
     assert_eq!(reply(&size, "big and small", &NO_CLOCK), None);
+    assert_eq!(
+        reply(&size, "the extra large", &NO_CLOCK).as_deref(),
+        Some("extra large")
+    );
+    let articles = Extractor::for_slot(&slot("Custom", &["a la carte", "the usual"])).unwrap();
+    assert_eq!(
+        reply(&articles, "The usual.", &NO_CLOCK).as_deref(),
+        Some("the usual")
+    );
     assert_eq!(size.sample_value().as_deref(), Some("small"));
 
     let flavor = Extractor::for_slot(&slot(
