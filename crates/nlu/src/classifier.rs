@@ -13,8 +13,10 @@ use rustc_hash::FxHashMap;
 const RIDGE_LAMBDA: f64 = 1.0;
 /// Softmax temperature over the ridge scores (targets are ±1).
 const TEMPERATURE: f64 = 0.05;
-/// The score of the implicit `None` candidate: an intent has to score above it to win.
+/// The lowest score of the implicit `None` candidate: an intent has to score above it to win.
 const NONE_SCORE: f64 = -0.75;
+/// … and above its score for a text with no known feature (its bias) by this much.
+const EVIDENCE_MARGIN: f64 = 0.25;
 /// Each block (words, characters) is normalised to this length, so a text has norm ≤ 1.
 const BLOCK_NORM: f32 = std::f32::consts::FRAC_1_SQRT_2;
 
@@ -110,6 +112,9 @@ impl Classifier {
     /// Each label with its confidence, best first (only labels with confidence > 0.001).
     pub fn rank(&self, text: &str) -> Vec<(usize, f64)> {
         let x = self.vectorize(&text::features(text));
+        if x.is_empty() {
+            return Vec::new();
+        }
         let classes = self.labels.len();
         let mut scores: Vec<f64> = self.bias.iter().map(|b| f64::from(*b)).collect();
         for (col, v) in x {
@@ -118,9 +123,14 @@ impl Classifier {
                 *s += f64::from(v * w);
             }
         }
-        let top = scores.iter().copied().fold(NONE_SCORE, f64::max);
+        let none = self
+            .bias
+            .iter()
+            .map(|b| f64::from(*b) + EVIDENCE_MARGIN)
+            .fold(NONE_SCORE, f64::max);
+        let top = scores.iter().copied().fold(none, f64::max);
         let exp = |s: f64| ((s - top) / TEMPERATURE).exp();
-        let total: f64 = scores.iter().map(|s| exp(*s)).sum::<f64>() + exp(NONE_SCORE);
+        let total: f64 = scores.iter().map(|s| exp(*s)).sum::<f64>() + exp(none);
         let mut ranked: Vec<(usize, f64)> = scores
             .iter()
             .enumerate()

@@ -99,3 +99,4 @@ fn intent_names_read_as_words() {
     assert_eq!(name_in_words("checkAccountBalance"), "check account balance");
     assert_eq!(name_in_words("VF.START_OVER"), "start over");
 }
+
