@@ -4,6 +4,7 @@
 //! entity filling come with the NLU release.
 
 pub mod model;
+pub mod synonyms;
 
 use flowdm_model::VersionInfo;
 use serde_json::Value;

@@ -185,7 +185,10 @@ impl NluModel {
             });
             match parsed {
                 Some((name, key, remaining)) => {
-                    let name = self.slot_by_key(key).map(|s| s.name.as_str()).unwrap_or(name);
+                    let name = self
+                        .slot_by_key(key)
+                        .map(|s| s.name.as_str())
+                        .unwrap_or(name);
                     out.push('{');
                     out.push_str(name);
                     out.push('}');
@@ -226,7 +229,10 @@ mod tests {
         let m = NluModel::from_value(Some(&pizza()));
         assert_eq!(m.intents.len(), 1);
         let i = m.intent("order_pizza").unwrap();
-        assert_eq!(i.utterances, vec!["i want a {{[size].s1}} pizza", "order pizza"]);
+        assert_eq!(
+            i.utterances,
+            vec!["i want a {{[size].s1}} pizza", "order pizza"]
+        );
         assert_eq!(i.slots[0].name, "size");
         assert!(i.slots[0].required);
         assert_eq!(i.slots[0].prompts.len(), 1);
@@ -247,6 +253,9 @@ mod tests {
             "i want a {size} pizza"
         );
         assert_eq!(m.rewrite_annotations("{{[x].unknown}}!"), "{x}!");
-        assert_eq!(m.rewrite_annotations("broken {{[x] tail"), "broken {{[x] tail");
+        assert_eq!(
+            m.rewrite_annotations("broken {{[x] tail"),
+            "broken {{[x] tail"
+        );
     }
 }
