@@ -1,6 +1,7 @@
 //! What a turn runs on: a loaded project and the language understanding trained from it.
 
 use flowdm_model::Project;
+use flowdm_nlu::model::NluModel;
 use flowdm_nlu::IntentIndex;
 use std::ops::Deref;
 
@@ -10,13 +11,21 @@ pub struct Agent {
     pub project: Project,
     /// Text → intent for this version (`spec/dm-api.md` §8).
     pub nlu: IntentIndex,
+    /// The interaction model as typed data (`prototype.model`): the dialog manager's intents,
+    /// slots, prompts and synonyms.
+    pub model: NluModel,
 }
 
 impl Agent {
     /// Builds the agent's NLU from the project's interaction model.
     pub fn new(project: Project) -> Agent {
         let nlu = IntentIndex::for_version(&project.version);
-        Agent { project, nlu }
+        let model = NluModel::from_value(project.version.model.as_ref());
+        Agent {
+            project,
+            nlu,
+            model,
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! (`spec/dm-api.md` §6.1, §6.15).
 
 use super::agent::Agent;
+use super::dm::Dialog;
 use super::env::Env;
 use super::logs::LogLevel;
 use super::request::{Config, Request};
@@ -135,20 +136,29 @@ fn run_pass(
     let state = session::init(project, state, request.as_ref(), user_id, now_ms);
     let request = request.map(|r| understand(agent, &state, r));
 
-    let runtime_request = request.clone().filter(|r| !r.is_launch());
-    let mut rt = Runtime::new(project, config, env, state, runtime_request);
+    let mut rt = Runtime::new(project, config, env, state, None);
     rt.log_level = logs;
     rt.user_id = user_id.map(str::to_string);
     rt.budget_deadline_ms = budget_deadline_ms;
+    if let Some(said) = request.as_ref().and_then(said) {
+        rt.remember("user", said);
+    }
+    // The dialog manager (§8.4) may replace the request, or ask for an entity and skip the
+    // runtime for this pass.
+    let request = match request {
+        Some(r) => match rt.dialog(&agent.model, r) {
+            Dialog::Continue(r) => Some(r),
+            Dialog::Asked(r) => {
+                rt.render_memory();
+                let traces = post_process(std::mem::take(&mut rt.traces), config);
+                return Ok((rt.state, traces, Some(r)));
+            }
+        },
+        None => None,
+    };
+    rt.set_request(request.clone().filter(|r| !r.is_launch()));
     session::apply_builtins(&mut rt.state.variables, request.as_ref(), user_id, now_ms);
     if let Some(r) = &request {
-        let said = r
-            .query()
-            .filter(|q| r.is_intent() && !q.is_empty())
-            .or_else(|| r.path_label());
-        if let Some(said) = said {
-            rt.remember("user", said);
-        }
         if let Some(name) = r.intent_name() {
             let confidence = rt
                 .state
@@ -171,6 +181,13 @@ fn run_pass(
     rt.render_memory();
     let traces = post_process(std::mem::take(&mut rt.traces), config);
     Ok((rt.state, traces, request))
+}
+
+/// What the user said, for the AI memory: an intent's query or a button's label.
+fn said(r: &Request) -> Option<&str> {
+    r.query()
+        .filter(|q| r.is_intent() && !q.is_empty())
+        .or_else(|| r.path_label())
 }
 
 /// Text → request: an intent utterance, an intent name, a button of the waiting node, or `None`.

@@ -229,7 +229,10 @@ mod tests {
         assert_eq!(intent_confidence(Some(&nlu), &legacy), Some(0.8));
         assert_eq!(intent_confidence(Some(&llm), &legacy), Some(0.4));
         assert_eq!(intent_confidence(None, &legacy), Some(0.4));
-        assert_eq!(intent_confidence(None, &json!({"intentConfidence": 7})), None);
+        assert_eq!(
+            intent_confidence(None, &json!({"intentConfidence": 7})),
+            None
+        );
         assert_eq!(intent_confidence(None, &json!({})), None);
     }
 }
