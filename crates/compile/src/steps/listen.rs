@@ -2,7 +2,7 @@
 //! `interaction` lines; capture / captureV2 / capture-v3 to `capture` / `captureV2` lines.
 
 use super::output::{button, legacy_button, url_actions};
-use super::prompts::{insert_reprompts, no_reply};
+use super::prompts::{cms_prompt, insert_reprompts, no_reply};
 use super::{line, opt, Step};
 use crate::content;
 use crate::nlu;
@@ -304,6 +304,22 @@ fn capture_v1(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
     line(st, "capture", Value::Object(m))
 }
 
+/// The dialog of a capture-v3 entity: its prompt is the item's CMS response (`repromptID`), in
+/// the model's prompt shape (chat `{content: Slate}`, voice `{text}`).
+fn entity_dialog(cx: &Cx<'_>, item: &Value) -> Value {
+    let prompt: Vec<Value> = item
+        .get("repromptID")
+        .and_then(Value::as_str)
+        .and_then(|id| cms_prompt(cx, id))
+        .map(|p| match p {
+            Value::String(text) => json!({ "text": text }),
+            slate => json!({ "content": slate }),
+        })
+        .into_iter()
+        .collect();
+    json!({ "prompt": prompt, "confirm": [], "utterances": [], "confirmEnabled": false })
+}
+
 /// (slot key, slot name, required, dialog) of an entity capture.
 type CaptureSlot = (String, String, bool, Value);
 
@@ -352,7 +368,10 @@ fn capture_v2(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
                     .unwrap_or(key)
                     .to_string();
                 let required = s.get("required").and_then(Value::as_bool).unwrap_or(true);
-                let dialog = s.get("dialog").cloned().unwrap_or_else(|| json!({ "prompt": [], "confirm": [], "utterances": [], "confirmEnabled": false }));
+                let dialog = s
+                    .get("dialog")
+                    .cloned()
+                    .unwrap_or_else(|| entity_dialog(cx, s));
                 slots.push((key.to_string(), name, required, dialog));
             }
             if slots.is_empty() {

@@ -21,7 +21,7 @@ fn prompt(cx: &Cx<'_>, r: &Value) -> Value {
 }
 
 /// A CMS response (by id) as a prompt.
-fn cms_prompt(cx: &Cx<'_>, id: &str) -> Option<Value> {
+pub(super) fn cms_prompt(cx: &Cx<'_>, id: &str) -> Option<Value> {
     let slate = cms::message_slate(&cx.messages, id)?;
     Some(if cx.chat {
         slate
