@@ -349,3 +349,20 @@ fn background_task_2025_v3_steps() {
         .iter()
         .any(|m| m.contains("Request has been recieved!")));
 }
+
+/// Alexa export: the diagrams use `AMAZON.*` built-ins, which the export lists without
+/// utterances; the prototype's `VF.*` equivalents carry them, so typed text reaches the commands.
+#[test]
+fn alexa_builtins_understood_from_vf_utterances() {
+    let Some(mut s) = agent("voiceflow__voiceflow-docs__catching_errors.vf") else {
+        return;
+    };
+    s.turn(json!({ "type": "launch" }));
+    let t = s.turn(text("i need help"));
+    assert_eq!(messages(&t), ["You said help. Do you want to continue?"]);
+    let req = s.last_request.clone().unwrap().into_value();
+    assert_eq!(req["payload"]["intent"]["name"], "AMAZON.HelpIntent");
+    s.turn(json!({ "type": "launch" }));
+    let t = s.turn(text("stop"));
+    assert_eq!(messages(&t), ["You said stop. This session is now ending."]);
+}
