@@ -2,7 +2,7 @@
 //! `interaction` lines; capture / captureV2 / capture-v3 to `capture` / `captureV2` lines.
 
 use super::output::{button, legacy_button, url_actions};
-use super::prompts::{cms_prompt, insert_reprompts, no_reply};
+use super::prompts::{entity_dialog, insert_reprompts, no_reply};
 use super::{line, opt, Step};
 use crate::content;
 use crate::nlu;
@@ -302,22 +302,6 @@ fn capture_v1(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
     }
     m.insert("nextId".into(), opt(next));
     line(st, "capture", Value::Object(m))
-}
-
-/// The dialog of a capture-v3 entity: its prompt is the item's CMS response (`repromptID`), in
-/// the model's prompt shape (chat `{content: Slate}`, voice `{text}`).
-fn entity_dialog(cx: &Cx<'_>, item: &Value) -> Value {
-    let prompt: Vec<Value> = item
-        .get("repromptID")
-        .and_then(Value::as_str)
-        .and_then(|id| cms_prompt(cx, id))
-        .map(|p| match p {
-            Value::String(text) => json!({ "text": text }),
-            slate => json!({ "content": slate }),
-        })
-        .into_iter()
-        .collect();
-    json!({ "prompt": prompt, "confirm": [], "utterances": [], "confirmEnabled": false })
 }
 
 /// (slot key, slot name, required, dialog) of an entity capture.

@@ -21,13 +21,29 @@ fn prompt(cx: &Cx<'_>, r: &Value) -> Value {
 }
 
 /// A CMS response (by id) as a prompt.
-pub(super) fn cms_prompt(cx: &Cx<'_>, id: &str) -> Option<Value> {
+fn cms_prompt(cx: &Cx<'_>, id: &str) -> Option<Value> {
     let slate = cms::message_slate(&cx.messages, id)?;
     Some(if cx.chat {
         slate
     } else {
         Value::String(content::slate_text(&slate))
     })
+}
+
+/// The dialog of a capture-v3 entity: its prompt is the item's CMS response (`repromptID`), in
+/// the model's prompt shape (chat `{content: Slate}`, voice `{text}`).
+pub(super) fn entity_dialog(cx: &Cx<'_>, item: &Value) -> Value {
+    let prompt: Vec<Value> = item
+        .get("repromptID")
+        .and_then(Value::as_str)
+        .and_then(|id| cms_prompt(cx, id))
+        .map(|p| match p {
+            Value::String(text) => json!({ "text": text }),
+            slate => json!({ "content": slate }),
+        })
+        .into_iter()
+        .collect();
+    json!({ "prompt": prompt, "confirm": [], "utterances": [], "confirmEnabled": false })
 }
 
 fn types_has(cfg: &Value, t: &str) -> bool {
