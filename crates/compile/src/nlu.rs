@@ -144,6 +144,8 @@ pub fn model(doc: &Value, names: &Names) -> (Vec<Value>, Vec<Value>) {
         push_intent(&mut intents, &mut seen, i.clone());
     }
 
+    alexa_builtin_utterances(&mut intents);
+
     let mut slots: Vec<Value> = Vec::new();
     let mut seen_slots: HashSet<String> = HashSet::new();
     push_slots(&mut slots, &mut seen_slots, pd);
@@ -181,6 +183,46 @@ pub fn model(doc: &Value, names: &Names) -> (Vec<Value>, Vec<Value>) {
     (intents, slots)
 }
 
+/// Alexa built-in intents and their Voiceflow equivalents.
+const ALEXA_BUILTINS: [(&str, &str); 11] = [
+    ("AMAZON.YesIntent", "VF.YES"),
+    ("AMAZON.NoIntent", "VF.NO"),
+    ("AMAZON.StopIntent", "VF.STOP"),
+    ("AMAZON.HelpIntent", "VF.HELP"),
+    ("AMAZON.CancelIntent", "VF.CANCEL"),
+    ("AMAZON.NextIntent", "VF.NEXT"),
+    ("AMAZON.PreviousIntent", "VF.PREVIOUS"),
+    ("AMAZON.PauseIntent", "VF.PAUSE"),
+    ("AMAZON.ResumeIntent", "VF.RESUME"),
+    ("AMAZON.RepeatIntent", "VF.REPEAT"),
+    ("AMAZON.StartOverIntent", "VF.START_OVER"),
+];
+
+/// Alexa exports list `AMAZON.*` built-ins without utterances (Alexa understands them itself)
+/// and carry the utterances in the prototype's `VF.*` equivalents: an `AMAZON.*` intent without
+/// utterances gets those of its equivalent, so text requests reach the intents the diagrams use.
+fn alexa_builtin_utterances(intents: &mut [Value]) {
+    let has_inputs = |i: &Value| {
+        i.get("inputs")
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty())
+    };
+    for (amazon, vf) in ALEXA_BUILTINS {
+        let Some(inputs) = intents
+            .iter()
+            .find(|i| s(i, "name") == Some(vf) && has_inputs(i))
+            .and_then(|i| i.get("inputs").cloned())
+        else {
+            continue;
+        };
+        for intent in intents.iter_mut() {
+            if s(intent, "name") == Some(amazon) && !has_inputs(intent) {
+                intent["inputs"] = inputs.clone();
+            }
+        }
+    }
+}
+
 /// The intent of an entity capture (`captureV2` intent capture, `capture-v3` entity capture):
 /// one utterance per slot (`{{[name].key}}`) and the slots it fills, with their prompts.
 pub fn capture_intent(name: &str, slots: &[(String, String, bool, Value)]) -> Value {
@@ -190,4 +232,28 @@ pub fn capture_intent(name: &str, slots: &[(String, String, bool, Value)]) -> Va
         "inputs": slots.iter().map(|(key, slot, _, _)| json!({ "text": format!("{{{{[{slot}].{key}}}}}"), "slots": [key] })).collect::<Vec<_>>(),
         "slots": slots.iter().map(|(key, _, required, dialog)| json!({ "id": key, "required": required, "dialog": dialog })).collect::<Vec<_>>(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amazon_builtins_without_utterances_take_their_vf_equivalent_s() {
+        let mut intents = vec![
+            json!({ "key": "AMAZON.YesIntent", "name": "AMAZON.YesIntent", "inputs": [] }),
+            json!({ "key": "AMAZON.NoIntent", "name": "AMAZON.NoIntent", "inputs": [ { "text": "nein" } ] }),
+            json!({ "key": "AMAZON.HelpIntent", "name": "AMAZON.HelpIntent" }),
+            json!({ "key": "VF.YES", "name": "VF.YES", "inputs": [ { "text": "yes" }, { "text": "sure" } ] }),
+            json!({ "key": "VF.NO", "name": "VF.NO", "inputs": [ { "text": "no" } ] }),
+        ];
+        alexa_builtin_utterances(&mut intents);
+        assert_eq!(
+            intents[0]["inputs"],
+            json!([ { "text": "yes" }, { "text": "sure" } ])
+        );
+        // Utterances of its own are kept; no equivalent in the export, nothing to copy.
+        assert_eq!(intents[1]["inputs"], json!([ { "text": "nein" } ]));
+        assert!(intents[2].get("inputs").is_none());
+    }
 }

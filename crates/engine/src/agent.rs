@@ -1,21 +1,22 @@
 //! What a turn runs on: a loaded project and the language understanding trained from it.
 
 use flowdm_model::Project;
-use flowdm_nlu::IntentIndex;
+use flowdm_nlu::Nlu;
 use std::ops::Deref;
 
 /// One loaded agent version: its programs ([`Project`]) and its NLU, built once at load.
 #[derive(Debug, Clone)]
 pub struct Agent {
     pub project: Project,
-    /// Text → intent for this version (`spec/dm-api.md` §8).
-    pub nlu: IntentIndex,
+    /// Text → intent and entities for this version, and its interaction model as typed data
+    /// (`spec/dm-api.md` §8).
+    pub nlu: Nlu,
 }
 
 impl Agent {
-    /// Builds the agent's NLU from the project's interaction model.
+    /// Builds (trains) the agent's NLU from the project's interaction model.
     pub fn new(project: Project) -> Agent {
-        let nlu = IntentIndex::for_version(&project.version);
+        let nlu = Nlu::for_version(&project.version);
         Agent { project, nlu }
     }
 }

@@ -4,7 +4,7 @@ use super::interpolate::number;
 use super::request::Request;
 use super::runtime::{Runtime, Step};
 use super::state::{Frame, NodePtr};
-use flowdm_model::{Command, CommandKind, Event};
+use flowdm_model::{Command, CommandKind, Event, Project};
 use serde_json::Value;
 
 /// Whether `request` matches `event` (§2.3). `diagram_id` restricts intent matching when both
@@ -50,6 +50,30 @@ pub(crate) fn filled_entities(request: &Request) -> impl Iterator<Item = (&str, 
     })
 }
 
+/// The first command on `stack` (top frame first) that matches `request`, with the index of
+/// the frame that owns it.
+pub(crate) fn find_command(
+    project: &Project,
+    stack: &[Frame],
+    request: &Request,
+) -> Option<(usize, Command)> {
+    for (index, frame) in stack.iter().enumerate().rev() {
+        let Some(program) = project.program(&frame.diagram_id) else {
+            continue;
+        };
+        for cmd in &program.commands {
+            let diagram = cmd
+                .diagram_id
+                .as_deref()
+                .or(Some(frame.diagram_id.as_str()));
+            if event_matches(&cmd.event, request, diagram) {
+                return Some((index, cmd.clone()));
+            }
+        }
+    }
+    None
+}
+
 impl Runtime<'_, '_> {
     /// Copies a matched intent's entities into variables using the event's mappings.
     pub(crate) fn apply_mappings(&mut self, event: &Event) {
@@ -74,21 +98,7 @@ impl Runtime<'_, '_> {
     /// The first command on the stack (top frame first) that matches the request.
     fn find_command(&self) -> Option<(usize, Command)> {
         let request = self.request.as_ref()?;
-        for (index, frame) in self.state.stack.iter().enumerate().rev() {
-            let Some(program) = self.project.program(&frame.diagram_id) else {
-                continue;
-            };
-            for cmd in &program.commands {
-                let diagram = cmd
-                    .diagram_id
-                    .as_deref()
-                    .or(Some(frame.diagram_id.as_str()));
-                if event_matches(&cmd.event, request, diagram) {
-                    return Some((index, cmd.clone()));
-                }
-            }
-        }
-        None
+        find_command(self.project, &self.state.stack, request)
     }
 
     /// Executes a matching stack command, if any (the "command handler").

@@ -3,6 +3,7 @@
 
 mod agent;
 mod commands;
+mod dm;
 pub mod env;
 pub mod expr;
 mod handlers;

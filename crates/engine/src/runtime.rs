@@ -122,6 +122,16 @@ impl<'a, 'e> Runtime<'a, 'e> {
         }
     }
 
+    /// Sets the turn's request (after the dialog manager): `Request` mode when there is one.
+    pub fn set_request(&mut self, request: Option<Request>) {
+        self.mode = if request.is_some() {
+            Mode::Request
+        } else {
+            Mode::Running
+        };
+        self.request = request;
+    }
+
     // ---- traces -------------------------------------------------------------------------
 
     pub fn trace(&mut self, ty: &str, payload: Value) {

@@ -2,6 +2,7 @@
 //! (`spec/dm-api.md` §6.1, §6.15).
 
 use super::agent::Agent;
+use super::dm::Dialog;
 use super::env::Env;
 use super::logs::LogLevel;
 use super::request::{Config, Request};
@@ -10,7 +11,9 @@ use super::session;
 use super::state::State;
 use super::trace::{post_process, Trace};
 use flowdm_model::{NodeKind, Project};
-use flowdm_nlu::Prediction;
+use flowdm_nlu::entities::ExtractContext;
+use flowdm_nlu::text::words;
+use flowdm_nlu::{Source, NONE_INTENT};
 use serde_json::{json, Value};
 
 /// Pipeline passes per call (the first run plus two delegated `goto` requests).
@@ -133,22 +136,31 @@ fn run_pass(
     let project = &agent.project;
     let now_ms = env.clock.now_ms();
     let state = session::init(project, state, request.as_ref(), user_id, now_ms);
-    let request = request.map(|r| understand(agent, &state, r));
+    let request = request.map(|r| understand(agent, &state, r, now_ms));
 
-    let runtime_request = request.clone().filter(|r| !r.is_launch());
-    let mut rt = Runtime::new(project, config, env, state, runtime_request);
+    let mut rt = Runtime::new(project, config, env, state, None);
     rt.log_level = logs;
     rt.user_id = user_id.map(str::to_string);
     rt.budget_deadline_ms = budget_deadline_ms;
+    if let Some(said) = request.as_ref().and_then(said) {
+        rt.remember("user", said);
+    }
+    // The dialog manager (§8.4) may replace the request, or ask for an entity and skip the
+    // runtime for this pass.
+    let request = match request {
+        Some(r) => match rt.dialog(agent.nlu.model(), r) {
+            Dialog::Continue(r) => Some(r),
+            Dialog::Asked(r) => {
+                rt.render_memory();
+                let traces = post_process(std::mem::take(&mut rt.traces), config);
+                return Ok((rt.state, traces, Some(r)));
+            }
+        },
+        None => None,
+    };
+    rt.set_request(request.clone().filter(|r| !r.is_launch()));
     session::apply_builtins(&mut rt.state.variables, request.as_ref(), user_id, now_ms);
     if let Some(r) = &request {
-        let said = r
-            .query()
-            .filter(|q| r.is_intent() && !q.is_empty())
-            .or_else(|| r.path_label());
-        if let Some(said) = said {
-            rt.remember("user", said);
-        }
         if let Some(name) = r.intent_name() {
             let confidence = rt
                 .state
@@ -173,8 +185,16 @@ fn run_pass(
     Ok((rt.state, traces, request))
 }
 
-/// Text → request: an intent utterance, an intent name, a button of the waiting node, or `None`.
-fn understand(agent: &Agent, state: &State, request: Request) -> Request {
+/// What the user said, for the AI memory: an intent's query or a button's label.
+fn said(r: &Request) -> Option<&str> {
+    r.query()
+        .filter(|q| r.is_intent() && !q.is_empty())
+        .or_else(|| r.path_label())
+}
+
+/// Text → request (§8.2): strict NLC, then a button of the waiting node named like the text,
+/// then the classifier above the threshold, open-slot NLC, or `None`.
+fn understand(agent: &Agent, state: &State, request: Request, now_ms: u64) -> Request {
     if request.ty() != "text" {
         return request;
     }
@@ -187,17 +207,25 @@ fn understand(agent: &Agent, state: &State, request: Request) -> Request {
     };
     if text.is_empty() {
         // `None` without a confidence (§8.2 step 1).
-        return Request::intent("None", "", vec![], None);
+        return Request::intent(NONE_INTENT, "", vec![], None);
     }
-    if let Prediction::Intent { name, confidence } = agent.nlu.predict(&text) {
-        return Request::intent(&name, &text, vec![], Some(confidence));
-    }
-    if let Some(button) = waiting_button(&agent.project, state, &text) {
-        if let Ok(r) = Request::from_value(button) {
-            return r;
+    let cx = ExtractContext {
+        now_ms: Some(now_ms),
+    };
+    let prediction = agent.nlu.predict(&text, &cx);
+    if prediction.source != Source::Nlc {
+        if let Some(button) = waiting_button(&agent.project, state, &text) {
+            if let Ok(r) = Request::from_value(button) {
+                return r;
+            }
         }
     }
-    Request::intent("None", &text, vec![], Some(1.0))
+    let entities = prediction
+        .entities
+        .iter()
+        .map(|e| json!({ "name": e.name, "value": e.value }))
+        .collect();
+    Request::intent(&prediction.intent, &text, entities, prediction.confidence)
 }
 
 /// The request of a button (of the node the session waits on) whose name equals `text`.
@@ -206,17 +234,15 @@ fn waiting_button(project: &Project, state: &State, text: &str) -> Option<Value>
     let node = project
         .program(&frame.diagram_id)?
         .node(frame.node_id.id()?)?;
-    let wanted = flowdm_nlu::normalize(text);
+    // Words only: case, spacing and punctuation ("Vanilla." for "Vanilla") do not matter.
+    let wanted = words(text);
+    if wanted.is_empty() {
+        return None;
+    }
     let find = |buttons: &[Value]| {
         buttons
             .iter()
-            .find(|b| {
-                b.get("name")
-                    .and_then(Value::as_str)
-                    .map(flowdm_nlu::normalize)
-                    .as_deref()
-                    == Some(wanted.as_str())
-            })
+            .find(|b| b.get("name").and_then(Value::as_str).map(words).as_ref() == Some(&wanted))
             .and_then(|b| b.get("request").cloned())
     };
     // Exhaustive: a new kind with buttons must be listed here.

@@ -6,6 +6,7 @@ pub mod classifier;
 pub mod entities;
 pub mod model;
 pub mod nlc;
+pub mod synonyms;
 pub mod text;
 
 use classifier::Classifier;

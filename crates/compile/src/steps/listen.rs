@@ -2,7 +2,7 @@
 //! `interaction` lines; capture / captureV2 / capture-v3 to `capture` / `captureV2` lines.
 
 use super::output::{button, legacy_button, url_actions};
-use super::prompts::{insert_reprompts, no_reply};
+use super::prompts::{entity_dialog, insert_reprompts, no_reply};
 use super::{line, opt, Step};
 use crate::content;
 use crate::nlu;
@@ -352,7 +352,10 @@ fn capture_v2(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
                     .unwrap_or(key)
                     .to_string();
                 let required = s.get("required").and_then(Value::as_bool).unwrap_or(true);
-                let dialog = s.get("dialog").cloned().unwrap_or_else(|| json!({ "prompt": [], "confirm": [], "utterances": [], "confirmEnabled": false }));
+                let dialog = s
+                    .get("dialog")
+                    .cloned()
+                    .unwrap_or_else(|| entity_dialog(cx, s));
                 slots.push((key.to_string(), name, required, dialog));
             }
             if slots.is_empty() {

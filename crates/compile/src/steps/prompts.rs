@@ -30,6 +30,22 @@ fn cms_prompt(cx: &Cx<'_>, id: &str) -> Option<Value> {
     })
 }
 
+/// The dialog of a capture-v3 entity: its prompt is the item's CMS response (`repromptID`), in
+/// the model's prompt shape (chat `{content: Slate}`, voice `{text}`).
+pub(super) fn entity_dialog(cx: &Cx<'_>, item: &Value) -> Value {
+    let prompt: Vec<Value> = item
+        .get("repromptID")
+        .and_then(Value::as_str)
+        .and_then(|id| cms_prompt(cx, id))
+        .map(|p| match p {
+            Value::String(text) => json!({ "text": text }),
+            slate => json!({ "content": slate }),
+        })
+        .into_iter()
+        .collect();
+    json!({ "prompt": prompt, "confirm": [], "utterances": [], "confirmEnabled": false })
+}
+
 fn types_has(cfg: &Value, t: &str) -> bool {
     cfg.get("types")
         .and_then(Value::as_array)

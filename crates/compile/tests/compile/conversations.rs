@@ -163,16 +163,21 @@ fn nlu_test_2022_ports_v2() {
         json!([{ "name": "size", "value": "large" }, { "name": "type", "value": "Hawaiian" }]),
     ));
     assert_eq!(messages(&t), ["Ok that will be $21.99"]);
-    // A new user without size and type: the else path asks.
+    // A new user without size and type: the dialog manager asks for the required entities
+    // with the model's prompts (§8.4) before the flow sees the intent.
     let Some(mut s) = agent("voiceflow__nlu-testing-example__NLU_test_v1.vf") else {
         return;
     };
     s.turn(json!({ "type": "launch" }));
     let t = s.turn(intent("order_pizza", json!([])));
-    assert_eq!(
-        messages(&t),
-        ["What kind of pizza do you want?", "How can i help?"]
-    );
+    assert_eq!(messages(&t), ["What type?"]);
+    assert_eq!(last(&t)["type"], "entity-filling");
+    assert_eq!(last(&t)["payload"]["entityToFill"], "type");
+    let t = s.turn(intent(
+        "order_pizza",
+        json!([{ "name": "type", "value": "Hawaiian" }, { "name": "size", "value": "large" }]),
+    ));
+    assert_eq!(messages(&t), ["Ok that will be $21.99"]);
 }
 
 /// 2024 CMS-era export (the web widget's live-agent example): a global intent, a carousel
@@ -312,9 +317,13 @@ fn background_task_2025_v3_steps() {
         &messages(&t)[..2],
         ["Hi there!", "Could I get your name please?"]
     );
-    let action = last(&t);
+    // The custom action, then the entity capture elicits its entity (no prompt: the step's
+    // item has no reprompt).
+    let action = &t[t.as_array().unwrap().len() - 2];
     assert_eq!(action["type"], "ext_notification");
     assert_eq!(action["payload"]["message"], "This is a test");
+    assert_eq!(last(&t)["type"], "entity-filling");
+    assert_eq!(last(&t)["payload"]["entityToFill"], "user_name");
 
     // The entity capture, answered the way an NLU would: the capture intent with the entity.
     let t = s.turn(intent(
@@ -329,11 +338,31 @@ fn background_task_2025_v3_steps() {
     // The other branch of the condition, then the push command into the component.
     let t = s.turn(path("path-cm8hbwekl02f83b7ps6cui1eu", "Using Commands"));
     assert_eq!(s.var("mode"), Some(&json!("command")));
-    assert_eq!(last(&t)["type"], "ext_customRequest");
-    assert_eq!(last(&t)["payload"], json!({ "delay": 8 }));
+    // The non-blocking custom action, then the name capture elicits its entity again.
+    let action = &t[t.as_array().unwrap().len() - 2];
+    assert_eq!(action["type"], "ext_customRequest", "{t:#}");
+    assert_eq!(action["payload"], json!({ "delay": 8 }));
+    assert_eq!(last(&t)["type"], "entity-filling");
     let t = s.turn(intent("CustomRequest", json!([])));
     assert_eq!(t[0]["payload"]["path"], "push");
     assert!(messages(&t)
         .iter()
         .any(|m| m.contains("Request has been recieved!")));
+}
+
+/// Alexa export: the diagrams use `AMAZON.*` built-ins, which the export lists without
+/// utterances; the prototype's `VF.*` equivalents carry them, so typed text reaches the commands.
+#[test]
+fn alexa_builtins_understood_from_vf_utterances() {
+    let Some(mut s) = agent("voiceflow__voiceflow-docs__catching_errors.vf") else {
+        return;
+    };
+    s.turn(json!({ "type": "launch" }));
+    let t = s.turn(text("i need help"));
+    assert_eq!(messages(&t), ["You said help. Do you want to continue?"]);
+    let req = s.last_request.clone().unwrap().into_value();
+    assert_eq!(req["payload"]["intent"]["name"], "AMAZON.HelpIntent");
+    s.turn(json!({ "type": "launch" }));
+    let t = s.turn(text("stop"));
+    assert_eq!(messages(&t), ["You said stop. This session is now ending."]);
 }

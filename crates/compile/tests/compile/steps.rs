@@ -410,3 +410,38 @@ fn legacy_ports_list_the_else_port_first() {
         "<voice name=\"Joanna\">Hi {name}</voice>"
     );
 }
+
+/// capture-v3 entity capture: the item's CMS reprompt becomes the entity's dialog prompt in the
+/// capture intent of the model (the dialog manager speaks it), every entity required.
+#[test]
+fn capture_v3_entity_reprompts_become_dialog_prompts() {
+    let mut d = doc(
+        json!([step(
+            "s1",
+            "capture-v3",
+            json!({ "capture": { "type": "entity", "items": [ { "id": "q", "entityID": "e1", "repromptID": "r1" } ] } }),
+            ports(Value::Null, json!({}), json!([]), json!({}))
+        )]),
+        json!({}),
+    );
+    d["responses"] = json!([ { "id": "r1", "type": "message" } ]);
+    d["responseDiscriminators"] = json!([ { "id": "d1", "responseID": "r1", "channel": "default", "language": "en-us", "variantOrder": ["m1"] } ]);
+    d["responseMessages"] = json!([ { "id": "m1", "discriminatorID": "d1", "text": [ { "text": ["Which color?"] } ], "condition": null, "delay": null } ]);
+    let (vfr, _) = run(&d);
+    assert_eq!(
+        line(&vfr, "s1")["intent"],
+        json!({ "name": "capture_s1", "entities": ["color"] })
+    );
+    let intents = vfr["version"]["prototype"]["model"]["intents"]
+        .as_array()
+        .unwrap();
+    let capture = intents
+        .iter()
+        .find(|i| i["name"] == "capture_s1")
+        .expect("the capture intent is in the model");
+    assert_eq!(capture["slots"][0]["required"], true);
+    assert_eq!(
+        capture["slots"][0]["dialog"]["prompt"],
+        json!([ { "content": [ { "children": [ { "text": "Which color?" } ] } ] } ])
+    );
+}

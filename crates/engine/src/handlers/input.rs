@@ -1,7 +1,9 @@
 //! Nodes that wait for the user: interaction (choice/buttons/prompt), capture and captureV2
 //! (§5.6.4–6).
 
+use super::prompts::NO_MATCHES_COUNTER;
 use crate::commands::{event_matches, filled_entities};
+use crate::dm::{DM_STORAGE, ELICIT, PRIOR_INTENT};
 use crate::request::Request;
 use crate::runtime::{Mode, Runtime, Step};
 use flowdm_model::{Capture, CaptureV2, Interaction, Node};
@@ -62,9 +64,12 @@ impl Runtime<'_, '_> {
             next,
         } = n;
         if self.mode == Mode::Running {
-            // Entity capture would elicit its entities through the dialog manager; until the NLU
-            // release this node waits like a whole-reply capture.
             self.entering_no_reply_trace(no_reply.as_ref());
+            if let Some((name, entities)) = intent {
+                // Delegated at once: the dialog manager emits `entity-filling` without a prompt.
+                let request = elicit_request(name, entities, true);
+                self.trace("goto", json!({ "request": request }));
+            }
             self.clear_counters();
             return Step::Wait;
         }
@@ -98,7 +103,48 @@ impl Runtime<'_, '_> {
                 return Step::Next(next.clone());
             }
         }
-        self.no_match(no_match.as_ref(), no_reply.as_ref(), &[], &[])
+        let Some((name, entities)) = intent else {
+            return self.no_match(no_match.as_ref(), no_reply.as_ref(), &[], &[]);
+        };
+        // Entity-filling no-match (§5.6.6 step 5): the prior dialog intent when it is this
+        // node's and has entities, else a fresh elicit request.
+        let mut elicit = self
+            .state
+            .storage
+            .get(DM_STORAGE)
+            .and_then(|dm| dm.get(PRIOR_INTENT))
+            .filter(|prior| {
+                prior
+                    .pointer("/payload/intent/name")
+                    .and_then(Value::as_str)
+                    == Some(name.as_str())
+                    && prior
+                        .pointer("/payload/entities")
+                        .and_then(Value::as_array)
+                        .is_some_and(|e| !e.is_empty())
+            })
+            .cloned()
+            .unwrap_or_else(|| elicit_request(name, entities, false));
+        let counted = self
+            .state
+            .storage
+            .get(NO_MATCHES_COUNTER)
+            .is_some_and(Value::is_number);
+        if !counted {
+            // First miss: the dialog manager speaks the entity prompt.
+            self.state
+                .storage
+                .insert(NO_MATCHES_COUNTER.into(), Value::from(0));
+            elicit[ELICIT] = Value::Bool(false);
+            self.trace("goto", json!({ "request": elicit }));
+            return Step::Wait;
+        }
+        let step = self.no_match(no_match.as_ref(), no_reply.as_ref(), &[], &[]);
+        if step == Step::Wait {
+            elicit[ELICIT] = Value::Bool(true);
+            self.trace("goto", json!({ "request": elicit }));
+        }
+        step
     }
 
     /// Copies same-named entities into variables (all, or only the listed names).
@@ -162,6 +208,16 @@ impl Runtime<'_, '_> {
         }
         Step::Next(next.clone())
     }
+}
+
+/// The request that makes the dialog manager elicit an entity capture's entities.
+fn elicit_request(intent: &str, entities: &[String], elicit: bool) -> Value {
+    json!({
+        "type": "intent",
+        "payload": { "intent": { "name": intent }, "query": "", "entities": [] },
+        "requiredEntities": entities,
+        "ELICIT": elicit,
+    })
 }
 
 /// "twenty five" → 25, "12" → 12; `None` when the text is not a number.

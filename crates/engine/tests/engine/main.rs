@@ -4,6 +4,8 @@
 mod agents;
 mod common;
 mod corpus;
+mod dm;
+mod dm_capture;
 mod nodes;
 mod requests;
 mod worked_example;

@@ -45,7 +45,8 @@ fn text_matches_utterances_case_insensitively_else_none_intent() {
     let req = s.last_request.clone().unwrap().into_value();
     assert_eq!(
         req,
-        json!({ "type": "intent", "payload": { "query": "Sure  THING", "intent": { "name": "yes" }, "entities": [], "confidence": 1.0 } })
+        // In scope (the waiting node listens for `yes`): through the dialog manager, `ELICIT: false` (§10.4).
+        json!({ "type": "intent", "payload": { "query": "Sure  THING", "intent": { "name": "yes" }, "entities": [], "confidence": 1.0 }, "ELICIT": false })
     );
     assert_eq!(s.var("last_utterance"), Some(&json!("Sure  THING")));
     s.turn(json!({ "type": "text", "payload": "what" }));

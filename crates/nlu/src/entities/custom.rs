@@ -132,27 +132,6 @@ impl ListTable {
         self.canonical.first().map(String::as_str)
     }
 
-    /// §8.5 synonym resolution of a captured value: among lines with at least two values, a
-    /// synonym scoring 100 gives its line's canonical value at once, else the best line scoring
-    /// over 60; None when nothing scores high enough.
-    pub fn resolve(&self, value: &str) -> Option<&str> {
-        let value = normalize(value);
-        let mut best: Option<(u32, usize)> = None;
-        for (line, values) in self.lines.iter().enumerate().filter(|(_, v)| v.len() >= 2) {
-            for synonym in values {
-                let score = synonym_score(&value, synonym);
-                if score >= 100 {
-                    return self.canonical.get(line).map(String::as_str);
-                }
-                if best.is_none_or(|(b, _)| score > b) {
-                    best = Some((score, line));
-                }
-            }
-        }
-        let (score, line) = best?;
-        (score > 60).then(|| self.canonical.get(line).map(String::as_str))?
-    }
-
     /// The best fuzzy synonym for a phrase of `words` words, if one is close enough.
     fn fuzzy(&self, phrase: &str, words: usize, budget: &mut usize) -> Option<usize> {
         let chars = phrase.chars().count();
