@@ -9,14 +9,30 @@ use faer::linalg::solvers::Solve;
 use faer::{Mat, Side};
 use rustc_hash::FxHashMap;
 
-/// Ridge regularisation (the weight of ‖w‖² against the squared error).
-const RIDGE_LAMBDA: f64 = 1.0;
-/// Softmax temperature over the ridge scores (targets are ±1).
-const TEMPERATURE: f64 = 0.05;
-/// The lowest score of the implicit `None` candidate: an intent has to score above it to win.
-const NONE_SCORE: f64 = -0.75;
-/// … and above its score for a text with no known feature (its bias) by this much.
-const EVIDENCE_MARGIN: f64 = 0.25;
+/// The classifier's constants, chosen by cross-validation on the benchmark's train splits
+/// (`cargo run --release -p flowdm-nlu --example cv`), never on test data.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Params {
+    /// Ridge regularisation (the weight of ‖w‖² against the squared error).
+    pub lambda: f64,
+    /// Softmax temperature over the ridge scores (targets are ±1).
+    pub temperature: f64,
+    /// The lowest score of the implicit `None` candidate: an intent has to score above it.
+    pub none_score: f64,
+    /// … and above its score for a text with no known feature (its bias) by this much.
+    pub evidence_margin: f64,
+}
+
+impl Default for Params {
+    fn default() -> Params {
+        Params {
+            lambda: 1.0,
+            temperature: 0.05,
+            none_score: -0.75,
+            evidence_margin: 0.25,
+        }
+    }
+}
 /// Each block (words, characters) is normalised to this length, so a text has norm ≤ 1.
 const BLOCK_NORM: f32 = std::f32::consts::FRAC_1_SQRT_2;
 
@@ -32,12 +48,22 @@ pub struct Classifier {
     weights: Vec<f32>,
     bias: Vec<f32>,
     labels: Vec<String>,
+    params: Params,
 }
 
 impl Classifier {
     /// Trains on `(text, label index)` pairs; `None` when there is nothing to learn from (no
     /// example, fewer than two labels with examples, or a failed factorisation).
     pub fn train(examples: &[(String, usize)], labels: Vec<String>) -> Option<Classifier> {
+        Classifier::train_with(examples, labels, Params::default())
+    }
+
+    /// [`Classifier::train`] with other constants.
+    pub fn train_with(
+        examples: &[(String, usize)],
+        labels: Vec<String>,
+        params: Params,
+    ) -> Option<Classifier> {
         let classes = labels.len();
         if examples.is_empty() || classes == 0 {
             return None;
@@ -50,6 +76,7 @@ impl Classifier {
             weights: Vec::new(),
             bias: vec![0.0; classes],
             labels,
+            params,
         };
         let rows: Vec<SparseVec> = docs.iter().map(|d| clf.vectorize(d)).collect();
         let n = rows.len();
@@ -64,7 +91,7 @@ impl Classifier {
         }
         let mut gram = Mat::<f64>::from_fn(n, n, |i, j| {
             if i == j {
-                1.0 + RIDGE_LAMBDA
+                1.0 + params.lambda
             } else {
                 1.0
             }
@@ -126,10 +153,10 @@ impl Classifier {
         let none = self
             .bias
             .iter()
-            .map(|b| f64::from(*b) + EVIDENCE_MARGIN)
-            .fold(NONE_SCORE, f64::max);
+            .map(|b| f64::from(*b) + self.params.evidence_margin)
+            .fold(self.params.none_score, f64::max);
         let top = scores.iter().copied().fold(none, f64::max);
-        let exp = |s: f64| ((s - top) / TEMPERATURE).exp();
+        let exp = |s: f64| ((s - top) / self.params.temperature).exp();
         let total: f64 = scores.iter().map(|s| exp(*s)).sum::<f64>() + exp(none);
         let mut ranked: Vec<(usize, f64)> = scores
             .iter()

@@ -93,13 +93,23 @@ impl Nlu {
 
     /// Builds matchers and trains the classifier from `prototype.model`.
     pub fn build(model: Option<&Value>, used: Option<&[String]>, threshold: Option<f64>) -> Nlu {
+        Nlu::build_with(model, used, threshold, classifier::Params::default())
+    }
+
+    /// [`Nlu::build`] with other classifier constants (cross-validation).
+    pub fn build_with(
+        model: Option<&Value>,
+        used: Option<&[String]>,
+        threshold: Option<f64>,
+        params: classifier::Params,
+    ) -> Nlu {
         let model = NluModel::from_value(model);
         let extractors: HashMap<String, Extractor> = model
             .slots
             .iter()
             .filter_map(|s| Extractor::for_slot(s).map(|e| (s.name.clone(), e)))
             .collect();
-        let classifier = train(&model, &extractors);
+        let classifier = train(&model, &extractors, params);
         Nlu {
             strict: Nlc::build(&model, false),
             open: Nlc::build(&model, true),
@@ -237,7 +247,11 @@ impl Nlu {
 
 /// Training examples: every utterance with `{slot}` replaced by a representative value, and
 /// each intent's name in words.
-fn train(model: &NluModel, extractors: &HashMap<String, Extractor>) -> Option<Classifier> {
+fn train(
+    model: &NluModel,
+    extractors: &HashMap<String, Extractor>,
+    params: classifier::Params,
+) -> Option<Classifier> {
     let mut examples = Vec::new();
     let mut labels = Vec::new();
     for intent in &model.intents {
@@ -254,7 +268,7 @@ fn train(model: &NluModel, extractors: &HashMap<String, Extractor>) -> Option<Cl
             examples.push((name, label));
         }
     }
-    Classifier::train(&examples, labels)
+    Classifier::train_with(&examples, labels, params)
 }
 
 /// `{slot}` → the slot's sample value (its name when it has none).
