@@ -1,10 +1,12 @@
 //! Cross-validation of the NLU on a benchmark's train split, and its score on the test split.
 //!
-//!     cargo run --release -p flowdm-nlu --example cv -- DIR [FOLDS] [lambda,temperature,none,margin]
+//!     cargo run --release -p flowdm-nlu --example cv -- DIR [FOLDS] [lambda,temperature,none,margin] [OTHER]
 //!
 //! DIR holds `train/{seq.in,label}` (and `test/` for the held-out figure), e.g.
 //! `../shared/nlu/hwu64_10`. Each intent's utterances become one model intent; predictions go
-//! through the whole cascade at the default threshold (0.6), as the server answers them.
+//! through the whole cascade at the default threshold (0.6), as the server answers them. OTHER,
+//! another benchmark's directory, gives out-of-scope text: the share of its train utterances the
+//! model answers `None` is printed too (a model that never says `None` is no good either).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use flowdm_nlu::classifier::Params;
@@ -74,6 +76,14 @@ fn main() {
     }
     println!("{params:?}");
     println!("cv({folds}) accuracy at 0.6: {:.1} %, top-1: {:.1} %", cv * 100.0, cv_top * 100.0);
+    if let Some(other) = args.get(4) {
+        let all: Vec<_> = train.iter().collect();
+        let nlu = Nlu::build_with(Some(&model(&all)), None, None, params);
+        let cx = ExtractContext::default();
+        let ood = read(Path::new(other), "train");
+        let none = ood.iter().filter(|(t, _)| nlu.predict(t, &cx).is_none()).count();
+        println!("out of scope answered None: {:.1} %", none as f64 * 100.0 / ood.len().max(1) as f64);
+    }
     let test = read(dir, "test");
     if !test.is_empty() {
         let all: Vec<_> = train.iter().collect();

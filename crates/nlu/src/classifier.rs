@@ -26,10 +26,10 @@ pub struct Params {
 impl Default for Params {
     fn default() -> Params {
         Params {
-            lambda: 1.0,
-            temperature: 0.05,
-            none_score: -0.75,
-            evidence_margin: 0.25,
+            lambda: 1.5,
+            temperature: 0.01,
+            none_score: -0.95,
+            evidence_margin: 0.0,
         }
     }
 }
@@ -82,20 +82,14 @@ impl Classifier {
         let n = rows.len();
         let columns = clf.vocab.len();
 
-        // Gram matrix of the rows plus the bias feature (1 for every row), through postings.
+        // Gram matrix K = XXᵀ through postings.
         let mut postings: Vec<Vec<(u32, f32)>> = vec![Vec::new(); columns];
         for (i, row) in rows.iter().enumerate() {
             for &(c, v) in row {
                 postings[c as usize].push((i as u32, v));
             }
         }
-        let mut gram = Mat::<f64>::from_fn(n, n, |i, j| {
-            if i == j {
-                1.0 + params.lambda
-            } else {
-                1.0
-            }
-        });
+        let mut gram = Mat::<f64>::zeros(n, n);
         for list in &postings {
             for (a, &(i, vi)) in list.iter().enumerate() {
                 for &(j, vj) in &list[a..] {
@@ -107,26 +101,36 @@ impl Classifier {
                 }
             }
         }
-        let mut dual = Mat::<f64>::from_fn(n, classes, |i, c| {
-            if examples[i].1 == c {
-                1.0
-            } else {
-                -1.0
-            }
+        // An unregularised intercept: solve on the centred kernel HKH (H = I − 11ᵀ/n) and
+        // centred targets; then w = Xᵀα and intercept = ȳ − (1/n)·1ᵀKα.
+        let row_mean: Vec<f64> = (0..n)
+            .map(|i| (0..n).map(|j| gram[(i, j)]).sum::<f64>() / n as f64)
+            .collect();
+        let mean = row_mean.iter().sum::<f64>() / n as f64;
+        let centred = Mat::<f64>::from_fn(n, n, |i, j| {
+            gram[(i, j)] - row_mean[i] - row_mean[j] + mean + if i == j { params.lambda } else { 0.0 }
         });
-        let llt = gram.llt(Side::Lower).ok()?;
+        let target = |i: usize, c: usize| if examples[i].1 == c { 1.0 } else { -1.0 };
+        let y_mean: Vec<f64> = (0..classes)
+            .map(|c| (0..n).map(|i| target(i, c)).sum::<f64>() / n as f64)
+            .collect();
+        let mut dual = Mat::<f64>::from_fn(n, classes, |i, c| target(i, c) - y_mean[c]);
+        let llt = centred.llt(Side::Lower).ok()?;
         llt.solve_in_place(dual.as_mut());
 
-        // Primal weights w = Xᵀα, bias = Σα.
         let mut weights = vec![0.0f32; columns * classes];
         for (i, row) in rows.iter().enumerate() {
             for c in 0..classes {
-                let a = dual[(i, c)] as f32;
-                clf.bias[c] += a;
+                let a = dual[(i, c)];
+                // Column sums of K are n·row_mean (K is symmetric).
+                clf.bias[c] -= (row_mean[i] * a) as f32;
                 for &(col, v) in row {
-                    weights[col as usize * classes + c] += v * a;
+                    weights[col as usize * classes + c] += v * a as f32;
                 }
             }
+        }
+        for (b, y) in clf.bias.iter_mut().zip(&y_mean) {
+            *b += *y as f32;
         }
         clf.weights = weights;
         Some(clf)
@@ -138,9 +142,13 @@ impl Classifier {
 
     /// Each label with its confidence, best first (only labels with confidence > 0.001).
     pub fn rank(&self, text: &str) -> Vec<(usize, f64)> {
+        self.rank_scores(text).unwrap_or_default()
+    }
+
+    fn rank_scores(&self, text: &str) -> Option<Vec<(usize, f64)>> {
         let x = self.vectorize(&text::features(text));
         if x.is_empty() {
-            return Vec::new();
+            return None;
         }
         let classes = self.labels.len();
         let mut scores: Vec<f64> = self.bias.iter().map(|b| f64::from(*b)).collect();
@@ -150,11 +158,11 @@ impl Classifier {
                 *s += f64::from(v * w);
             }
         }
-        let none = self
-            .bias
-            .iter()
-            .map(|b| f64::from(*b) + self.params.evidence_margin)
-            .fold(self.params.none_score, f64::max);
+        // The `None` candidate: the best intent must beat its own no-evidence score (its bias)
+        // by the margin, and the floor.
+        let best = (0..classes).max_by(|a, b| scores[*a].total_cmp(&scores[*b]))?;
+        let none = (f64::from(self.bias[best]) + self.params.evidence_margin)
+            .max(self.params.none_score);
         let top = scores.iter().copied().fold(none, f64::max);
         let exp = |s: f64| ((s - top) / self.params.temperature).exp();
         let total: f64 = scores.iter().map(|s| exp(*s)).sum::<f64>() + exp(none);
@@ -165,7 +173,7 @@ impl Classifier {
             .filter(|(_, p)| *p > 0.001)
             .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-        ranked
+        Some(ranked)
     }
 
     /// Sublinear TF × IDF, each block L2-normalised to [`BLOCK_NORM`]; unknown features dropped.
