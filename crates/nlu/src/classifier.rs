@@ -36,6 +36,9 @@ impl Default for Params {
 /// Each block (words, characters) is normalised to this length, so a text has norm ≤ 1.
 const BLOCK_NORM: f32 = std::f32::consts::FRAC_1_SQRT_2;
 
+/// A guess is never certain: confidence 1 is left to exact (NLC) matches.
+pub const MAX_CONFIDENCE: f64 = 0.999;
+
 /// A sparse, normalised feature vector: `(column, value)` pairs.
 type SparseVec = Vec<(u32, f32)>;
 
@@ -169,7 +172,7 @@ impl Classifier {
         let mut ranked: Vec<(usize, f64)> = scores
             .iter()
             .enumerate()
-            .map(|(i, s)| (i, exp(*s) / total))
+            .map(|(i, s)| (i, (exp(*s) / total).min(MAX_CONFIDENCE)))
             .filter(|(_, p)| *p > 0.001)
             .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));

@@ -77,7 +77,7 @@ fn unused_intents_become_none_without_confidence() {
 #[test]
 fn junk_is_none_quickly() {
     let n = nlu();
-    for text in ["", "   ", "😀😀😀", "\u{0}\u{1}\u{fffd}\u{7f}", "qwxz vbnm", &"a".repeat(100_000), &"ab cd ".repeat(20_000)] {
+    for text in ["", "   ", "😀😀😀", "\u{0}\u{1}\u{fffd}\u{7f}", "qwxz vbnm", &"a".repeat(100_000), "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="] {
         let started = std::time::Instant::now();
         let p = n.predict(text, &cx());
         assert_eq!(p.intent, "None", "{:?}", &text[..text.len().min(20)]);

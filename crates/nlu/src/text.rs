@@ -10,6 +10,9 @@ use unicode_segmentation::UnicodeSegmentation;
 /// utterance).
 pub const MAX_TEXT_BYTES: usize = 2_000;
 
+/// Longer "words" (a pasted token, a run of one letter) have no features.
+pub const MAX_WORD_CHARS: usize = 40;
+
 /// Character n-gram lengths (inclusive).
 const CHAR_MIN: usize = 2;
 const CHAR_MAX: usize = 5;
@@ -50,7 +53,8 @@ fn hash(block: Block, parts: &[&str]) -> u64 {
 
 /// Every feature occurrence of `text`, as `(id, block)` (repeated ids = term frequency).
 pub fn features(text: &str) -> Vec<(u64, Block)> {
-    let words = words(text);
+    let mut words = words(text);
+    words.retain(|w| w.chars().count() <= MAX_WORD_CHARS);
     let mut out = Vec::with_capacity(words.len() * 16);
     for (i, w) in words.iter().enumerate() {
         out.push((hash(Block::Words, &[w]), Block::Words));
@@ -104,7 +108,7 @@ mod tests {
 
     #[test]
     fn long_text_is_cut_on_a_char_boundary() {
-        let text = "é".repeat(5_000);
+        let text = "été ".repeat(2_000);
         assert!(truncate(&text).len() <= MAX_TEXT_BYTES);
         assert!(!features(&text).is_empty());
     }
