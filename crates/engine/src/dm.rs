@@ -10,8 +10,9 @@ use crate::request::Request;
 use crate::runtime::Runtime;
 use crate::state::State;
 use flowdm_model::{Event, NodeKind};
+use flowdm_nlu::entities::ExtractContext;
 use flowdm_nlu::model::{IntentSlot, NluModel};
-use flowdm_nlu::synonyms;
+use flowdm_nlu::{synonyms, Nlu};
 use serde_json::{json, Map, Value};
 
 /// Runtime storage key of the DM store `{intentRequest?, priorIntent?}`.
@@ -133,11 +134,35 @@ fn unfulfilled<'m>(model: &'m NluModel, request: &Value) -> Option<&'m IntentSlo
         .find(|s| s.required && !present.iter().any(|e| entity_name(e) == Some(&s.name)))
 }
 
+/// The local stand-in for the reference's prediction of the prefixed query (§8.4 step 3): when
+/// the reply holds a value for a slot the stored intent still misses (found by that slot's
+/// extractor, like the gateway's DM utterances would), the stored intent with the values
+/// found; otherwise the incoming request itself ("no gateway" semantics).
+fn dm_prediction(nlu: &Nlu, stored: &Value, incoming: &Request, now_ms: u64) -> Value {
+    let expected = intent_name(stored);
+    let query = incoming.query().unwrap_or("");
+    let missing = |name: &str| {
+        !entities(stored)
+            .iter()
+            .any(|e| entity_name(e) == Some(name))
+    };
+    let cx = ExtractContext {
+        now_ms: Some(now_ms),
+    };
+    let found = nlu.extract(expected, query, &cx);
+    if intent_name(incoming.as_value()) == expected || !found.iter().any(|e| missing(&e.name)) {
+        return incoming.as_value().clone();
+    }
+    let entities: Vec<Value> = found
+        .iter()
+        .map(|e| json!({ "name": e.name, "value": e.value }))
+        .collect();
+    Request::intent(expected, query, entities, None).into_value()
+}
+
 /// Reconciles the stored request with the user's answer in DM context (§8.4 step 3).
-fn reconcile(model: &NluModel, mut stored: Value, incoming: &Request) -> Value {
+fn reconcile(model: &NluModel, mut stored: Value, prefixed: &Value) -> Value {
     let expected = intent_name(&stored).to_string();
-    // No gateway: the prediction of the prefixed query is the incoming request.
-    let prefixed = incoming.as_value();
     let predicted = intent_name(prefixed);
     if predicted.starts_with("dm_") || predicted == expected {
         let slots: Vec<&str> = model
@@ -204,7 +229,8 @@ fn fulfilled(model: &NluModel, mut request: Value, query: &str) -> Value {
 
 impl Runtime<'_, '_> {
     /// Runs the dialog manager on the turn's request.
-    pub(crate) fn dialog(&mut self, model: &NluModel, incoming: Request) -> Dialog {
+    pub(crate) fn dialog(&mut self, nlu: &Nlu, incoming: Request) -> Dialog {
+        let model = nlu.model();
         // An Alexa event (payload with `data`) is not an intent for any matcher.
         if !incoming.is_intent() || self.project.version.model.is_none() {
             return Dialog::Continue(incoming);
@@ -223,7 +249,9 @@ impl Runtime<'_, '_> {
         }
         let request = match store.intent_request.take() {
             Some(stored) if in_dm_context => {
-                let reconciled = reconcile(model, stored, &incoming);
+                let now_ms = self.env.clock.now_ms();
+                let prefixed = dm_prediction(nlu, &stored, &incoming, now_ms);
+                let reconciled = reconcile(model, stored, &prefixed);
                 if intent_name(&reconciled) == "None" {
                     store.save(&mut self.state);
                     return Dialog::Continue(Request::intent("None", &query, vec![], None));

@@ -148,7 +148,7 @@ fn run_pass(
     // The dialog manager (§8.4) may replace the request, or ask for an entity and skip the
     // runtime for this pass.
     let request = match request {
-        Some(r) => match rt.dialog(agent.nlu.model(), r) {
+        Some(r) => match rt.dialog(&agent.nlu, r) {
             Dialog::Continue(r) => Some(r),
             Dialog::Asked(r) => {
                 rt.render_memory();
