@@ -212,11 +212,19 @@ fn understand(agent: &Agent, state: &State, request: Request, now_ms: u64) -> Re
     let cx = ExtractContext {
         now_ms: Some(now_ms),
     };
-    let prediction = agent.nlu.predict(&text, &cx);
+    let mut prediction = agent.nlu.predict(&text, &cx);
     if prediction.source != Source::Nlc {
         if let Some(button) = waiting_button(&agent.project, state, &text) {
-            if let Ok(r) = Request::from_value(button) {
-                return r;
+            match button.get("payload").and_then(Value::as_str) {
+                // A button that sends text: what it sends is understood instead.
+                Some(sent) if button.get("type").and_then(Value::as_str) == Some("text") => {
+                    prediction = agent.nlu.predict(sent, &cx);
+                }
+                _ => {
+                    if let Ok(r) = Request::from_value(button) {
+                        return r;
+                    }
+                }
             }
         }
     }

@@ -245,20 +245,42 @@ impl Nlu {
     }
 }
 
-/// Training examples: every utterance with `{slot}` replaced by a representative value, and
-/// each intent's name in words.
+/// Training examples: every utterance with `{slot}` replaced by one of the slot's values (the
+/// utterances of an intent take a list's values in turn, so each value is seen), and each
+/// intent's name in words.
 fn train(
     model: &NluModel,
     extractors: &HashMap<String, Extractor>,
     params: classifier::Params,
 ) -> Option<Classifier> {
+    let values: HashMap<&str, Vec<String>> = model
+        .slots
+        .iter()
+        .map(|s| {
+            let mut list: Vec<String> = s
+                .synonym_lines()
+                .into_iter()
+                .map(|mut l| l.swap_remove(0))
+                .collect();
+            if list.is_empty() || !s.is_custom() {
+                list = extractors
+                    .get(&s.name)
+                    .and_then(Extractor::sample_value)
+                    .into_iter()
+                    .chain(list)
+                    .collect();
+            }
+            (s.name.as_str(), list)
+        })
+        .collect();
     let mut examples = Vec::new();
     let mut labels = Vec::new();
     for intent in &model.intents {
         let label = labels.len();
         labels.push(intent.name.clone());
+        let mut turn = 0usize;
         for raw in &intent.utterances {
-            let text = fill_slots(&model.rewrite_annotations(raw), extractors);
+            let text = fill_slots(&model.rewrite_annotations(raw), &values, &mut turn);
             if !text.trim().is_empty() {
                 examples.push((text, label));
             }
@@ -271,8 +293,8 @@ fn train(
     Classifier::train_with(&examples, labels, params)
 }
 
-/// `{slot}` → the slot's sample value (its name when it has none).
-fn fill_slots(text: &str, extractors: &HashMap<String, Extractor>) -> String {
+/// `{slot}` → the slot's next value (its name when it has none).
+fn fill_slots(text: &str, values: &HashMap<&str, Vec<String>>, turn: &mut usize) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(open) = rest.find('{') {
@@ -281,8 +303,11 @@ fn fill_slots(text: &str, extractors: &HashMap<String, Extractor>) -> String {
         };
         let name = &rest[open + 1..open + close];
         out.push_str(&rest[..open]);
-        let sample = extractors.get(name).and_then(Extractor::sample_value);
-        out.push_str(sample.as_deref().unwrap_or(name));
+        match values.get(name).filter(|v| !v.is_empty()) {
+            Some(list) => out.push_str(&list[*turn % list.len()]),
+            None => out.push_str(name),
+        }
+        *turn += 1;
         rest = &rest[open + close + 1..];
     }
     out.push_str(rest);

@@ -10,3 +10,4 @@ mod corpus;
 mod corpus_files;
 mod ground_truth;
 mod steps;
+mod understanding;
