@@ -141,6 +141,13 @@ impl Classifier {
         Some(clf)
     }
 
+    /// Approximate heap size: weights, biases and the vocabulary table.
+    pub fn size_bytes(&self) -> usize {
+        self.weights.len() * 4
+            + self.bias.len() * 4
+            + self.vocab.capacity() * (std::mem::size_of::<(u64, (u32, f32))>() + 1)
+    }
+
     pub fn labels(&self) -> &[String] {
         &self.labels
     }

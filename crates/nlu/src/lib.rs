@@ -125,6 +125,11 @@ impl Nlu {
         &self.model
     }
 
+    /// Approximate heap size of the trained classifier.
+    pub fn size_bytes(&self) -> usize {
+        self.classifier.as_ref().map_or(0, Classifier::size_bytes)
+    }
+
     pub fn threshold(&self) -> f64 {
         self.threshold
     }
