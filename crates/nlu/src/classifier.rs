@@ -85,57 +85,43 @@ impl Classifier {
         let n = rows.len();
         let columns = clf.vocab.len();
 
-        // Gram matrix K = XXᵀ through postings.
-        let mut postings: Vec<Vec<(u32, f32)>> = vec![Vec::new(); columns];
-        for (i, row) in rows.iter().enumerate() {
-            for &(c, v) in row {
-                postings[c as usize].push((i as u32, v));
-            }
-        }
-        let mut gram = Mat::<f64>::zeros(n, n);
-        for list in &postings {
-            for (a, &(i, vi)) in list.iter().enumerate() {
-                for &(j, vj) in &list[a..] {
-                    let p = f64::from(vi) * f64::from(vj);
-                    gram[(i as usize, j as usize)] += p;
-                    if i != j {
-                        gram[(j as usize, i as usize)] += p;
-                    }
-                }
-            }
-        }
+        let gram = gram_matrix(&rows, columns);
         // An unregularised intercept: solve on the centred kernel HKH (H = I − 11ᵀ/n) and
         // centred targets; then w = Xᵀα and intercept = ȳ − (1/n)·1ᵀKα.
-        let row_mean: Vec<f64> = (0..n)
-            .map(|i| (0..n).map(|j| gram[(i, j)]).sum::<f64>() / n as f64)
+        let row_mean: Vec<f32> = (0..n)
+            .map(|i| (0..n).map(|j| gram[(i, j)]).sum::<f32>() / n as f32)
             .collect();
-        let mean = row_mean.iter().sum::<f64>() / n as f64;
-        let centred = Mat::<f64>::from_fn(n, n, |i, j| {
-            gram[(i, j)] - row_mean[i] - row_mean[j]
-                + mean
-                + if i == j { params.lambda } else { 0.0 }
+        let mean = row_mean.iter().sum::<f32>() / n as f32;
+        let lambda = params.lambda as f32;
+        let centred = Mat::<f32>::from_fn(n, n, |i, j| {
+            gram[(i, j)] - row_mean[i] - row_mean[j] + mean + if i == j { lambda } else { 0.0 }
         });
+        drop(gram);
         let target = |i: usize, c: usize| if examples[i].1 == c { 1.0 } else { -1.0 };
-        let y_mean: Vec<f64> = (0..classes)
-            .map(|c| (0..n).map(|i| target(i, c)).sum::<f64>() / n as f64)
+        let y_mean: Vec<f32> = (0..classes)
+            .map(|c| (0..n).map(|i| target(i, c)).sum::<f32>() / n as f32)
             .collect();
-        let mut dual = Mat::<f64>::from_fn(n, classes, |i, c| target(i, c) - y_mean[c]);
+        let mut dual = Mat::<f32>::from_fn(n, classes, |i, c| target(i, c) - y_mean[c]);
         let llt = centred.llt(Side::Lower).ok()?;
         llt.solve_in_place(dual.as_mut());
 
         let mut weights = vec![0.0f32; columns * classes];
+        let mut alpha = vec![0.0f32; classes];
         for (i, row) in rows.iter().enumerate() {
-            for c in 0..classes {
-                let a = dual[(i, c)];
+            for (c, a) in alpha.iter_mut().enumerate() {
+                *a = dual[(i, c)];
                 // Column sums of K are n·row_mean (K is symmetric).
-                clf.bias[c] -= (row_mean[i] * a) as f32;
-                for &(col, v) in row {
-                    weights[col as usize * classes + c] += v * a as f32;
+                clf.bias[c] -= row_mean[i] * *a;
+            }
+            for &(col, v) in row {
+                let w = &mut weights[col as usize * classes..(col as usize + 1) * classes];
+                for (w, a) in w.iter_mut().zip(&alpha) {
+                    *w += v * a;
                 }
             }
         }
         for (b, y) in clf.bias.iter_mut().zip(&y_mean) {
-            *b += *y as f32;
+            *b += *y;
         }
         clf.weights = weights;
         Some(clf)
@@ -220,6 +206,37 @@ impl Classifier {
             })
             .collect()
     }
+}
+
+/// K = XXᵀ, one row at a time (Gustavson): row i accumulates `x_i[f]·x_j[f]` over the
+/// postings of its features into a dense buffer, for j ≥ i only, and is mirrored.
+fn gram_matrix(rows: &[SparseVec], columns: usize) -> Mat<f32> {
+    let n = rows.len();
+    let mut postings: Vec<Vec<(u32, f32)>> = vec![Vec::new(); columns];
+    for (i, row) in rows.iter().enumerate() {
+        for &(c, v) in row {
+            postings[c as usize].push((i as u32, v));
+        }
+    }
+    // postings[f][cursor[f]..] are the rows ≥ the current one.
+    let mut cursor = vec![0usize; columns];
+    let mut gram = Mat::<f32>::zeros(n, n);
+    let mut acc = vec![0.0f32; n];
+    for (i, row) in rows.iter().enumerate() {
+        acc[i..].iter_mut().for_each(|a| *a = 0.0);
+        for &(c, vi) in row {
+            let c = c as usize;
+            for &(j, vj) in &postings[c][cursor[c]..] {
+                acc[j as usize] += vi * vj;
+            }
+            cursor[c] += 1;
+        }
+        for (j, a) in acc.iter().enumerate().skip(i) {
+            gram[(i, j)] = *a;
+            gram[(j, i)] = *a;
+        }
+    }
+    gram
 }
 
 /// Feature id → (column, smoothed IDF `ln((1+n)/(1+df)) + 1`).
