@@ -5,6 +5,7 @@
 //! confidence instead of a confident guess (see `docs/nlu.md`).
 
 use crate::text::{self, Block};
+use crate::vocabulary::Vocabulary;
 use faer::linalg::solvers::Solve;
 use faer::{Mat, Side};
 use rustc_hash::FxHashMap;
@@ -21,6 +22,12 @@ pub struct Params {
     pub none_score: f64,
     /// … and above its score for a text with no known feature (its bias) by this much.
     pub evidence_margin: f64,
+    /// Below this cosine similarity to the best intent's closest training example, the
+    /// confidence shrinks in proportion: the text is unlike anything the intent was taught.
+    pub min_similarity: f64,
+    /// A text with no known content word needs at least this similarity (a paraphrase of a
+    /// taught one-word utterance), else it ranks nothing ("hello" for "help": 0.29).
+    pub look_alike: f64,
 }
 
 impl Default for Params {
@@ -30,6 +37,8 @@ impl Default for Params {
             temperature: 0.01,
             none_score: -0.95,
             evidence_margin: 0.0,
+            min_similarity: 0.15,
+            look_alike: 0.35,
         }
     }
 }
@@ -52,6 +61,10 @@ pub struct Classifier {
     bias: Vec<f32>,
     labels: Vec<String>,
     params: Params,
+    /// The training vectors of each label.
+    examples: Vec<Vec<SparseVec>>,
+    /// The words taught: a text with no known content word ranks nothing.
+    vocabulary: Vocabulary,
 }
 
 impl Classifier {
@@ -80,6 +93,8 @@ impl Classifier {
             bias: vec![0.0; classes],
             labels,
             params,
+            examples: Vec::new(),
+            vocabulary: Vocabulary::new(examples.iter().map(|(t, _)| t.as_str())),
         };
         let rows: Vec<SparseVec> = docs.iter().map(|d| clf.vectorize(d)).collect();
         let n = rows.len();
@@ -124,7 +139,25 @@ impl Classifier {
             *b += *y;
         }
         clf.weights = weights;
+        clf.examples = vec![Vec::new(); classes];
+        for (row, (_, label)) in rows.into_iter().zip(examples) {
+            clf.examples[*label].push(row);
+        }
         Some(clf)
+    }
+
+    /// The cosine similarity of `text` to the most similar training example of `label`.
+    pub fn nearest(&self, text: &str, label: usize) -> f64 {
+        self.similarity(&self.vectorize(&text::features(text)), label)
+    }
+
+    fn similarity(&self, x: &[(u32, f32)], label: usize) -> f64 {
+        self.examples
+            .get(label)
+            .into_iter()
+            .flatten()
+            .map(|row| f64::from(sparse_dot(x, row)))
+            .fold(0.0, f64::max)
     }
 
     /// Approximate heap size: weights, biases and the vocabulary table.
@@ -144,13 +177,14 @@ impl Classifier {
     }
 
     fn rank_scores(&self, text: &str) -> Option<Vec<(usize, f64)>> {
+        let evidence = self.vocabulary.has_evidence(&text::words(text));
         let x = self.vectorize(&text::features(text));
         if x.is_empty() {
             return None;
         }
         let classes = self.labels.len();
         let mut scores: Vec<f64> = self.bias.iter().map(|b| f64::from(*b)).collect();
-        for (col, v) in x {
+        for &(col, v) in &x {
             let row = &self.weights[col as usize * classes..(col as usize + 1) * classes];
             for (s, w) in scores.iter_mut().zip(row) {
                 *s += f64::from(v * w);
@@ -171,6 +205,16 @@ impl Classifier {
             .filter(|(_, p)| *p > 0.001)
             .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        if let Some(&(best, _)) = ranked.first() {
+            let similarity = self.similarity(&x, best);
+            if !evidence && similarity < self.params.look_alike {
+                return None;
+            }
+            if similarity < self.params.min_similarity {
+                let shrink = similarity / self.params.min_similarity;
+                ranked.iter_mut().for_each(|r| r.1 *= shrink);
+            }
+        }
         Some(ranked)
     }
 
@@ -206,6 +250,23 @@ impl Classifier {
             })
             .collect()
     }
+}
+
+/// The dot product of two sparse vectors sorted by column.
+fn sparse_dot(a: &[(u32, f32)], b: &[(u32, f32)]) -> f32 {
+    let (mut i, mut j, mut sum) = (0, 0, 0.0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                sum += a[i].1 * b[j].1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    sum
 }
 
 /// K = XXᵀ, one row at a time (Gustavson): row i accumulates `x_i[f]·x_j[f]` over the

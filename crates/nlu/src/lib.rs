@@ -8,6 +8,7 @@ pub mod model;
 pub mod nlc;
 pub mod synonyms;
 pub mod text;
+pub mod vocabulary;
 
 use classifier::Classifier;
 use entities::{ExtractContext, Extractor};
@@ -155,6 +156,17 @@ impl Nlu {
                             .is_some_and(|i| used.contains(&i.key))
                 }
             }
+    }
+
+    /// The cosine similarity of `text` to the closest training example of `intent`.
+    pub fn nearest(&self, text: &str, intent: &str) -> f64 {
+        let Some(clf) = &self.classifier else {
+            return 0.0;
+        };
+        clf.labels()
+            .iter()
+            .position(|l| l == intent)
+            .map_or(0.0, |i| clf.nearest(text, i))
     }
 
     /// The classifier's ranking of `text`: `(intent, confidence)`, best first.

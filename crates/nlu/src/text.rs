@@ -4,6 +4,7 @@
 
 use rustc_hash::FxHasher;
 use std::hash::{Hash, Hasher};
+use unicode_normalization::UnicodeNormalization;
 use unicode_segmentation::UnicodeSegmentation;
 
 /// Longest text (in bytes) that is featurised; the rest is ignored (a 100 KB paste is not an
@@ -24,9 +25,10 @@ pub enum Block {
     Chars = 1,
 }
 
-/// The lowercased words of `text` (letters and digits; apostrophes inside words kept).
+/// The lowercased words of `text` (letters and digits; apostrophes inside words kept), after
+/// compatibility normalisation (NFKC: "𝓬𝓪𝓷𝓬𝓮𝓵" and full-width letters read as "cancel").
 pub fn words(text: &str) -> Vec<String> {
-    let text = truncate(text);
+    let text: String = truncate(text).nfkc().collect();
     text.unicode_words().map(str::to_lowercase).collect()
 }
 
@@ -96,6 +98,7 @@ mod tests {
             vec!["what's", "the", "time", "please"]
         );
         assert!(words("😀😀 !!").is_empty());
+        assert_eq!(words("𝓘 𝔀𝓪𝓷𝓽 ＣＡＮＣＥＬ"), vec!["i", "want", "cancel"]);
     }
 
     #[test]
