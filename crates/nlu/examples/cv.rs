@@ -30,7 +30,10 @@ fn read(dir: &Path, split: &str) -> Vec<(String, String)> {
 fn model(data: &[&(String, String)]) -> serde_json::Value {
     let mut intents: BTreeMap<&str, Vec<serde_json::Value>> = BTreeMap::new();
     for (text, label) in data {
-        intents.entry(label).or_default().push(json!({ "text": text }));
+        intents
+            .entry(label)
+            .or_default()
+            .push(json!({ "text": text }));
     }
     let intents: Vec<_> = intents
         .into_iter()
@@ -57,32 +60,61 @@ fn score(nlu: &Nlu, test: &[&(String, String)]) -> (f64, f64) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let dir = Path::new(args.get(1).map(String::as_str).unwrap_or("../shared/nlu/hwu64_10"));
+    let dir = Path::new(
+        args.get(1)
+            .map(String::as_str)
+            .unwrap_or("../shared/nlu/hwu64_10"),
+    );
     let folds: usize = args.get(2).and_then(|f| f.parse().ok()).unwrap_or(5);
     let mut params = Params::default();
     if let Some(p) = args.get(3) {
         let v: Vec<f64> = p.split(',').map(|x| x.parse().unwrap()).collect();
-        params = Params { lambda: v[0], temperature: v[1], none_score: v[2], evidence_margin: v[3] };
+        params = Params {
+            lambda: v[0],
+            temperature: v[1],
+            none_score: v[2],
+            evidence_margin: v[3],
+        };
     }
     let train = read(dir, "train");
     let (mut cv, mut cv_top) = (0.0, 0.0);
     for f in 0..folds {
-        let fit: Vec<_> = train.iter().enumerate().filter(|(i, _)| i % folds != f).map(|e| e.1).collect();
-        let held: Vec<_> = train.iter().enumerate().filter(|(i, _)| i % folds == f).map(|e| e.1).collect();
+        let fit: Vec<_> = train
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % folds != f)
+            .map(|e| e.1)
+            .collect();
+        let held: Vec<_> = train
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % folds == f)
+            .map(|e| e.1)
+            .collect();
         let nlu = Nlu::build_with(Some(&model(&fit)), None, None, params);
         let (a, t) = score(&nlu, &held);
         cv += a / folds as f64;
         cv_top += t / folds as f64;
     }
     println!("{params:?}");
-    println!("cv({folds}) accuracy at 0.6: {:.1} %, top-1: {:.1} %", cv * 100.0, cv_top * 100.0);
+    println!(
+        "cv({folds}) accuracy at 0.6: {:.1} %, top-1: {:.1} %",
+        cv * 100.0,
+        cv_top * 100.0
+    );
     if let Some(other) = args.get(4) {
         let all: Vec<_> = train.iter().collect();
         let nlu = Nlu::build_with(Some(&model(&all)), None, None, params);
         let cx = ExtractContext::default();
         let ood = read(Path::new(other), "train");
-        let none = ood.iter().filter(|(t, _)| nlu.predict(t, &cx).is_none()).count();
-        println!("out of scope answered None: {:.1} %", none as f64 * 100.0 / ood.len().max(1) as f64);
+        let none = ood
+            .iter()
+            .filter(|(t, _)| nlu.predict(t, &cx).is_none())
+            .count();
+        println!(
+            "out of scope answered None: {:.1} %",
+            none as f64 * 100.0 / ood.len().max(1) as f64
+        );
     }
     let test = read(dir, "test");
     if !test.is_empty() {

@@ -111,7 +111,9 @@ impl Classifier {
             .collect();
         let mean = row_mean.iter().sum::<f64>() / n as f64;
         let centred = Mat::<f64>::from_fn(n, n, |i, j| {
-            gram[(i, j)] - row_mean[i] - row_mean[j] + mean + if i == j { params.lambda } else { 0.0 }
+            gram[(i, j)] - row_mean[i] - row_mean[j]
+                + mean
+                + if i == j { params.lambda } else { 0.0 }
         });
         let target = |i: usize, c: usize| if examples[i].1 == c { 1.0 } else { -1.0 };
         let y_mean: Vec<f64> = (0..classes)
@@ -164,8 +166,8 @@ impl Classifier {
         // The `None` candidate: the best intent must beat its own no-evidence score (its bias)
         // by the margin, and the floor.
         let best = (0..classes).max_by(|a, b| scores[*a].total_cmp(&scores[*b]))?;
-        let none = (f64::from(self.bias[best]) + self.params.evidence_margin)
-            .max(self.params.none_score);
+        let none =
+            (f64::from(self.bias[best]) + self.params.evidence_margin).max(self.params.none_score);
         let top = scores.iter().copied().fold(none, f64::max);
         let exp = |s: f64| ((s - top) / self.params.temperature).exp();
         let total: f64 = scores.iter().map(|s| exp(*s)).sum::<f64>() + exp(none);
@@ -200,7 +202,14 @@ impl Classifier {
         out.into_iter()
             .map(|(col, v, block)| {
                 let norm = norms[block as usize].sqrt();
-                (col, if norm > 0.0 { v / norm * BLOCK_NORM } else { 0.0 })
+                (
+                    col,
+                    if norm > 0.0 {
+                        v / norm * BLOCK_NORM
+                    } else {
+                        0.0
+                    },
+                )
             })
             .collect()
     }

@@ -135,10 +135,7 @@ impl Nlc {
         }
         let mut slots = Vec::with_capacity(names.len());
         for name in &names {
-            slots.push((
-                name.to_string(),
-                slot_type(model.slot_by_name(name), open)?,
-            ));
+            slots.push((name.to_string(), slot_type(model.slot_by_name(name), open)?));
         }
         let mut pattern = String::from(r"^\s*");
         for (k, literal) in literals.iter().enumerate() {
@@ -209,7 +206,11 @@ impl Nlc {
 }
 
 /// The slots of `query` if `regex` matches it and every captured value fits its type.
-fn capture(regex: &Regex, slots: &[(String, SlotType)], query: &str) -> Option<Vec<(String, String)>> {
+fn capture(
+    regex: &Regex,
+    slots: &[(String, SlotType)],
+    query: &str,
+) -> Option<Vec<(String, String)>> {
     let caps = regex.captures(query)?;
     let mut out = Vec::with_capacity(slots.len());
     for (k, (name, ty)) in slots.iter().enumerate() {
@@ -254,14 +255,20 @@ mod tests {
     fn m(intent: &str, entities: &[(&str, &str)]) -> Option<NlcMatch> {
         Some(NlcMatch {
             intent: intent.into(),
-            entities: entities.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+            entities: entities
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
         })
     }
 
     #[test]
     fn strict_mode_matches_list_slots_only() {
         let nlc = Nlc::build(&model(), false);
-        assert_eq!(nlc.matches("  I want a BIG pizza "), m("order", &[("size", "BIG")]));
+        assert_eq!(
+            nlc.matches("  I want a BIG pizza "),
+            m("order", &[("size", "BIG")])
+        );
         assert_eq!(nlc.matches("i want a huge pizza"), None);
         assert_eq!(nlc.matches("send it to paris"), None);
         assert_eq!(nlc.matches("ORDER \t pizza"), m("order", &[]));
@@ -270,13 +277,19 @@ mod tests {
     #[test]
     fn open_mode_captures_anything_for_other_types() {
         let nlc = Nlc::build(&model(), true);
-        assert_eq!(nlc.matches("send it to New York"), m("order", &[("city", "New York")]));
+        assert_eq!(
+            nlc.matches("send it to New York"),
+            m("order", &[("city", "New York")])
+        );
     }
 
     #[test]
     fn single_slot_utterances_let_later_ones_win() {
         let nlc = Nlc::build(&model(), false);
-        assert_eq!(nlc.matches("Vanilla"), m("flavour_again", &[("flavor", "Vanilla")]));
+        assert_eq!(
+            nlc.matches("Vanilla"),
+            m("flavour_again", &[("flavor", "Vanilla")])
+        );
     }
 
     #[test]

@@ -29,7 +29,9 @@ fn pizza() -> Value {
 }
 
 fn nlu() -> Nlu {
-    let used: Vec<String> = ["k1", "opening_hours", "leave_feedback"].map(String::from).to_vec();
+    let used: Vec<String> = ["k1", "opening_hours", "leave_feedback"]
+        .map(String::from)
+        .to_vec();
     Nlu::build(Some(&pizza()), Some(&used), None)
 }
 
@@ -40,8 +42,17 @@ fn cx() -> ExtractContext {
 #[test]
 fn strict_nlc_wins_with_confidence_one() {
     let p = nlu().predict("I want a BIG pizza", &cx());
-    assert_eq!((p.intent.as_str(), p.confidence, p.source), ("order_pizza", Some(1.0), Source::Nlc));
-    assert_eq!(p.entities, vec![Entity { name: "size".into(), value: "BIG".into() }]);
+    assert_eq!(
+        (p.intent.as_str(), p.confidence, p.source),
+        ("order_pizza", Some(1.0), Source::Nlc)
+    );
+    assert_eq!(
+        p.entities,
+        vec![Entity {
+            name: "size".into(),
+            value: "BIG".into()
+        }]
+    );
 }
 
 #[test]
@@ -52,24 +63,48 @@ fn paraphrases_go_to_the_classifier() {
     assert!(p.confidence.unwrap() >= DEFAULT_THRESHOLD);
     let p = nlu().predict("id like to order a large pizza.", &cx());
     assert_eq!(p.intent, "order_pizza");
-    assert_eq!(p.entities, vec![Entity { name: "size".into(), value: "large".into() }]);
+    assert_eq!(
+        p.entities,
+        vec![Entity {
+            name: "size".into(),
+            value: "large".into()
+        }]
+    );
 }
 
 #[test]
 fn a_high_threshold_sends_guesses_to_open_nlc_or_none() {
     let strict = Nlu::build(Some(&pizza()), None, Some(1.0));
     let p = strict.predict("When do you open?", &cx());
-    assert_eq!((p.intent.as_str(), p.confidence, p.source), ("None", Some(1.0), Source::Nothing));
-    assert_eq!(p.intents[0].0, "opening_hours", "the ranking is still reported");
+    assert_eq!(
+        (p.intent.as_str(), p.confidence, p.source),
+        ("None", Some(1.0), Source::Nothing)
+    );
+    assert_eq!(
+        p.intents[0].0, "opening_hours",
+        "the ranking is still reported"
+    );
     let p = strict.predict("my feedback is great pizza", &cx());
-    assert_eq!((p.intent.as_str(), p.confidence, p.source), ("leave_feedback", Some(0.5), Source::OpenNlc));
-    assert_eq!(p.entities, vec![Entity { name: "comment".into(), value: "great pizza".into() }]);
+    assert_eq!(
+        (p.intent.as_str(), p.confidence, p.source),
+        ("leave_feedback", Some(0.5), Source::OpenNlc)
+    );
+    assert_eq!(
+        p.entities,
+        vec![Entity {
+            name: "comment".into(),
+            value: "great pizza".into()
+        }]
+    );
 }
 
 #[test]
 fn unused_intents_become_none_without_confidence() {
     let p = nlu().predict("secret words", &cx());
-    assert_eq!((p.intent.as_str(), p.confidence, p.source), ("None", None, Source::Unused));
+    assert_eq!(
+        (p.intent.as_str(), p.confidence, p.source),
+        ("None", None, Source::Unused)
+    );
     let all = Nlu::build(Some(&pizza()), None, None);
     assert_eq!(all.predict("secret words", &cx()).intent, "unused_intent");
 }
@@ -96,7 +131,9 @@ fn no_model_means_no_classifier() {
 fn intent_names_read_as_words() {
     assert_eq!(name_in_words("AMAZON.StopIntent"), "stop");
     assert_eq!(name_in_words("order_pizza"), "order pizza");
-    assert_eq!(name_in_words("checkAccountBalance"), "check account balance");
+    assert_eq!(
+        name_in_words("checkAccountBalance"),
+        "check account balance"
+    );
     assert_eq!(name_in_words("VF.START_OVER"), "start over");
 }
-

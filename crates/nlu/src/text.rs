@@ -91,7 +91,10 @@ mod tests {
 
     #[test]
     fn words_ignore_case_and_punctuation() {
-        assert_eq!(words("What's the TIME, please?!"), vec!["what's", "the", "time", "please"]);
+        assert_eq!(
+            words("What's the TIME, please?!"),
+            vec!["what's", "the", "time", "please"]
+        );
         assert!(words("😀😀 !!").is_empty());
     }
 
