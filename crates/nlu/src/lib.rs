@@ -4,6 +4,7 @@
 
 pub mod classifier;
 pub mod entities;
+pub mod lint;
 pub mod model;
 pub mod nlc;
 pub mod synonyms;
