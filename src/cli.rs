@@ -26,7 +26,7 @@ pub struct Cli {
 pub enum Command {
     /// Serve every agent of a directory over the DM API.
     Serve(ServeArgs),
-    /// Compile agent files and print their diagnostics (exit status 1 on errors).
+    /// Compile agent files and print their diagnostics and NLU warnings (exit status 1 on errors).
     Check(CheckArgs),
     /// Compile a `.vf` creator export into a `.vfr` runtime export.
     Compile(CompileArgs),

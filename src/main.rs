@@ -1,5 +1,5 @@
 //! `flowdm`: the command line. It parses the arguments into one [`Config`] and hands it to
-//! [`Application::build`]; `check` and `compile` run the compiler.
+//! [`Application::build`]; `check` and `compile` run the compiler (`check` also the NLU's lint).
 
 use clap::Parser;
 use flowdm::app::Application;
@@ -18,7 +18,15 @@ fn check(args: CheckArgs) -> ExitCode {
         quiet: args.quiet,
         json: args.json,
     };
-    match flowdm::compile::cli::check(&args.files, opts, &mut std::io::stdout().lock()) {
+    // The NLU's warnings: where understanding will fail (`docs/nlu.md` § flowdm check).
+    let lint = |project: &flowdm::model::Project| {
+        flowdm::nlu::lint::lint_project(project)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
+    match flowdm::compile::cli::check_with(&args.files, opts, &lint, &mut std::io::stdout().lock())
+    {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {

@@ -6,13 +6,15 @@
 //! | [`interact`] | `POST /state/user/{userID}/interact`, `GET/PUT/DELETE/POST /state/user/{userID}`, `PATCH /state/user/{userID}/variables`, and the legacy `/state/{versionID}/user/{userID}/…` forms |
 //! | [`stateless`] | `POST /interact[/{versionID}]`, `GET /interact[/{versionID}]/state` |
 //! | [`public`] | `POST /public/{projectID}/state/user/{userID}/interact`, `GET /public/{projectID}/publishing` |
+//! | [`nlu`] | `GET /nlu/project/{projectID}/version/{versionID}/inference` |
 //! | [`transcripts`] | `POST /public/{projectID}/transcripts`, `POST /feedback/{projectID}/user/{userID}` |
 //! | [`health`], [`ready`], [`openapi`] | `GET /health` (liveness), `GET /ready` (the session store answers), `GET /openapi.yaml` |
 //!
 //! Shared by the handlers (no handler imports another): [`state`] (the application state),
 //! [`context`] (request id, user, `Idempotency-Key`: an extractor), [`turn`] (the turn service:
 //! the engine off the async workers, a turn on a stored session), [`session`] (lock wait,
-//! idempotent replays), [`response`] (answers), [`paths`], [`auth`] (keys, version aliases),
+//! idempotent replays), [`response`] (answers), [`paths`], [`auth`] (version aliases),
+//! [`keys`] (the API keys),
 //! [`errors`] (the three error shapes), [`cors`], [`limits`] (body size, query), [`validate`]
 //! (bodies).
 
@@ -22,7 +24,9 @@ pub mod cors;
 pub mod errors;
 pub mod health;
 pub mod interact;
+pub mod keys;
 pub mod limits;
+pub mod nlu;
 pub mod openapi;
 pub mod paths;
 pub mod public;
@@ -147,6 +151,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/feedback/{projectID}/user/{userID}",
             web::post().to(transcripts::feedback),
+        )
+        // NLU prediction only (no session).
+        .route(
+            "/nlu/project/{projectID}/version/{versionID}/inference",
+            web::get().to(nlu::inference),
         );
 }
 

@@ -33,3 +33,12 @@ pub struct ProjectPath {
     #[serde(rename = "projectID")]
     pub project_id: String,
 }
+
+/// `{projectID}` and `{versionID}` of the NLU routes.
+#[derive(Debug, Deserialize)]
+pub struct ProjectVersionPath {
+    #[serde(rename = "projectID")]
+    pub project_id: String,
+    #[serde(rename = "versionID")]
+    pub version_id: String,
+}

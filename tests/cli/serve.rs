@@ -270,6 +270,7 @@ fn openapi_documents_every_route() {
         "/public/{projectID}/publishing:",
         "/public/{projectID}/transcripts:",
         "/feedback/{projectID}/user/{userID}:",
+        "/nlu/project/{projectID}/version/{versionID}/inference:",
     ] {
         assert!(
             doc.contains(&format!("\n  {route}\n")),

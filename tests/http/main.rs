@@ -12,6 +12,7 @@ mod concurrency;
 mod contract;
 mod errors;
 mod logs;
+mod nlu;
 mod public;
 
 mod state;

@@ -1,7 +1,7 @@
 //! `flowdm check` and `flowdm compile`: the command-line side of the compiler.
 
 use super::{compile_file, Compiled, Counts, Severity};
-use flowdm_model::load_vfr;
+use flowdm_model::{load_vfr, Project};
 use serde_json::Value;
 use std::io::Write;
 use std::path::Path;
@@ -15,6 +15,15 @@ pub struct CheckOptions {
     pub json: bool,
 }
 
+/// More warnings about a file that loads (the NLU's: `flowdm_nlu::lint`). The compiler does
+/// not know the NLU; the `flowdm` binary passes them in.
+pub type Lint<'a> = &'a dyn Fn(&Project) -> Vec<String>;
+
+/// No further warnings.
+fn no_lint(_: &Project) -> Vec<String> {
+    Vec::new()
+}
+
 /// Outcome of checking one file.
 #[derive(Debug)]
 pub struct FileReport {
@@ -24,6 +33,8 @@ pub struct FileReport {
     pub fatal: Option<String>,
     /// What the runtime loader tolerated.
     pub load_warnings: Vec<String>,
+    /// Where understanding will fail (the [`Lint`] of the loaded project).
+    pub nlu_warnings: Vec<String>,
 }
 
 impl FileReport {
@@ -43,6 +54,11 @@ impl FileReport {
 /// Compiles a file and loads the result like `flowdm serve` would. `.vfr` files are loaded as
 /// they are (their `programs`), and compiled from their `diagrams` only when they have none.
 pub fn check_file(path: &Path) -> FileReport {
+    check_file_with(path, &no_lint)
+}
+
+/// [`check_file`], then `lint` on the loaded project.
+pub fn check_file_with(path: &Path, lint: Lint) -> FileReport {
     let file = path.display().to_string();
     let is_vfr = path
         .extension()
@@ -63,6 +79,7 @@ pub fn check_file(path: &Path) -> FileReport {
                     compiled: None,
                     fatal: Some(e),
                     load_warnings: Vec::new(),
+                    nlu_warnings: Vec::new(),
                 }
             }
         };
@@ -73,34 +90,38 @@ pub fn check_file(path: &Path) -> FileReport {
             .unwrap_or(false)
         {
             return match load_vfr(&doc) {
-                Ok((_, w)) => FileReport {
+                Ok((project, w)) => FileReport {
                     file,
                     compiled: None,
                     fatal: None,
                     load_warnings: w.iter().map(|w| w.to_string()).collect(),
+                    nlu_warnings: lint(&project),
                 },
                 Err(e) => FileReport {
                     file,
                     compiled: None,
                     fatal: Some(e.to_string()),
                     load_warnings: Vec::new(),
+                    nlu_warnings: Vec::new(),
                 },
             };
         }
     }
     match compile_file(path) {
         Ok(c) => match load_vfr(&c.vfr) {
-            Ok((_, w)) => FileReport {
+            Ok((project, w)) => FileReport {
                 file,
                 compiled: Some(c),
                 fatal: None,
                 load_warnings: w.iter().map(|w| w.to_string()).collect(),
+                nlu_warnings: lint(&project),
             },
             Err(e) => FileReport {
                 file,
                 compiled: Some(c),
                 fatal: Some(format!("the compiled program does not load: {e}")),
                 load_warnings: Vec::new(),
+                nlu_warnings: Vec::new(),
             },
         },
         Err(e) => FileReport {
@@ -108,12 +129,21 @@ pub fn check_file(path: &Path) -> FileReport {
             compiled: None,
             fatal: Some(e.to_string()),
             load_warnings: Vec::new(),
+            nlu_warnings: Vec::new(),
         },
     }
 }
 
-/// One summary line.
+/// One summary line (`; N NLU warnings` at the end when there are any).
 pub fn summary(r: &FileReport) -> String {
+    let line = summary_line(r);
+    match r.nlu_warnings.len() {
+        0 => line,
+        n => format!("{line}; {n} NLU warnings"),
+    }
+}
+
+fn summary_line(r: &FileReport) -> String {
     if let Some(f) = &r.fatal {
         return format!("{}: FAILED: {f}", r.file);
     }
@@ -148,9 +178,20 @@ pub fn check(
     opts: CheckOptions,
     out: &mut dyn Write,
 ) -> std::io::Result<bool> {
+    check_with(files, opts, &no_lint, out)
+}
+
+/// [`check`] with `lint`'s warnings for every file that loads (printed after the loader's;
+/// they do not change the exit status).
+pub fn check_with(
+    files: &[impl AsRef<Path>],
+    opts: CheckOptions,
+    lint: Lint,
+    out: &mut dyn Write,
+) -> std::io::Result<bool> {
     let mut ok = true;
     for f in files {
-        let r = check_file(f.as_ref());
+        let r = check_file_with(f.as_ref(), lint);
         ok &= r.ok();
         if opts.json {
             let diags = r
@@ -167,6 +208,7 @@ pub fn check(
                 "counts": r.counts(),
                 "diagnostics": diags,
                 "loadWarnings": r.load_warnings,
+                "nluWarnings": r.nlu_warnings,
             });
             writeln!(out, "{v}")?;
             continue;
@@ -181,6 +223,9 @@ pub fn check(
         if !opts.quiet {
             for w in &r.load_warnings {
                 writeln!(out, "warning: {}: {w}", r.file)?;
+            }
+            for w in &r.nlu_warnings {
+                writeln!(out, "warning: {}: nlu: {w}", r.file)?;
             }
         }
         writeln!(out, "{}", summary(&r))?;
@@ -219,6 +264,7 @@ pub fn compile_to(
         compiled: Some(compiled),
         fatal: None,
         load_warnings: Vec::new(),
+        nlu_warnings: Vec::new(),
     };
     Ok(summary(&report))
 }

@@ -4,6 +4,7 @@
 
 pub mod classifier;
 pub mod entities;
+pub mod lint;
 pub mod model;
 pub mod nlc;
 pub mod synonyms;
@@ -186,7 +187,7 @@ impl Nlu {
     pub fn predict(&self, text: &str, cx: &ExtractContext) -> Prediction {
         let intents = self.rank(text);
         let mut prediction = if let Some(m) = self.strict.matches(text) {
-            self.from_nlc(m, 1.0, Source::Nlc, &intents)
+            self.nlc_prediction(m, 1.0, Source::Nlc, &intents)
         } else if let Some((name, p)) = intents.first().filter(|(_, p)| *p >= self.threshold) {
             Prediction {
                 intent: name.clone(),
@@ -196,7 +197,7 @@ impl Nlu {
                 source: Source::Classifier,
             }
         } else if let Some(m) = self.open.matches(text) {
-            self.from_nlc(m, OPEN_SLOT_CONFIDENCE, Source::OpenNlc, &intents)
+            self.nlc_prediction(m, OPEN_SLOT_CONFIDENCE, Source::OpenNlc, &intents)
         } else {
             Prediction {
                 intent: NONE_INTENT.into(),
@@ -215,7 +216,7 @@ impl Nlu {
         prediction
     }
 
-    fn from_nlc(
+    fn nlc_prediction(
         &self,
         m: nlc::NlcMatch,
         confidence: f64,

@@ -1,0 +1,116 @@
+//! `flowdm check` says where understanding will fail: unsupported entity types, intents with
+//! few utterances, duplicate utterances, entity captures nothing can fill (`docs/nlu.md`
+//! § flowdm check).
+
+use crate::support::server::*;
+use serde_json::{json, Value};
+
+/// A 2024 export: one topic whose block asks for a city with a capture-v3 entity capture, and a
+/// model with one problem of each kind.
+fn shop_agent() -> Value {
+    let next = |target: Value| json!({ "builtIn": { "next": { "type": "next", "target": target } }, "byKey": {}, "dynamic": [] });
+    let intent = |key: &str, name: &str, texts: &[&str], slots: Value| {
+        json!({ "key": key, "name": name, "slots": slots,
+                "inputs": texts.iter().map(|t| json!({ "text": t })).collect::<Vec<_>>() })
+    };
+    json!({
+        "_version": "1.2",
+        "project": { "_id": "shop-p", "name": "Shop", "type": "chat", "platform": "webchat", "devVersion": "shop-v" },
+        "version": { "_id": "shop-v", "_version": 9, "projectID": "shop-p", "rootDiagramID": "D", "variables": [],
+            "platformData": {
+                "settings": {},
+                "intents": [
+                    intent("i1", "deliver", &["deliver to {{[city].e1}}", "bring it to {{[city].e1}}", "ship it to {{[city].e1}}"],
+                        json!([ { "id": "e1", "required": true } ])),
+                    intent("i2", "greet", &["hello", "Hi  there"], json!([])),
+                    intent("i3", "farewell", &["bye", "hi there", "see you later"], json!([])),
+                    intent("i4", "order", &["i want {{[size].e2}}", "order a {{[size].e2}} one", "get me a {{[size].e2}}"],
+                        json!([ { "id": "e2" } ]))
+                ],
+                "slots": [
+                    { "key": "e1", "name": "city", "type": { "value": "AMAZON.US_CITY" }, "inputs": [] },
+                    { "key": "e2", "name": "size", "type": { "value": "Custom" }, "inputs": ["small", "large, big"] }
+                ]
+            },
+            "prototype": { "model": { "intents": [], "slots": [] }, "context": { "variables": {} } } },
+        "diagrams": { "D": { "diagramID": "D", "name": "ROOT", "type": "TOPIC", "nodes": {
+            "start": { "nodeID": "start", "type": "start", "data": { "steps": [], "portsV2": next(json!("b1")) } },
+            "b1": { "nodeID": "b1", "type": "block", "data": { "name": "Ask", "steps": ["ask", "done"] } },
+            "ask": { "nodeID": "ask", "type": "capture-v3", "data": {
+                "capture": { "type": "entity", "items": [ { "id": "q", "entityID": "e1" } ] },
+                "listenForOtherTriggers": false,
+                "portsV2": { "builtIn": {}, "dynamic": [], "byKey": { "next": { "target": null } } } } },
+            "done": { "nodeID": "done", "type": "text", "data": {
+                "texts": [ { "id": "t1", "content": [ { "children": [ { "text": "Shipping to {city}" } ] } ] } ],
+                "portsV2": next(Value::Null) } }
+        } } }
+    })
+}
+
+#[test]
+fn check_warns_where_understanding_will_fail() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let shop = dir.path().join("shop.vf");
+    std::fs::write(&shop, shop_agent().to_string()).expect("write");
+    let run = flowdm_command()
+        .arg("check")
+        .arg(&shop)
+        .output()
+        .expect("run");
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "NLU warnings are not errors: {out}");
+    let file = shop.display().to_string();
+    let expected = [
+        format!(
+            "warning: {file}: nlu: entity \"city\" cannot be extracted (type AMAZON.US_CITY, which \
+             flowdm has no extractor for); intents \"deliver\", \"capture_ask\" will not fill it"
+        ),
+        format!(
+            "warning: {file}: nlu: intent \"greet\" has 2 utterances; give it at least 3 so it can \
+             be told from the others"
+        ),
+        format!(
+            "warning: {file}: nlu: utterance \"hi there\" belongs to intents \"greet\", \
+             \"farewell\"; only the first can match it"
+        ),
+        format!(
+            "warning: {file}: nlu: capture step ask (program D) waits for entity \"city\", which \
+             cannot be extracted (type AMAZON.US_CITY, which flowdm has no extractor for): it will \
+             never be filled"
+        ),
+    ];
+    let nlu: Vec<&str> = out.lines().filter(|l| l.contains(": nlu: ")).collect();
+    assert_eq!(nlu, expected, "{out}");
+    assert!(out.trim_end().ends_with("; 4 NLU warnings"), "{out}");
+
+    let quiet = flowdm_command()
+        .args(["check", "--quiet"])
+        .arg(&shop)
+        .output()
+        .expect("run");
+    let out = String::from_utf8_lossy(&quiet.stdout);
+    assert!(!out.contains(": nlu: "), "{out}");
+
+    let json_out = flowdm_command()
+        .args(["check", "--json"])
+        .arg(&shop)
+        .output()
+        .expect("run");
+    let report: Value = serde_json::from_slice(&json_out.stdout).expect("one JSON object");
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["nluWarnings"].as_array().map(Vec::len), Some(4));
+    assert!(report["nluWarnings"][1]
+        .as_str()
+        .is_some_and(|w| w.starts_with("intent \"greet\" has 2 utterances")));
+}
+
+#[test]
+fn the_example_agents_have_no_nlu_warning() {
+    let run = flowdm_command()
+        .arg("check")
+        .args(["payment.vf", "handoff.vf", "catalogue.vf"].map(|f| diagrams_dir().join(f)))
+        .output()
+        .expect("run");
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(!out.contains("nlu") && !out.contains("NLU"), "{out}");
+}
