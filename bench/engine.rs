@@ -65,6 +65,7 @@ fn bench(c: &mut Criterion) {
         config: config.clone(),
         user_id: Some("u1".into()),
         logs: Default::default(),
+        nlu_hint: None,
     };
     let mut turn = |input: TurnInput| {
         let mut env = Env {

@@ -6,6 +6,7 @@
 use crate::config::{Config, StoreConfig};
 use crate::http::auth::Keys;
 use crate::http::{self, AppState};
+use crate::nlu_provider::SemanticNlu;
 use crate::projects::Registry;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{web, HttpServer};
@@ -43,6 +44,7 @@ impl Application {
         let (store, store_info) = open_store(&config.store)?;
         let registry = load_agents(&config)?;
         let keys = load_keys(&config, &registry)?;
+        let semantic = load_semantic(&config, &registry);
         tracing::info!(store = %store_info, "session store");
         let state = AppState {
             openapi: http::openapi::document(&registry).into(),
@@ -52,6 +54,7 @@ impl Application {
             limits: config.limits,
             public_origins: config.public_origins.clone(),
             environment: config.environment.clone(),
+            semantic,
         };
         let data = web::Data::new(state);
         let factory_data = data.clone();
@@ -131,6 +134,46 @@ fn load_agents(config: &Config) -> Result<Registry, StartError> {
     Ok(registry)
 }
 
+/// The embeddings provider and the agents' indexes, when one is configured. It never stops the
+/// server: without it, the local classifier alone (a warning).
+fn load_semantic(config: &Config, registry: &Registry) -> Option<Arc<SemanticNlu>> {
+    let cfg = config.nlu_embeddings.as_ref()?;
+    tracing::info!(url = %redacted_url(&cfg.url), model = %cfg.model, key = cfg.api_key.is_some(), "embeddings provider: embedding the agents' utterances");
+    match SemanticNlu::load(cfg, registry) {
+        Ok(semantic) => {
+            tracing::info!(
+                indexed = semantic.indexed(),
+                versions = registry.version_count(),
+                "embeddings provider ready"
+            );
+            Some(Arc::new(semantic))
+        }
+        Err(error) => {
+            tracing::warn!(%error, "embeddings provider not used: the local classifier alone");
+            None
+        }
+    }
+}
+
+/// A URL without its user, password, query and fragment (they may hold credentials).
+fn redacted_url(url: &str) -> String {
+    let rest = url.split(['?', '#']).next().unwrap_or("");
+    match rest.split_once("://") {
+        Some((scheme, tail)) => {
+            let tail = match tail.find('/') {
+                Some(slash) => {
+                    let (authority, path) = tail.split_at(slash);
+                    let host = authority.rsplit('@').next().unwrap_or(authority);
+                    format!("{host}{path}")
+                }
+                None => tail.rsplit('@').next().unwrap_or(tail).to_string(),
+            };
+            format!("{scheme}://{tail}")
+        }
+        None => rest.rsplit('@').next().unwrap_or(rest).to_string(),
+    }
+}
+
 fn load_keys(config: &Config, registry: &Registry) -> Result<Keys, StartError> {
     let mut keys = Keys::new();
     if let Some(path) = &config.keys.file {
@@ -154,4 +197,22 @@ fn load_keys(config: &Config, registry: &Registry) -> Result<Keys, StartError> {
         tracing::info!(keys = keys.len(), "API keys required");
     }
     Ok(keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted_url;
+
+    #[test]
+    fn urls_are_logged_without_credentials() {
+        assert_eq!(
+            redacted_url("http://127.0.0.1:11434/v1"),
+            "http://127.0.0.1:11434/v1"
+        );
+        assert_eq!(
+            redacted_url("https://user:pw@api.example.com/v1?key=s#f"),
+            "https://api.example.com/v1"
+        );
+        assert_eq!(redacted_url("https://u:p@host"), "https://host");
+    }
 }

@@ -2,7 +2,7 @@
 //! [`Config`]; their defaults come from [`crate::config::defaults`] and
 //! [`RedisConfig::default`], never from literals here.
 
-use crate::config::{defaults, Config, KeysConfig, StoreConfig};
+use crate::config::{defaults, Config, EmbeddingsConfig, KeysConfig, Secret, StoreConfig};
 use crate::http::limits::Limits;
 use clap::{Args, Parser, Subcommand};
 use flowdm_store::{MemoryConfig, RedisConfig, DEFAULT_MAX_STATE_BYTES};
@@ -113,6 +113,76 @@ pub struct ServeArgs {
     /// The environment `/health` names.
     #[arg(long, value_name = "NAME", env = "NODE_ENV", default_value = defaults::ENVIRONMENT)]
     pub environment: String,
+    /// The optional embeddings provider of intent classification (docs/nlu.md).
+    #[command(flatten)]
+    pub nlu: NluArgs,
+}
+
+/// The environment variable of the embeddings provider's key (read from the environment only,
+/// never from the command line).
+pub const NLU_API_KEY_ENV: &str = "FLOWDM_NLU_API_KEY";
+
+/// `flowdm serve` options of the optional embeddings provider (`docs/nlu.md`).
+#[derive(Args, Debug, Clone)]
+pub struct NluArgs {
+    /// Base URL of an OpenAI-compatible embeddings API (e.g. http://127.0.0.1:11434/v1):
+    /// intent classification then also uses `POST {URL}/embeddings` (default: the local
+    /// classifier alone). The key, if any, comes from FLOWDM_NLU_API_KEY.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "FLOWDM_NLU_EMBEDDINGS_URL",
+        requires = "nlu_embeddings_model"
+    )]
+    pub nlu_embeddings_url: Option<String>,
+    /// The embeddings model to ask for (required with --nlu-embeddings-url).
+    #[arg(long, value_name = "NAME", env = "FLOWDM_NLU_EMBEDDINGS_MODEL")]
+    pub nlu_embeddings_model: Option<String>,
+    /// How long a turn waits for its text's embedding, in milliseconds (then the local
+    /// classifier alone).
+    #[arg(
+        long,
+        value_name = "MS",
+        env = "FLOWDM_NLU_EMBEDDINGS_TIMEOUT_MS",
+        default_value_t = ms(defaults::NLU_EMBEDDINGS_TIMEOUT)
+    )]
+    pub nlu_embeddings_timeout_ms: u64,
+    /// The provider's weight w in (1 − w)·local + w·provider, between 0 and 1.
+    #[arg(
+        long,
+        value_name = "W",
+        env = "FLOWDM_NLU_EMBEDDINGS_WEIGHT",
+        default_value_t = defaults::NLU_EMBEDDINGS_WEIGHT,
+        value_parser = weight
+    )]
+    pub nlu_embeddings_weight: f64,
+}
+
+fn weight(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(w) if (0.0..=1.0).contains(&w) => Ok(w),
+        _ => Err(format!("{s:?} is not a number between 0 and 1")),
+    }
+}
+
+impl NluArgs {
+    /// The provider configuration (`None` without a URL); `api_key` as read from
+    /// [`NLU_API_KEY_ENV`] by the caller.
+    pub fn embeddings_config(&self, api_key: Option<String>) -> Option<EmbeddingsConfig> {
+        let url = self.nlu_embeddings_url.as_deref()?.trim();
+        if url.is_empty() {
+            return None;
+        }
+        Some(EmbeddingsConfig {
+            url: url.trim_end_matches('/').to_string(),
+            model: self.nlu_embeddings_model.clone().unwrap_or_default(),
+            api_key: api_key.filter(|k| !k.trim().is_empty()).map(Secret),
+            timeout: Duration::from_millis(self.nlu_embeddings_timeout_ms.max(1)),
+            load_timeout: defaults::NLU_EMBEDDINGS_LOAD_TIMEOUT,
+            batch: defaults::NLU_EMBEDDINGS_BATCH,
+            weight: self.nlu_embeddings_weight,
+        })
+    }
 }
 
 /// `flowdm serve` options for sessions (`docs/redis.md`).
@@ -210,9 +280,22 @@ impl StoreArgs {
 }
 
 impl ServeArgs {
-    /// The server configuration these arguments describe.
+    /// [`ServeArgs::into_config`] plus the secrets that come from the environment only (the
+    /// embeddings provider's key): what `flowdm serve` runs with.
+    pub fn into_config_with_env(self) -> Config {
+        let key = std::env::var(NLU_API_KEY_ENV).ok();
+        let mut config = self.into_config();
+        if let Some(e) = config.nlu_embeddings.as_mut() {
+            e.api_key = key.filter(|k| !k.trim().is_empty()).map(Secret);
+        }
+        config
+    }
+
+    /// The server configuration these arguments describe (without a provider key: see
+    /// [`ServeArgs::into_config_with_env`]).
     pub fn into_config(self) -> Config {
         Config {
+            nlu_embeddings: self.nlu.embeddings_config(None),
             store: self.store.store_config(self.workers),
             limits: Limits {
                 body_bytes: self.body_limit,

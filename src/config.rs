@@ -25,6 +25,15 @@ pub mod defaults {
     pub const INLINE_TURN: Duration = Duration::from_millis(2);
     /// What `/health` shows when `NODE_ENV` is not set.
     pub const ENVIRONMENT: &str = "production";
+    /// How long a turn waits for the embeddings provider to embed its text (then: the local
+    /// classifier alone).
+    pub const NLU_EMBEDDINGS_TIMEOUT: Duration = Duration::from_millis(2_000);
+    /// How long loading an agent waits for one batch of its utterances to be embedded.
+    pub const NLU_EMBEDDINGS_LOAD_TIMEOUT: Duration = Duration::from_secs(30);
+    /// Utterances per embeddings request when an agent loads.
+    pub const NLU_EMBEDDINGS_BATCH: usize = 64;
+    /// The provider's weight against the local classifier (`flowdm_nlu::semantic`).
+    pub const NLU_EMBEDDINGS_WEIGHT: f64 = flowdm_nlu::semantic::DEFAULT_WEIGHT;
 }
 
 /// Where sessions, transcripts and feedback live.
@@ -49,6 +58,35 @@ pub struct KeysConfig {
     pub list: Option<String>,
 }
 
+/// A secret that never shows in `Debug` output (so never in a logged configuration).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+/// The optional OpenAI-compatible embeddings provider of intent classification
+/// (`docs/nlu.md` § Optional embeddings provider).
+#[derive(Debug, Clone)]
+pub struct EmbeddingsConfig {
+    /// Base URL; requests go to `{url}/embeddings`.
+    pub url: String,
+    /// The `model` of every request.
+    pub model: String,
+    /// Sent as `Authorization: Bearer …` (`FLOWDM_NLU_API_KEY`).
+    pub api_key: Option<Secret>,
+    /// Per turn: how long to wait for the text's vector.
+    pub timeout: std::time::Duration,
+    /// Per batch of utterances when an agent loads.
+    pub load_timeout: std::time::Duration,
+    pub batch: usize,
+    /// The provider's weight against the local classifier, in `[0, 1]`.
+    pub weight: f64,
+}
+
 /// Everything [`crate::app::Application::build`] needs.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -66,6 +104,8 @@ pub struct Config {
     /// Shown by `/health` (`NODE_ENV`).
     pub environment: String,
     pub store: StoreConfig,
+    /// The embeddings provider of intent classification (unset: the local classifier alone).
+    pub nlu_embeddings: Option<EmbeddingsConfig>,
 }
 
 impl Default for Config {
@@ -80,6 +120,7 @@ impl Default for Config {
             public_origins: Vec::new(),
             environment: defaults::ENVIRONMENT.into(),
             store: StoreConfig::default(),
+            nlu_embeddings: None,
         }
     }
 }

@@ -16,4 +16,5 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod nlu_provider;
 pub mod projects;

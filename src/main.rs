@@ -78,7 +78,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
     let result = match cli.command {
-        Command::Serve(args) => serve(args.into_config()),
+        Command::Serve(args) => serve(args.into_config_with_env()),
         Command::Check(args) => return check(args),
         Command::Compile(args) => compile(args),
     };

@@ -9,7 +9,7 @@ use super::errors::{now_ms, ApiError};
 use super::paths::ProjectVersionPath;
 use super::response::Answer;
 use super::state::AppState;
-use crate::engine::Agent;
+use crate::engine::{Agent, ExternalRanking};
 use crate::nlu::entities::ExtractContext;
 use crate::nlu::NONE_INTENT;
 use actix_web::{web, HttpRequest};
@@ -60,7 +60,8 @@ fn query_param(req: &HttpRequest) -> Result<String, ApiError> {
 }
 
 /// The answer for `query` (an empty query is `None` without a confidence, as in a turn).
-fn infer(agent: &Agent, query: &str) -> Result<Answer, ApiError> {
+/// `hint`: the embeddings provider's ranking of the query, when there is one.
+fn infer(agent: &Agent, query: &str, hint: Option<&ExternalRanking>) -> Result<Answer, ApiError> {
     if query.is_empty() {
         return Answer::json(&Inference {
             utterance: query,
@@ -73,7 +74,7 @@ fn infer(agent: &Agent, query: &str) -> Result<Answer, ApiError> {
     let cx = ExtractContext {
         now_ms: Some(now_ms()),
     };
-    let p = agent.nlu.predict(query, &cx);
+    let p = agent.nlu.predict_with(query, &cx, hint);
     Answer::json(&Inference {
         utterance: query,
         predicted_intent: &p.intent,
@@ -106,5 +107,9 @@ pub async fn inference(
 ) -> Result<Answer, ApiError> {
     let agent = resolve_project_version(&data, &req, &ctx, &path.project_id, &path.version_id)?;
     let query = query_param(&req)?;
-    infer(&agent, &query)
+    let hint = match &data.semantic {
+        Some(semantic) => semantic.rank_text(&agent, &query).await,
+        None => None,
+    };
+    infer(&agent, &query, hint.as_ref())
 }

@@ -2,6 +2,7 @@
 
 use super::auth::Keys;
 use super::limits::Limits;
+use crate::nlu_provider::SemanticNlu;
 use crate::projects::Registry;
 use crate::store::SessionStore;
 use std::sync::Arc;
@@ -18,4 +19,7 @@ pub struct AppState {
     pub environment: String,
     /// The OpenAPI document served (`super::openapi::document`).
     pub openapi: actix_web::web::Bytes,
+    /// The optional embeddings provider of intent classification (unset: the local classifier
+    /// alone).
+    pub semantic: Option<Arc<SemanticNlu>>,
 }

@@ -9,7 +9,7 @@ use super::limits::{interact_query, JsonBody};
 use super::paths::VersionPath;
 use super::response::Answer;
 use super::state::AppState;
-use super::turn::run_engine;
+use super::turn::{nlu_hint, run_engine};
 use super::validate::{self, TurnRoute};
 use crate::engine::{session, Request, State, Trace, TurnInput};
 use actix_web::{web, HttpRequest};
@@ -43,10 +43,24 @@ pub async fn interact(
             config: turn.config,
             user_id: None,
             logs: query.logs,
+            nlu_hint: None,
         })
     };
-    let again = || async { input() };
-    let out = run_engine(&ctx, &agent, input()?, data.limits.inline_turn, again).await?;
+    let first = input()?;
+    let hint = nlu_hint(&data, &agent, first.request.as_ref()).await;
+    let with_hint = |input: TurnInput| TurnInput {
+        nlu_hint: hint.clone(),
+        ..input
+    };
+    let again = || async { input().map(with_hint) };
+    let out = run_engine(
+        &ctx,
+        &agent,
+        with_hint(first),
+        data.limits.inline_turn,
+        again,
+    )
+    .await?;
     Answer::json(&StatelessAnswer {
         request: out.request.as_ref(),
         state: &out.state,

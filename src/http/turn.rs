@@ -19,8 +19,8 @@ use super::validate::TurnBody;
 use crate::engine::expr::MiniJs;
 use crate::engine::state::merge_variables;
 use crate::engine::{
-    self, session, Agent, Clock, Env, OverBudget, SeededRandom, State, SystemClock, TurnInput,
-    TurnOutput,
+    self, session, Agent, Clock, Env, ExternalRanking, OverBudget, Request, SeededRandom, State,
+    SystemClock, TurnInput, TurnOutput,
 };
 use crate::store::SessionKey;
 use std::cell::RefCell;
@@ -101,6 +101,17 @@ where
     .map_err(panicked)
 }
 
+/// The embeddings provider's ranking of a `text` request (`None` without a provider, for other
+/// requests, or when the provider fails: the local classifier alone). Asked before the session
+/// is locked, so a slow provider never holds a user's lock.
+pub async fn nlu_hint(
+    data: &AppState,
+    agent: &Agent,
+    request: Option<&Request>,
+) -> Option<ExternalRanking> {
+    data.semantic.as_ref()?.hint(agent, request).await
+}
+
 /// A stored state counts as missing when it is `{}`-like (nothing in it).
 fn is_empty_state(s: &State) -> bool {
     s.stack.is_empty() && s.storage.is_empty() && s.variables.is_empty()
@@ -123,6 +134,7 @@ pub async fn session_turn(
     render: impl FnOnce(&TurnOutput) -> Result<Vec<u8>, ApiError>,
 ) -> Result<Answer, ApiError> {
     let key = session_key(agent, user_id);
+    let hint = nlu_hint(data, agent, body.request.as_ref()).await;
     // The session as this turn sees it: the stored state (or a new one: the reference resets
     // first, §1.3 step 1) with the body's `state.variables` merged in.
     let session = |stored: Option<State>| {
@@ -139,6 +151,7 @@ pub async fn session_turn(
             config: body.config.clone(),
             user_id: Some(user_id.to_string()),
             logs: body.logs,
+            nlu_hint: hint.clone(),
         }
     };
     // A retry re-reads the state: this turn holds the session's lock, so it is the same one.

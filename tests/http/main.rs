@@ -13,6 +13,7 @@ mod contract;
 mod errors;
 mod logs;
 mod nlu;
+mod nlu_provider;
 mod public;
 
 mod state;

@@ -39,8 +39,13 @@ pub async fn launch_with(server: &Server, headers: &[(&str, &str)]) -> Resp {
 
 /// Environment variables the server reads; removed so the machine's environment cannot change
 /// what a test sees.
-const SERVER_ENV: [&str; 9] = [
+const SERVER_ENV: [&str; 14] = [
     "REDIS_URL",
+    "FLOWDM_NLU_EMBEDDINGS_URL",
+    "FLOWDM_NLU_EMBEDDINGS_MODEL",
+    "FLOWDM_NLU_EMBEDDINGS_TIMEOUT_MS",
+    "FLOWDM_NLU_EMBEDDINGS_WEIGHT",
+    "FLOWDM_NLU_API_KEY",
     "FLOWDM_KEYS",
     "FLOWDM_API_KEYS",
     "PORT",
@@ -93,6 +98,8 @@ pub struct ServerBuilder {
     env: Vec<(String, String)>,
     temp: Option<tempfile::TempDir>,
     keys_dir: Option<tempfile::TempDir>,
+    /// `FLOWDM_NLU_API_KEY` (the environment for a process, the configuration in process).
+    nlu_api_key: Option<String>,
 }
 
 impl ServerBuilder {
@@ -143,6 +150,13 @@ impl ServerBuilder {
         b
     }
 
+    /// An embeddings provider for the NLU: `--nlu-embeddings-url`, `--nlu-embeddings-model`,
+    /// and the key as `FLOWDM_NLU_API_KEY` would give it.
+    pub fn nlu_provider(mut self, url: &str, model: &str, key: Option<&str>) -> Self {
+        self.nlu_api_key = key.map(str::to_string);
+        self.args(&["--nlu-embeddings-url", url, "--nlu-embeddings-model", model])
+    }
+
     pub fn temp_path(&self) -> Option<PathBuf> {
         self.temp.as_ref().map(|d| d.path().to_path_buf())
     }
@@ -161,9 +175,12 @@ impl ServerBuilder {
             self.dir.display().to_string(),
         ];
         args.extend(self.args.iter().cloned());
-        let config = flowdm::cli::ServeArgs::parse_args(&args)
+        let mut config = flowdm::cli::ServeArgs::parse_args(&args)
             .unwrap_or_else(|e| panic!("bad server arguments {args:?}: {e}"))
             .into_config();
+        if let Some(e) = config.nlu_embeddings.as_mut() {
+            e.api_key = self.nlu_api_key.clone().map(flowdm::config::Secret);
+        }
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
@@ -204,6 +221,9 @@ impl ServerBuilder {
         cmd.args(&self.args);
         for (k, v) in &self.env {
             cmd.env(k, v);
+        }
+        if let Some(key) = &self.nlu_api_key {
+            cmd.env("FLOWDM_NLU_API_KEY", key);
         }
         cmd.stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -262,6 +282,7 @@ impl Server {
             env: Vec::new(),
             temp: None,
             keys_dir: None,
+            nlu_api_key: None,
         }
     }
 

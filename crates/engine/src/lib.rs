@@ -18,6 +18,7 @@ mod turn;
 
 pub use agent::Agent;
 pub use env::{Clock, Env, FixedClock, RandomSource, Sandbox, SeededRandom, SystemClock};
+pub use flowdm_nlu::semantic::ExternalRanking;
 pub use logs::LogLevel;
 pub use request::{Config, InvalidRequest, Request};
 pub use runtime::{MAX_FRAME_DEPTH, MAX_NODES_PER_FRAME, TURN_TIMEOUT_MS};

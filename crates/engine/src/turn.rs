@@ -12,6 +12,7 @@ use super::state::State;
 use super::trace::{post_process, Trace};
 use flowdm_model::{NodeKind, Project};
 use flowdm_nlu::entities::ExtractContext;
+use flowdm_nlu::semantic::ExternalRanking;
 use flowdm_nlu::text::words;
 use flowdm_nlu::{Source, NONE_INTENT};
 use serde_json::{json, Value};
@@ -29,6 +30,10 @@ pub struct TurnInput {
     pub user_id: Option<String>,
     /// Maximum level of `log` traces (`?logs=`); off by default.
     pub logs: LogLevel,
+    /// An intent ranking of the request's text made before the turn (by the server, from an
+    /// embeddings provider), combined with the local classifier's; used only for a `text`
+    /// request with exactly its text. `None`: the local classifier alone.
+    pub nlu_hint: Option<ExternalRanking>,
 }
 
 /// The result: the new state, the traces, and the request as finally processed.
@@ -77,6 +82,7 @@ fn run(
         config,
         user_id,
         logs,
+        nlu_hint,
     } = input;
     let mut traces = Vec::new();
     for pass in 0..MAX_DELEGATIONS {
@@ -87,6 +93,7 @@ fn run(
             &config,
             user_id.as_deref(),
             logs,
+            nlu_hint.as_ref(),
             env,
             budget_deadline_ms,
         )?;
@@ -130,13 +137,14 @@ fn run_pass(
     config: &Config,
     user_id: Option<&str>,
     logs: LogLevel,
+    nlu_hint: Option<&ExternalRanking>,
     env: &mut Env<'_>,
     budget_deadline_ms: Option<u64>,
 ) -> Result<(State, Vec<Trace>, Option<Request>), OverBudget> {
     let project = &agent.project;
     let now_ms = env.clock.now_ms();
     let state = session::init(project, state, request.as_ref(), user_id, now_ms);
-    let request = request.map(|r| understand(agent, &state, r, now_ms));
+    let request = request.map(|r| understand(agent, &state, r, nlu_hint, now_ms));
 
     let mut rt = Runtime::new(project, config, env, state, None);
     rt.log_level = logs;
@@ -193,8 +201,15 @@ fn said(r: &Request) -> Option<&str> {
 }
 
 /// Text → request (§8.2): strict NLC, then a button of the waiting node named like the text,
-/// then the classifier above the threshold, open-slot NLC, or `None`.
-fn understand(agent: &Agent, state: &State, request: Request, now_ms: u64) -> Request {
+/// then the classifier (combined with `hint` when it ranks this text) above the threshold,
+/// open-slot NLC, or `None`.
+fn understand(
+    agent: &Agent,
+    state: &State,
+    request: Request,
+    hint: Option<&ExternalRanking>,
+    now_ms: u64,
+) -> Request {
     if request.ty() != "text" {
         return request;
     }
@@ -212,7 +227,7 @@ fn understand(agent: &Agent, state: &State, request: Request, now_ms: u64) -> Re
     let cx = ExtractContext {
         now_ms: Some(now_ms),
     };
-    let mut prediction = agent.nlu.predict(&text, &cx);
+    let mut prediction = agent.nlu.predict_with(&text, &cx, hint);
     if prediction.source != Source::Nlc {
         if let Some(button) = waiting_button(&agent.project, state, &text) {
             match button.get("payload").and_then(Value::as_str) {

@@ -1,12 +1,15 @@
 //! Text → intent and entities (`spec/dm-api.md` §8), trained from the agent's own model when it
 //! loads: strict NLC (§8.3) → the local classifier ([`classifier`]) above the agent's confidence
-//! threshold → open-slot NLC → `None`, then the `usedIntentsSet` filter (§8.2).
+//! threshold → open-slot NLC → `None`, then the `usedIntentsSet` filter (§8.2). A ranking made
+//! outside from an embeddings provider ([`semantic`]) can be mixed into the classifier's before
+//! the threshold ([`Nlu::predict_with`]).
 
 pub mod classifier;
 pub mod entities;
 pub mod lint;
 pub mod model;
 pub mod nlc;
+pub mod semantic;
 pub mod synonyms;
 pub mod text;
 pub mod vocabulary;
@@ -16,6 +19,7 @@ use entities::{ExtractContext, Extractor};
 use flowdm_model::VersionInfo;
 use model::NluModel;
 use nlc::Nlc;
+use semantic::ExternalRanking;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
@@ -42,7 +46,8 @@ pub struct Entity {
 pub enum Source {
     /// Strict NLC (confidence 1).
     Nlc,
-    /// The local classifier, above the threshold.
+    /// The local classifier (combined with an external ranking when there was one), above the
+    /// threshold.
     Classifier,
     /// Open-slot NLC (confidence 0.5).
     OpenNlc,
@@ -58,7 +63,8 @@ pub struct Prediction {
     pub intent: String,
     pub confidence: Option<f64>,
     pub entities: Vec<Entity>,
-    /// The classifier's ranking (best first), whatever was decided.
+    /// The classifier's ranking (best first), whatever was decided; combined with the external
+    /// ranking when [`Nlu::predict_with`] was given one for this text.
     pub intents: Vec<(String, f64)>,
     pub source: Source,
 }
@@ -144,6 +150,17 @@ impl Nlu {
         self.model.intents.is_empty()
     }
 
+    /// What the classifier learns from, as `(intent name, text)`: each utterance with its slots
+    /// filled by sample values, and each intent's name in words. An embeddings index
+    /// ([`semantic::EmbeddingIndex`]) is built from the same texts.
+    pub fn training_texts(&self) -> Vec<(String, String)> {
+        let (examples, labels) = examples(&self.model, &self.extractors);
+        examples
+            .into_iter()
+            .filter_map(|(text, label)| labels.get(label).map(|name| (name.clone(), text)))
+            .collect()
+    }
+
     /// Whether predictions of `intent` count (§8.1: `None` always does).
     pub fn is_used(&self, intent: &str) -> bool {
         intent == NONE_INTENT
@@ -185,7 +202,31 @@ impl Nlu {
     /// §8.2 step 4–5: strict NLC → classifier above the threshold → open-slot NLC → `None`;
     /// unused intents become `None` without a confidence.
     pub fn predict(&self, text: &str, cx: &ExtractContext) -> Prediction {
-        let intents = self.rank(text);
+        self.predict_with(text, cx, None)
+    }
+
+    /// [`Nlu::predict`] with the classifier's ranking combined with `external`
+    /// ([`semantic::combine`]) before the threshold, when `external` ranks this very text
+    /// (otherwise it is ignored). NLC matches and the `usedIntentsSet` filter are unchanged.
+    pub fn predict_with(
+        &self,
+        text: &str,
+        cx: &ExtractContext,
+        external: Option<&ExternalRanking>,
+    ) -> Prediction {
+        let local = self.rank(text);
+        let intents = match external.filter(|e| e.text == text) {
+            Some(e) => {
+                let mut combined = semantic::combine(&local, &e.intents, e.weight);
+                combined.retain(|(_, p)| *p > 0.0);
+                for (_, p) in &mut combined {
+                    *p = p.min(classifier::MAX_CONFIDENCE);
+                }
+                combined.truncate(RANKED_INTENTS);
+                combined
+            }
+            None => local,
+        };
         let mut prediction = if let Some(m) = self.strict.matches(text) {
             self.nlc_prediction(m, 1.0, Source::Nlc, &intents)
         } else if let Some((name, p)) = intents.first().filter(|(_, p)| *p >= self.threshold) {
@@ -263,14 +304,13 @@ impl Nlu {
     }
 }
 
-/// Training examples: every utterance with `{slot}` replaced by one of the slot's values (the
-/// utterances of an intent take a list's values in turn, so each value is seen), and each
-/// intent's name in words.
-fn train(
+/// Training examples `(text, label)` and the labels (intent names): every utterance with
+/// `{slot}` replaced by one of the slot's values (the utterances of an intent take a list's values
+/// in turn, so each value is seen), and each intent's name in words.
+fn examples(
     model: &NluModel,
     extractors: &HashMap<String, Extractor>,
-    params: classifier::Params,
-) -> Option<Classifier> {
+) -> (Vec<(String, usize)>, Vec<String>) {
     let values: HashMap<&str, Vec<String>> = model
         .slots
         .iter()
@@ -308,6 +348,15 @@ fn train(
             examples.push((name, label));
         }
     }
+    (examples, labels)
+}
+
+fn train(
+    model: &NluModel,
+    extractors: &HashMap<String, Extractor>,
+    params: classifier::Params,
+) -> Option<Classifier> {
+    let (examples, labels) = examples(model, extractors);
     Classifier::train_with(&examples, labels, params)
 }
 

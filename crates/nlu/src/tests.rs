@@ -137,3 +137,66 @@ fn intent_names_read_as_words() {
     );
     assert_eq!(name_in_words("VF.START_OVER"), "start over");
 }
+
+fn external(text: &str, intents: &[(&str, f64)]) -> semantic::ExternalRanking {
+    semantic::ExternalRanking {
+        text: text.into(),
+        intents: intents.iter().map(|(n, p)| (n.to_string(), *p)).collect(),
+        weight: semantic::DEFAULT_WEIGHT,
+    }
+}
+
+#[test]
+fn an_external_ranking_is_combined_before_the_threshold() {
+    let n = nlu();
+    // Nothing the local classifier knows (as an embeddings model might place a paraphrase).
+    let text = "qwxz vbnm";
+    let alone = n.predict(text, &cx());
+    assert_eq!(alone.intent, "None", "{alone:?}");
+    let ext = external(text, &[("order_pizza", 0.98), ("opening_hours", 0.01)]);
+    let p = n.predict_with(text, &cx(), Some(&ext));
+    assert_eq!(
+        (p.intent.as_str(), p.source),
+        ("order_pizza", Source::Classifier),
+        "{p:?}"
+    );
+    let c = p.confidence.unwrap();
+    assert!(
+        (0.7 * 0.98..=classifier::MAX_CONFIDENCE).contains(&c),
+        "{c}"
+    );
+    assert_eq!(p.intents[0].0, "order_pizza");
+    // A ranking of another text is ignored.
+    let other = external("something else", &[("order_pizza", 0.98)]);
+    assert_eq!(n.predict_with(text, &cx(), Some(&other)), alone);
+    // Strict NLC and the usedIntentsSet filter still come first and last.
+    let p = n.predict_with(
+        "pizza please",
+        &cx(),
+        Some(&external("pizza please", &[("opening_hours", 1.0)])),
+    );
+    assert_eq!((p.intent.as_str(), p.source), ("order_pizza", Source::Nlc));
+    let p = n.predict_with(
+        "hush",
+        &cx(),
+        Some(&external("hush", &[("unused_intent", 1.0)])),
+    );
+    assert_eq!((p.intent.as_str(), p.source), ("None", Source::Unused));
+}
+
+#[test]
+fn training_texts_fill_slots_and_name_intents() {
+    let texts = nlu().training_texts();
+    assert!(
+        texts.contains(&(
+            "order_pizza".to_string(),
+            "i want a small pizza".to_string()
+        )),
+        "{texts:?}"
+    );
+    assert!(texts.contains(&("opening_hours".to_string(), "opening hours".to_string())));
+    assert_eq!(
+        texts.iter().filter(|(i, _)| i == "opening_hours").count(),
+        4
+    );
+}

@@ -54,6 +54,8 @@ pub struct Session {
     rng: SeededRandom,
     pub clock: FixedClock,
     pub last_request: Option<Request>,
+    /// Given to the next turn only (`TurnInput::nlu_hint`).
+    pub nlu_hint: Option<flowdm_engine::ExternalRanking>,
 }
 
 impl Session {
@@ -69,6 +71,7 @@ impl Session {
             rng: SeededRandom::new(7),
             clock: FixedClock(NOW_MS),
             last_request: None,
+            nlu_hint: None,
         }
     }
 
@@ -92,6 +95,7 @@ impl Session {
                 config: self.config.clone(),
                 user_id: Some(self.user.clone()),
                 logs: Default::default(),
+                nlu_hint: self.nlu_hint.take(),
             },
             &mut env,
         );

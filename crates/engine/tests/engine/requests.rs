@@ -27,6 +27,38 @@ fn null_request_on_a_fresh_session_runs_from_the_start() {
 }
 
 #[test]
+fn an_nlu_hint_for_the_text_is_combined_with_the_classifier() {
+    let hint = |text: &str| flowdm_engine::ExternalRanking {
+        text: text.into(),
+        intents: vec![("yes".into(), 0.95)],
+        weight: 0.7,
+    };
+    let mut s = Session::new(menu());
+    s.turn(json!({ "type": "launch" }));
+    // Alone, the local NLU has no evidence for it.
+    s.turn(json!({ "type": "text", "payload": "affirmative" }));
+    assert_eq!(
+        s.last_request.clone().unwrap().into_value()["payload"]["intent"]["name"],
+        "None"
+    );
+    // A hint for another text changes nothing.
+    s.nlu_hint = Some(hint("something else"));
+    s.turn(json!({ "type": "text", "payload": "affirmative" }));
+    assert_eq!(
+        s.last_request.clone().unwrap().into_value()["payload"]["intent"]["name"],
+        "None"
+    );
+    s.nlu_hint = Some(hint("affirmative"));
+    let t = s.turn(json!({ "type": "text", "payload": "affirmative" }));
+    assert_eq!(messages(&t), ["yes!"]);
+    let req = s.last_request.clone().unwrap().into_value();
+    assert_eq!(req["payload"]["intent"]["name"], "yes");
+    let confidence = req["payload"]["confidence"].as_f64().unwrap();
+    // The provider's share (0.7 × 0.95) plus the local classifier's (0.3 × its guess).
+    assert!((0.7 * 0.95..1.0).contains(&confidence), "{confidence}");
+}
+
+#[test]
 fn launch_restarts_and_counts_sessions() {
     let mut s = Session::new(menu());
     s.turn(json!({ "type": "launch" }));
