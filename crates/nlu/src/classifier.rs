@@ -152,12 +152,31 @@ impl Classifier {
     }
 
     fn similarity(&self, x: &[(u32, f32)], label: usize) -> f64 {
-        self.examples
-            .get(label)
-            .into_iter()
-            .flatten()
-            .map(|row| f64::from(sparse_dot(x, row)))
-            .fold(0.0, f64::max)
+        let Some(rows) = self.examples.get(label) else {
+            return 0.0;
+        };
+        // `x` scattered into a dense buffer (reused per thread), each example a gather.
+        DENSE.with(|dense| {
+            let mut dense = dense.borrow_mut();
+            if dense.len() < self.vocab.len() {
+                dense.resize(self.vocab.len(), 0.0);
+            }
+            for &(col, v) in x {
+                dense[col as usize] = v;
+            }
+            let best = rows
+                .iter()
+                .map(|row| {
+                    row.iter()
+                        .map(|&(col, v)| dense[col as usize] * v)
+                        .sum::<f32>()
+                })
+                .fold(0.0f32, f32::max);
+            for &(col, _) in x {
+                dense[col as usize] = 0.0;
+            }
+            f64::from(best)
+        })
     }
 
     /// Approximate heap size: weights, biases and the vocabulary table.
@@ -177,19 +196,21 @@ impl Classifier {
     }
 
     fn rank_scores(&self, text: &str) -> Option<Vec<(usize, f64)>> {
-        let evidence = self.vocabulary.has_evidence(&text::words(text));
-        let x = self.vectorize(&text::features(text));
+        let words = text::words(text);
+        let evidence = self.vocabulary.has_evidence(&words);
+        let x = self.vectorize(&text::features_of(&words));
         if x.is_empty() {
             return None;
         }
         let classes = self.labels.len();
-        let mut scores: Vec<f64> = self.bias.iter().map(|b| f64::from(*b)).collect();
+        let mut acc: Vec<f32> = self.bias.clone();
         for &(col, v) in &x {
             let row = &self.weights[col as usize * classes..(col as usize + 1) * classes];
-            for (s, w) in scores.iter_mut().zip(row) {
-                *s += f64::from(v * w);
+            for (s, w) in acc.iter_mut().zip(row) {
+                *s += v * w;
             }
         }
+        let scores: Vec<f64> = acc.into_iter().map(f64::from).collect();
         // The `None` candidate: the best intent must beat its own no-evidence score (its bias)
         // by the margin, and the floor.
         let best = (0..classes).max_by(|a, b| scores[*a].total_cmp(&scores[*b]))?;
@@ -252,21 +273,9 @@ impl Classifier {
     }
 }
 
-/// The dot product of two sparse vectors sorted by column.
-fn sparse_dot(a: &[(u32, f32)], b: &[(u32, f32)]) -> f32 {
-    let (mut i, mut j, mut sum) = (0, 0, 0.0);
-    while i < a.len() && j < b.len() {
-        match a[i].0.cmp(&b[j].0) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                sum += a[i].1 * b[j].1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    sum
+thread_local! {
+    /// A zeroed dense vector for [`Classifier::similarity`] (zeroed again after each use).
+    static DENSE: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// K = XXᵀ, one row at a time (Gustavson): row i accumulates `x_i[f]·x_j[f]` over the

@@ -28,7 +28,12 @@ pub enum Block {
 /// The lowercased words of `text` (letters and digits; apostrophes inside words kept), after
 /// compatibility normalisation (NFKC: "𝓬𝓪𝓷𝓬𝓮𝓵" and full-width letters read as "cancel").
 pub fn words(text: &str) -> Vec<String> {
-    let text: String = truncate(text).nfkc().collect();
+    let text = truncate(text);
+    if text.is_ascii() {
+        // ASCII is its own NFKC form.
+        return text.unicode_words().map(str::to_ascii_lowercase).collect();
+    }
+    let text: String = text.nfkc().collect();
     text.unicode_words().map(str::to_lowercase).collect()
 }
 
@@ -55,8 +60,15 @@ fn hash(block: Block, parts: &[&str]) -> u64 {
 
 /// Every feature occurrence of `text`, as `(id, block)` (repeated ids = term frequency).
 pub fn features(text: &str) -> Vec<(u64, Block)> {
-    let mut words = words(text);
-    words.retain(|w| w.chars().count() <= MAX_WORD_CHARS);
+    features_of(&words(text))
+}
+
+/// [`features`] of words already split by [`words`].
+pub fn features_of(words: &[String]) -> Vec<(u64, Block)> {
+    let words: Vec<&String> = words
+        .iter()
+        .filter(|w| w.chars().count() <= MAX_WORD_CHARS)
+        .collect();
     let mut out = Vec::with_capacity(words.len() * 16);
     for (i, w) in words.iter().enumerate() {
         out.push((hash(Block::Words, &[w]), Block::Words));
