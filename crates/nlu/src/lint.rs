@@ -173,6 +173,15 @@ fn captures<'a>(programs: &[&'a Program]) -> Vec<(&'a str, &'a str, &'a str, &'a
 /// The NLU warnings of a model and the programs that use it: unsupported slots (model order),
 /// intents with few utterances, duplicate utterances, then captures (by program and node).
 pub fn lint(model: &NluModel, programs: &[&Program]) -> Vec<Warning> {
+    lint_used(model, None, programs)
+}
+
+/// [`lint`] where only the intents in `used` (`usedIntentsSet`: keys or names) can be
+/// predicted, so only they need utterances.
+pub fn lint_used(model: &NluModel, used: Option<&[String]>, programs: &[&Program]) -> Vec<Warning> {
+    let is_used =
+        |i: &IntentDef| used.is_none_or(|u| u.iter().any(|x| *x == i.name || *x == i.key));
+    let used_name = |name: &str| model.intent(name).is_some_and(is_used);
     let captures = captures(programs);
     // Intents an entity capture made of `{slot}` answers: the dialog manager fills them, the
     // classifier does not need to tell them apart.
@@ -206,7 +215,7 @@ pub fn lint(model: &NluModel, programs: &[&Program]) -> Vec<Warning> {
         .iter()
         .filter(|i| !entity_capture(i))
         .collect();
-    for intent in &learnt {
+    for intent in learnt.iter().filter(|i| is_used(i)) {
         if intent.utterances.len() < MIN_UTTERANCES {
             warnings.push(Warning::FewUtterances {
                 intent: intent.name.clone(),
@@ -232,7 +241,12 @@ pub fn lint(model: &NluModel, programs: &[&Program]) -> Vec<Warning> {
     }
     warnings.extend(
         seen.into_iter()
-            .filter(|(_, intents)| intents.len() > 1)
+            // A problem when two intents the diagrams use share it, or an unused one is first
+            // (it wins, and an unused prediction is `None`).
+            .filter(|(_, intents)| {
+                let used_count = intents.iter().filter(|n| used_name(n)).count();
+                intents.len() > 1 && (used_count > 1 || !used_name(&intents[0]))
+            })
             .map(|(utterance, intents)| Warning::DuplicateUtterance { utterance, intents }),
     );
     for (program, node, _, entities) in captures {
@@ -262,7 +276,7 @@ pub fn lint(model: &NluModel, programs: &[&Program]) -> Vec<Warning> {
 pub fn lint_project(project: &Project) -> Vec<Warning> {
     let model = NluModel::from_value(project.version.model.as_ref());
     let programs: Vec<&Program> = project.programs.values().map(|p| p.as_ref()).collect();
-    lint(&model, &programs)
+    lint_used(&model, project.version.used_intents.as_deref(), &programs)
 }
 
 #[cfg(test)]

@@ -178,3 +178,18 @@ fn a_clean_model_has_no_warning() {
     assert!(!slots_only("{a} pizza"));
     assert!(!slots_only("{a"));
 }
+
+#[test]
+fn unused_intents_need_no_utterances() {
+    let m = model();
+    let all = lint(&m, &[]);
+    let used: Vec<String> = Vec::new();
+    let none_used = lint_used(&m, Some(&used), &[]);
+    let few = |w: &Vec<Warning>| {
+        w.iter()
+            .filter(|w| matches!(w, Warning::FewUtterances { .. }))
+            .count()
+    };
+    assert!(few(&all) > 0);
+    assert_eq!(few(&none_used), 0);
+}
