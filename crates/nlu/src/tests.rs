@@ -1,6 +1,7 @@
 //! The §8.2 cascade on a small model.
 
 use super::*;
+use crate::training::name_in_words;
 use serde_json::json;
 
 fn pizza() -> Value {
