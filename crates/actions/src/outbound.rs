@@ -1,0 +1,1 @@
+//! Outbound HTTP behind an SSRF guard (issue 10).

@@ -1,0 +1,1 @@
+//! The JavaScript sandbox (issue 10).
