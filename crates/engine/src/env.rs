@@ -41,6 +41,7 @@ pub trait RandomSource {
 }
 
 /// Randomness from a seeded small RNG; `from_entropy` for production.
+#[derive(Clone)]
 pub struct SeededRandom(rand::rngs::SmallRng);
 
 impl SeededRandom {

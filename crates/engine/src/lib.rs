@@ -4,6 +4,7 @@
 mod agent;
 mod commands;
 mod dm;
+pub mod effects;
 pub mod env;
 pub mod expr;
 mod handlers;
@@ -17,6 +18,7 @@ pub mod trace;
 mod turn;
 
 pub use agent::Agent;
+pub use effects::{Effect, EffectResult, HttpBody, HttpRequest, HttpResponse};
 pub use env::{Clock, Env, FixedClock, RandomSource, Sandbox, SeededRandom, SystemClock};
 pub use flowdm_nlu::semantic::ExternalRanking;
 pub use logs::LogLevel;

@@ -80,6 +80,10 @@ pub(crate) struct Runtime<'a, 'e> {
     want_debug: bool,
     want_block: bool,
     want_flow: bool,
+    /// Results of the effects this turn yielded before, in order (the replay log).
+    pub effect_results: std::collections::VecDeque<crate::effects::EffectResult>,
+    /// The effect this run stopped for: the caller performs it and runs the turn again.
+    pub pending_effect: Option<crate::effects::Effect>,
 }
 
 impl<'a, 'e> Runtime<'a, 'e> {
@@ -119,6 +123,8 @@ impl<'a, 'e> Runtime<'a, 'e> {
             want_debug: !config.excludes("debug"),
             want_block: !config.excludes("block"),
             want_flow: !config.excludes("flow"),
+            effect_results: std::collections::VecDeque::new(),
+            pending_effect: None,
         }
     }
 
@@ -300,6 +306,18 @@ impl<'a, 'e> Runtime<'a, 'e> {
 
     pub fn end_turn(&mut self) {
         self.ended = true;
+    }
+
+    /// The next result of the effect log, for the step that yielded it on an earlier run.
+    pub(crate) fn take_effect_result(&mut self) -> Option<crate::effects::EffectResult> {
+        self.effect_results.pop_front()
+    }
+
+    /// Stops the run for `effect` (the step waits; the caller runs the turn again with its
+    /// result).
+    pub(crate) fn suspend(&mut self, effect: crate::effects::Effect) {
+        self.pending_effect = Some(effect);
+        self.end_turn();
     }
 
     // ---- the loops ----------------------------------------------------------------------

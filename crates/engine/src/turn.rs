@@ -3,6 +3,7 @@
 
 use super::agent::Agent;
 use super::dm::Dialog;
+use super::effects::{Effect, EffectResult};
 use super::env::Env;
 use super::logs::LogLevel;
 use super::request::{Config, Request};
@@ -16,6 +17,7 @@ use flowdm_nlu::semantic::ExternalRanking;
 use flowdm_nlu::text::words;
 use flowdm_nlu::{Source, NONE_INTENT};
 use serde_json::{json, Value};
+use std::collections::VecDeque;
 
 /// Pipeline passes per call (the first run plus two delegated `goto` requests).
 pub const MAX_DELEGATIONS: usize = 3;
@@ -34,14 +36,20 @@ pub struct TurnInput {
     /// embeddings provider), combined with the local classifier's; used only for a `text`
     /// request with exactly its text. `None`: the local classifier alone.
     pub nlu_hint: Option<ExternalRanking>,
+    /// The results of the effects earlier runs of this turn stopped for, in order
+    /// ([`crate::effects`]); empty on the first run.
+    pub effects: Vec<EffectResult>,
 }
 
-/// The result: the new state, the traces, and the request as finally processed.
+/// The result: the new state, the traces, and the request as finally processed — or, when
+/// `effect` is set, a turn stopped for an effect: the traces so far, and a state that must not
+/// be committed; run the turn again with the effect's result appended to `effects`.
 #[derive(Debug, Clone)]
 pub struct TurnOutput {
     pub state: State,
     pub trace: Vec<Trace>,
     pub request: Option<Request>,
+    pub effect: Option<Effect>,
 }
 
 /// Runs one interact call.
@@ -83,10 +91,12 @@ fn run(
         user_id,
         logs,
         nlu_hint,
+        effects,
     } = input;
+    let mut effects: VecDeque<EffectResult> = effects.into();
     let mut traces = Vec::new();
     for pass in 0..MAX_DELEGATIONS {
-        let (next_state, pass_traces, final_request) = run_pass(
+        let (next_state, pass_traces, final_request, effect) = run_pass(
             agent,
             state,
             request,
@@ -94,11 +104,21 @@ fn run(
             user_id.as_deref(),
             logs,
             nlu_hint.as_ref(),
+            &mut effects,
             env,
             budget_deadline_ms,
         )?;
         state = next_state;
         request = final_request;
+        if effect.is_some() {
+            traces.extend(pass_traces.into_iter().filter(|t| t.ty != "goto"));
+            return Ok(TurnOutput {
+                state,
+                trace: traces,
+                request,
+                effect,
+            });
+        }
         if config.self_delegate() {
             traces.extend(pass_traces);
             break;
@@ -125,6 +145,7 @@ fn run(
         state,
         trace: traces,
         request,
+        effect: None,
     })
 }
 
@@ -138,9 +159,10 @@ fn run_pass(
     user_id: Option<&str>,
     logs: LogLevel,
     nlu_hint: Option<&ExternalRanking>,
+    effects: &mut VecDeque<EffectResult>,
     env: &mut Env<'_>,
     budget_deadline_ms: Option<u64>,
-) -> Result<(State, Vec<Trace>, Option<Request>), OverBudget> {
+) -> Result<Pass, OverBudget> {
     let project = &agent.project;
     let now_ms = env.clock.now_ms();
     let state = session::init(project, state, request.as_ref(), user_id, now_ms);
@@ -161,7 +183,7 @@ fn run_pass(
             Dialog::Asked(r) => {
                 rt.render_memory();
                 let traces = post_process(std::mem::take(&mut rt.traces), config);
-                return Ok((rt.state, traces, Some(r)));
+                return Ok((rt.state, traces, Some(r), None));
             }
         },
         None => None,
@@ -182,16 +204,22 @@ fn run_pass(
             });
         }
     }
+    rt.effect_results = std::mem::take(effects);
     if request.as_ref().map(|r| r.ty() != "action").unwrap_or(true) {
         rt.update();
     }
     if rt.over_budget {
         return Err(OverBudget);
     }
+    *effects = std::mem::take(&mut rt.effect_results);
+    let effect = rt.pending_effect.take();
     rt.render_memory();
     let traces = post_process(std::mem::take(&mut rt.traces), config);
-    Ok((rt.state, traces, request))
+    Ok((rt.state, traces, request, effect))
 }
+
+/// A pass's new state, traces, final request, and the effect it stopped for.
+type Pass = (State, Vec<Trace>, Option<Request>, Option<Effect>);
 
 /// What the user said, for the AI memory: an intent's query or a button's label.
 fn said(r: &Request) -> Option<&str> {

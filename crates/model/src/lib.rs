@@ -11,10 +11,10 @@ mod vfr;
 
 pub use event::{Command, CommandKind, Event};
 pub use node::{
-    AiResponse, AiSet, Api, Button, Capture, CaptureV2, CardDef, CardV2, Carousel, Choice, Code,
-    CustomAction, Flow, Function, GoTo, GoToNode, If, IfV2, Interaction, Message, Next, NoMatch,
-    NoReply, Node, NodeKind, PathDef, Random, Set, SetDef, SetV2, Speak, Start, Stream, Text,
-    Unsupported, Visual,
+    AiResponse, AiSet, Api, ApiRequest, Button, Capture, CaptureV2, CardDef, CardV2, Carousel,
+    Choice, Code, CustomAction, Flow, Function, GoTo, GoToNode, If, IfV2, Interaction, Message,
+    Next, NoMatch, NoReply, Node, NodeKind, PathDef, Random, Set, SetDef, SetV2, Speak, Start,
+    Stream, Text, Unsupported, Visual,
 };
 pub use project::{Program, Project, ProjectInfo, Settings, VersionInfo};
 pub use vfr::{load_vfr, load_vfr_file, LoadError, LoadWarning};

@@ -245,8 +245,66 @@ pub struct IfV2 {
 /// Custom API integration — runs in a later release; follows `fail` until then.
 #[derive(Debug, Clone)]
 pub struct Api {
+    /// `action_data` (`spec/dm-api.md` §5.6.13).
+    pub request: ApiRequest,
     pub success: Option<String>,
     pub fail: Option<String>,
+}
+
+/// What an API step sends and maps (`action_data`), `{var}` placeholders unreplaced.
+#[derive(Debug, Clone, Default)]
+pub struct ApiRequest {
+    pub url: String,
+    pub method: String,
+    pub headers: Vec<(String, String)>,
+    pub params: Vec<(String, String)>,
+    /// `body` pairs (form-encoded or multipart).
+    pub body: Vec<(String, String)>,
+    /// `content`: the raw body.
+    pub content: Option<String>,
+    /// `bodyInputType`: `rawInput`, `urlEncoded`, `formData`.
+    pub body_type: String,
+    /// `mapping`: `(path, variable)`.
+    pub mapping: Vec<(String, String)>,
+}
+
+impl ApiRequest {
+    /// Reads `action_data`; pairs with a missing key or value keep an empty string.
+    pub fn from_value(data: &Value) -> ApiRequest {
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_string();
+        let pairs = |key: &str, a: &str, b: &str| -> Vec<(String, String)> {
+            data.get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|p| (text(p.get(a)), text(p.get(b))))
+                .collect()
+        };
+        ApiRequest {
+            url: text(data.get("url")),
+            method: data
+                .get("method")
+                .and_then(Value::as_str)
+                .unwrap_or("GET")
+                .to_uppercase(),
+            headers: pairs("headers", "key", "val"),
+            params: pairs("params", "key", "val"),
+            body: pairs("body", "key", "val"),
+            content: data
+                .get("content")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            body_type: data
+                .get("bodyInputType")
+                .and_then(Value::as_str)
+                .unwrap_or("rawInput")
+                .to_string(),
+            mapping: pairs("mapping", "path", "var")
+                .into_iter()
+                .filter(|(path, var)| !path.is_empty() && !var.is_empty())
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -742,6 +800,7 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
         && n.get("selected_integration").and_then(Value::as_str) == Some("Custom API")
     {
         return NodeKind::Api(Api {
+            request: ApiRequest::from_value(n.get("action_data").unwrap_or(&Value::Null)),
             success: opt_str(n, "success_id"),
             fail: opt_str(n, "fail_id"),
         });

@@ -1,5 +1,6 @@
 //! Node handlers, one module per node family, dispatched in the reference order (§5.6.0).
 
+mod api;
 mod custom;
 mod input;
 mod logic;
@@ -68,7 +69,7 @@ impl Runtime<'_, '_> {
             NodeKind::CustomAction(action) => self.handle_custom_action(action),
             NodeKind::ChannelAction(action) => self.handle_channel_action(action),
             // unsupported.rs
-            NodeKind::Api(n) => self.handle_unsupported(node, n),
+            NodeKind::Api(n) => self.handle_api(node, n),
             NodeKind::AiSet(n) => self.handle_unsupported(node, n),
             NodeKind::AiResponse(n) => self.handle_unsupported(node, n),
             NodeKind::Function(n) => self.handle_unsupported(node, n),

@@ -2,21 +2,12 @@
 //! streams). Each says so in a `debug` trace and follows its failure or default port.
 
 use crate::runtime::{Runtime, Step};
-use flowdm_model::{AiResponse, AiSet, Api, Function, Node, Stream, Unsupported};
+use flowdm_model::{AiResponse, AiSet, Function, Node, Stream, Unsupported};
 
 /// A node kind flowdm skips: why, and where it goes instead.
 pub(crate) trait Skipped {
     fn reason(&self) -> &'static str;
     fn next(&self) -> Option<String>;
-}
-
-impl Skipped for Api {
-    fn reason(&self) -> &'static str {
-        "API steps are not supported yet - following the fail path"
-    }
-    fn next(&self) -> Option<String> {
-        self.fail.clone()
-    }
 }
 
 impl Skipped for AiSet {

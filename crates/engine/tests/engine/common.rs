@@ -56,6 +56,8 @@ pub struct Session {
     pub last_request: Option<Request>,
     /// Given to the next turn only (`TurnInput::nlu_hint`).
     pub nlu_hint: Option<flowdm_engine::ExternalRanking>,
+    /// The effect log of the next turn (`TurnInput::effects`).
+    pub effects: Vec<flowdm_engine::EffectResult>,
 }
 
 impl Session {
@@ -72,6 +74,7 @@ impl Session {
             clock: FixedClock(NOW_MS),
             last_request: None,
             nlu_hint: None,
+            effects: Vec::new(),
         }
     }
 
@@ -96,9 +99,14 @@ impl Session {
                 user_id: Some(self.user.clone()),
                 logs: Default::default(),
                 nlu_hint: self.nlu_hint.take(),
+                effects: std::mem::take(&mut self.effects),
             },
             &mut env,
         );
+        if out.effect.is_some() {
+            // Stopped for an effect: nothing of this run is kept.
+            return out;
+        }
         self.state = out.state.clone();
         self.last_request = out.request.clone();
         // Every state of every test conversation: the stores' size bound holds.
@@ -108,6 +116,35 @@ impl Session {
             "size bound below {size}"
         );
         out
+    }
+
+    /// Runs a turn as the server does: every effect it stops for is answered by `answer` and
+    /// the turn runs again from the same input (and the same random draws) with the results so
+    /// far. Returns the final traces (normalised) and the effects, in order.
+    pub fn turn_with_effects(
+        &mut self,
+        request: Value,
+        mut answer: impl FnMut(&flowdm_engine::Effect) -> flowdm_engine::EffectResult,
+    ) -> (Value, Vec<flowdm_engine::Effect>) {
+        let rng = self.rng.clone();
+        let mut effects = Vec::new();
+        let mut results = Vec::new();
+        loop {
+            self.rng = rng.clone();
+            self.effects = results.clone();
+            let out = self.turn_raw(request.clone());
+            match out.effect {
+                Some(effect) => {
+                    assert!(effects.len() < 20, "an effect loop: {effects:?}");
+                    results.push(answer(&effect));
+                    effects.push(effect);
+                }
+                None => {
+                    let traces = normalize(serde_json::to_value(&out.trace).expect("traces"));
+                    return (traces, effects);
+                }
+            }
+        }
     }
 
     /// Runs a turn and returns its traces, normalised (`time` and Slate ids elided).
