@@ -66,6 +66,7 @@ fn bench(c: &mut Criterion) {
         user_id: Some("u1".into()),
         logs: Default::default(),
         nlu_hint: None,
+        effects: Vec::new(),
     };
     let mut turn = |input: TurnInput| {
         let mut env = Env {

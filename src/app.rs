@@ -55,6 +55,8 @@ impl Application {
             public_origins: config.public_origins.clone(),
             environment: config.environment.clone(),
             semantic,
+            effects: Arc::new(crate::effects::Offline),
+            effect_budget: flowdm_actions::perform::EffectBudget::default(),
         };
         let data = web::Data::new(state);
         let factory_data = data.clone();

@@ -6,6 +6,7 @@
 //! [`model`] (program IR, `.vfr` loader) → [`compile`] (`.vf` → IR) and [`nlu`] (text → intent) →
 //! [`engine`] (the pure turn) → [`store`] (session stores).
 
+pub use flowdm_actions as actions;
 pub use flowdm_compile as compile;
 pub use flowdm_engine as engine;
 pub use flowdm_model as model;
@@ -15,6 +16,7 @@ pub use flowdm_store as store;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod effects;
 pub mod http;
 pub mod nlu_provider;
 pub mod projects;

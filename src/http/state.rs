@@ -5,6 +5,7 @@ use super::limits::Limits;
 use crate::nlu_provider::SemanticNlu;
 use crate::projects::Registry;
 use crate::store::SessionStore;
+use flowdm_actions::perform::{EffectBudget, Performer};
 use std::sync::Arc;
 
 /// The application state (built by [`crate::app::Application::build`]).
@@ -22,4 +23,8 @@ pub struct AppState {
     /// The optional embeddings provider of intent classification (unset: the local classifier
     /// alone).
     pub semantic: Option<Arc<SemanticNlu>>,
+    /// Performs the effects turns stop for (outbound HTTP of API steps).
+    pub effects: Arc<dyn Performer>,
+    /// How much one turn may wait on effects.
+    pub effect_budget: EffectBudget,
 }

@@ -44,6 +44,7 @@ pub async fn interact(
             user_id: None,
             logs: query.logs,
             nlu_hint: None,
+            effects: Vec::new(),
         })
     };
     let first = input()?;
@@ -53,14 +54,7 @@ pub async fn interact(
         ..input
     };
     let again = || async { input().map(with_hint) };
-    let out = run_engine(
-        &ctx,
-        &agent,
-        with_hint(first),
-        data.limits.inline_turn,
-        again,
-    )
-    .await?;
+    let out = run_engine(&data, &ctx, &agent, with_hint(first), again).await?;
     Answer::json(&StatelessAnswer {
         request: out.request.as_ref(),
         state: &out.state,

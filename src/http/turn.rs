@@ -23,11 +23,12 @@ use crate::engine::{
     SystemClock, TurnInput, TurnOutput,
 };
 use crate::store::SessionKey;
+use flowdm_actions::perform::EffectBudget;
 use std::cell::RefCell;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 thread_local! {
     /// Randomness for the engine (random steps, Slate ids), one generator per thread.
@@ -41,32 +42,68 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
-/// Runs `turn` with an engine environment on the calling thread (the wall clock, this thread's
+/// A new seed for one turn's random source, from this thread's generator: every run of the
+/// turn (over the inline budget, after an effect) draws the same numbers.
+fn turn_seed() -> u64 {
+    RNG.with(|rng| rng.borrow_mut().next_seed())
+}
+
+/// Runs `turn` with an engine environment on the calling thread (the wall clock, the turn's
 /// random source, the built-in sandbox); a panic becomes `Err(message)`.
-fn with_engine<T>(turn: impl FnOnce(&mut Env<'_>) -> T) -> Result<T, String> {
+fn with_engine<T>(seed: u64, turn: impl FnOnce(&mut Env<'_>) -> T) -> Result<T, String> {
     std::panic::catch_unwind(AssertUnwindSafe(|| {
-        RNG.with(|rng| {
-            let mut rng = rng.borrow_mut();
-            turn(&mut Env {
-                clock: &SystemClock,
-                rng: &mut *rng,
-                sandbox: &MiniJs,
-            })
+        let mut rng = SeededRandom::new(seed);
+        turn(&mut Env {
+            clock: &SystemClock,
+            rng: &mut rng,
+            sandbox: &MiniJs,
         })
     }))
     .map_err(|p| panic_message(p.as_ref()))
 }
 
-/// Runs one engine turn: first on this worker within `inline` (zero: not at all); when it runs
-/// over, `again` gives the same input once more (re-read, not kept: copying every turn's input
-/// in advance would cost more than the rare retry) and the turn runs on the blocking pool. A
-/// panic inside the engine becomes a 500 (and nothing is stored by the caller).
+/// Runs one engine turn, effects included: each run happens as [`run_once`] says; a run that
+/// stops for an effect gets it performed (`data.effects`, within the turn's effect budget) and
+/// the turn runs again from the same input (`again`) with the results so far (the engine's
+/// deterministic replay, `docs/effects.md`). A panic inside the engine becomes a 500 (and
+/// nothing is stored by the caller).
 pub async fn run_engine<Again>(
+    data: &AppState,
     ctx: &RequestCtx,
     agent: &Arc<Agent>,
     input: TurnInput,
+    again: impl Fn() -> Again,
+) -> Result<TurnOutput, ApiError>
+where
+    Again: Future<Output = Result<TurnInput, ApiError>>,
+{
+    let seed = turn_seed();
+    let mut out = run_once(ctx, agent, input, seed, data.limits.inline_turn, &again).await?;
+    let mut log = Vec::new();
+    let started = Instant::now();
+    while let Some(effect) = out.effect.take() {
+        let result = match data.effect_budget.spent(log.len(), started.elapsed()) {
+            Some(why) => EffectBudget::refusal(&effect, why),
+            None => data.effects.perform(&effect).await,
+        };
+        log.push(result);
+        let mut input = again().await?;
+        input.effects = log.clone();
+        out = run_once(ctx, agent, input, seed, data.limits.inline_turn, &again).await?;
+    }
+    Ok(out)
+}
+
+/// One run: first on this worker within `inline` (zero: not at all); when it runs over,
+/// `again` gives the same input once more (re-read, not kept: copying every turn's input in
+/// advance would cost more than the rare retry) and the run goes to the blocking pool.
+async fn run_once<Again>(
+    ctx: &RequestCtx,
+    agent: &Arc<Agent>,
+    input: TurnInput,
+    seed: u64,
     inline: Duration,
-    again: impl FnOnce() -> Again,
+    again: &impl Fn() -> Again,
 ) -> Result<TurnOutput, ApiError>
 where
     Again: Future<Output = Result<TurnInput, ApiError>>,
@@ -75,17 +112,23 @@ where
         tracing::error!(request_id = %ctx.id(), project = %ctx.project(), user = %ctx.user(), %panic, "the engine panicked; the session is unchanged");
         ApiError::internal("internal error while running the turn")
     };
+    let effects = input.effects.clone();
     let input = if inline.is_zero() {
         input
     } else {
         let budget = u64::try_from(inline.as_millis()).unwrap_or(u64::MAX);
         let deadline = SystemClock.now_ms().saturating_add(budget);
-        let inline_run = with_engine(|env| engine::interact_within(agent, input, env, deadline));
+        let inline_run = with_engine(seed, |env| {
+            engine::interact_within(agent, input, env, deadline)
+        });
         match inline_run.map_err(panicked)? {
             Ok(out) => return Ok(out),
             Err(OverBudget) => {
                 tracing::debug!("turn over the inline budget: runs again on the blocking pool");
-                again().await?
+                TurnInput {
+                    effects,
+                    ..again().await?
+                }
             }
         }
     };
@@ -93,7 +136,7 @@ where
     let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
-        with_engine(|env| engine::interact(&agent, input, env))
+        with_engine(seed, |env| engine::interact(&agent, input, env))
     })
     .await
     .map_err(|e| e.to_string())
@@ -152,13 +195,14 @@ pub async fn session_turn(
             user_id: Some(user_id.to_string()),
             logs: body.logs,
             nlu_hint: hint.clone(),
+            effects: Vec::new(),
         }
     };
     // A retry re-reads the state: this turn holds the session's lock, so it is the same one.
     let again = || async { Ok(session(data.store.get(&key).await?)) };
     write_session(data, ctx, &key, |stored| async {
         let input = session(stored);
-        let out = run_engine(ctx, agent, input, data.limits.inline_turn, again).await?;
+        let out = run_engine(data, ctx, agent, input, again).await?;
         let rendered = render(&out)?;
         Ok((Some(out.state), rendered))
     })

@@ -3,4 +3,5 @@
 //! `sandbox`: the JavaScript engine behind `flowdm_engine::Sandbox`.
 
 pub mod outbound;
+pub mod perform;
 pub mod sandbox;

@@ -53,6 +53,11 @@ impl SeededRandom {
         use rand::SeedableRng;
         SeededRandom(rand::rngs::SmallRng::from_entropy())
     }
+    /// A seed for another generator (one per turn, so a replayed turn draws the same).
+    pub fn next_seed(&mut self) -> u64 {
+        use rand::RngCore;
+        self.0.next_u64()
+    }
 }
 
 impl RandomSource for SeededRandom {
