@@ -107,9 +107,34 @@ where
         Begun::Txn(txn) => txn,
         Begun::Replay(body) => return Ok(Answer::Replayed(body)),
     };
-    let (new_state, body) = change(txn.state.take()).await?;
+    let running = change(txn.state.take());
+    let (new_state, body) = keep_lock(state, &mut txn, running).await?;
     commit_session(state, ctx, txn, new_state, &body).await?;
     Ok(Answer::Json(body))
+}
+
+/// Awaits `running` while renewing the transaction's lock as often as the store asks (a turn
+/// waiting on a 20 s API call must not lose its commit to the lock's expiry). A failed renewal
+/// is logged; the commit then reports the conflict.
+async fn keep_lock<T>(
+    state: &AppState,
+    txn: &mut SessionTxn,
+    running: impl Future<Output = T>,
+) -> T {
+    let Some(every) = state.store.renew_every().filter(|d| !d.is_zero()) else {
+        return running.await;
+    };
+    tokio::pin!(running);
+    loop {
+        tokio::select! {
+            out = &mut running => return out,
+            _ = tokio::time::sleep(every) => {
+                if let Err(e) = state.store.renew(txn).await {
+                    tracing::warn!(error = %e, "could not renew the session lock");
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

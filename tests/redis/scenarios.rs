@@ -410,3 +410,30 @@ pub async fn version_check(make: &dyn Fn() -> RedisStore, redis: &mut dyn redis:
     assert!(started.elapsed() < Duration::from_secs(1));
     drop(txn);
 }
+
+/// A turn that runs longer than the lock TTL keeps its lock by renewing it (a slow outbound
+/// call): its commit succeeds, and nobody else got in meanwhile; without renewal the lock
+/// expires and the commit is refused.
+pub async fn renewed_lock_outlives_its_ttl(make: &dyn Fn() -> RedisStore) {
+    let s = make();
+    let k = key("renew");
+    let every = s.renew_every().expect("redis locks expire");
+    let mut txn = begin(&s, &k).await.expect("begin");
+    for _ in 0..6 {
+        tokio::time::sleep(every).await;
+        s.renew(&mut txn).await.expect("renew");
+    }
+    // Twice the TTL later the lock is still ours: another store waits.
+    let other = make();
+    let waiting = tokio::time::timeout(Duration::from_millis(200), begin(&other, &k)).await;
+    assert!(waiting.is_err(), "the renewed lock was taken");
+    s.commit(txn, Some(state_with(7))).await.expect("commit");
+    assert_eq!(s.get(&k).await.expect("get").map(|s| n_of(&s)), Some(7));
+
+    let mut txn = begin(&s, &k).await.expect("begin");
+    tokio::time::sleep(every * 4).await;
+    match s.renew(&mut txn).await {
+        Err(StoreError::Conflict(m)) => assert!(m.contains("expired"), "{m}"),
+        r => panic!("expected a conflict, got {r:?}"),
+    }
+}

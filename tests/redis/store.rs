@@ -74,6 +74,15 @@ async fn a_crashed_lock_holder_blocks_only_until_the_lock_ttl() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewed_lock_outlives_its_ttl() {
+    let url = redis_or_skip!("renew");
+    let make = maker(url, unique_prefix("renew"), |c| {
+        c.lock_ttl = Duration::from_millis(300)
+    });
+    scenarios::renewed_lock_outlives_its_ttl(&make).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_are_version_checked() {
     let url = redis_or_skip!("version_check");
     let make = maker(url.clone(), unique_prefix("version"), |_| {});

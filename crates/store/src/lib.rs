@@ -227,6 +227,19 @@ pub trait SessionStore: Send + Sync + 'static {
     /// unknown: retry with the same idempotency key) and the lock is released or expires.
     fn commit<'a>(&'a self, txn: SessionTxn, state: Option<State>) -> StoreFuture<'a, ()>;
 
+    /// How often a transaction still running (a turn waiting on outbound calls) must
+    /// [`SessionStore::renew`] its lock; `None`: locks that never expire (in-memory).
+    fn renew_every(&self) -> Option<std::time::Duration> {
+        None
+    }
+
+    /// Extends the transaction's lock to a full TTL again, if it is still ours
+    /// ([`StoreError::Conflict`] when it expired: the commit would be refused). A crashed
+    /// server stops renewing, so its users are freed one TTL later.
+    fn renew<'a>(&'a self, _txn: &'a mut SessionTxn) -> StoreFuture<'a, ()> {
+        Box::pin(async { Ok(()) })
+    }
+
     /// The stored state, if any, without locking (a consistent snapshot of the last commit).
     fn get<'a>(&'a self, key: &'a SessionKey) -> StoreFuture<'a, Option<State>>;
 

@@ -95,6 +95,7 @@ impl Default for RedisConfig {
 struct Scripts {
     commit: Script,
     unlock: Script,
+    renew: Script,
     transcript: Script,
     transcripts: Script,
     feedback: Script,
@@ -103,6 +104,7 @@ struct Scripts {
 static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     commit: Script::new(include_str!("lua/commit.lua")),
     unlock: Script::new(include_str!("lua/unlock.lua")),
+    renew: Script::new(include_str!("lua/renew.lua")),
     transcript: Script::new(include_str!("lua/transcript.lua")),
     transcripts: Script::new(include_str!("lua/transcripts.lua")),
     feedback: Script::new(include_str!("lua/feedback.lua")),
@@ -929,6 +931,42 @@ impl SessionStore for RedisStore {
 
     fn commit<'a>(&'a self, txn: SessionTxn, state: Option<State>) -> StoreFuture<'a, ()> {
         Box::pin(self.commit_impl(txn, state))
+    }
+
+    fn renew_every(&self) -> Option<Duration> {
+        Some(self.inner.cfg.lock_ttl / 3)
+    }
+
+    fn renew<'a>(&'a self, txn: &'a mut SessionTxn) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let Some(guard) = txn.lock.downcast_mut::<RedisGuard>() else {
+                return Ok(());
+            };
+            let (lock_key, token) = (guard.keys.lock.clone(), guard.token.clone());
+            let ttl = self.inner.cfg.lock_ttl.as_millis() as u64;
+            let extended: i64 = self
+                .inner
+                .exec(|mut c| {
+                    let (lock_key, token) = (lock_key.clone(), token.clone());
+                    async move {
+                        SCRIPTS
+                            .renew
+                            .key(lock_key)
+                            .arg(token)
+                            .arg(ttl)
+                            .invoke_async::<i64>(&mut c)
+                            .await
+                    }
+                })
+                .await?;
+            if extended == 1 {
+                Ok(())
+            } else {
+                Err(StoreError::Conflict(
+                    "the session lock expired during the turn".into(),
+                ))
+            }
+        })
     }
 
     fn get<'a>(&'a self, key: &'a SessionKey) -> StoreFuture<'a, Option<State>> {
