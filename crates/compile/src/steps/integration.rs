@@ -16,11 +16,20 @@ pub(super) fn compile(cx: &mut Cx<'_>, st: &Step<'_>) -> Option<Value> {
     })
 }
 
-fn runtime_note(cx: &mut Cx<'_>, st: &Step<'_>) {
-    cx.info(
+/// Warns when the step's URL cannot be a URL whatever its `{var}`s hold (each replaced by a
+/// letter): at run time the step would fail without calling anything.
+fn check_url(cx: &mut Cx<'_>, st: &Step<'_>, url: &str) {
+    let probe = regex::Regex::new(r"\{[^{}]*\}")
+        .map(|re| re.replace_all(url, "x").into_owned())
+        .unwrap_or_else(|_| url.to_string());
+    let why = match url::Url::parse(probe.trim()) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => return,
+        Ok(u) => format!("its scheme {:?} is not http or https", u.scheme()),
+        Err(e) => e.to_string(),
+    };
+    cx.warn(
         st,
-        "flowdm does not make outbound API calls yet: at run time this step follows its fail path"
-            .into(),
+        format!("the API step's URL {url:?} does not parse ({why}): the step will always fail"),
     );
 }
 
@@ -43,7 +52,9 @@ fn pairs(cx: &Cx<'_>, v: &Value) -> Value {
 fn api_line(cx: &mut Cx<'_>, st: &Step<'_>, action_data: Value) -> Value {
     let success = cx.exit(st, Exit::Next);
     let fail = cx.exit(st, Exit::Fail);
-    runtime_note(cx, st);
+    if let Some(url) = action_data.get("url").and_then(Value::as_str) {
+        check_url(cx, st, url);
+    }
     let action = action_data
         .get("selected_action")
         .cloned()

@@ -291,7 +291,8 @@ fn v3_steps_sets_conditions_captures_and_api() {
     };
     assert_eq!(sev("s1"), Some(Severity::Warning));
     assert_eq!(sev("s5"), Some(Severity::Warning));
-    assert_eq!(sev("s4"), Some(Severity::Info));
+    // The API step runs (its URL parses): nothing to say.
+    assert_eq!(sev("s4"), None);
     assert_eq!(sev("s2"), None);
 }
 
@@ -444,4 +445,35 @@ fn capture_v3_entity_reprompts_become_dialog_prompts() {
         capture["slots"][0]["dialog"]["prompt"],
         json!([ { "content": [ { "children": [ { "text": "Which color?" } ] } ] } ])
     );
+}
+
+#[test]
+fn api_steps_with_urls_that_cannot_parse_are_reported() {
+    for (url, bad) in [
+        ("https://api.example.com/items/{id}?q={q}", false),
+        ("{base_url}/items", true),
+        ("https://{host}/x", false),
+        ("ftp://files.example.com/{f}", true),
+        ("not a url", true),
+    ] {
+        let doc = json!({
+            "_version": "1.2",
+            "project": { "_id": "p", "name": "A", "type": "chat", "platform": "webchat", "devVersion": "v" },
+            "version": { "_id": "v", "_version": 9, "projectID": "p", "rootDiagramID": "D", "variables": [],
+                "platformData": { "settings": {}, "intents": [], "slots": [] },
+                "prototype": { "model": { "intents": [], "slots": [] }, "context": { "variables": {} } } },
+            "diagrams": { "D": { "diagramID": "D", "name": "ROOT", "type": "TOPIC", "nodes": {
+                "start": { "nodeID": "start", "type": "start", "data": { "steps": [], "portsV2": { "builtIn": { "next": { "type": "next", "target": "b" } }, "byKey": {}, "dynamic": [] } } },
+                "b": { "nodeID": "b", "type": "block", "data": { "name": "B", "steps": ["a"] } },
+                "a": { "nodeID": "a", "type": "api", "data": { "url": url, "method": "GET", "headers": [], "params": [], "body": [], "mappings": [],
+                    "portsV2": { "builtIn": { "next": { "type": "next", "target": null }, "fail": { "type": "fail", "target": null } }, "byKey": {}, "dynamic": [] } } }
+            } } }
+        });
+        let out = flowdm_compile::compile(&doc, "api.vf").unwrap();
+        let said = out
+            .diagnostics
+            .iter()
+            .any(|d| d.node.as_deref() == Some("a") && d.reason.contains("does not parse"));
+        assert_eq!(said, bad, "{url}: {:?}", out.diagnostics);
+    }
 }
