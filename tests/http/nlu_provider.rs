@@ -230,3 +230,14 @@ async fn the_key_never_appears_in_the_logs() {
         .iter()
         .all(|a| a.as_deref() == Some(&format!("Bearer {KEY}")[..])));
 }
+
+#[tokio::test]
+async fn a_provider_on_loopback_is_refused_without_the_allow_list() {
+    let stub = EmbeddingsStub::start();
+    // The stub listens on 127.0.0.1: without `--allow-outbound` the SSRF guard refuses it.
+    let server = shop_server()
+        .nlu_provider_guarded(&stub.base, MODEL, None)
+        .start();
+    assert_local_only(&server).await;
+    assert_eq!(stub.requests(), 0, "the guard let a request through");
+}
