@@ -140,3 +140,22 @@ async fn an_allowed_host_name_may_resolve_to_any_address() {
     );
     assert_eq!(server.hits(), 1);
 }
+
+#[tokio::test]
+async fn the_system_resolver_is_vetted_too() {
+    let server = serve(ip("127.0.0.1"), 0, Answer::Echo).await.unwrap();
+    let url = format!("http://localhost:{}/", server.port());
+    // Allowing the address does not allow the name: `localhost` is refused before any lookup.
+    let result = send(&client("127.0.0.1/32"), OutboundRequest::get(&url)).await;
+    assert!(
+        matches!(result, Err(OutboundError::Refused(_))),
+        "{result:?}"
+    );
+    assert_eq!(server.hits(), 0);
+    // Allowing the name lets the system resolver's answer through.
+    let response = send(&client("localhost"), OutboundRequest::get(&url))
+        .await
+        .unwrap();
+    assert_eq!(response.status.as_u16(), 200);
+    assert_eq!(server.hits(), 1);
+}
