@@ -240,4 +240,18 @@ async fn a_provider_on_loopback_is_refused_without_the_allow_list() {
         .start();
     assert_local_only(&server).await;
     assert_eq!(stub.requests(), 0, "the guard let a request through");
+    drop(server);
+
+    // The refusal is logged with the host and the reason, never the key.
+    let server = shop_server()
+        .nlu_provider_guarded(&stub.base, MODEL, Some(KEY))
+        .start_process();
+    let logs = server.wait_for_log("outbound request refused");
+    assert!(
+        logs.contains("127.0.0.1") && logs.contains("loopback"),
+        "{logs}"
+    );
+    assert!(logs.contains("--allow-outbound"), "{logs}");
+    assert!(!logs.contains(KEY) && !logs.contains("5ecr3t"), "{logs}");
+    assert_eq!(stub.requests(), 0);
 }
