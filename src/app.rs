@@ -141,7 +141,7 @@ fn load_agents(config: &Config) -> Result<Registry, StartError> {
 fn load_semantic(config: &Config, registry: &Registry) -> Option<Arc<SemanticNlu>> {
     let cfg = config.nlu_embeddings.as_ref()?;
     tracing::info!(url = %redacted_url(&cfg.url), model = %cfg.model, key = cfg.api_key.is_some(), "embeddings provider: embedding the agents' utterances");
-    match SemanticNlu::load(cfg, registry) {
+    match SemanticNlu::load(cfg, &config.outbound, registry) {
         Ok(semantic) => {
             tracing::info!(
                 indexed = semantic.indexed(),

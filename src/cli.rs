@@ -5,6 +5,7 @@
 use crate::config::{defaults, Config, EmbeddingsConfig, KeysConfig, Secret, StoreConfig};
 use crate::http::limits::Limits;
 use clap::{Args, Parser, Subcommand};
+use flowdm_actions::outbound::Policy;
 use flowdm_store::{MemoryConfig, RedisConfig, DEFAULT_MAX_STATE_BYTES};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -113,9 +114,23 @@ pub struct ServeArgs {
     /// The environment `/health` names.
     #[arg(long, value_name = "NAME", env = "NODE_ENV", default_value = defaults::ENVIRONMENT)]
     pub environment: String,
+    /// Comma-separated networks (CIDR or address) and host names outbound requests may reach
+    /// although they are not public (default: none): e.g. `10.1.0.0/16,intranet.example`, or
+    /// `127.0.0.1/32` for an embeddings provider on this machine (docs/outbound.md).
+    #[arg(
+        long,
+        value_name = "LIST",
+        env = "FLOWDM_ALLOW_OUTBOUND",
+        value_parser = allow_list
+    )]
+    pub allow_outbound: Option<Policy>,
     /// The optional embeddings provider of intent classification (docs/nlu.md).
     #[command(flatten)]
     pub nlu: NluArgs,
+}
+
+fn allow_list(s: &str) -> Result<Policy, String> {
+    Policy::parse(s).map_err(|e| e.to_string())
 }
 
 /// The environment variable of the embeddings provider's key (read from the environment only,
@@ -296,6 +311,7 @@ impl ServeArgs {
     pub fn into_config(self) -> Config {
         Config {
             nlu_embeddings: self.nlu.embeddings_config(None),
+            outbound: self.allow_outbound.unwrap_or_default(),
             store: self.store.store_config(self.workers),
             limits: Limits {
                 body_bytes: self.body_limit,

@@ -4,6 +4,7 @@
 //! [`RedisConfig::default`]).
 
 use crate::http::limits::Limits;
+use flowdm_actions::outbound::Policy;
 use flowdm_store::{MemoryConfig, RedisConfig};
 use std::path::PathBuf;
 
@@ -106,6 +107,10 @@ pub struct Config {
     pub store: StoreConfig,
     /// The embeddings provider of intent classification (unset: the local classifier alone).
     pub nlu_embeddings: Option<EmbeddingsConfig>,
+    /// Which non-public networks and hosts outbound requests (the embeddings provider, the API
+    /// step) may reach (`--allow-outbound`, `docs/outbound.md`); default: none, public
+    /// addresses only.
+    pub outbound: Policy,
 }
 
 impl Default for Config {
@@ -121,6 +126,7 @@ impl Default for Config {
             environment: defaults::ENVIRONMENT.into(),
             store: StoreConfig::default(),
             nlu_embeddings: None,
+            outbound: Policy::strict(),
         }
     }
 }

@@ -2,8 +2,17 @@
 //! `{model, input: [...]}` → `{data: [{embedding: [...], index}]}`.
 
 use crate::config::{EmbeddingsConfig, Secret};
+use flowdm_actions::outbound::{
+    header, OutboundClient, OutboundConfig, OutboundError, OutboundRequest, Policy,
+};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
+
+/// Largest embeddings request: a batch of utterances.
+const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
+/// Largest embeddings answer: 64 vectors of 3072 numbers in JSON are about 4 MB.
+const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+const USER_AGENT: &str = concat!("flowdm/", env!("CARGO_PKG_VERSION"));
 
 /// Why the provider gave no vectors. Its messages never contain the key (and, for transport
 /// errors, not the URL either, which could carry credentials).
@@ -11,6 +20,9 @@ use std::time::Duration;
 pub enum ProviderError {
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
+    /// The SSRF guard refused the provider's address (`--allow-outbound`, docs/outbound.md).
+    #[error("{0} (a provider on a private or loopback address needs --allow-outbound)")]
+    Refused(String),
     #[error("no answer within {0:?}")]
     Timeout(Duration),
     #[error("request failed: {0}")]
@@ -26,8 +38,22 @@ impl ProviderError {
     pub fn is_unreachable(&self) -> bool {
         matches!(
             self,
-            ProviderError::Timeout(_) | ProviderError::Transport(_)
+            ProviderError::Timeout(_) | ProviderError::Transport(_) | ProviderError::Refused(_)
         )
+    }
+}
+
+impl From<OutboundError> for ProviderError {
+    fn from(e: OutboundError) -> ProviderError {
+        match e {
+            OutboundError::Refused(_) => ProviderError::Refused(e.to_string()),
+            OutboundError::Timeout(t) => ProviderError::Timeout(t),
+            OutboundError::TooLarge { .. } => ProviderError::Body(e.to_string()),
+            OutboundError::BadUrl(_) | OutboundError::BadHeader(_) | OutboundError::Client(_) => {
+                ProviderError::Client(e.to_string())
+            }
+            OutboundError::Transport(_) => ProviderError::Transport(e.to_string()),
+        }
     }
 }
 
@@ -48,9 +74,9 @@ struct EmbeddingItem {
     index: Option<usize>,
 }
 
-/// A client of one provider and model.
+/// A client of one provider and model, through the SSRF guard.
 pub struct EmbeddingsClient {
-    http: reqwest::Client,
+    http: OutboundClient,
     endpoint: String,
     model: String,
     key: Option<Secret>,
@@ -64,25 +90,21 @@ impl std::fmt::Debug for EmbeddingsClient {
     }
 }
 
-/// `e` and its sources in one line, without the URL.
-fn describe(e: reqwest::Error) -> String {
-    let e = e.without_url();
-    let mut out = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
-}
-
 impl EmbeddingsClient {
-    pub fn new(config: &EmbeddingsConfig) -> Result<EmbeddingsClient, ProviderError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(config.timeout)
-            .build()
-            .map_err(|e| ProviderError::Client(describe(e)))?;
+    /// A client whose requests may reach what `outbound` allows besides public addresses.
+    pub fn new(
+        config: &EmbeddingsConfig,
+        outbound: &Policy,
+    ) -> Result<EmbeddingsClient, ProviderError> {
+        let http = OutboundClient::new(OutboundConfig {
+            policy: outbound.clone(),
+            timeout: config.load_timeout.max(config.timeout),
+            connect_timeout: Some(config.timeout),
+            max_request_bytes: MAX_REQUEST_BYTES,
+            max_response_bytes: MAX_RESPONSE_BYTES,
+            user_agent: USER_AGENT.to_string(),
+            ..OutboundConfig::default()
+        })?;
         Ok(EmbeddingsClient {
             http,
             endpoint: format!("{}/embeddings", config.url.trim_end_matches('/')),
@@ -97,34 +119,30 @@ impl EmbeddingsClient {
         inputs: &[String],
         timeout: Duration,
     ) -> Result<Vec<Vec<f32>>, ProviderError> {
-        let mut request =
-            self.http
-                .post(&self.endpoint)
-                .timeout(timeout)
-                .json(&EmbeddingsRequest {
-                    model: &self.model,
-                    input: inputs,
-                });
+        let body = serde_json::to_vec(&EmbeddingsRequest {
+            model: &self.model,
+            input: inputs,
+        })
+        .map_err(|e| ProviderError::Client(e.to_string()))?;
+        let mut request = OutboundRequest::post(&self.endpoint)
+            .timeout(timeout)
+            .header(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static("application/json"),
+            )
+            .body(body);
         if let Some(Secret(key)) = &self.key {
-            request = request.bearer_auth(key);
+            let mut value = header::HeaderValue::from_str(&format!("Bearer {key}"))
+                .map_err(|_| ProviderError::Client("the API key is not a valid header".into()))?;
+            value.set_sensitive(true);
+            request = request.header(header::AUTHORIZATION, value);
         }
-        let failed = |e: reqwest::Error| {
-            if e.is_timeout() {
-                ProviderError::Timeout(timeout)
-            } else if e.is_decode() || e.is_body() {
-                ProviderError::Body(describe(e))
-            } else {
-                ProviderError::Transport(describe(e))
-            }
-        };
-        let response = request.send().await.map_err(failed)?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(ProviderError::Status(status.as_u16()));
+        let response = self.http.send(request).await?;
+        if !response.status.is_success() {
+            return Err(ProviderError::Status(response.status.as_u16()));
         }
-        let bytes = response.bytes().await.map_err(failed)?;
-        let body: EmbeddingsResponse =
-            serde_json::from_slice(&bytes).map_err(|e| ProviderError::Body(e.to_string()))?;
+        let body: EmbeddingsResponse = serde_json::from_slice(&response.body)
+            .map_err(|e| ProviderError::Body(e.to_string()))?;
         in_input_order(body.data, inputs.len())
     }
 }
@@ -176,15 +194,18 @@ mod tests {
 
     #[test]
     fn the_key_is_not_in_debug_output() {
-        let client = EmbeddingsClient::new(&EmbeddingsConfig {
-            url: "http://127.0.0.1:9/v1/".into(),
-            model: "m".into(),
-            api_key: Some(Secret("sk-very-secret".into())),
-            timeout: Duration::from_secs(1),
-            load_timeout: Duration::from_secs(1),
-            batch: 8,
-            weight: 0.5,
-        })
+        let client = EmbeddingsClient::new(
+            &EmbeddingsConfig {
+                url: "http://127.0.0.1:9/v1/".into(),
+                model: "m".into(),
+                api_key: Some(Secret("sk-very-secret".into())),
+                timeout: Duration::from_secs(1),
+                load_timeout: Duration::from_secs(1),
+                batch: 8,
+                weight: 0.5,
+            },
+            &Policy::strict(),
+        )
         .unwrap();
         assert_eq!(client.endpoint, "http://127.0.0.1:9/v1/embeddings");
         assert!(!format!("{client:?}").contains("sk-very-secret"));

@@ -17,6 +17,7 @@ use crate::engine::{Agent, ExternalRanking, Request};
 use crate::nlu::semantic::EmbeddingIndex;
 use crate::projects::Registry;
 use client::{EmbeddingsClient, ProviderError};
+use flowdm_actions::outbound::Policy;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -42,17 +43,19 @@ enum IndexFailure {
 }
 
 impl SemanticNlu {
-    /// Embeds the training texts of every agent of `registry`. Runs to the end before the
-    /// server starts; it runs its requests on a thread and runtime of its own, so it can be
+    /// Embeds the training texts of every agent of `registry`. Requests go through the SSRF
+    /// guard with `outbound` as allow-list: a provider on a private or loopback address needs
+    /// `--allow-outbound` (`docs/outbound.md`). Runs to the end before the server starts; it runs its requests on a thread and runtime of its own, so it can be
     /// called from a synchronous function inside another runtime (`Application::build`).
     /// Only a client that cannot be built is an error; an agent the provider fails for runs
     /// without an index, and once the provider is unreachable the remaining agents are not tried.
     pub fn load(
         config: &EmbeddingsConfig,
+        outbound: &Policy,
         registry: &Registry,
     ) -> Result<SemanticNlu, ProviderError> {
-        let client = EmbeddingsClient::new(config)?;
-        let loader = EmbeddingsClient::new(config)?;
+        let client = EmbeddingsClient::new(config, outbound)?;
+        let loader = EmbeddingsClient::new(config, outbound)?;
         let agents: Vec<&Agent> = registry
             .projects()
             .flat_map(|p| p.versions.iter().map(|a| a.as_ref()))

@@ -147,9 +147,46 @@ fn help_lists_the_commands_and_options() {
         "PORT",
         "REDIS_URL",
         "FLOWDM_KEYS",
+        "--allow-outbound",
+        "FLOWDM_ALLOW_OUTBOUND",
     ] {
         assert!(text.contains(opt), "{opt} missing from:\n{text}");
     }
+}
+
+#[test]
+fn the_outbound_allow_list_is_parsed_and_checked_at_start() {
+    let config = flowdm::cli::ServeArgs::parse_args([
+        "--allow-outbound",
+        " 127.0.0.1/32, 10.1.0.0/16 ,intranet.example",
+    ])
+    .expect("parse")
+    .into_config();
+    assert!(config
+        .outbound
+        .check_ip("127.0.0.1".parse().unwrap())
+        .is_ok());
+    assert!(config
+        .outbound
+        .check_ip("10.1.2.3".parse().unwrap())
+        .is_ok());
+    assert!(config
+        .outbound
+        .check_ip("10.2.0.1".parse().unwrap())
+        .is_err());
+    assert!(config.outbound.allows_host("intranet.example"));
+    let default = flowdm::cli::ServeArgs::parse_args(Vec::<String>::new())
+        .expect("parse")
+        .into_config();
+    assert!(default.outbound.is_strict());
+
+    let out = flowdm_command()
+        .args(["serve", "--allow-outbound", "10.0.0.0/33"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("10.0.0.0/33"), "{err}");
 }
 
 #[tokio::test]

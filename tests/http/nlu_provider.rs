@@ -230,3 +230,28 @@ async fn the_key_never_appears_in_the_logs() {
         .iter()
         .all(|a| a.as_deref() == Some(&format!("Bearer {KEY}")[..])));
 }
+
+#[tokio::test]
+async fn a_provider_on_loopback_is_refused_without_the_allow_list() {
+    let stub = EmbeddingsStub::start();
+    // The stub listens on 127.0.0.1: without `--allow-outbound` the SSRF guard refuses it.
+    let server = shop_server()
+        .nlu_provider_guarded(&stub.base, MODEL, None)
+        .start();
+    assert_local_only(&server).await;
+    assert_eq!(stub.requests(), 0, "the guard let a request through");
+    drop(server);
+
+    // The refusal is logged with the host and the reason, never the key.
+    let server = shop_server()
+        .nlu_provider_guarded(&stub.base, MODEL, Some(KEY))
+        .start_process();
+    let logs = server.wait_for_log("outbound request refused");
+    assert!(
+        logs.contains("127.0.0.1") && logs.contains("loopback"),
+        "{logs}"
+    );
+    assert!(logs.contains("--allow-outbound"), "{logs}");
+    assert!(!logs.contains(KEY) && !logs.contains("5ecr3t"), "{logs}");
+    assert_eq!(stub.requests(), 0);
+}

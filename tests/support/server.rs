@@ -151,8 +151,15 @@ impl ServerBuilder {
     }
 
     /// An embeddings provider for the NLU: `--nlu-embeddings-url`, `--nlu-embeddings-model`,
-    /// and the key as `FLOWDM_NLU_API_KEY` would give it.
-    pub fn nlu_provider(mut self, url: &str, model: &str, key: Option<&str>) -> Self {
+    /// and the key as `FLOWDM_NLU_API_KEY` would give it. The stubs listen on 127.0.0.1, which
+    /// the SSRF guard refuses unless allowed: `--allow-outbound 127.0.0.1/32`.
+    pub fn nlu_provider(self, url: &str, model: &str, key: Option<&str>) -> Self {
+        self.nlu_provider_guarded(url, model, key)
+            .args(&["--allow-outbound", "127.0.0.1/32"])
+    }
+
+    /// [`ServerBuilder::nlu_provider`] without the allow-list: the guard applies in full.
+    pub fn nlu_provider_guarded(mut self, url: &str, model: &str, key: Option<&str>) -> Self {
         self.nlu_api_key = key.map(str::to_string);
         self.args(&["--nlu-embeddings-url", url, "--nlu-embeddings-model", model])
     }

@@ -1,1 +1,0 @@
-//! Outbound HTTP behind an SSRF guard (issue 10).
