@@ -10,6 +10,7 @@ use crate::nlu_provider::SemanticNlu;
 use crate::projects::Registry;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{web, HttpServer};
+use flowdm_actions::outbound::{OutboundClient, OutboundConfig};
 use flowdm_store::{MemoryStore, RedisStore, SessionStore};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,6 +24,8 @@ pub enum StartError {
     Keys(String),
     #[error("session store: {0}")]
     Store(String),
+    #[error("outbound HTTP client: {0}")]
+    Outbound(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -45,6 +48,12 @@ impl Application {
         let registry = load_agents(&config)?;
         let keys = load_keys(&config, &registry)?;
         let semantic = load_semantic(&config, &registry);
+        // The API step's outbound calls: the reference's limits, the operator's allow-list.
+        let outbound = OutboundClient::new(OutboundConfig {
+            policy: config.outbound.clone(),
+            ..OutboundConfig::default()
+        })
+        .map_err(|e| StartError::Outbound(e.to_string()))?;
         tracing::info!(store = %store_info, "session store");
         let state = AppState {
             openapi: http::openapi::document(&registry).into(),
@@ -55,7 +64,7 @@ impl Application {
             public_origins: config.public_origins.clone(),
             environment: config.environment.clone(),
             semantic,
-            effects: Arc::new(crate::effects::Offline),
+            effects: Arc::new(outbound),
             effect_budget: flowdm_actions::perform::EffectBudget::default(),
         };
         let data = web::Data::new(state);

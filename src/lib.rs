@@ -16,7 +16,6 @@ pub use flowdm_store as store;
 pub mod app;
 pub mod cli;
 pub mod config;
-pub mod effects;
 pub mod http;
 pub mod nlu_provider;
 pub mod projects;

@@ -6,6 +6,7 @@
 mod support;
 
 mod agents;
+mod api_step;
 mod auth;
 mod clients;
 mod concurrency;

@@ -1,0 +1,139 @@
+//! The API step over HTTP: the turn stops for its call, the server performs it through the SSRF
+//! guard (to a local test server on 127.0.0.1, allowed with `--allow-outbound`), and the turn
+//! goes on with the answer mapped into variables — all within one interact request.
+
+use crate::support::server::*;
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// A tiny HTTP server on 127.0.0.1 answering every request with `body` after `delay`; records
+/// the requests it saw (head and body).
+async fn api_stub(body: Value, delay: std::time::Duration) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let log = log.clone();
+            let body = body.to_string();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                let mut got = 0;
+                // Head, then as much body as Content-Length says.
+                loop {
+                    let Ok(n) = sock.read(&mut buf[got..]).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        break;
+                    }
+                    got += n;
+                    let text = String::from_utf8_lossy(&buf[..got]).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let len = text
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        if got >= end + 4 + len {
+                            break;
+                        }
+                    }
+                }
+                log.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&buf[..got]).to_string());
+                tokio::time::sleep(delay).await;
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
+                    body.len(),
+                    body
+                );
+                let _ = sock.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    (format!("http://{addr}"), seen)
+}
+
+/// A runtime export whose launch sets `city`, says so, calls `{base}/weather`, and reports.
+fn weather_agent(base: &str) -> String {
+    let text = |msg: &str, next: Value| json!({ "type": "text", "texts": [ { "id": "t", "content": [ { "children": [ { "text": msg } ] } ] } ], "nextId": next });
+    json!({
+        "project": { "_id": "apip", "name": "Weather", "type": "chat", "platform": "webchat", "devVersion": "apiv" },
+        "version": { "_id": "apiv", "projectID": "apip", "rootDiagramID": "D", "variables": ["city", "temp"],
+            "platformData": { "settings": {} },
+            "prototype": { "type": "chat", "platform": "webchat", "data": { "name": "Weather", "locales": ["en-US"] },
+                "model": { "intents": [], "slots": [] }, "context": { "variables": {} } } },
+        "programs": {
+            "apiv": { "id": "apiv", "startId": "", "lines": {}, "commands": [], "variables": [] },
+            "D": { "id": "D", "name": "Home", "startId": "start", "commands": [], "variables": [], "lines": {
+                "start": { "type": "start", "nextId": "set" },
+                "set": { "type": "setV2", "sets": [ { "variable": "city", "expression": "'Paris'", "type": "value" } ], "nextId": "look" },
+                "look": text("Looking it up…", json!("api")),
+                "api": { "type": "integrations", "selected_integration": "Custom API",
+                    "action_data": { "url": format!("{base}/weather"), "method": "POST",
+                        "params": [ { "key": "city", "val": "{city}" } ],
+                        "headers": [ { "key": "X-City", "val": "{city}" } ],
+                        "content": "{\"city\": \"{city}\"}", "bodyInputType": "rawInput",
+                        "mapping": [ { "path": "response.current.temp", "var": "temp" } ] },
+                    "success_id": "ok", "fail_id": "err" },
+                "ok": text("It is {temp} degrees in {city}.", Value::Null),
+                "err": text("The weather service cannot be reached.", Value::Null)
+            } }
+        }
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn an_api_step_calls_out_and_the_turn_goes_on() {
+    let (base, seen) = api_stub(json!({ "current": { "temp": "21" } }), Default::default()).await;
+    let server = Server::builder()
+        .files(&[("weather.vfr", weather_agent(&base))])
+        .args(&["--allow-outbound", "127.0.0.1/32"])
+        .start();
+    let u = User::new(&server, "api-user", "apiv");
+    let t = u.act(json!({ "type": "launch" })).await;
+    assert_eq!(
+        messages(&t),
+        ["Looking it up…", "It is 21 degrees in Paris."],
+        "{t}"
+    );
+    assert_eq!(u.state().await["variables"]["temp"], json!(21));
+    let requests = seen.lock().unwrap().clone();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    let r = &requests[0];
+    assert!(r.starts_with("POST /weather?city=Paris HTTP/1.1"), "{r}");
+    assert!(r.to_ascii_lowercase().contains("x-city: paris"), "{r}");
+    assert!(
+        r.contains("Voiceflow/1.0.0 (+https://voiceflow.com)"),
+        "{r}"
+    );
+    assert!(r.ends_with("{\"city\": \"Paris\"}"), "{r}");
+}
+
+#[tokio::test]
+async fn without_the_allow_list_loopback_is_refused_and_the_step_fails() {
+    let (base, seen) = api_stub(json!({ "current": { "temp": 21 } }), Default::default()).await;
+    let server = Server::builder()
+        .files(&[("weather.vfr", weather_agent(&base))])
+        .start();
+    let u = User::new(&server, "api-refused", "apiv");
+    let t = u.act(json!({ "type": "launch" })).await;
+    assert_eq!(
+        messages(&t),
+        ["Looking it up…", "The weather service cannot be reached."],
+        "{t}"
+    );
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "a refused address was contacted"
+    );
+}
