@@ -16,13 +16,13 @@ use super::response::Answer;
 use super::session::write_session;
 use super::state::AppState;
 use super::validate::TurnBody;
-use crate::engine::expr::MiniJs;
 use crate::engine::state::merge_variables;
 use crate::engine::{
     self, session, Agent, Clock, Env, ExternalRanking, OverBudget, Request, SeededRandom, State,
     SystemClock, TurnInput, TurnOutput,
 };
 use crate::store::SessionKey;
+use flowdm_actions::sandbox::QuickJs;
 use std::cell::RefCell;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -42,7 +42,7 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// Runs `turn` with an engine environment on the calling thread (the wall clock, this thread's
-/// random source, the built-in sandbox); a panic becomes `Err(message)`.
+/// random source, the QuickJS sandbox); a panic becomes `Err(message)`.
 fn with_engine<T>(turn: impl FnOnce(&mut Env<'_>) -> T) -> Result<T, String> {
     std::panic::catch_unwind(AssertUnwindSafe(|| {
         RNG.with(|rng| {
@@ -50,7 +50,7 @@ fn with_engine<T>(turn: impl FnOnce(&mut Env<'_>) -> T) -> Result<T, String> {
             turn(&mut Env {
                 clock: &SystemClock,
                 rng: &mut *rng,
-                sandbox: &MiniJs,
+                sandbox: &QuickJs,
             })
         })
     }))

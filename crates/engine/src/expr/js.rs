@@ -57,12 +57,10 @@ mod builtins;
 mod interp;
 mod lexer;
 mod parser;
-#[cfg(test)]
-mod tests;
 mod worker;
 
 use super::ScriptError;
-use crate::env::{CodeOutcome, Sandbox};
+use crate::env::{CodeOutcome, Sandbox, ScriptEnv};
 use crate::expr::jsvalue::JsValue;
 use crate::state::Vars;
 use interp::Interp;
@@ -185,7 +183,12 @@ fn same_json(a: &Value, b: &Value) -> bool {
 pub struct MiniJs;
 
 impl Sandbox for MiniJs {
-    fn eval_expression(&self, expr: &str, vars: &Vars) -> Result<Value, ScriptError> {
+    fn eval_expression(
+        &self,
+        expr: &str,
+        vars: &Vars,
+        _env: &ScriptEnv,
+    ) -> Result<Value, ScriptError> {
         on_big_stack(|| eval_expression(expr, vars))
     }
 
@@ -193,6 +196,7 @@ impl Sandbox for MiniJs {
         &self,
         sets: &[(String, String)],
         vars: &Vars,
+        _env: &ScriptEnv,
     ) -> Result<Vec<(String, Value)>, ScriptError> {
         on_big_stack(|| run_sets(sets, vars))
     }
@@ -202,6 +206,7 @@ impl Sandbox for MiniJs {
         code: &str,
         vars: &Vars,
         as_function: bool,
+        _env: &ScriptEnv,
     ) -> Result<CodeOutcome, ScriptError> {
         on_big_stack(|| run_code(code, vars, as_function))
     }
