@@ -76,7 +76,6 @@ fn bench_sandbox(c: &mut Criterion, name: &str, sandbox: &dyn Sandbox) {
 
 fn sandboxes(c: &mut Criterion) {
     bench_sandbox(c, "quickjs", &QuickJs);
-    bench_sandbox(c, "minijs", &flowdm_engine::expr::MiniJs);
 }
 
 criterion_group!(benches, sandboxes);
