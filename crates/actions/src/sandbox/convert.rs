@@ -5,15 +5,24 @@
 use super::engine::Failure;
 use flowdm_engine::expr::ScriptError;
 use flowdm_engine::state::Vars;
-use rquickjs::{Ctx, Value as JsValue};
+use rquickjs::object::Property;
+use rquickjs::{Ctx, Object, Value as JsValue};
 use serde_json::Value;
 
 /// Sets every variable as a global.
 pub fn set_globals<'js>(ctx: &Ctx<'js>, vars: &Vars) -> Result<(), Failure> {
     let globals = ctx.globals();
     for (name, value) in vars {
-        globals.set(name.as_str(), to_js(ctx, value)?)?;
+        define(&globals, name, to_js(ctx, value)?)?;
     }
+    Ok(())
+}
+
+/// Defines a writable global (assignment would not shadow a built-in: they are read-only
+/// properties of the global object's prototype, `prelude.rs`).
+pub fn define<'js>(globals: &Object<'js>, name: &str, value: JsValue<'js>) -> Result<(), Failure> {
+    let property = Property::from(value).writable().configurable().enumerable();
+    globals.prop(name, property)?;
     Ok(())
 }
 

@@ -258,3 +258,39 @@ fn a_stack_overflow_is_an_error() {
     assert!(matches!(e, ScriptError::Thrown(_)), "{e:?}");
     assert_eq!(eval("3", json!({})), Ok(json!(3)));
 }
+
+#[test]
+fn calls_share_nothing() {
+    for _ in 0..2 {
+        let out = code(
+            "const k = 1; let j = 2; var v = 3; function f() {} n = k + j + v;",
+            json!({ "n": 0 }),
+        )
+        .unwrap();
+        assert_eq!(out.variables.get("n"), Some(&json!(6)));
+    }
+    assert_eq!(
+        eval("typeof k + typeof v + typeof f", json!({})),
+        Ok(json!("undefinedundefinedundefined"))
+    );
+    code(
+        "Object.defineProperty(globalThis, 'stuck', { value: 1 }); JSON = 1; delete Math;",
+        json!({}),
+    )
+    .unwrap();
+    assert_eq!(
+        eval("typeof stuck + typeof JSON + typeof Math", json!({})),
+        Ok(json!("undefinedobjectobject"))
+    );
+    code("Object.freeze(globalThis);", json!({})).unwrap();
+    assert_eq!(eval("x + 1", json!({ "x": 1 })), Ok(json!(2)));
+    // Built-ins are frozen: patching them has no effect (sloppy mode: silently).
+    assert_eq!(
+        eval("String.prototype.shout = 1; typeof ''.shout", json!({})),
+        Ok(json!("undefined"))
+    );
+    assert_eq!(
+        eval("typeof performance", json!({})),
+        Ok(json!("undefined"))
+    );
+}
