@@ -294,3 +294,20 @@ fn calls_share_nothing() {
         Ok(json!("undefined"))
     );
 }
+
+#[test]
+fn queued_jobs_run_within_the_call() {
+    let out = code(
+        "(async () => { await 0; n = 2; })(); n = 1;",
+        json!({ "n": 0 }),
+    )
+    .unwrap();
+    assert_eq!(out.variables.get("n"), Some(&json!(1)));
+    let e = code("const f = async () => { await 0; f(); }; f();", json!({})).unwrap_err();
+    assert!(
+        matches!(&e, ScriptError::Limit(m) if m.contains("time")),
+        "{e:?}"
+    );
+    // And the next call works.
+    assert_eq!(eval("1", json!({})), Ok(json!(1)));
+}
