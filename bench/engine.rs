@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use flowdm_engine::expr::MiniJs;
+use flowdm_actions::sandbox::QuickJs;
 use flowdm_engine::{
     interact, Agent, Config, Env, Request, SeededRandom, State, SystemClock, TurnInput,
 };
@@ -72,7 +72,7 @@ fn bench(c: &mut Criterion) {
         let mut env = Env {
             clock: &clock,
             rng: &mut rng,
-            sandbox: &MiniJs,
+            sandbox: &QuickJs,
         };
         interact(&project, input, &mut env)
     };

@@ -16,14 +16,14 @@ use super::response::Answer;
 use super::session::write_session;
 use super::state::AppState;
 use super::validate::TurnBody;
-use crate::engine::expr::MiniJs;
 use crate::engine::state::merge_variables;
 use crate::engine::{
-    self, session, Agent, Clock, Env, ExternalRanking, OverBudget, Request, SeededRandom, State,
-    SystemClock, TurnInput, TurnOutput,
+    self, session, Agent, Clock, Env, ExternalRanking, OverBudget, RandomSource, Request,
+    SeededRandom, State, SystemClock, TurnInput, TurnOutput,
 };
 use crate::store::SessionKey;
 use flowdm_actions::perform::EffectBudget;
+use flowdm_actions::sandbox::QuickJs;
 use std::cell::RefCell;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -45,18 +45,18 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 /// A new seed for one turn's random source, from this thread's generator: every run of the
 /// turn (over the inline budget, after an effect) draws the same numbers.
 fn turn_seed() -> u64 {
-    RNG.with(|rng| rng.borrow_mut().next_seed())
+    RNG.with(|rng| rng.borrow_mut().next_u64())
 }
 
 /// Runs `turn` with an engine environment on the calling thread (the wall clock, the turn's
-/// random source, the built-in sandbox); a panic becomes `Err(message)`.
+/// random source, the QuickJS sandbox); a panic becomes `Err(message)`.
 fn with_engine<T>(seed: u64, turn: impl FnOnce(&mut Env<'_>) -> T) -> Result<T, String> {
     std::panic::catch_unwind(AssertUnwindSafe(|| {
         let mut rng = SeededRandom::new(seed);
         turn(&mut Env {
             clock: &SystemClock,
             rng: &mut rng,
-            sandbox: &MiniJs,
+            sandbox: &QuickJs,
         })
     }))
     .map_err(|p| panic_message(p.as_ref()))

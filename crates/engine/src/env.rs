@@ -38,6 +38,8 @@ pub trait RandomSource {
     fn index(&mut self, n: usize) -> usize;
     /// A short random id (Slate ids).
     fn short_id(&mut self) -> String;
+    /// 64 random bits (the seed of a script's `Math.random`).
+    fn next_u64(&mut self) -> u64;
 }
 
 /// Randomness from a seeded small RNG; `from_entropy` for production.
@@ -52,11 +54,6 @@ impl SeededRandom {
     pub fn from_entropy() -> Self {
         use rand::SeedableRng;
         SeededRandom(rand::rngs::SmallRng::from_entropy())
-    }
-    /// A seed for another generator (one per turn, so a replayed turn draws the same).
-    pub fn next_seed(&mut self) -> u64 {
-        use rand::RngCore;
-        self.0.next_u64()
     }
 }
 
@@ -81,6 +78,10 @@ impl RandomSource for SeededRandom {
         }
         id
     }
+    fn next_u64(&mut self) -> u64 {
+        use rand::RngCore;
+        self.0.next_u64()
+    }
 }
 
 /// Result of a code step.
@@ -92,16 +93,32 @@ pub struct CodeOutcome {
     pub returned: Option<Value>,
 }
 
+/// What a script may observe of the outside world, fixed by the engine for each call so that
+/// turns stay deterministic: `Date` reads `now_ms` (the turn's clock) and `Math.random` is seeded
+/// with `seed` (drawn from the turn's random source).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScriptEnv {
+    /// Milliseconds since the Unix epoch.
+    pub now_ms: u64,
+    pub seed: u64,
+}
+
 /// JavaScript evaluation for ifV2, setV2 and code steps (`spec/dm-api.md` §6.13.2).
 pub trait Sandbox: Send + Sync {
     /// Evaluates one expression with every variable as a global.
-    fn eval_expression(&self, expr: &str, vars: &Vars) -> Result<Value, ScriptError>;
+    fn eval_expression(
+        &self,
+        expr: &str,
+        vars: &Vars,
+        env: &ScriptEnv,
+    ) -> Result<Value, ScriptError>;
     /// Runs `variable = expression` assignments in order (later ones see earlier results) and
     /// returns the assigned values in order. Any error discards all assignments.
     fn run_sets(
         &self,
         sets: &[(String, String)],
         vars: &Vars,
+        env: &ScriptEnv,
     ) -> Result<Vec<(String, Value)>, ScriptError>;
     /// Runs a code step. With `as_function` the code is a function body whose return value is
     /// reported.
@@ -110,6 +127,7 @@ pub trait Sandbox: Send + Sync {
         code: &str,
         vars: &Vars,
         as_function: bool,
+        env: &ScriptEnv,
     ) -> Result<CodeOutcome, ScriptError>;
 }
 

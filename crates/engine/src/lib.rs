@@ -19,7 +19,9 @@ mod turn;
 
 pub use agent::Agent;
 pub use effects::{Effect, EffectResult, HttpBody, HttpRequest, HttpResponse};
-pub use env::{Clock, Env, FixedClock, RandomSource, Sandbox, SeededRandom, SystemClock};
+pub use env::{
+    Clock, Env, FixedClock, RandomSource, Sandbox, ScriptEnv, SeededRandom, SystemClock,
+};
 pub use flowdm_nlu::semantic::ExternalRanking;
 pub use logs::LogLevel;
 pub use request::{Config, InvalidRequest, Request};

@@ -1,4 +1,4 @@
-//! JavaScript values and conversions shared by the legacy evaluator and [`super::MiniJs`].
+//! JavaScript values and conversions of the legacy evaluator (`legacy.rs`, `legacy/math.rs`).
 //!
 //! Arrays and objects live in a [`Heap`] and are referred to by index, so object identity
 //! (`a == a`, but `[] != []`) follows JavaScript and cycles never leak or recurse forever.

@@ -1,5 +1,6 @@
 //! Logic nodes: if, ifV2, set, setV2, random and code (§5.6.7–12).
 
+use crate::env::ScriptEnv;
 use crate::expr::{legacy, ScriptError};
 use crate::interpolate::js_string;
 use crate::logs::{step_ref, LogLevel};
@@ -16,14 +17,20 @@ fn expression_source(v: &Value) -> String {
 
 fn script_error_message(e: &ScriptError) -> String {
     match e {
-        ScriptError::Unsupported(what) => format!(
-            "not run: the built-in JavaScript evaluator does not support {what} (the JavaScript sandbox is not available yet)"
-        ),
+        ScriptError::Unsupported(what) => format!("not run: {what}"),
         other => other.to_string(),
     }
 }
 
 impl Runtime<'_, '_> {
+    /// What the next script sees: the turn's clock, and a seed drawn from the turn's random source.
+    fn script_env(&mut self) -> ScriptEnv {
+        ScriptEnv {
+            now_ms: self.now_ms,
+            seed: self.env.rng.next_u64(),
+        }
+    }
+
     /// Logs `step.<kind>` with the path taken (`condition`, `random`), then gives `step` back.
     fn path_log(&mut self, node: &Node, kind: &str, step: Step) -> Step {
         if self.logs_at(LogLevel::Info) {
@@ -87,8 +94,9 @@ impl Runtime<'_, '_> {
             ..
         } = n;
         let vars = self.combined_vars();
+        let script_env = self.script_env();
         for (i, expr) in expressions.iter().enumerate() {
-            match self.env.sandbox.eval_expression(expr, &vars) {
+            match self.env.sandbox.eval_expression(expr, &vars, &script_env) {
                 Ok(v) if truthy(&v) => return Step::Next(next_ids.get(i).cloned().flatten()),
                 Ok(_) => {}
                 Err(e) => {
@@ -110,7 +118,12 @@ impl Runtime<'_, '_> {
             paths,
         } = n;
         let vars = self.combined_vars();
-        match self.env.sandbox.run_code(code, &vars, !paths.is_empty()) {
+        let script_env = self.script_env();
+        match self
+            .env
+            .sandbox
+            .run_code(code, &vars, !paths.is_empty(), &script_env)
+        {
             Ok(outcome) => {
                 let updates: Vec<(String, Value)> = outcome
                     .variables
@@ -216,7 +229,8 @@ impl Runtime<'_, '_> {
             assignments.push((var.clone(), expression_source(&set.expression)));
         }
         let vars = self.combined_vars();
-        match self.env.sandbox.run_sets(&assignments, &vars) {
+        let script_env = self.script_env();
+        match self.env.sandbox.run_sets(&assignments, &vars, &script_env) {
             Ok(values) => {
                 self.assign(node, "set", values);
             }

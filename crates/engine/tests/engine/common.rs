@@ -1,7 +1,7 @@
 //! Helpers shared by engine tests: load agents, run turns deterministically, normalise traces.
 #![allow(dead_code)]
 
-use flowdm_engine::expr::MiniJs;
+use flowdm_actions::sandbox::QuickJs;
 use flowdm_engine::{
     self as engine, Agent, Config, Env, FixedClock, Request, SeededRandom, State, TurnInput,
     TurnOutput,
@@ -239,11 +239,11 @@ impl flowdm_engine::Clock for TickingClock {
     }
 }
 
-/// An engine environment with this clock and random source, and the built-in sandbox.
+/// An engine environment with this clock and random source, and the QuickJS sandbox.
 pub fn env<'a>(clock: &'a dyn flowdm_engine::Clock, rng: &'a mut SeededRandom) -> Env<'a> {
     Env {
         clock,
         rng,
-        sandbox: &MiniJs,
+        sandbox: &QuickJs,
     }
 }

@@ -1,1 +1,0 @@
-//! The JavaScript sandbox (issue 10).

@@ -1,0 +1,196 @@
+//! The per-thread QuickJS runtime and context: created once per thread and reused (a context
+//! costs ~100 µs to create; `prelude.rs` freezes its built-ins and resets its global object after
+//! every call, which keeps scripts apart), with the limits of `spec/dm-api.md` §6.13.2: a 1 s deadline
+//! checked by the interrupt handler, a 10 MiB memory limit and a bounded stack. After a limit was
+//! hit the runtime is dropped and the next call starts a new one.
+
+use super::prelude;
+use flowdm_engine::expr::ScriptError;
+use flowdm_engine::ScriptEnv;
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use rquickjs::{Coerced, Context, Ctx, FromJs, Function, Persistent, Runtime};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+/// CPU time a script may use.
+pub const TIME_LIMIT: Duration = Duration::from_secs(1);
+/// Memory of the whole runtime (the context's built-ins take about 0.3 MiB of it).
+pub const MEMORY_LIMIT: usize = 10 * 1024 * 1024;
+/// Native stack for JavaScript recursion; the caller's thread must have this much left.
+const STACK_LIMIT: usize = 256 * 1024;
+
+/// Why a run failed, before it becomes a [`ScriptError`].
+pub enum Failure {
+    /// A JavaScript or runtime error (the pending exception is fetched inside the context).
+    Js(rquickjs::Error),
+    Script(ScriptError),
+}
+
+impl From<rquickjs::Error> for Failure {
+    fn from(e: rquickjs::Error) -> Self {
+        Failure::Js(e)
+    }
+}
+
+impl From<ScriptError> for Failure {
+    fn from(e: ScriptError) -> Self {
+        Failure::Script(e)
+    }
+}
+
+/// Fields drop in order: the saved functions before the context before the runtime.
+struct Engine {
+    /// The indirect `eval` (a pristine reference, unreachable for scripts).
+    eval: Persistent<Function<'static>>,
+    /// The global object's `reset` (`prelude.rs`).
+    reset: Persistent<Function<'static>>,
+    context: Context,
+    rt: Runtime,
+    deadline: Rc<Cell<Option<Instant>>>,
+    interrupted: Rc<Cell<bool>>,
+    now_ms: Rc<Cell<f64>>,
+    rng: Rc<RefCell<SmallRng>>,
+}
+
+thread_local! {
+    static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
+}
+
+fn internal(e: rquickjs::Error) -> ScriptError {
+    ScriptError::Thrown(format!("InternalError: {e}"))
+}
+
+fn new_engine() -> Result<Engine, ScriptError> {
+    let rt = Runtime::new().map_err(internal)?;
+    rt.set_memory_limit(MEMORY_LIMIT);
+    rt.set_max_stack_size(STACK_LIMIT);
+    let deadline: Rc<Cell<Option<Instant>>> = Rc::new(Cell::new(None));
+    let interrupted = Rc::new(Cell::new(false));
+    let (d, i) = (deadline.clone(), interrupted.clone());
+    rt.set_interrupt_handler(Some(Box::new(move || {
+        let stop = d.get().is_some_and(|d| Instant::now() >= d);
+        if stop {
+            i.set(true);
+        }
+        stop
+    })));
+    let context = Context::full(&rt).map_err(internal)?;
+    let now_ms = Rc::new(Cell::new(0.0));
+    let rng = Rc::new(RefCell::new(SmallRng::seed_from_u64(0)));
+    let (clock, draw) = (now_ms.clone(), rng.clone());
+    let (eval, reset) = context
+        .with(|ctx| {
+            let instant = Function::new(ctx.clone(), move || clock.get())?;
+            let random = Function::new(ctx.clone(), move || draw.borrow_mut().gen::<f64>())?;
+            let eval: Function = ctx.globals().get("eval")?;
+            let reset = prelude::setup(&ctx, instant, random)?;
+            Ok((Persistent::save(&ctx, eval), Persistent::save(&ctx, reset)))
+        })
+        .map_err(|e| context.with(|ctx| describe(&ctx, e, true)))?;
+    Ok(Engine {
+        eval,
+        reset,
+        context,
+        rt,
+        deadline,
+        interrupted,
+        now_ms,
+        rng,
+    })
+}
+
+/// Runs `f` in this thread's context with the turn's clock and seed, under the limits; `f` gets
+/// the indirect `eval` to run sources with (their `let`/`const` stay local, their `var`s and
+/// new globals are deleted afterwards).
+pub fn with_context<T>(
+    env: &ScriptEnv,
+    f: impl for<'js> FnOnce(&Ctx<'js>, &Function<'js>) -> Result<T, Failure>,
+) -> Result<T, ScriptError> {
+    let engine = match ENGINE.with(|e| e.borrow_mut().take()) {
+        Some(engine) => engine,
+        None => new_engine()?,
+    };
+    engine.now_ms.set(env.now_ms as f64);
+    *engine.rng.borrow_mut() = SmallRng::seed_from_u64(env.seed);
+    engine.interrupted.set(false);
+    engine.deadline.set(Some(Instant::now() + TIME_LIMIT));
+    let result = engine.context.with(|ctx| {
+        let eval = engine.eval.clone().restore(&ctx).map_err(internal)?;
+        f(&ctx, &eval).map_err(|failure| match failure {
+            Failure::Script(e) => e,
+            Failure::Js(e) => describe(&ctx, e, false),
+        })
+    });
+    // Jobs a script queued (async functions) run now, all of them (the deadline stops an
+    // endless chain), so none is left for the next call; then the globals are reset.
+    while engine.rt.is_job_pending() {
+        let _failed_job_is_ignored = engine.rt.execute_pending_job();
+    }
+    let clean = engine.context.with(|ctx| {
+        let reset = engine.reset.clone().restore(&ctx)?;
+        reset.call::<_, bool>(())
+    });
+    // Out of memory, QuickJS may fail to build the error and throw `null`: the runtime's usage
+    // (the script's values are still alive) tells.
+    let result = match result {
+        _ if engine.interrupted.get() => Err(ScriptError::Limit(format!(
+            "time: the script ran longer than {} s",
+            TIME_LIMIT.as_secs()
+        ))),
+        Err(_) if near_memory_limit(&engine.rt) => Err(memory_limit()),
+        other => other,
+    };
+    engine.deadline.set(None);
+    // A runtime that hit a limit may hold half-built state, and a global object the reset could
+    // not restore must not reach the next call: start over next time.
+    if matches!(clean, Ok(true)) && !matches!(result, Err(ScriptError::Limit(_))) {
+        ENGINE.with(|e| *e.borrow_mut() = Some(engine));
+    }
+    result
+}
+
+fn near_memory_limit(rt: &Runtime) -> bool {
+    const MARGIN: i64 = 512 * 1024;
+    rt.memory_usage().malloc_size + MARGIN >= MEMORY_LIMIT as i64
+}
+
+fn memory_limit() -> ScriptError {
+    ScriptError::Limit(format!(
+        "memory: the script used more than {} MB",
+        MEMORY_LIMIT / (1024 * 1024)
+    ))
+}
+
+fn describe_plain(e: rquickjs::Error) -> ScriptError {
+    match e {
+        rquickjs::Error::Allocation => memory_limit(),
+        other => ScriptError::Thrown(format!("InternalError: {other}")),
+    }
+}
+
+/// The message of an error: `TypeError: ...` for Error objects, `Uncaught <value>` otherwise.
+/// `may_throw_null`: the code that failed contains `throw`.
+pub fn describe(ctx: &Ctx<'_>, e: rquickjs::Error, may_throw_null: bool) -> ScriptError {
+    if !matches!(e, rquickjs::Error::Exception) {
+        return describe_plain(e);
+    }
+    let thrown = ctx.catch();
+    // Out of memory, QuickJS may fail to build its error and leave `null` as the exception;
+    // only a `throw` statement can throw `null` otherwise.
+    if thrown.is_null() && !may_throw_null {
+        return memory_limit();
+    }
+    let is_error = thrown.is_error();
+    let text = <Coerced<String> as FromJs>::from_js(ctx, thrown)
+        .map(|c| c.0)
+        .unwrap_or_else(|_| "exception".into());
+    if is_error && text.contains("out of memory") {
+        memory_limit()
+    } else if is_error {
+        ScriptError::Thrown(text)
+    } else {
+        ScriptError::Thrown(format!("Uncaught {text}"))
+    }
+}
