@@ -18,12 +18,15 @@ fn check(args: CheckArgs) -> ExitCode {
         quiet: args.quiet,
         json: args.json,
     };
-    // The NLU's warnings: where understanding will fail (`docs/nlu.md` § flowdm check).
+    // Where the agent will fail at run time: understanding (`docs/nlu.md` § flowdm check) and
+    // scripts that do not parse (QuickJS).
     let lint = |project: &flowdm::model::Project| {
-        flowdm::nlu::lint::lint_project(project)
+        let mut warnings: Vec<String> = flowdm::nlu::lint::lint_project(project)
             .iter()
-            .map(ToString::to_string)
-            .collect()
+            .map(|w| format!("nlu: {w}"))
+            .collect();
+        warnings.extend(flowdm::actions::sandbox::lint::lint_project(project));
+        warnings
     };
     match flowdm::compile::cli::check_with(&args.files, opts, &lint, &mut std::io::stdout().lock())
     {

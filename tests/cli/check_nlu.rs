@@ -79,7 +79,7 @@ fn check_warns_where_understanding_will_fail() {
     assert_eq!(nlu, expected, "{out}");
     // No "greet has 2 utterances": no step of this agent listens for it (not in
     // `usedIntentsSet`), so it is never predicted; its utterance still shadows "farewell"'s.
-    assert!(out.trim_end().ends_with("; 3 NLU warnings"), "{out}");
+    assert!(out.trim_end().ends_with("; 3 run-time warnings"), "{out}");
 
     let quiet = flowdm_command()
         .args(["check", "--quiet"])
@@ -99,7 +99,7 @@ fn check_warns_where_understanding_will_fail() {
     assert_eq!(report["nluWarnings"].as_array().map(Vec::len), Some(3));
     assert!(report["nluWarnings"][1]
         .as_str()
-        .is_some_and(|w| w.starts_with("utterance \"hi there\" belongs to")));
+        .is_some_and(|w| w.starts_with("nlu: utterance \"hi there\" belongs to")));
 }
 
 #[test]
@@ -111,4 +111,35 @@ fn the_example_agents_have_no_nlu_warning() {
         .expect("run");
     let out = String::from_utf8_lossy(&run.stdout);
     assert!(!out.contains("nlu") && !out.contains("NLU"), "{out}");
+}
+
+#[test]
+fn check_reports_scripts_that_do_not_parse() {
+    let mut agent = shop_agent();
+    let nodes = &mut agent["diagrams"]["D"]["nodes"];
+    nodes["b1"]["data"]["steps"] = json!(["good", "bad", "ask", "done"]);
+    let code = |src: &str| {
+        json!({ "type": "code", "data": { "code": src,
+        "portsV2": { "builtIn": { "next": { "type": "next", "target": null }, "fail": { "type": "fail", "target": null } }, "byKey": {}, "dynamic": [] } } })
+    };
+    nodes["good"] = code("const n = [1, 2].map(x => x * 2); total = n.length;");
+    nodes["bad"] = code("if (total > { total = 1 }");
+    nodes["good"]["nodeID"] = json!("good");
+    nodes["bad"]["nodeID"] = json!("bad");
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("scripts.vf");
+    std::fs::write(&file, agent.to_string()).expect("write");
+    let run = flowdm_command()
+        .arg("check")
+        .arg(&file)
+        .output()
+        .expect("run");
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{out}");
+    let scripts: Vec<&str> = out.lines().filter(|l| l.contains(": script: ")).collect();
+    assert_eq!(scripts.len(), 1, "{out}");
+    assert!(
+        scripts[0].contains("the code step bad (program D) does not parse: SyntaxError"),
+        "{out}"
+    );
 }

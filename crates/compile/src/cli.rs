@@ -134,12 +134,13 @@ pub fn check_file_with(path: &Path, lint: Lint) -> FileReport {
     }
 }
 
-/// One summary line (`; N NLU warnings` at the end when there are any).
+/// One summary line (`; N run-time warnings` at the end when there are any: understanding and
+/// scripts).
 pub fn summary(r: &FileReport) -> String {
     let line = summary_line(r);
     match r.nlu_warnings.len() {
         0 => line,
-        n => format!("{line}; {n} NLU warnings"),
+        n => format!("{line}; {n} run-time warnings"),
     }
 }
 
@@ -225,7 +226,7 @@ pub fn check_with(
                 writeln!(out, "warning: {}: {w}", r.file)?;
             }
             for w in &r.nlu_warnings {
-                writeln!(out, "warning: {}: nlu: {w}", r.file)?;
+                writeln!(out, "warning: {}: {w}", r.file)?;
             }
         }
         writeln!(out, "{}", summary(&r))?;

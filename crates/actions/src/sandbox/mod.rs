@@ -22,6 +22,7 @@
 
 mod convert;
 mod engine;
+pub mod lint;
 mod prelude;
 #[cfg(test)]
 mod tests;

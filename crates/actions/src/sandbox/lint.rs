@@ -1,0 +1,74 @@
+//! Scripts that cannot run because they do not parse (`flowdm check`): ifV2 conditions and code
+//! steps, compiled (not run) by QuickJS in a context of their own.
+
+use super::engine::describe;
+use flowdm_model::{NodeKind, Project};
+use rquickjs::{Context, Function, Runtime};
+
+/// Compiles `source` as a function body (`async` for code steps, which may `await`).
+const COMPILE: &str =
+    "(function (source, asyncBody) { (asyncBody ? (async function () {}).constructor : Function)(source); })";
+
+/// Why each script of the project's programs does not parse, one line each (sorted).
+pub fn lint_project(project: &Project) -> Vec<String> {
+    let mut scripts: Vec<(String, String, bool)> = Vec::new();
+    for (pid, program) in &project.programs {
+        for (id, node) in &program.lines {
+            match &node.kind {
+                NodeKind::IfV2(n) => {
+                    for expr in n.expressions.iter().filter(|e| !e.trim().is_empty()) {
+                        let at = format!("condition of step {id} (program {pid})");
+                        scripts.push((at, format!("return ({expr}\n);"), false));
+                    }
+                }
+                NodeKind::Code(n) => {
+                    let at = format!("code step {id} (program {pid})");
+                    scripts.push((at, n.code.clone(), true));
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out: Vec<String> = scripts
+        .into_iter()
+        .filter_map(|(at, source, async_body)| {
+            syntax_error(&source, async_body)
+                .map(|e| format!("script: the {at} does not parse: {e}"))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The syntax error of `source` as a function body, if any.
+pub fn syntax_error(source: &str, async_body: bool) -> Option<String> {
+    let runtime = Runtime::new().ok()?;
+    let context = Context::full(&runtime).ok()?;
+    context.with(|ctx| {
+        let compile: Function = ctx.eval(COMPILE).ok()?;
+        compile
+            .call::<_, ()>((source, async_body))
+            .err()
+            .map(|e| describe(&ctx, e, false).to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::syntax_error;
+
+    #[test]
+    fn reports_what_does_not_parse_only() {
+        assert_eq!(
+            syntax_error("return (a > 1 && b.map(x => x * 2)\n);", false),
+            None
+        );
+        assert_eq!(
+            syntax_error("const r = await fetch('x'); return r;", true),
+            None
+        );
+        assert!(syntax_error("return (a > \n);", false).is_some());
+        let e = syntax_error("if (x { y = 1 }", true).unwrap();
+        assert!(e.contains("SyntaxError") || e.contains("expecting"), "{e}");
+    }
+}
