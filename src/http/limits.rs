@@ -75,14 +75,21 @@ async fn read_limited(payload: web::Payload, limit: usize) -> Result<Vec<u8>, Ap
     Ok(body)
 }
 
-/// Parses a JSON body. Like body-parser, only JSON's whitespace (space, tab, LF, CR) may precede
-/// the value, and a body of nothing else is `{}`; any other byte (a form feed, say) is refused.
+/// Parses a JSON body. Like body-parser, an empty body is `{}`, only JSON's whitespace (space,
+/// tab, LF, CR) may precede the value, and the value must be an object or an array; a body of
+/// whitespace only is refused (body-parser's strict mode finds no first character), and so is
+/// any other byte (a form feed, say).
 pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
+    if bytes.is_empty() {
+        return Ok(Value::Object(Map::new()));
+    }
     let start = bytes
         .iter()
         .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
     let Some(start) = start else {
-        return Ok(Value::Object(Map::new()));
+        return Err(ApiError::bad_request_verror(
+            "Unexpected end of JSON input".to_string(),
+        ));
     };
     if !matches!(bytes[start], b'{' | b'[') {
         let shown =
@@ -142,7 +149,9 @@ mod tests {
     #[test]
     fn json_bodies() {
         assert_eq!(parse_json(b"").ok(), Some(serde_json::json!({})));
-        assert_eq!(parse_json(b"  \n").ok(), Some(serde_json::json!({})));
+        // Schemathesis found a whitespace-only body accepted as `{}`; body-parser refuses it.
+        assert!(parse_json(b"  \n").is_err());
+        assert!(parse_json(b"\n").is_err());
         assert_eq!(
             parse_json(b"{\"a\":1}").ok(),
             Some(serde_json::json!({"a": 1}))

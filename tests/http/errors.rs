@@ -471,3 +471,16 @@ async fn slow_request_gets_408_response_timeout() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.ends_with("response timeout"), "{answer}");
 }
+
+/// Found by Schemathesis: a body of whitespace only was read as `{}` and accepted (200); like
+/// body-parser, only an empty body is `{}`.
+#[tokio::test]
+async fn a_whitespace_only_body_is_400_and_an_empty_one_is_an_empty_object() {
+    let server = Server::start();
+    let hdr = [("Content-Type", "application/json")];
+    let url = server.url(&format!("/state/{PAYMENT_VERSION}/user/ws-user/variables"));
+    let r = send_raw(Method::PATCH, &url, &hdr, b"\n".to_vec()).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let r = send_raw(Method::PATCH, &url, &hdr, Vec::new()).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
