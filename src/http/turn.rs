@@ -18,8 +18,8 @@ use super::state::AppState;
 use super::validate::TurnBody;
 use crate::engine::state::merge_variables;
 use crate::engine::{
-    self, session, Agent, Clock, Env, ExternalRanking, OverBudget, RandomSource, Request,
-    SeededRandom, State, SystemClock, TurnInput, TurnOutput,
+    self, session, Agent, Clock, EffectResult, Env, ExternalRanking, OverBudget, RandomSource,
+    Request, SeededRandom, State, SystemClock, TurnInput, TurnOutput,
 };
 use crate::store::SessionKey;
 use flowdm_actions::perform::EffectBudget;
@@ -78,8 +78,9 @@ where
     Again: Future<Output = Result<TurnInput, ApiError>>,
 {
     let seed = turn_seed();
-    let mut out = run_once(ctx, agent, input, seed, data.limits.inline_turn, &again).await?;
+    let inline = data.limits.inline_turn;
     let mut log = Vec::new();
+    let mut out = run_once(ctx, agent, input, &log, seed, inline, &again).await?;
     let started = Instant::now();
     while let Some(effect) = out.effect.take() {
         let result = match data.effect_budget.spent(log.len(), started.elapsed()) {
@@ -87,20 +88,20 @@ where
             None => data.effects.perform(&effect).await,
         };
         log.push(result);
-        let mut input = again().await?;
-        input.effects = log.clone();
-        out = run_once(ctx, agent, input, seed, data.limits.inline_turn, &again).await?;
+        out = run_once(ctx, agent, again().await?, &log, seed, inline, &again).await?;
     }
     Ok(out)
 }
 
-/// One run: first on this worker within `inline` (zero: not at all); when it runs over,
-/// `again` gives the same input once more (re-read, not kept: copying every turn's input in
-/// advance would cost more than the rare retry) and the run goes to the blocking pool.
+/// One run of `input` with the effect log `log`: first on this worker within `inline` (zero:
+/// not at all); when it runs over, `again` gives the same input once more (re-read, not kept:
+/// copying every turn's input in advance would cost more than the rare retry) and the run goes
+/// to the blocking pool.
 async fn run_once<Again>(
     ctx: &RequestCtx,
     agent: &Arc<Agent>,
     input: TurnInput,
+    log: &[EffectResult],
     seed: u64,
     inline: Duration,
     again: &impl Fn() -> Again,
@@ -112,7 +113,10 @@ where
         tracing::error!(request_id = %ctx.id(), project = %ctx.project(), user = %ctx.user(), %panic, "the engine panicked; the session is unchanged");
         ApiError::internal("internal error while running the turn")
     };
-    let effects = input.effects.clone();
+    let input = TurnInput {
+        effects: log.to_vec(),
+        ..input
+    };
     let input = if inline.is_zero() {
         input
     } else {
@@ -126,7 +130,7 @@ where
             Err(OverBudget) => {
                 tracing::debug!("turn over the inline budget: runs again on the blocking pool");
                 TurnInput {
-                    effects,
+                    effects: log.to_vec(),
                     ..again().await?
                 }
             }

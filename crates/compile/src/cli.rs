@@ -1,7 +1,7 @@
 //! `flowdm check` and `flowdm compile`: the command-line side of the compiler.
 
 use super::{compile_file, Compiled, Counts, Severity};
-use flowdm_model::{load_vfr, Project};
+use flowdm_model::{load_vfr, LoadWarning, Project};
 use serde_json::Value;
 use std::io::Write;
 use std::path::Path;
@@ -73,15 +73,7 @@ pub fn check_file_with(path: &Path, lint: Lint) -> FileReport {
             });
         let doc = match loaded {
             Ok(d) => d,
-            Err(e) => {
-                return FileReport {
-                    file,
-                    compiled: None,
-                    fatal: Some(e),
-                    load_warnings: Vec::new(),
-                    nlu_warnings: Vec::new(),
-                }
-            }
+            Err(e) => return failed(file, None, e),
         };
         if doc
             .get("programs")
@@ -90,47 +82,48 @@ pub fn check_file_with(path: &Path, lint: Lint) -> FileReport {
             .unwrap_or(false)
         {
             return match load_vfr(&doc) {
-                Ok((project, w)) => FileReport {
-                    file,
-                    compiled: None,
-                    fatal: None,
-                    load_warnings: w.iter().map(|w| w.to_string()).collect(),
-                    nlu_warnings: lint(&project),
-                },
-                Err(e) => FileReport {
-                    file,
-                    compiled: None,
-                    fatal: Some(e.to_string()),
-                    load_warnings: Vec::new(),
-                    nlu_warnings: Vec::new(),
-                },
+                Ok(loaded) => report(file, None, loaded, lint),
+                Err(e) => failed(file, None, e.to_string()),
             };
         }
     }
     match compile_file(path) {
         Ok(c) => match load_vfr(&c.vfr) {
-            Ok((project, w)) => FileReport {
+            Ok(loaded) => report(file, Some(c), loaded, lint),
+            Err(e) => failed(
                 file,
-                compiled: Some(c),
-                fatal: None,
-                load_warnings: w.iter().map(|w| w.to_string()).collect(),
-                nlu_warnings: lint(&project),
-            },
-            Err(e) => FileReport {
-                file,
-                compiled: Some(c),
-                fatal: Some(format!("the compiled program does not load: {e}")),
-                load_warnings: Vec::new(),
-                nlu_warnings: Vec::new(),
-            },
+                Some(c),
+                format!("the compiled program does not load: {e}"),
+            ),
         },
-        Err(e) => FileReport {
-            file,
-            compiled: None,
-            fatal: Some(e.to_string()),
-            load_warnings: Vec::new(),
-            nlu_warnings: Vec::new(),
-        },
+        Err(e) => failed(file, None, e.to_string()),
+    }
+}
+
+/// The report of a file that loaded: its load warnings and `lint`'s.
+fn report(
+    file: String,
+    compiled: Option<Compiled>,
+    (project, warnings): (Project, Vec<LoadWarning>),
+    lint: Lint,
+) -> FileReport {
+    FileReport {
+        file,
+        compiled,
+        fatal: None,
+        load_warnings: warnings.iter().map(|w| w.to_string()).collect(),
+        nlu_warnings: lint(&project),
+    }
+}
+
+/// The report of a file that did not load.
+fn failed(file: String, compiled: Option<Compiled>, fatal: String) -> FileReport {
+    FileReport {
+        file,
+        compiled,
+        fatal: Some(fatal),
+        load_warnings: Vec::new(),
+        nlu_warnings: Vec::new(),
     }
 }
 

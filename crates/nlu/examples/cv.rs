@@ -119,49 +119,6 @@ fn main() {
         );
     }
     let test = read(dir, "test");
-    if std::env::var("NEAREST").is_ok() {
-        let all: Vec<_> = train.iter().collect();
-        let nlu = Nlu::build_with(Some(&model(&all)), None, None, params);
-        let mut sims: Vec<(f64, bool)> = test
-            .iter()
-            .filter_map(|(t, l)| {
-                let top = nlu.rank(t).first()?.0.clone();
-                Some((nlu.nearest(t, &top), &top == l))
-            })
-            .collect();
-        sims.sort_by(|a, b| a.0.total_cmp(&b.0));
-        for tau in [0.1, 0.15, 0.2, 0.25, 0.3] {
-            let below: Vec<_> = sims.iter().filter(|s| s.0 < tau).collect();
-            let right = below.iter().filter(|s| s.1).count();
-            println!(
-                "nearest < {tau}: {} of {} ({} of them right)",
-                below.len(),
-                sims.len(),
-                right
-            );
-        }
-        let vocab = flowdm_nlu::vocabulary::Vocabulary::new(train.iter().map(|(t, _)| t.as_str()));
-        for (t, l) in &test {
-            if !vocab.has_evidence(&flowdm_nlu::text::words(t)) {
-                println!("no evidence: {t:?} ({l})");
-            }
-        }
-        for junk in [
-            "hello",
-            "I am doing well",
-            "what's the weather",
-            "tell me a joke",
-            "asdf",
-            "thanks",
-        ] {
-            let top = nlu
-                .rank(junk)
-                .first()
-                .map(|r| r.0.clone())
-                .unwrap_or_default();
-            println!("{junk:?} → {top} nearest {:.2}", nlu.nearest(junk, &top));
-        }
-    }
     if !test.is_empty() {
         let all: Vec<_> = train.iter().collect();
         let started = Instant::now();

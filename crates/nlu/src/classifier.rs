@@ -146,11 +146,7 @@ impl Classifier {
         Some(clf)
     }
 
-    /// The cosine similarity of `text` to the most similar training example of `label`.
-    pub fn nearest(&self, text: &str, label: usize) -> f64 {
-        self.similarity(&self.vectorize(&text::features(text)), label)
-    }
-
+    /// The cosine similarity of `x` to the most similar training example of `label`.
     fn similarity(&self, x: &[(u32, f32)], label: usize) -> f64 {
         let Some(rows) = self.examples.get(label) else {
             return 0.0;

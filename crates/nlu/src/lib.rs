@@ -178,17 +178,6 @@ impl Nlu {
             }
     }
 
-    /// The cosine similarity of `text` to the closest training example of `intent`.
-    pub fn nearest(&self, text: &str, intent: &str) -> f64 {
-        let Some(clf) = &self.classifier else {
-            return 0.0;
-        };
-        clf.labels()
-            .iter()
-            .position(|l| l == intent)
-            .map_or(0.0, |i| clf.nearest(text, i))
-    }
-
     /// The classifier's ranking of `text`: `(intent, confidence)`, best first.
     pub fn rank(&self, text: &str) -> Vec<(String, f64)> {
         let Some(clf) = &self.classifier else {

@@ -3,7 +3,7 @@
 
 use super::engine::describe;
 use flowdm_model::{NodeKind, Project};
-use rquickjs::{Context, Function, Runtime};
+use rquickjs::{Context, Ctx, Function, Runtime};
 
 /// Compiles `source` as a function body (`async` for code steps, which may `await`).
 const COMPILE: &str =
@@ -29,33 +29,45 @@ pub fn lint_project(project: &Project) -> Vec<String> {
             }
         }
     }
-    let mut out: Vec<String> = scripts
-        .into_iter()
-        .filter_map(|(at, source, async_body)| {
-            syntax_error(&source, async_body)
-                .map(|e| format!("script: the {at} does not parse: {e}"))
-        })
-        .collect();
+    // One QuickJS context compiles every script of the project.
+    let Ok(runtime) = Runtime::new() else {
+        return Vec::new();
+    };
+    let Ok(context) = Context::full(&runtime) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = context.with(|ctx| {
+        scripts
+            .into_iter()
+            .filter_map(|(at, source, async_body)| {
+                compile_error(&ctx, &source, async_body)
+                    .map(|e| format!("script: the {at} does not parse: {e}"))
+            })
+            .collect()
+    });
     out.sort();
     out
 }
 
-/// The syntax error of `source` as a function body, if any.
-pub fn syntax_error(source: &str, async_body: bool) -> Option<String> {
-    let runtime = Runtime::new().ok()?;
-    let context = Context::full(&runtime).ok()?;
-    context.with(|ctx| {
-        let compile: Function = ctx.eval(COMPILE).ok()?;
-        compile
-            .call::<_, ()>((source, async_body))
-            .err()
-            .map(|e| describe(&ctx, e, false).to_string())
-    })
+/// The syntax error of `source` as a function body, if any (compiled in `ctx`, not run).
+fn compile_error(ctx: &Ctx<'_>, source: &str, async_body: bool) -> Option<String> {
+    let compile: Function = ctx.eval(COMPILE).ok()?;
+    compile
+        .call::<_, ()>((source, async_body))
+        .err()
+        .map(|e| describe(ctx, e, false).to_string())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::syntax_error;
+    use super::*;
+
+    /// [`compile_error`] in a context of its own.
+    fn syntax_error(source: &str, async_body: bool) -> Option<String> {
+        let runtime = Runtime::new().ok()?;
+        let context = Context::full(&runtime).ok()?;
+        context.with(|ctx| compile_error(&ctx, source, async_body))
+    }
 
     #[test]
     fn reports_what_does_not_parse_only() {

@@ -6,6 +6,7 @@ use crate::content;
 use crate::ports::Exit;
 use crate::{rows, Cx};
 use serde_json::{json, Map, Value};
+use std::sync::LazyLock;
 
 pub(super) fn compile(cx: &mut Cx<'_>, st: &Step<'_>) -> Option<Value> {
     Some(match st.ty {
@@ -19,9 +20,12 @@ pub(super) fn compile(cx: &mut Cx<'_>, st: &Step<'_>) -> Option<Value> {
 /// Warns when the step's URL cannot be a URL whatever its `{var}`s hold (each replaced by a
 /// letter): at run time the step would fail without calling anything.
 fn check_url(cx: &mut Cx<'_>, st: &Step<'_>, url: &str) {
-    let probe = regex::Regex::new(r"\{[^{}]*\}")
-        .map(|re| re.replace_all(url, "x").into_owned())
-        .unwrap_or_else(|_| url.to_string());
+    static PLACEHOLDER: LazyLock<Option<regex::Regex>> =
+        LazyLock::new(|| regex::Regex::new(r"\{[^{}]*\}").ok());
+    let probe = match &*PLACEHOLDER {
+        Some(re) => re.replace_all(url, "x").into_owned(),
+        None => url.to_string(),
+    };
     let why = match url::Url::parse(probe.trim()) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => return,
         Ok(u) => format!("its scheme {:?} is not http or https", u.scheme()),

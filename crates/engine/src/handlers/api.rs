@@ -3,7 +3,7 @@
 //! `success_id` (2xx) or `fail_id`.
 
 use crate::effects::{Effect, EffectResult, HttpBody, HttpRequest, HttpResponse};
-use crate::interpolate::replace;
+use crate::interpolate::{number, replace};
 use crate::runtime::{Runtime, Step};
 use flowdm_model::{Api, ApiRequest, Node};
 use jsonpath_rust::JsonPath;
@@ -118,21 +118,21 @@ impl Runtime<'_, '_> {
         let path = path.trim();
         if path.starts_with('$') {
             let found = data.query(path).ok()?;
-            return found.first().map(|v| numeric((*v).clone()));
+            return found.first().map(|v| numeric(v));
         }
         let path = path.strip_prefix("response.").unwrap_or(path);
         let path = if path == "response" { "" } else { path };
-        let mut at = data.clone();
+        let mut at = data;
         for segment in path.replace('[', ".").replace(']', "").split('.') {
             if segment.is_empty() {
                 continue;
             }
-            at = match (&at, segment) {
+            at = match (at, segment) {
                 (Value::Array(items), "{random}") if !items.is_empty() => {
-                    items[self.env.rng.index(items.len())].clone()
+                    &items[self.env.rng.index(items.len())]
                 }
-                (Value::Array(items), _) => items.get(segment.parse::<usize>().ok()?)?.clone(),
-                (Value::Object(map), _) => map.get(segment)?.clone(),
+                (Value::Array(items), _) => items.get(segment.parse::<usize>().ok()?)?,
+                (Value::Object(map), _) => map.get(segment)?,
                 _ => return None,
             };
         }
@@ -140,26 +140,15 @@ impl Runtime<'_, '_> {
     }
 }
 
-/// A numeric string shorter than 16 characters → the number.
-fn numeric(v: Value) -> Value {
-    match &v {
-        Value::String(s) if s.len() < NUMERIC_MAX_LEN => s
+/// The mapped value: a numeric string shorter than 16 characters becomes the number.
+fn numeric(v: &Value) -> Value {
+    match v {
+        Value::String(s) if s.len() < NUMERIC_MAX_LEN && !s.trim().is_empty() => s
             .trim()
             .parse::<f64>()
             .ok()
-            .filter(|f| f.is_finite() && !s.trim().is_empty())
-            .and_then(serde_json::Number::from_f64)
-            .map(|n| {
-                // Integers stay integers.
-                if n.as_f64()
-                    .is_some_and(|f| f.fract() == 0.0 && f.abs() < 9e15)
-                {
-                    Value::from(n.as_f64().unwrap_or(0.0) as i64)
-                } else {
-                    Value::Number(n)
-                }
-            })
-            .unwrap_or(v),
-        _ => v,
+            .filter(|f| f.is_finite())
+            .map_or_else(|| v.clone(), number),
+        _ => v.clone(),
     }
 }
