@@ -246,12 +246,14 @@ async fn a_provider_on_loopback_is_refused_without_the_allow_list() {
     let server = shop_server()
         .nlu_provider_guarded(&stub.base, MODEL, Some(KEY))
         .start_process();
-    let logs = server.wait_for_log("outbound request refused");
+    // The guard's line comes first, the provider's (which names the option) after it.
+    let logs = server.wait_for_log("--allow-outbound");
     assert!(
-        logs.contains("127.0.0.1") && logs.contains("loopback"),
+        logs.contains("outbound request refused")
+            && logs.contains("127.0.0.1")
+            && logs.contains("loopback"),
         "{logs}"
     );
-    assert!(logs.contains("--allow-outbound"), "{logs}");
     assert!(!logs.contains(KEY) && !logs.contains("5ecr3t"), "{logs}");
     assert_eq!(stub.requests(), 0);
 }
