@@ -48,8 +48,17 @@ async fn send(client: &OutboundClient, r: &HttpRequest) -> Result<HttpResponse, 
         }
     };
     let answer = client.send(out).await.map_err(|e| e.to_string())?;
+    let headers = answer
+        .headers
+        .iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_string(), value)
+        })
+        .collect();
     Ok(HttpResponse {
         status: answer.status.as_u16(),
+        headers,
         body: String::from_utf8_lossy(&answer.body).into_owned(),
     })
 }

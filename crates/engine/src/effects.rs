@@ -9,7 +9,7 @@
 /// A request to the outside world.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    /// An HTTP call (the API step, §5.6.13).
+    /// An HTTP call (the API step, §5.6.13; `fetch` in a function, §5.6.24).
     Http(HttpRequest),
 }
 
@@ -46,5 +46,7 @@ pub enum EffectResult {
 #[derive(Debug, Clone, PartialEq)]
 pub struct HttpResponse {
     pub status: u16,
+    /// Response headers, names in lower case, in the order received.
+    pub headers: Vec<(String, String)>,
     pub body: String,
 }

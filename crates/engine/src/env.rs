@@ -2,6 +2,7 @@
 //! Tests inject fixed implementations so turns are deterministic.
 
 use super::expr::ScriptError;
+use super::effects::{HttpRequest, HttpResponse};
 use super::state::Vars;
 use serde_json::Value;
 
@@ -129,6 +130,31 @@ pub trait Sandbox: Send + Sync {
         as_function: bool,
         env: &ScriptEnv,
     ) -> Result<CodeOutcome, ScriptError>;
+    /// Runs a function step's code (`spec/dm-api.md` §5.6.24): an ES module whose default
+    /// export is `async function main(args)`, called with `args`, with `fetch` answered by
+    /// `fetch`. The run is replayed from the start for every new answer, so it must be
+    /// deterministic for a given `env`.
+    fn run_function(
+        &self,
+        code: &str,
+        args: &Value,
+        env: &ScriptEnv,
+        fetch: &mut Fetch<'_>,
+    ) -> Result<FunctionRun, ScriptError>;
+}
+
+/// The `fetch` of a function step: given a request, its answer from the turn's effect log, or
+/// `None` when the turn has not performed it yet.
+pub type Fetch<'a> = dyn FnMut(&HttpRequest) -> Option<Result<HttpResponse, String>> + 'a;
+
+/// How a function run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FunctionRun {
+    /// `main(args)` settled with this value (`undefined` → `null`), every `fetch` it made
+    /// answered.
+    Returned(Value),
+    /// A `fetch` whose answer is not in the log yet: the turn performs it and runs again.
+    Fetching(HttpRequest),
 }
 
 /// Everything the engine uses from outside for one call.

@@ -20,7 +20,8 @@ mod turn;
 pub use agent::Agent;
 pub use effects::{Effect, EffectResult, HttpBody, HttpRequest, HttpResponse};
 pub use env::{
-    Clock, Env, FixedClock, RandomSource, Sandbox, ScriptEnv, SeededRandom, SystemClock,
+    Clock, Env, Fetch, FixedClock, FunctionRun, RandomSource, Sandbox, ScriptEnv, SeededRandom,
+    SystemClock,
 };
 pub use flowdm_nlu::semantic::ExternalRanking;
 pub use logs::LogLevel;

@@ -32,7 +32,7 @@ use engine::{describe, with_context, Failure};
 use flowdm_engine::env::CodeOutcome;
 use flowdm_engine::expr::ScriptError;
 use flowdm_engine::state::Vars;
-use flowdm_engine::{Sandbox, ScriptEnv};
+use flowdm_engine::{Fetch, FunctionRun, Sandbox, ScriptEnv};
 use rquickjs::{Ctx, Function, Value as JsValue};
 use serde_json::Value;
 
@@ -147,5 +147,15 @@ impl Sandbox for QuickJs {
                 returned,
             })
         })
+    }
+
+    fn run_function(
+        &self,
+        _code: &str,
+        _args: &Value,
+        _env: &ScriptEnv,
+        _fetch: &mut Fetch<'_>,
+    ) -> Result<FunctionRun, ScriptError> {
+        Err(ScriptError::Unsupported("function steps".into()))
     }
 }

@@ -281,6 +281,7 @@ fn retail_purchases_2024_topics_components_api() {
     // The order API answers 404 (the turn stops for the call and goes on with the answer).
     let (t, calls) = s.turn_with_effects(text("A1234"), |_| {
         flowdm_engine::EffectResult::Http(Ok(flowdm_engine::HttpResponse {
+            headers: vec![],
             status: 404,
             body: "{}".into(),
         }))

@@ -88,7 +88,7 @@ impl Runtime<'_, '_> {
     /// Maps the answer (even a failed status's) and picks the port; no answer → `fail_id`.
     fn api_answer(&mut self, node: &Node, n: &Api, result: EffectResult) -> Step {
         let EffectResult::Http(result) = result;
-        let HttpResponse { status, body } = match result {
+        let HttpResponse { status, body, .. } = match result {
             Ok(r) => r,
             Err(why) => {
                 self.debug(Some("api"), || format!("API step: {why}"));

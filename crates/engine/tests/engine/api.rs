@@ -35,6 +35,7 @@ fn weather() -> Value {
 
 fn ok(status: u16, body: Value) -> EffectResult {
     EffectResult::Http(Ok(HttpResponse {
+        headers: vec![],
         status,
         body: body.to_string(),
     }))
@@ -134,6 +135,7 @@ fn an_unparsable_body_maps_nothing() {
     let mut s = api_agent(weather());
     let (traces, _) = s.turn_with_effects(json!({ "type": "launch" }), |_| {
         EffectResult::Http(Ok(HttpResponse {
+            headers: vec![],
             status: 200,
             body: "<html>".into(),
         }))
