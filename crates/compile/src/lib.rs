@@ -13,6 +13,7 @@ pub mod cms;
 pub mod content;
 pub mod diagnostics;
 pub mod expr;
+mod functions;
 pub mod names;
 pub mod nlu;
 pub mod ports;
@@ -550,6 +551,7 @@ fn assemble(
                 "variables": initial,
             },
             "surveyorContext": {
+                "functionDefinitions": functions::definitions(doc),
                 "usedIntentsSet": cx.used_intents.iter().collect::<Vec<_>>(),
                 "slotsMap": {}, "extraSlots": [], "extraIntents": [], "platform": platform,
             },

@@ -10,6 +10,7 @@ pub mod expr;
 mod handlers;
 pub mod interpolate;
 pub mod logs;
+mod query;
 pub mod request;
 mod runtime;
 pub mod session;

@@ -1,6 +1,6 @@
 //! Node kinds and their classification (`spec/dm-api.md` §5.6.0 dispatch order).
 
-use super::{field_truthy, opt_str, string_list, truthy, Event};
+use super::{field_truthy, opt_str, string_list, truthy, Event, Function};
 use serde_json::{Map, Value};
 
 /// One node of a program, classified at load time.
@@ -111,7 +111,7 @@ pub enum NodeKind {
     Code(Code),
     Exit,
     Flow(Flow),
-    /// Function step (remote code) — not supported by flowdm; follows `nextId` (the default path).
+    /// Function step: user code run in the sandbox (`function.rs`).
     Function(Function),
     /// A line the compiler marked `unsupported: true` (a step flowdm cannot run yet).
     Unsupported(Unsupported),
@@ -206,12 +206,6 @@ pub struct Flow {
     /// `(parentVar, childVar)`.
     pub inputs: Vec<(String, String)>,
     pub outputs: Vec<(String, String)>,
-    pub next: Option<String>,
-}
-
-/// Function step (remote code) — not supported by flowdm; follows `nextId` (the default path).
-#[derive(Debug, Clone)]
-pub struct Function {
     pub next: Option<String>,
 }
 
@@ -759,7 +753,7 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
     }
     // 14. function
     if ty == "function" {
-        return NodeKind::Function(Function { next });
+        return NodeKind::Function(Function::parse(n, next));
     }
     // 15. message (CMS response)
     if ty == "message" {

@@ -63,6 +63,8 @@ pub struct VersionInfo {
     pub publishing: Value,
     /// `programResources.messages` (CMS responses).
     pub messages: Value,
+    /// `prototype.surveyorContext.functionDefinitions` (function steps).
+    pub functions: crate::FunctionDefinitions,
 }
 
 /// The fields of the project object the runtime reads (§5.3).

@@ -205,6 +205,11 @@ pub fn load_vfr(doc: &Value) -> Result<(Project, Vec<LoadWarning>), LoadError> {
             .and_then(|r| r.get("messages"))
             .cloned()
             .unwrap_or(Value::Null),
+        functions: crate::parse_definitions(
+            prototype
+                .get("surveyorContext")
+                .and_then(|s| s.get("functionDefinitions")),
+        ),
     };
     Ok((
         Project {

@@ -194,15 +194,26 @@ fn function(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
             }
         }
     }
-    let paths = key_paths(cx, st);
+    // Ports are keyed by path id; the runtime names paths by their code (`functionPaths`).
+    let path_names = crate::functions::path_names(cx.doc);
+    let paths: Map<String, Value> = key_paths(cx, st)
+        .into_iter()
+        .map(|(key, next)| match path_names.get(key.as_str()) {
+            Some(name) => (name.to_string(), next),
+            None => (key, next),
+        })
+        .collect();
     let default = paths
         .get("__vf__default")
         .and_then(Value::as_str)
         .map(str::to_string);
-    cx.warn(
-        st,
-        "functions run remote code that flowdm cannot run: the step does not execute".into(),
-    );
+    let id = st.str("functionID").unwrap_or("");
+    if !crate::functions::exists(cx.doc, id) {
+        cx.warn(
+            st,
+            format!("function {id:?} is not in the export: the step reports it and ends the flow"),
+        );
+    }
     line(
         st,
         "function",

@@ -24,7 +24,7 @@ fn script_error_message(e: &ScriptError) -> String {
 
 impl Runtime<'_, '_> {
     /// What the next script sees: the turn's clock, and a seed drawn from the turn's random source.
-    fn script_env(&mut self) -> ScriptEnv {
+    pub(crate) fn script_env(&mut self) -> ScriptEnv {
         ScriptEnv {
             now_ms: self.now_ms,
             seed: self.env.rng.next_u64(),

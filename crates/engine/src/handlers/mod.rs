@@ -2,6 +2,7 @@
 
 mod api;
 mod custom;
+mod function;
 mod input;
 mod logic;
 mod navigation;
@@ -68,11 +69,12 @@ impl Runtime<'_, '_> {
             // custom.rs
             NodeKind::CustomAction(action) => self.handle_custom_action(action),
             NodeKind::ChannelAction(action) => self.handle_channel_action(action),
-            // unsupported.rs
+            // api.rs, function/
             NodeKind::Api(n) => self.handle_api(node, n),
+            NodeKind::Function(n) => self.handle_function(node, n),
+            // unsupported.rs
             NodeKind::AiSet(n) => self.handle_unsupported(node, n),
             NodeKind::AiResponse(n) => self.handle_unsupported(node, n),
-            NodeKind::Function(n) => self.handle_unsupported(node, n),
             NodeKind::Unsupported(n) => self.handle_unsupported(node, n),
             NodeKind::Stream(n) => self.handle_unsupported(node, n),
             NodeKind::Unhandled => Step::Unhandled,

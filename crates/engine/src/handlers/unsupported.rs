@@ -1,8 +1,8 @@
-//! Nodes that need services flowdm does not have yet (Custom API, AI, functions, audio
-//! streams). Each says so in a `debug` trace and follows its failure or default port.
+//! Nodes that need services flowdm does not have yet (AI, audio streams). Each says so in a
+//! `debug` trace and follows its failure or default port.
 
 use crate::runtime::{Runtime, Step};
-use flowdm_model::{AiResponse, AiSet, Function, Node, Stream, Unsupported};
+use flowdm_model::{AiResponse, AiSet, Node, Stream, Unsupported};
 
 /// A node kind flowdm skips: why, and where it goes instead.
 pub(crate) trait Skipped {
@@ -25,15 +25,6 @@ impl Skipped for AiResponse {
     }
     fn next(&self) -> Option<String> {
         self.else_id.clone().or_else(|| self.next.clone())
-    }
-}
-
-impl Skipped for Function {
-    fn reason(&self) -> &'static str {
-        "function steps are not supported - following the default path"
-    }
-    fn next(&self) -> Option<String> {
-        self.next.clone()
     }
 }
 

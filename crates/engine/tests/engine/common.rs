@@ -174,7 +174,8 @@ pub fn normalize(mut traces: Value) -> Value {
 }
 
 /// A one-diagram chat agent from inline nodes: root diagram `D` (start node `start`), base
-/// program `V` with `global_commands`, extra diagrams as `{id: {lines, commands?, variables?}}`.
+/// program `V` with `global_commands`, extra diagrams as `{id: {lines, commands?, variables?}}`,
+/// function definitions as `functions`.
 pub fn agent(lines: Value, extra: Value) -> Project {
     let mut programs = serde_json::Map::new();
     programs.insert(
@@ -205,7 +206,8 @@ pub fn agent(lines: Value, extra: Value) -> Project {
             "platformData": { "settings": extra.get("settings").cloned().unwrap_or(serde_json::json!({})) },
             "prototype": { "type": "chat", "platform": "webchat", "data": { "name": "Test", "locales": ["en-US"] },
                 "model": extra.get("model").cloned().unwrap_or(serde_json::json!({ "intents": [], "slots": [] })),
-                "context": { "variables": extra.get("context").cloned().unwrap_or(serde_json::json!({})) } }
+                "context": { "variables": extra.get("context").cloned().unwrap_or(serde_json::json!({})) },
+                "surveyorContext": { "functionDefinitions": extra.get("functions").cloned().unwrap_or(serde_json::json!({})) } }
         },
         "programs": programs
     });

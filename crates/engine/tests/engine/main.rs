@@ -7,6 +7,7 @@ mod common;
 mod corpus;
 mod dm;
 mod dm_capture;
+mod function;
 mod nodes;
 mod requests;
 mod worked_example;

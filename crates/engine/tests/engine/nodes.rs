@@ -580,11 +580,12 @@ fn ai_memory_caps_assistant_entries_and_keeps_the_newest_text() {
 }
 
 #[test]
-fn compiler_marked_and_function_lines_say_so_and_go_on() {
+fn compiler_marked_lines_say_so_and_go_on_and_a_function_without_definition_ends_the_flow() {
     let lines = json!({ "start": { "type": "start", "nextId": "kb" },
-        "kb": { "type": "kb-search", "nextId": "fn", "unsupported": true },
-        "fn": { "type": "function", "data": {}, "nextId": "last" },
-        "last": { "type": "agent", "unsupported": true, "nextId": null } });
+        "kb": { "type": "kb-search", "nextId": "last", "unsupported": true },
+        "last": { "type": "agent", "unsupported": true, "nextId": "fn" },
+        "fn": { "type": "function", "data": {}, "nextId": "never" },
+        "never": text_node("not reached", None) });
     let mut s = Session::new(agent(lines, json!({})))
         .with_config(json!({ "excludeTypes": ["block", "flow"] }));
     let t = launch(&mut s);
@@ -607,14 +608,18 @@ fn compiler_marked_and_function_lines_say_so_and_go_on() {
             "this step is not supported by flowdm yet".into()
         )
     );
-    assert_eq!(debug[2].0, "function");
     assert_eq!(
-        debug[3],
+        debug[2],
         (
             "agent".into(),
             "this step is not supported by flowdm yet".into()
         )
     );
+    assert_eq!(
+        debug[3].1,
+        "[ERROR]: Encountered an error in a Function step. the step has no function definition"
+    );
+    assert!(messages(&t).is_empty(), "{t}");
     assert_eq!(
         t.as_array().unwrap().last(),
         Some(&json!({ "type": "end" }))
