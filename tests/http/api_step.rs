@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 
 /// A tiny HTTP server on 127.0.0.1 answering every request with `body` after `delay`; records
 /// the requests it saw (head and body).
-async fn api_stub(body: Value, delay: std::time::Duration) -> (String, Arc<Mutex<Vec<String>>>) {
+pub(crate) async fn api_stub(body: Value, delay: std::time::Duration) -> (String, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -135,5 +135,41 @@ async fn without_the_allow_list_loopback_is_refused_and_the_step_fails() {
     assert!(
         seen.lock().unwrap().is_empty(),
         "a refused address was contacted"
+    );
+}
+
+/// A corpus export (`../shared/corpus`, read in place) with its API's host pointed at `base`.
+fn corpus_agent(file: &str, host: &str, base: &str) -> (String, String) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus")
+        .join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let version = doc["version"]["_id"].as_str().unwrap().to_string();
+    (text.replace(host, base), version)
+}
+
+#[tokio::test]
+async fn a_corpus_agent_calls_its_api_at_launch_and_its_code_uses_the_answer() {
+    // The MCP agent's start block: code, API step (GET /api/servers, `servers` → a variable),
+    // code (`MCP_Available_Tools = JSON.stringify(MCP_Available_Tools)`), then its AI agent.
+    let (base, seen) = api_stub(json!({ "servers": [ { "name": "weather" } ] }), Default::default()).await;
+    let (text, version) = corpus_agent(
+        "voiceflow-gallagan__voiceflow-mcp-server-client__MCP_Agent_Apr_1_2025.vf",
+        "https://mcp-client.proxy-voiceflow.com",
+        &base,
+    );
+    let server = Server::builder()
+        .files(&[("mcp.vf", text)])
+        .args(&["--allow-outbound", "127.0.0.1/32"])
+        .start();
+    let u = User::new(&server, "mcp-user", &version);
+    u.act(json!({ "type": "launch" })).await;
+    let requests = seen.lock().unwrap().clone();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert!(requests[0].starts_with("GET /api/servers HTTP/1.1"), "{}", requests[0]);
+    assert_eq!(
+        u.state().await["variables"]["MCP_Available_Tools"],
+        json!(r#"[{"name":"weather"}]"#)
     );
 }

@@ -7,6 +7,7 @@ mod support;
 
 mod agents;
 mod api_step;
+mod function_step;
 mod auth;
 mod clients;
 mod concurrency;

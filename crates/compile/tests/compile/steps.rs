@@ -477,3 +477,57 @@ fn api_steps_with_urls_that_cannot_parse_are_reported() {
         assert_eq!(said, bad, "{url}: {:?}", out.diagnostics);
     }
 }
+
+#[test]
+fn function_steps_name_their_paths_and_the_version_carries_the_definitions() {
+    let mut d = doc(
+        json!([
+            step("f", "function", json!({ "functionID": "F1",
+                "inputMapping": { "q": [ { "text": ["", { "variableID": "v1" }, "!"] } ] },
+                "outputMapping": { "answer": "v1" } }),
+                json!({ "builtIn": {}, "dynamic": [], "byKey": {
+                    "__vf__default": { "type": "", "target": null },
+                    "p_ok": { "type": "", "target": "b2" },
+                    "p_err": { "type": "", "target": null } } })),
+            step("g", "function", json!({ "functionID": "gone", "inputMapping": {}, "outputMapping": {} }),
+                json!({ "builtIn": {}, "dynamic": [], "byKey": {} })),
+        ]),
+        json!({ "b2": { "nodeID": "b2", "type": "block", "data": { "name": "B2", "steps": ["t2"] } },
+                "t2": text_step("t2", "done", Value::Null) }),
+    );
+    d["functions"] = json!([ { "id": "F1", "name": "Lookup", "code": "export default async function main(args) { return {}; }", "pathOrder": ["p_err", "p_ok"] } ]);
+    d["functionVariables"] = json!([
+        { "id": "fv1", "name": "q", "type": "input", "functionID": "F1" },
+        { "id": "fv2", "name": "answer", "type": "output", "functionID": "F1" },
+        { "id": "fv3", "name": "other", "type": "input", "functionID": "F2" }
+    ]);
+    d["functionPaths"] = json!([
+        { "id": "p_ok", "name": "ok", "functionID": "F1" },
+        { "id": "p_err", "name": "error", "functionID": "F1" }
+    ]);
+    let (vfr, diagnostics) = run(&d);
+    let defs = &vfr["version"]["prototype"]["surveyorContext"]["functionDefinitions"];
+    assert_eq!(
+        defs["F1"],
+        json!({ "code": "export default async function main(args) { return {}; }",
+            "inputVars": { "q": { "type": "string" } }, "outputVars": { "answer": { "type": "string" } },
+            "pathCodes": ["error", "ok"] })
+    );
+    let f = line(&vfr, "f");
+    assert_eq!(f["data"]["definition"], json!({ "functionId": "F1" }));
+    assert_eq!(f["data"]["invocation"]["inputVars"], json!({ "q": "{city}!" }));
+    assert_eq!(f["data"]["invocation"]["outputVars"], json!({ "answer": "city" }));
+    assert_eq!(
+        f["data"]["invocation"]["paths"],
+        json!({ "__vf__default": null, "ok": "t2", "error": null })
+    );
+    let missing: Vec<&str> = diagnostics
+        .iter()
+        .filter(|d| d.reason.contains("is not in the export"))
+        .filter_map(|d| d.node.as_deref())
+        .collect();
+    assert_eq!(missing, ["g"], "{diagnostics:?}");
+    // The runtime reads them back.
+    let project = flowdm_model::load_vfr(&vfr).unwrap().0;
+    assert_eq!(project.version.functions["F1"].path_codes, ["error", "ok"]);
+}
