@@ -309,3 +309,17 @@ fn vars_n() -> Vars {
     v.insert("n".into(), json!(0));
     v
 }
+
+#[test]
+fn requests_are_bounded() {
+    let e = run("export default async () => { for (let i = 0; i < 100; i++) fetch('https://x.example/' + i); }")
+        .unwrap_err();
+    assert!(
+        matches!(&e, ScriptError::Limit(m) if m.contains("64 requests")),
+        "{e:?}"
+    );
+    assert_eq!(
+        thrown("export default async () => { await fetch('https://x.example/', { body: 'x' }); }"),
+        "TypeError: Request with GET/HEAD method cannot have body."
+    );
+}

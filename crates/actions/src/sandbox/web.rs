@@ -26,6 +26,7 @@ const WEB: &str = r#"(function (record) {
     silent[k] = function () {};
   }
   hidden(g, 'console', silent);
+  hidden(g, 'global', g);
 
   // Headers: a list of [name as given, value] in insertion order; names compare in lower case.
   const lists = new WeakMap();
