@@ -203,11 +203,13 @@ pub fn with_fresh_context<T>(
             }
         };
         let result = context.with(|ctx| {
-            let (instant, draw) = clock_functions(&ctx, &engine.now_ms, &engine.rng)?;
-            prelude::deterministic(&ctx, instant, draw)?;
-            f(&ctx)
+            let run = || {
+                let (instant, draw) = clock_functions(&ctx, &engine.now_ms, &engine.rng)?;
+                prelude::deterministic(&ctx, instant, draw)?;
+                f(&ctx)
+            };
+            run().map_err(|failure| failure.describe(&ctx))
         });
-        let result = result.map_err(|failure| context.with(|ctx| failure.describe(&ctx)));
         drain_jobs(&engine.rt);
         Finished {
             result,

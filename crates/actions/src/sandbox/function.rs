@@ -48,7 +48,6 @@ pub fn run(
     // Only a `throw` or a rejection can make `null` the error (otherwise it means out of memory).
     let may_throw_null = code.contains("throw") || code.contains("reject");
     with_fresh_context(env, |ctx| {
-        let thrown = |e: rquickjs::Error| Failure::Script(describe(ctx, e, may_throw_null));
         let recorded: Rc<RefCell<Recorded>> = Rc::default();
         let settle = web::install(ctx, recorder(ctx, recorded.clone())?)?;
         let mut driver = Driver {
@@ -58,22 +57,26 @@ pub fn run(
             asked: 0,
             waiting: None,
         };
-        let module = Module::declare(ctx.clone(), "function.js", code).map_err(thrown)?;
-        let (module, evaluated) = module.eval().map_err(thrown)?;
-        // Top-level `await` may wait on a `fetch`.
+        let module = Module::declare(ctx.clone(), "function.js", code)
+            .map_err(|e| describe(ctx, e, may_throw_null))?;
+        // Evaluating the module runs its top level, which may `fetch` (and `await` it).
+        let evaluated = module.eval().map_err(|e| describe(ctx, e, may_throw_null));
         driver.drive(fetch)?;
-        let settled = match evaluated.state() {
-            PromiseState::Resolved => {
-                let main: JsValue = module.namespace()?.get("default")?;
-                match main.into_function() {
-                    Some(main) => call(ctx, &main, args, &mut driver, fetch)?,
-                    None => Some(Err(ScriptError::Thrown(
-                        "TypeError: the module has no default export function".into(),
-                    ))),
+        let settled = match evaluated {
+            Err(e) => Some(Err(e)),
+            Ok((module, evaluated)) => match evaluated.state() {
+                PromiseState::Resolved => {
+                    let main: JsValue = module.namespace()?.get("default")?;
+                    match main.into_function() {
+                        Some(main) => call(ctx, &main, args, may_throw_null, &mut driver, fetch)?,
+                        None => Some(Err(ScriptError::Thrown(
+                            "TypeError: the module has no default export function".into(),
+                        ))),
+                    }
                 }
-            }
-            PromiseState::Rejected => Some(Err(rejection(ctx, &evaluated, may_throw_null))),
-            PromiseState::Pending => None,
+                PromiseState::Rejected => Some(Err(rejection(ctx, &evaluated, may_throw_null))),
+                PromiseState::Pending => None,
+            },
         };
         if recorded.borrow().over_limit {
             return Err(ScriptError::Limit(format!(
@@ -96,20 +99,27 @@ pub fn run(
     })
 }
 
-/// Calls `main(args)` and drives the jobs; `None` while its promise is pending.
+/// How `main` ended: `None` while its promise is pending.
+type Settled = Option<Result<Value, ScriptError>>;
+
+/// Calls `main(args)` and drives the jobs (also after a synchronous throw: a `fetch` made before
+/// it is still performed).
 fn call<'js>(
     ctx: &Ctx<'js>,
     main: &Function<'js>,
     args: &Value,
+    may_throw_null: bool,
     driver: &mut Driver<'_, 'js>,
     fetch: &mut Fetch<'_>,
-) -> Result<Option<Result<Value, ScriptError>>, Failure> {
-    let may_throw_null = true;
-    let returned: JsValue = match main.call((to_js(ctx, args)?,)) {
-        Ok(v) => v,
-        Err(e) => return Ok(Some(Err(describe(ctx, e, may_throw_null)))),
-    };
+) -> Result<Settled, Failure> {
+    let returned = main
+        .call::<_, JsValue>((to_js(ctx, args)?,))
+        .map_err(|e| describe(ctx, e, may_throw_null));
     driver.drive(fetch)?;
+    let returned = match returned {
+        Ok(returned) => returned,
+        Err(e) => return Ok(Some(Err(e))),
+    };
     let Some(promise) = returned.as_promise() else {
         return Ok(Some(Ok(to_json(ctx, returned)?)));
     };

@@ -323,3 +323,24 @@ fn requests_are_bounded() {
         "TypeError: Request with GET/HEAD method cannot have body."
     );
 }
+
+#[test]
+fn fetches_before_a_throw_or_at_the_top_level_are_performed() {
+    let code = "fetch('https://log.example/a');\nexport default () => { throw new Error('late'); }";
+    let (out, _) = run_with(code, json!({}), &[]);
+    assert!(matches!(&out, Ok(FunctionRun::Fetching(r)) if r.url.ends_with("/a")), "{out:?}");
+    let (out, _) = run_with(code, json!({}), &[ok(200, "")]);
+    assert_eq!(out, Err(ScriptError::Thrown("Error: late".into())));
+    let code = "const config = await (await fetch('https://cfg.example/')).json();\n\
+                export default () => config.v;";
+    let (out, _) = run_with(code, json!({}), &[ok(200, r#"{"v": 3}"#)]);
+    assert_eq!(out, Ok(FunctionRun::Returned(json!(3))));
+}
+
+#[test]
+fn contexts_do_not_pile_up() {
+    for i in 0..300 {
+        let code = format!("const big = new Array(20000).fill({i}); export default () => big.length;");
+        assert_eq!(returned(&code), json!(20000), "run {i}");
+    }
+}
