@@ -24,6 +24,7 @@
 //!   until nothing is left; `fetch` is answered by the caller's callback between drains. A
 //!   request the callback cannot answer yet stays pending and the run ends with
 //!   [`FunctionRun::Fetching`]: the engine performs it and replays the run with the answer.
+//!   A run may make at most 64 requests (each costs the turn a replay).
 //! * ifV2/setV2 expressions: the reference inserts them into a template string, so expressions
 //!   containing a backtick or `${` are not run ([`ScriptError::Unsupported`]). `run_sets` creates
 //!   missing targets as `0`, runs the assignments in order (`NaN` → `undefined`), then reads every
