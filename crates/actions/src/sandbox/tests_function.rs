@@ -328,7 +328,10 @@ fn requests_are_bounded() {
 fn fetches_before_a_throw_or_at_the_top_level_are_performed() {
     let code = "fetch('https://log.example/a');\nexport default () => { throw new Error('late'); }";
     let (out, _) = run_with(code, json!({}), &[]);
-    assert!(matches!(&out, Ok(FunctionRun::Fetching(r)) if r.url.ends_with("/a")), "{out:?}");
+    assert!(
+        matches!(&out, Ok(FunctionRun::Fetching(r)) if r.url.ends_with("/a")),
+        "{out:?}"
+    );
     let (out, _) = run_with(code, json!({}), &[ok(200, "")]);
     assert_eq!(out, Err(ScriptError::Thrown("Error: late".into())));
     let code = "const config = await (await fetch('https://cfg.example/')).json();\n\
@@ -340,7 +343,8 @@ fn fetches_before_a_throw_or_at_the_top_level_are_performed() {
 #[test]
 fn contexts_do_not_pile_up() {
     for i in 0..300 {
-        let code = format!("const big = new Array(20000).fill({i}); export default () => big.length;");
+        let code =
+            format!("const big = new Array(20000).fill({i}); export default () => big.length;");
         assert_eq!(returned(&code), json!(20000), "run {i}");
     }
 }
