@@ -2,7 +2,8 @@
 //! costs ~100 µs to create; `prelude.rs` freezes its built-ins and resets its global object after
 //! every call, which keeps scripts apart), with the limits of `spec/dm-api.md` §6.13.2: a 1 s deadline
 //! checked by the interrupt handler, a 10 MiB memory limit and a bounded stack. After a limit was
-//! hit the runtime is dropped and the next call starts a new one.
+//! hit the runtime is dropped and the next call starts a new one. Function steps run their module
+//! in a fresh context of the same runtime ([`with_fresh_context`]), under the same limits.
 
 use super::prelude;
 use flowdm_engine::expr::ScriptError;
@@ -79,11 +80,9 @@ fn new_engine() -> Result<Engine, ScriptError> {
     let context = Context::full(&rt).map_err(internal)?;
     let now_ms = Rc::new(Cell::new(0.0));
     let rng = Rc::new(RefCell::new(SmallRng::seed_from_u64(0)));
-    let (clock, draw) = (now_ms.clone(), rng.clone());
     let (eval, reset) = context
         .with(|ctx| {
-            let instant = Function::new(ctx.clone(), move || clock.get())?;
-            let random = Function::new(ctx.clone(), move || draw.borrow_mut().gen::<f64>())?;
+            let (instant, random) = clock_functions(&ctx, &now_ms, &rng)?;
             let eval: Function = ctx.globals().get("eval")?;
             let reset = prelude::setup(&ctx, instant, random)?;
             Ok((Persistent::save(&ctx, eval), Persistent::save(&ctx, reset)))
@@ -101,13 +100,20 @@ fn new_engine() -> Result<Engine, ScriptError> {
     })
 }
 
-/// Runs `f` in this thread's context with the turn's clock and seed, under the limits; `f` gets
-/// the indirect `eval` to run sources with (their `let`/`const` stay local, their `var`s and
-/// new globals are deleted afterwards).
-pub fn with_context<T>(
-    env: &ScriptEnv,
-    f: impl for<'js> FnOnce(&Ctx<'js>, &Function<'js>) -> Result<T, Failure>,
-) -> Result<T, ScriptError> {
+/// What a run's body hands back to [`run`].
+struct Finished<T> {
+    result: Result<T, ScriptError>,
+    /// Whether the runtime may serve the next call (its context was reset cleanly).
+    reusable: bool,
+    /// A throwaway context, dropped only after the result was classified: its values still
+    /// count for the memory check.
+    scratch: Option<Context>,
+}
+
+/// The part every call shares: takes this thread's engine (or creates one), sets the turn's
+/// clock and seed, arms the deadline, runs `body`, turns a hit limit into [`ScriptError::Limit`]
+/// and gives the engine back to the thread unless a limit was hit or `body` left it unusable.
+fn run<T>(env: &ScriptEnv, body: impl FnOnce(&Engine) -> Finished<T>) -> Result<T, ScriptError> {
     let engine = match ENGINE.with(|e| e.borrow_mut().take()) {
         Some(engine) => engine,
         None => new_engine()?,
@@ -116,22 +122,11 @@ pub fn with_context<T>(
     *engine.rng.borrow_mut() = SmallRng::seed_from_u64(env.seed);
     engine.interrupted.set(false);
     engine.deadline.set(Some(Instant::now() + TIME_LIMIT));
-    let result = engine.context.with(|ctx| {
-        let eval = engine.eval.clone().restore(&ctx).map_err(internal)?;
-        f(&ctx, &eval).map_err(|failure| match failure {
-            Failure::Script(e) => e,
-            Failure::Js(e) => describe(&ctx, e, false),
-        })
-    });
-    // Jobs a script queued (async functions) run now, all of them (the deadline stops an
-    // endless chain), so none is left for the next call; then the globals are reset.
-    while engine.rt.is_job_pending() {
-        let _failed_job_is_ignored = engine.rt.execute_pending_job();
-    }
-    let clean = engine.context.with(|ctx| {
-        let reset = engine.reset.clone().restore(&ctx)?;
-        reset.call::<_, bool>(())
-    });
+    let Finished {
+        result,
+        reusable,
+        scratch,
+    } = body(&engine);
     // Out of memory, QuickJS may fail to build the error and throw `null`: the runtime's usage
     // (the script's values are still alive) tells.
     let result = match result {
@@ -142,13 +137,108 @@ pub fn with_context<T>(
         Err(_) if near_memory_limit(&engine.rt) => Err(memory_limit()),
         other => other,
     };
+    drop(scratch);
     engine.deadline.set(None);
     // A runtime that hit a limit may hold half-built state, and a global object the reset could
     // not restore must not reach the next call: start over next time.
-    if matches!(clean, Ok(true)) && !matches!(result, Err(ScriptError::Limit(_))) {
+    if reusable && !matches!(result, Err(ScriptError::Limit(_))) {
         ENGINE.with(|e| *e.borrow_mut() = Some(engine));
     }
     result
+}
+
+/// Runs every queued job (the deadline stops an endless chain), so none is left for the next
+/// call. Must run outside `Context::with` (it locks the runtime).
+fn drain_jobs(rt: &Runtime) {
+    while rt.is_job_pending() {
+        let _failed_job_is_ignored = rt.execute_pending_job();
+    }
+}
+
+/// Runs `f` in this thread's context with the turn's clock and seed, under the limits; `f` gets
+/// the indirect `eval` to run sources with (their `let`/`const` stay local, their `var`s and
+/// new globals are deleted afterwards).
+pub fn with_context<T>(
+    env: &ScriptEnv,
+    f: impl for<'js> FnOnce(&Ctx<'js>, &Function<'js>) -> Result<T, Failure>,
+) -> Result<T, ScriptError> {
+    run(env, |engine| {
+        let result = engine.context.with(|ctx| {
+            let eval = engine.eval.clone().restore(&ctx).map_err(internal)?;
+            f(&ctx, &eval).map_err(|failure| failure.describe(&ctx))
+        });
+        // Jobs a script queued (async functions) run now; then the globals are reset.
+        drain_jobs(&engine.rt);
+        let clean = engine.context.with(|ctx| {
+            let reset = engine.reset.clone().restore(&ctx)?;
+            reset.call::<_, bool>(())
+        });
+        Finished {
+            result,
+            reusable: matches!(clean, Ok(true)),
+            scratch: None,
+        }
+    })
+}
+
+/// Runs `f` in a new context of this thread's runtime, under the same limits, clock and seed as
+/// [`with_context`]; the context is dropped afterwards. For ES modules (function steps): QuickJS
+/// keeps every module a context loaded until the context is freed, so they cannot share the
+/// reused one. The context has `Date` and `Math.random` made deterministic and nothing else of
+/// the prelude (no hardening is needed for a context nobody else will see). `f` drives the job
+/// queue itself (`Ctx::execute_pending_job`); jobs left over are run before the context goes.
+pub fn with_fresh_context<T>(
+    env: &ScriptEnv,
+    f: impl for<'js> FnOnce(&Ctx<'js>) -> Result<T, Failure>,
+) -> Result<T, ScriptError> {
+    run(env, |engine| {
+        let context = match Context::full(&engine.rt) {
+            Ok(context) => context,
+            Err(e) => {
+                return Finished {
+                    result: Err(describe_plain(e)),
+                    reusable: true,
+                    scratch: None,
+                }
+            }
+        };
+        let result = context.with(|ctx| {
+            let run = || {
+                let (instant, draw) = clock_functions(&ctx, &engine.now_ms, &engine.rng)?;
+                prelude::deterministic(&ctx, instant, draw)?;
+                f(&ctx)
+            };
+            run().map_err(|failure| failure.describe(&ctx))
+        });
+        drain_jobs(&engine.rt);
+        Finished {
+            result,
+            reusable: true,
+            scratch: Some(context),
+        }
+    })
+}
+
+impl Failure {
+    fn describe(self, ctx: &Ctx<'_>) -> ScriptError {
+        match self {
+            Failure::Script(e) => e,
+            Failure::Js(e) => describe(ctx, e, false),
+        }
+    }
+}
+
+/// `instant()` and `draw()` of `ctx`: the turn's clock and the next random number, read from
+/// the engine's cells that [`run`] sets before every call.
+fn clock_functions<'js>(
+    ctx: &Ctx<'js>,
+    now_ms: &Rc<Cell<f64>>,
+    rng: &Rc<RefCell<SmallRng>>,
+) -> rquickjs::Result<(Function<'js>, Function<'js>)> {
+    let (clock, rng) = (now_ms.clone(), rng.clone());
+    let instant = Function::new(ctx.clone(), move || clock.get())?;
+    let draw = Function::new(ctx.clone(), move || rng.borrow_mut().gen::<f64>())?;
+    Ok((instant, draw))
 }
 
 fn near_memory_limit(rt: &Runtime) -> bool {

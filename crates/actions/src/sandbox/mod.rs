@@ -1,13 +1,14 @@
-//! `QuickJs`: the JavaScript sandbox of ifV2 conditions, setV2 values and code steps
-//! (`spec/dm-api.md` §5.6.8, §5.6.10, §5.6.12, §6.13.2), QuickJS through `rquickjs`.
+//! `QuickJs`: the JavaScript sandbox of ifV2 conditions, setV2 values, code steps and function
+//! steps (`spec/dm-api.md` §5.6.8, §5.6.10, §5.6.12, §5.6.24, §6.13.2), QuickJS through
+//! `rquickjs`.
 //!
 //! * Isolation: each thread keeps one runtime and context (`engine.rs`; creating a context costs
 //!   ~100 µs); its built-ins are frozen and its global object is reset after every call
 //!   (`prelude.rs`), so nothing a script does reaches the next one. Every variable is a global,
 //!   deep-copied in (`convert.rs`); sources run as an indirect `eval` (top-level `let`/`const`
 //!   stay local); `global` is the global object and `Promise` is `null` as in the reference.
-//!   There is nothing else of the outside world: no `fetch`, `console`, timers, modules or file
-//!   system.
+//!   There is nothing else of the outside world in these: no `fetch`, `console`, timers, modules
+//!   or file system.
 //! * Limits: 1 s per call (interrupt handler), 10 MiB of memory, a bounded stack; exceeding one
 //!   is [`ScriptError::Limit`] naming it.
 //! * Determinism: `Date` and `Math.random` come from the [`ScriptEnv`] (`prelude.rs`).
@@ -15,6 +16,15 @@
 //!   `JSON.stringify`. Code steps read back only variables that existed before; unchanged ones
 //!   keep their exact JSON (`2.0`, big integers). Top-level `let`/`const` in a code step shadow the
 //!   global of the same name (script semantics), so the variable does not change.
+//! * Function steps (`function.rs`): the code is a real ES module (no loader: `import` fails), run
+//!   in a fresh context of the thread's runtime (QuickJS keeps a context's modules until it is
+//!   freed), with the same limits for the whole call and the same deterministic `Date` and
+//!   `Math.random`, a real `Promise`, a silent `console`, `Headers`, `Response` and `fetch`
+//!   (`web.rs`; no timers). Its default export is called with `args` and the job queue driven
+//!   until nothing is left; `fetch` is answered by the caller's callback between drains. A
+//!   request the callback cannot answer yet stays pending and the run ends with
+//!   [`FunctionRun::Fetching`]: the engine performs it and replays the run with the answer.
+//!   A run may make at most 64 requests (each costs the turn a replay).
 //! * ifV2/setV2 expressions: the reference inserts them into a template string, so expressions
 //!   containing a backtick or `${` are not run ([`ScriptError::Unsupported`]). `run_sets` creates
 //!   missing targets as `0`, runs the assignments in order (`NaN` → `undefined`), then reads every
@@ -22,10 +32,14 @@
 
 mod convert;
 mod engine;
+mod function;
 pub mod lint;
 mod prelude;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_function;
+mod web;
 
 use convert::{define, same_json, set_globals, to_json};
 use engine::{describe, with_context, Failure};
@@ -151,11 +165,11 @@ impl Sandbox for QuickJs {
 
     fn run_function(
         &self,
-        _code: &str,
-        _args: &Value,
-        _env: &ScriptEnv,
-        _fetch: &mut Fetch<'_>,
+        code: &str,
+        args: &Value,
+        env: &ScriptEnv,
+        fetch: &mut Fetch<'_>,
     ) -> Result<FunctionRun, ScriptError> {
-        Err(ScriptError::Unsupported("function steps".into()))
+        function::run(code, args, env, fetch)
     }
 }

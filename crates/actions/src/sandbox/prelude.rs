@@ -1,6 +1,7 @@
-//! The setup of a thread's context, run once: `global` (the global object) and `Promise = null`
-//! as in the reference; `Date` and `Math.random` made deterministic (they read the clock and
-//! the generator that `engine.rs` sets before every call); then every built-in is frozen and
+//! The setup of a thread's context, run once: `Date` and `Math.random` made deterministic (they
+//! read the clock and the generator that `engine.rs` sets before every call, [`DETERMINISTIC`],
+//! also all a function step's fresh context gets); `global` (the global object) and
+//! `Promise = null` as in the reference; then every built-in is frozen and
 //! the built-in globals move to a frozen prototype of the global object, so no script can change
 //! what the next one sees, and [`setup`] returns the function that deletes the globals a call
 //! added. (Assigning to a built-in's name, e.g. `escape = 1`, is therefore silently ignored.)
@@ -8,14 +9,12 @@
 use rquickjs::{Ctx, Function};
 
 /// Called with `(instant, draw)`: `instant()` is the turn's time in milliseconds, `draw()` the
-/// next random number. Returns `reset()`: it deletes every global the call added and answers
-/// whether the global object is clean (as after the setup).
-const SETUP: &str = r#"(function (instant, draw) {
+/// next random number. Replaces `Date` and `Math.random` and deletes the built-ins whose
+/// behaviour depends on the machine or the garbage collector.
+const DETERMINISTIC: &str = r#"(function (instant, draw) {
   'use strict';
   const g = globalThis;
-  const { create, defineProperty, freeze, getOwnPropertyDescriptor, getPrototypeOf, isExtensible, setPrototypeOf } = Object;
-  const { ownKeys, deleteProperty } = Reflect;
-  const hidden = (o, k, value) => defineProperty(o, k, { value, writable: true, configurable: true });
+  const hidden = (o, k, value) => Object.defineProperty(o, k, { value, writable: true, configurable: true });
 
   const Real = g.Date;
   function Date(...args) {
@@ -28,9 +27,19 @@ const SETUP: &str = r#"(function (instant, draw) {
   hidden(Date, 'now', function now() { return instant(); });
   hidden(g, 'Date', Date);
   hidden(Math, 'random', function random() { return draw(); });
-  for (const name of ['performance', 'WeakRef', 'FinalizationRegistry', 'queueMicrotask']) {
-    deleteProperty(g, name);
+  for (const name of ['performance', 'WeakRef', 'FinalizationRegistry']) {
+    Reflect.deleteProperty(g, name);
   }
+})"#;
+
+/// Run after [`DETERMINISTIC`] in the reused context. Returns `reset()`: it deletes every global
+/// the call added and answers whether the global object is clean (as after the setup).
+const SETUP: &str = r#"(function () {
+  'use strict';
+  const g = globalThis;
+  const { create, defineProperty, freeze, getOwnPropertyDescriptor, getPrototypeOf, isExtensible, setPrototypeOf } = Object;
+  const { ownKeys, deleteProperty } = Reflect;
+  deleteProperty(g, 'queueMicrotask');
   g.global = g;
 
   const seen = new Set();
@@ -78,12 +87,24 @@ const SETUP: &str = r#"(function (instant, draw) {
   };
 })"#;
 
-/// Sets the context up (see [`SETUP`]) and returns its `reset` function.
+/// Makes `Date` and `Math.random` of `ctx` deterministic (see [`DETERMINISTIC`]).
+pub fn deterministic<'js>(
+    ctx: &Ctx<'js>,
+    instant: Function<'js>,
+    draw: Function<'js>,
+) -> rquickjs::Result<()> {
+    let setup: Function = ctx.eval(DETERMINISTIC)?;
+    setup.call((instant, draw))
+}
+
+/// Sets the reused context up (see [`DETERMINISTIC`] and [`SETUP`]) and returns its `reset`
+/// function.
 pub fn setup<'js>(
     ctx: &Ctx<'js>,
     instant: Function<'js>,
     draw: Function<'js>,
 ) -> rquickjs::Result<Function<'js>> {
+    deterministic(ctx, instant, draw)?;
     let setup: Function = ctx.eval(SETUP)?;
-    setup.call((instant, draw))
+    setup.call(())
 }
