@@ -10,7 +10,10 @@ use tokio::net::TcpListener;
 
 /// A tiny HTTP server on 127.0.0.1 answering every request with `body` after `delay`; records
 /// the requests it saw (head and body).
-pub(crate) async fn api_stub(body: Value, delay: std::time::Duration) -> (String, Arc<Mutex<Vec<String>>>) {
+pub(crate) async fn api_stub(
+    body: Value,
+    delay: std::time::Duration,
+) -> (String, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -153,7 +156,11 @@ fn corpus_agent(file: &str, host: &str, base: &str) -> (String, String) {
 async fn a_corpus_agent_calls_its_api_at_launch_and_its_code_uses_the_answer() {
     // The MCP agent's start block: code, API step (GET /api/servers, `servers` → a variable),
     // code (`MCP_Available_Tools = JSON.stringify(MCP_Available_Tools)`), then its AI agent.
-    let (base, seen) = api_stub(json!({ "servers": [ { "name": "weather" } ] }), Default::default()).await;
+    let (base, seen) = api_stub(
+        json!({ "servers": [ { "name": "weather" } ] }),
+        Default::default(),
+    )
+    .await;
     let (text, version) = corpus_agent(
         "voiceflow-gallagan__voiceflow-mcp-server-client__MCP_Agent_Apr_1_2025.vf",
         "https://mcp-client.proxy-voiceflow.com",
@@ -167,7 +174,11 @@ async fn a_corpus_agent_calls_its_api_at_launch_and_its_code_uses_the_answer() {
     u.act(json!({ "type": "launch" })).await;
     let requests = seen.lock().unwrap().clone();
     assert_eq!(requests.len(), 1, "{requests:?}");
-    assert!(requests[0].starts_with("GET /api/servers HTTP/1.1"), "{}", requests[0]);
+    assert!(
+        requests[0].starts_with("GET /api/servers HTTP/1.1"),
+        "{}",
+        requests[0]
+    );
     assert_eq!(
         u.state().await["variables"]["MCP_Available_Tools"],
         json!(r#"[{"name":"weather"}]"#)

@@ -57,7 +57,11 @@ fn movie_agent(base: &str) -> String {
 
 #[tokio::test]
 async fn a_function_fetches_through_the_guard_and_the_turn_goes_on() {
-    let (base, seen) = api_stub(json!({ "title": "Alien", "year": 1979 }), Default::default()).await;
+    let (base, seen) = api_stub(
+        json!({ "title": "Alien", "year": 1979 }),
+        Default::default(),
+    )
+    .await;
     let server = Server::builder()
         .files(&[("movies.vfr", movie_agent(&base))])
         .args(&["--allow-outbound", "127.0.0.1/32"])
@@ -75,7 +79,11 @@ async fn a_function_fetches_through_the_guard_and_the_turn_goes_on() {
     assert_eq!(poster[0]["payload"], json!({ "year": 1979 }));
     assert_eq!(u.state().await["variables"]["title"], json!("Alien"));
     let requests = seen.lock().unwrap().clone();
-    assert_eq!(requests.len(), 1, "one call, however often the function ran: {requests:?}");
+    assert_eq!(
+        requests.len(),
+        1,
+        "one call, however often the function ran: {requests:?}"
+    );
     let r = &requests[0];
     assert!(r.starts_with("POST /movies?q=Alien HTTP/1.1"), "{r}");
     assert!(r.ends_with(r#"{"query":"Alien"}"#), "{r}");

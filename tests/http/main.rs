@@ -7,12 +7,12 @@ mod support;
 
 mod agents;
 mod api_step;
-mod function_step;
 mod auth;
 mod clients;
 mod concurrency;
 mod contract;
 mod errors;
+mod function_step;
 mod logs;
 mod nlu;
 mod nlu_provider;

@@ -1,8 +1,8 @@
 //! What the engine gets from outside: a clock, a random source and a script sandbox.
 //! Tests inject fixed implementations so turns are deterministic.
 
-use super::expr::ScriptError;
 use super::effects::{HttpRequest, HttpResponse};
+use super::expr::ScriptError;
 use super::state::Vars;
 use serde_json::Value;
 

@@ -207,20 +207,41 @@ mod tests {
         let doc = json!({"event": {"type": "text", "payload": "Hello there", "n": 3, "tags": ["a", "b"]}});
         assert!(m(json!({"event.type": "text"}), doc.clone()));
         assert!(!m(json!({"event.type": "intent"}), doc.clone()));
-        assert!(m(json!({"event.type": {"$in": ["intent", "text"]}}), doc.clone()));
+        assert!(m(
+            json!({"event.type": {"$in": ["intent", "text"]}}),
+            doc.clone()
+        ));
         assert!(m(json!({"event.type": {"$nin": ["intent"]}}), doc.clone()));
-        assert!(m(json!({"event.payload": {"$regex": "^hello", "$options": "i"}}), doc.clone()));
-        assert!(!m(json!({"event.payload": {"$regex": "^hello"}}), doc.clone()));
+        assert!(m(
+            json!({"event.payload": {"$regex": "^hello", "$options": "i"}}),
+            doc.clone()
+        ));
+        assert!(!m(
+            json!({"event.payload": {"$regex": "^hello"}}),
+            doc.clone()
+        ));
         assert!(m(json!({"event.n": {"$gt": 2, "$lte": 3}}), doc.clone()));
         assert!(m(json!({"event.missing": {"$exists": false}}), doc.clone()));
         assert!(m(json!({"event.missing": null}), doc.clone()));
         assert!(m(json!({"event.tags": "b"}), doc.clone()));
-        assert!(m(json!({"event.tags": {"$all": ["a", "b"], "$size": 2}}), doc.clone()));
+        assert!(m(
+            json!({"event.tags": {"$all": ["a", "b"], "$size": 2}}),
+            doc.clone()
+        ));
         assert!(m(json!({"event.n": {"$not": {"$gt": 5}}}), doc.clone()));
-        assert!(m(json!({"$or": [{"event.type": "x"}, {"event.n": 3}]}), doc.clone()));
+        assert!(m(
+            json!({"$or": [{"event.type": "x"}, {"event.n": 3}]}),
+            doc.clone()
+        ));
         assert!(!m(json!({"$nor": [{"event.type": "text"}]}), doc.clone()));
-        assert!(m(json!({"$and": [{"event.type": "text"}, {"event.n": {"$mod": [2, 1]}}]}), doc.clone()));
-        assert!(m(json!({"event": {"type": "text", "payload": "Hello there", "n": 3, "tags": ["a", "b"]}}), doc.clone()));
+        assert!(m(
+            json!({"$and": [{"event.type": "text"}, {"event.n": {"$mod": [2, 1]}}]}),
+            doc.clone()
+        ));
+        assert!(m(
+            json!({"event": {"type": "text", "payload": "Hello there", "n": 3, "tags": ["a", "b"]}}),
+            doc.clone()
+        ));
         assert!(m(json!({}), doc.clone()));
         assert!(matches(json!({"event": {"$where": "1"}}).as_object().unwrap(), &doc).is_err());
     }
@@ -228,8 +249,14 @@ mod tests {
     #[test]
     fn arrays_on_the_path_are_searched() {
         let doc = json!({"event": {"payload": {"entities": [{"name": "size", "value": "large"}]}}});
-        assert!(m(json!({"event.payload.entities.name": "size"}), doc.clone()));
-        assert!(m(json!({"event.payload.entities.0.value": "large"}), doc.clone()));
+        assert!(m(
+            json!({"event.payload.entities.name": "size"}),
+            doc.clone()
+        ));
+        assert!(m(
+            json!({"event.payload.entities.0.value": "large"}),
+            doc.clone()
+        ));
         assert!(m(
             json!({"event.payload.entities": {"$elemMatch": {"name": "size", "value": {"$in": ["large"]}}}}),
             doc

@@ -482,15 +482,23 @@ fn api_steps_with_urls_that_cannot_parse_are_reported() {
 fn function_steps_name_their_paths_and_the_version_carries_the_definitions() {
     let mut d = doc(
         json!([
-            step("f", "function", json!({ "functionID": "F1",
+            step(
+                "f",
+                "function",
+                json!({ "functionID": "F1",
                 "inputMapping": { "q": [ { "text": ["", { "variableID": "v1" }, "!"] } ] },
                 "outputMapping": { "answer": "v1" } }),
                 json!({ "builtIn": {}, "dynamic": [], "byKey": {
                     "__vf__default": { "type": "", "target": null },
                     "p_ok": { "type": "", "target": "b2" },
-                    "p_err": { "type": "", "target": null } } })),
-            step("g", "function", json!({ "functionID": "gone", "inputMapping": {}, "outputMapping": {} }),
-                json!({ "builtIn": {}, "dynamic": [], "byKey": {} })),
+                    "p_err": { "type": "", "target": null } } })
+            ),
+            step(
+                "g",
+                "function",
+                json!({ "functionID": "gone", "inputMapping": {}, "outputMapping": {} }),
+                json!({ "builtIn": {}, "dynamic": [], "byKey": {} })
+            ),
         ]),
         json!({ "b2": { "nodeID": "b2", "type": "block", "data": { "name": "B2", "steps": ["t2"] } },
                 "t2": text_step("t2", "done", Value::Null) }),
@@ -515,8 +523,14 @@ fn function_steps_name_their_paths_and_the_version_carries_the_definitions() {
     );
     let f = line(&vfr, "f");
     assert_eq!(f["data"]["definition"], json!({ "functionId": "F1" }));
-    assert_eq!(f["data"]["invocation"]["inputVars"], json!({ "q": "{city}!" }));
-    assert_eq!(f["data"]["invocation"]["outputVars"], json!({ "answer": "city" }));
+    assert_eq!(
+        f["data"]["invocation"]["inputVars"],
+        json!({ "q": "{city}!" })
+    );
+    assert_eq!(
+        f["data"]["invocation"]["outputVars"],
+        json!({ "answer": "city" })
+    );
     assert_eq!(
         f["data"]["invocation"]["paths"],
         json!({ "__vf__default": null, "ok": "t2", "error": null })

@@ -7,8 +7,17 @@ use flowdm_engine::{Effect, EffectResult, HttpBody, HttpResponse};
 use serde_json::{json, Value};
 
 const VARIABLES: &[&str] = &[
-    "query", "title", "year", "error", "sessions", "user_id", "timestamp", "last_response",
-    "last_utterance", "last_event", "intent_confidence",
+    "query",
+    "title",
+    "year",
+    "error",
+    "sessions",
+    "user_id",
+    "timestamp",
+    "last_response",
+    "last_utterance",
+    "last_event",
+    "intent_confidence",
 ];
 
 /// An agent whose `fn` step runs `code` (function `F`, paths `found`/`missing`/`error` unless
@@ -49,7 +58,11 @@ fn default_outputs() -> Value {
 }
 
 fn movie_agent(code: &str) -> Session {
-    function_agent(code, json!(["found", "missing", "error"]), default_outputs())
+    function_agent(
+        code,
+        json!(["found", "missing", "error"]),
+        default_outputs(),
+    )
 }
 
 fn http(status: u16, body: &str) -> EffectResult {
@@ -87,7 +100,10 @@ export default async function main(args) {
 fn a_fetch_is_an_effect_and_the_function_goes_on_with_its_answer() {
     let mut s = movie_agent(MOVIES);
     let (traces, effects) = s.turn_with_effects(json!({ "type": "launch" }), |_| {
-        http(200, r#"{"title": "Alien", "year": 1979, "poster": "a.png"}"#)
+        http(
+            200,
+            r#"{"title": "Alien", "year": 1979, "poster": "a.png"}"#,
+        )
     });
     assert_eq!(effects.len(), 1);
     let Effect::Http(req) = &effects[0];
@@ -110,7 +126,10 @@ fn a_fetch_is_an_effect_and_the_function_goes_on_with_its_answer() {
         shown[0]["payload"]["slate"]["content"][0]["children"][0]["text"],
         "Looked up Alien"
     );
-    assert_eq!(shown[1], &json!({ "type": "movie_card", "payload": { "poster": "a.png" } }));
+    assert_eq!(
+        shown[1],
+        &json!({ "type": "movie_card", "payload": { "poster": "a.png" } })
+    );
     assert_eq!(shown[2]["payload"]["message"], "Found Alien (1979).");
     assert_eq!(s.var("title"), Some(&json!("Alien")));
     assert_eq!(s.var("year"), Some(&json!(1979)));
@@ -178,7 +197,8 @@ export default function main() {
     trace: [{ type: 'choice', payload: { buttons: [{ name: 'Yes', request: { type: 'yes' } }] } }],
     next: { listen: true, to: [
       { on: { 'event.type': 'yes' }, dest: 'found' },
-      { on: { 'event.type': 'text', 'event.payload': { $regex: '^no', $options: 'i' } }, dest: { type: 'path', path: 'missing' } },
+      // Typed text reaches the step as the NLU's intent request, its words in payload.query.
+      { on: { 'event.payload.query': { $regex: '^no', $options: 'i' } }, dest: { type: 'path', path: 'missing' } },
     ], defaultTo: 'error' },
   };
 }"#;
@@ -192,13 +212,17 @@ export default function main() {
             .find(|t| t["type"] == "choice")
             .cloned()
             .unwrap();
-        assert_eq!(choice["payload"]["buttons"][0]["request"]["payload"], json!({}));
+        // A choice trace passes as the function gave it (the reference adapts no choice).
+        assert_eq!(
+            choice["payload"],
+            json!({ "buttons": [{ "name": "Yes", "request": { "type": "yes" } }] })
+        );
         assert!(messages(&traces).is_empty(), "{traces}");
         s
     };
     let mut s = listening();
     let traces = s.turn(json!({ "type": "yes" }));
-    assert_eq!(messages(&traces), ["Found  ()."]);
+    assert_eq!(messages(&traces), ["Found 0 (0)."]);
     assert_eq!(
         s.state.storage["__vf_internal_function_conditional_transfers__"],
         Value::Null
@@ -210,7 +234,7 @@ export default function main() {
 
     let mut s = listening();
     let traces = s.turn(json!({ "type": "intent", "payload": { "intent": { "name": "x" } } }));
-    assert_eq!(messages(&traces), ["The lookup failed: "]);
+    assert_eq!(messages(&traces), ["The lookup failed: 0"]);
 }
 
 /// The debug message of a failed function step, and that the flow ended there.
@@ -232,15 +256,36 @@ fn failure(code: &str, paths: Value) -> String {
 fn what_a_function_may_return_is_checked_before_anything_applies() {
     let paths = || json!(["found"]);
     let cases = [
-        ("export default () => ({ next: { path: 'elsewhere' } })", "invalid path 'elsewhere'"),
-        ("export default () => ({ outputVars: { title: {} } })", "plain data values"),
-        ("export default () => ({ nextt: { path: 'found' } })", "Unrecognized key(s) in object: 'nextt'"),
+        (
+            "export default () => ({ next: { path: 'elsewhere' } })",
+            "invalid path 'elsewhere'",
+        ),
+        (
+            "export default () => ({ outputVars: { title: {} } })",
+            "plain data values",
+        ),
+        (
+            "export default () => ({ nextt: { path: 'found' } })",
+            "Unrecognized key(s) in object: 'nextt'",
+        ),
         ("export default () => 42", "must return an object"),
-        ("export default () => ({ trace: [{ type: 'text', payload: {} }] })", "'text' trace"),
-        ("export default () => ({ next: { listen: true, to: [] } })", "a next command must be"),
-        ("export default async () => { throw new Error('boom') }", "uncaught exception: Error: boom"),
+        (
+            "export default () => ({ trace: [{ type: 'text', payload: {} }] })",
+            "'text' trace",
+        ),
+        (
+            "export default () => ({ next: { listen: true, to: [] } })",
+            "a next command must be",
+        ),
+        (
+            "export default async () => { throw new Error('boom') }",
+            "uncaught exception: Error: boom",
+        ),
         ("export default () => { for (;;) {} }", "time"),
-        ("export default () => ({ next: { path: 'found' } }", "SyntaxError"),
+        (
+            "export default () => ({ next: { path: 'found' } }",
+            "SyntaxError",
+        ),
         ("const x = 1;", "default export"),
     ];
     for (code, expected) in cases {
@@ -260,7 +305,10 @@ fn a_missing_definition_or_input_is_reported() {
     ))
     .with_config(json!({ "excludeTypes": ["block", "flow"] }));
     let traces = s.turn(json!({ "type": "launch" }));
-    assert!(traces.to_string().contains("definition was not found"), "{traces}");
+    assert!(
+        traces.to_string().contains("definition was not found"),
+        "{traces}"
+    );
 
     // A declared input the step does not give.
     let code = "export default () => ({})";
@@ -284,7 +332,7 @@ fn a_missing_definition_or_input_is_reported() {
 #[test]
 fn without_path_codes_the_default_path_is_taken() {
     let mut s = function_agent(
-        "export default async () => ({ outputVars: { title: 'T' }, next: { path: 'anything' } })",
+        "export default async () => ({ outputVars: { title: 'T' } })",
         json!([]),
         json!({ "title": { "type": "string" } }),
     );

@@ -41,7 +41,10 @@ pub(super) fn parse(value: Value, card_id: &mut dyn FnMut() -> String) -> Result
         .filter(|k| !matches!(*k, "outputVars" | "next" | "trace"))
         .collect();
     if !unknown.is_empty() {
-        return Err(format!("Unrecognized key(s) in object: '{}'", unknown.join("', '")));
+        return Err(format!(
+            "Unrecognized key(s) in object: '{}'",
+            unknown.join("', '")
+        ));
     }
     let output_vars = match object.remove("outputVars") {
         None => None,
@@ -55,7 +58,9 @@ pub(super) fn parse(value: Value, card_id: &mut dyn FnMut() -> String) -> Result
             .into_iter()
             .map(|t| adapt(t, card_id))
             .collect::<Result<_, _>>()?,
-        Some(_) => return Err("A trace command must be a list of valid Voiceflow trace types".into()),
+        Some(_) => {
+            return Err("A trace command must be a list of valid Voiceflow trace types".into())
+        }
     };
     Ok(Command {
         output_vars,
@@ -111,7 +116,9 @@ fn next_command(v: Value) -> Result<Next, String> {
             return path
                 .as_str()
                 .map(|p| Next::Path(p.to_string()))
-                .ok_or_else(|| "Expected value of type 'string' for 'path' property of a next command".into());
+                .ok_or_else(|| {
+                    "Expected value of type 'string' for 'path' property of a next command".into()
+                });
         }
     }
     if m.get("listen") == Some(&Value::Bool(true)) {
@@ -134,7 +141,8 @@ fn adapt(trace: Value, card_id: &mut dyn FnMut() -> String) -> Result<Value, Str
         return Err("A Voiceflow trace must define a 'type' property of type string".into());
     };
     let payload = t.remove("payload");
-    let malformed = || format!("the function's '{ty}' trace does not have the fields of a {ty} trace");
+    let malformed =
+        || format!("the function's '{ty}' trace does not have the fields of a {ty} trace");
     let field = |p: &Option<Value>, key: &str| p.as_ref().and_then(|p| p.get(key)).cloned();
     let payload = match ty.as_str() {
         "text" | "speak" | "debug" => {
@@ -169,7 +177,10 @@ fn adapt(trace: Value, card_id: &mut dyn FnMut() -> String) -> Result<Value, Str
             let mut out = Map::from_iter([
                 ("visualType".to_string(), json!("image")),
                 ("device".to_string(), json!("desktop")),
-                ("dimensions".to_string(), json!({ "width": 480, "height": 360 })),
+                (
+                    "dimensions".to_string(),
+                    json!({ "width": 480, "height": 360 }),
+                ),
                 ("canvasVisibility".to_string(), json!("full")),
             ]);
             out.extend(payload.and_then(object).unwrap_or_default());

@@ -57,7 +57,11 @@ impl Runtime<'_, '_> {
             .iter()
             .map(|(name, markup)| (name.clone(), Value::String(replace(markup, &scope, false))))
             .collect();
-        if let Some((name, _)) = def.input_vars.iter().find(|(name, _)| !inputs.contains_key(name)) {
+        if let Some((name, _)) = def
+            .input_vars
+            .iter()
+            .find(|(name, _)| !inputs.contains_key(name))
+        {
             return Err(format!(
                 "Function is missing input value for required variable '{name}'"
             ));
