@@ -126,6 +126,14 @@ fn check_reports_scripts_that_do_not_parse() {
     nodes["bad"] = code("if (total > { total = 1 }");
     nodes["good"]["nodeID"] = json!("good");
     nodes["bad"]["nodeID"] = json!("bad");
+    // A function step whose function is not in the export, and a function that does not parse.
+    nodes["b1"]["data"]["steps"] = json!(["good", "bad", "fn", "ask", "done"]);
+    nodes["fn"] = json!({ "nodeID": "fn", "type": "function", "data": { "functionID": "gone",
+        "inputMapping": {}, "outputMapping": {}, "portsV2": { "builtIn": {}, "byKey": {}, "dynamic": [] } } });
+    agent["functions"] = json!([
+        { "id": "ok", "name": "Fine", "code": "export default async function main(args) { return {}; }" },
+        { "id": "broken", "name": "Broken", "code": "export default async function main(args) { return { ; }" }
+    ]);
     let dir = tempfile::tempdir().expect("tmp");
     let file = dir.path().join("scripts.vf");
     std::fs::write(&file, agent.to_string()).expect("write");
@@ -137,9 +145,16 @@ fn check_reports_scripts_that_do_not_parse() {
     let out = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success(), "{out}");
     let scripts: Vec<&str> = out.lines().filter(|l| l.contains(": script: ")).collect();
-    assert_eq!(scripts.len(), 1, "{out}");
+    assert_eq!(scripts.len(), 2, "{out}");
+    for expected in [
+        "the code step bad (program D) does not parse: SyntaxError",
+        "the code of function broken does not parse: SyntaxError",
+    ] {
+        assert!(scripts.iter().any(|l| l.contains(expected)), "{out}");
+    }
     assert!(
-        scripts[0].contains("the code step bad (program D) does not parse: SyntaxError"),
+        out.lines()
+            .any(|l| l.contains("function \"gone\" is not in the export")),
         "{out}"
     );
 }

@@ -1,9 +1,9 @@
-//! Scripts that cannot run because they do not parse (`flowdm check`): ifV2 conditions and code
-//! steps, compiled (not run) by QuickJS in a context of their own.
+//! Scripts that cannot run because they do not parse (`flowdm check`): ifV2 conditions, code
+//! steps and functions (as ES modules), compiled (not run) by QuickJS in a context of their own.
 
 use super::engine::describe;
 use flowdm_model::{NodeKind, Project};
-use rquickjs::{Context, Ctx, Function, Runtime};
+use rquickjs::{Context, Ctx, Function, Module, Runtime};
 
 /// Compiles `source` as a function body (`async` for code steps, which may `await`).
 const COMPILE: &str =
@@ -29,6 +29,13 @@ pub fn lint_project(project: &Project) -> Vec<String> {
             }
         }
     }
+    let mut functions: Vec<(&String, &str)> = project
+        .version
+        .functions
+        .iter()
+        .map(|(id, f)| (id, f.code.as_str()))
+        .collect();
+    functions.sort();
     // One QuickJS context compiles every script of the project.
     let Ok(runtime) = Runtime::new() else {
         return Vec::new();
@@ -37,13 +44,15 @@ pub fn lint_project(project: &Project) -> Vec<String> {
         return Vec::new();
     };
     let mut out: Vec<String> = context.with(|ctx| {
-        scripts
-            .into_iter()
-            .filter_map(|(at, source, async_body)| {
-                compile_error(&ctx, &source, async_body)
-                    .map(|e| format!("script: the {at} does not parse: {e}"))
-            })
-            .collect()
+        let steps = scripts.into_iter().filter_map(|(at, source, async_body)| {
+            compile_error(&ctx, &source, async_body)
+                .map(|e| format!("script: the {at} does not parse: {e}"))
+        });
+        let modules = functions.iter().filter_map(|(id, code)| {
+            module_error(&ctx, code)
+                .map(|e| format!("script: the code of function {id} does not parse: {e}"))
+        });
+        steps.chain(modules).collect()
     });
     out.sort();
     out
@@ -54,6 +63,13 @@ fn compile_error(ctx: &Ctx<'_>, source: &str, async_body: bool) -> Option<String
     let compile: Function = ctx.eval(COMPILE).ok()?;
     compile
         .call::<_, ()>((source, async_body))
+        .err()
+        .map(|e| describe(ctx, e, false).to_string())
+}
+
+/// The syntax error of `source` as an ES module, if any (declared in `ctx`, not evaluated).
+fn module_error(ctx: &Ctx<'_>, source: &str) -> Option<String> {
+    Module::declare(ctx.clone(), "function.js", source)
         .err()
         .map(|e| describe(ctx, e, false).to_string())
 }
@@ -82,5 +98,18 @@ mod tests {
         assert!(syntax_error("return (a > \n);", false).is_some());
         let e = syntax_error("if (x { y = 1 }", true).unwrap();
         assert!(e.contains("SyntaxError") || e.contains("expecting"), "{e}");
+    }
+
+    #[test]
+    fn functions_are_modules() {
+        let runtime = Runtime::new().unwrap();
+        let context = Context::full(&runtime).unwrap();
+        context.with(|ctx| {
+            let ok = "const k = 2;\nexport default async function main(args) {\n  const r = await fetch('https://x.example');\n  return { outputVars: { n: k } };\n}";
+            assert_eq!(module_error(&ctx, ok), None);
+            assert_eq!(module_error(&ctx, "export default main; function main() {}"), None);
+            let e = module_error(&ctx, "export default async function main( {").unwrap();
+            assert!(e.contains("SyntaxError"), "{e}");
+        });
     }
 }
