@@ -126,6 +126,15 @@ pub fn if_v2(names: &Names, expr: &Value) -> ExprResult {
     ))
 }
 
+/// Whether `s` can name a JavaScript variable (ASCII identifiers, as variable names are).
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+}
+
 /// One condition-v3 item value (`value-variable` assertions, or a `script`).
 pub fn condition_v3(names: &Names, value: &Value) -> ExprResult {
     match value.get("type").and_then(Value::as_str).unwrap_or("") {
@@ -138,6 +147,14 @@ pub fn condition_v3(names: &Names, value: &Value) -> ExprResult {
                         .map(|a| {
                             let lhs = a.get("lhs").unwrap_or(&Value::Null);
                             let left = match lhs.get("variableID").and_then(Value::as_str) {
+                                // An id the export does not define (older data names the
+                                // variable itself, a JavaScript identifier).
+                                Some(id)
+                                    if names.variable_by_id(id).is_none()
+                                        && !is_identifier(id) =>
+                                {
+                                    return Err(format!("variable {id} is not in the export"));
+                                }
                                 Some(id) => names.variable(id).to_string(),
                                 None => content::markup_js_value(names, lhs),
                             };

@@ -545,3 +545,27 @@ fn function_steps_name_their_paths_and_the_version_carries_the_definitions() {
     let project = flowdm_model::load_vfr(&vfr).unwrap().0;
     assert_eq!(project.version.functions["F1"].path_codes, ["error", "ok"]);
 }
+
+#[test]
+fn a_condition_on_a_variable_the_export_lacks_is_reported_and_never_taken() {
+    let cond = |lhs: &str| {
+        json!({ "condition": { "type": "logic", "items": [ { "id": "c1", "value": { "type": "value-variable", "matchAll": true,
+            "assertions": [ { "lhs": { "variableID": lhs }, "rhs": [ { "text": ["X"] } ], "operation": "contains" } ] } } ] } })
+    };
+    let d = doc(
+        json!([
+            step("gone", "condition-v3", cond("67a3dd3116e45a2b5dfdfa0b"), json!({ "builtIn": {}, "dynamic": [], "byKey": {} })),
+            step("named", "condition-v3", cond("last_utterance"), json!({ "builtIn": {}, "dynamic": [], "byKey": {} })),
+            step("known", "condition-v3", cond("v1"), json!({ "builtIn": {}, "dynamic": [], "byKey": {} })),
+        ]),
+        json!({}),
+    );
+    let (vfr, diagnostics) = run(&d);
+    assert_eq!(line(&vfr, "gone")["payload"]["expressions"], json!(["false"]));
+    assert!(diagnostics.iter().any(|x| x.node.as_deref() == Some("gone")
+        && x.reason.contains("variable 67a3dd3116e45a2b5dfdfa0b is not in the export")));
+    let named = line(&vfr, "named")["payload"]["expressions"][0].as_str().unwrap();
+    assert!(named.contains("String(last_utterance)"), "{named}");
+    let known = line(&vfr, "known")["payload"]["expressions"][0].as_str().unwrap();
+    assert!(known.contains("String(city)"), "{known}");
+}
