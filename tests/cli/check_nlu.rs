@@ -158,3 +158,23 @@ fn check_reports_scripts_that_do_not_parse() {
         "{out}"
     );
 }
+
+#[test]
+fn every_script_of_the_corpus_parses() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{dir:?}: {e}"))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 20, "{files:?}");
+    let run = flowdm_command()
+        .arg("check")
+        .args(&files)
+        .output()
+        .expect("run");
+    let out = String::from_utf8_lossy(&run.stdout);
+    let scripts: Vec<&str> = out.lines().filter(|l| l.contains(": script: ")).collect();
+    assert!(scripts.is_empty(), "{scripts:#?}");
+    assert!(out.contains("corpus"), "{out}");
+}
