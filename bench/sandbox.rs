@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 const ENV: ScriptEnv = ScriptEnv {
     now_ms: 1_709_649_000_000,
     seed: 1,
+    budget_ms: None,
 };
 
 const CODE: &str = r#"

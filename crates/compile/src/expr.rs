@@ -150,8 +150,7 @@ pub fn condition_v3(names: &Names, value: &Value) -> ExprResult {
                                 // An id the export does not define (older data names the
                                 // variable itself, a JavaScript identifier).
                                 Some(id)
-                                    if names.variable_by_id(id).is_none()
-                                        && !is_identifier(id) =>
+                                    if names.variable_by_id(id).is_none() && !is_identifier(id) =>
                                 {
                                     return Err(format!("variable {id} is not in the export"));
                                 }

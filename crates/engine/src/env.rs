@@ -102,6 +102,10 @@ pub struct ScriptEnv {
     /// Milliseconds since the Unix epoch.
     pub now_ms: u64,
     pub seed: u64,
+    /// What is left of the caller's time budget (`interact_within`), when it has one: a script
+    /// still running then stops with [`ScriptError::OverBudget`] instead of holding an HTTP
+    /// worker up to the 1 s limit.
+    pub budget_ms: Option<u64>,
 }
 
 /// JavaScript evaluation for ifV2, setV2 and code steps (`spec/dm-api.md` §6.13.2).

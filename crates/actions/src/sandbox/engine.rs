@@ -121,7 +121,10 @@ fn run<T>(env: &ScriptEnv, body: impl FnOnce(&Engine) -> Finished<T>) -> Result<
     engine.now_ms.set(env.now_ms as f64);
     *engine.rng.borrow_mut() = SmallRng::seed_from_u64(env.seed);
     engine.interrupted.set(false);
-    engine.deadline.set(Some(Instant::now() + TIME_LIMIT));
+    // The caller's budget (an inline run on an HTTP worker) may be shorter than the limit.
+    let budget = env.budget_ms.map(Duration::from_millis);
+    let allowed = budget.map_or(TIME_LIMIT, |b| b.min(TIME_LIMIT));
+    engine.deadline.set(Some(Instant::now() + allowed));
     let Finished {
         result,
         reusable,
@@ -130,6 +133,7 @@ fn run<T>(env: &ScriptEnv, body: impl FnOnce(&Engine) -> Finished<T>) -> Result<
     // Out of memory, QuickJS may fail to build the error and throw `null`: the runtime's usage
     // (the script's values are still alive) tells.
     let result = match result {
+        _ if engine.interrupted.get() && allowed < TIME_LIMIT => Err(ScriptError::OverBudget),
         _ if engine.interrupted.get() => Err(ScriptError::Limit(format!(
             "time: the script ran longer than {} s",
             TIME_LIMIT.as_secs()
@@ -141,7 +145,7 @@ fn run<T>(env: &ScriptEnv, body: impl FnOnce(&Engine) -> Finished<T>) -> Result<
     engine.deadline.set(None);
     // A runtime that hit a limit may hold half-built state, and a global object the reset could
     // not restore must not reach the next call: start over next time.
-    if reusable && !matches!(result, Err(ScriptError::Limit(_))) {
+    if reusable && !matches!(result, Err(ScriptError::Limit(_) | ScriptError::OverBudget)) {
         ENGINE.with(|e| *e.borrow_mut() = Some(engine));
     }
     result

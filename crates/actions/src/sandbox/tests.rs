@@ -9,6 +9,7 @@ const NOW: u64 = 1_709_649_000_000;
 const ENV: ScriptEnv = ScriptEnv {
     now_ms: NOW,
     seed: 42,
+    budget_ms: None,
 };
 
 fn vars(v: Value) -> Vars {
@@ -109,7 +110,11 @@ fn date_uses_the_turn_clock() {
 #[test]
 fn math_random_is_seeded() {
     let draw = |seed| {
-        let env = ScriptEnv { now_ms: NOW, seed };
+        let env = ScriptEnv {
+            now_ms: NOW,
+            seed,
+            budget_ms: None,
+        };
         QuickJs.eval_expression("[Math.random(), Math.random()]", &Vars::new(), &env)
     };
     assert_eq!(draw(7), draw(7));
@@ -310,4 +315,24 @@ fn queued_jobs_run_within_the_call() {
     );
     // And the next call works.
     assert_eq!(eval("1", json!({})), Ok(json!(1)));
+}
+
+#[test]
+fn a_budget_shorter_than_the_limit_stops_the_script_first() {
+    let env = ScriptEnv {
+        budget_ms: Some(10),
+        ..ENV
+    };
+    let start = Instant::now();
+    let e = QuickJs
+        .run_code("while (true) {}", &Vars::new(), false, &env)
+        .unwrap_err();
+    assert_eq!(e, ScriptError::OverBudget);
+    assert!(start.elapsed().as_millis() < 500, "{:?}", start.elapsed());
+    // A script within the budget runs as without one; so does the next call.
+    assert_eq!(
+        QuickJs.eval_expression("1 + 1", &Vars::new(), &env),
+        Ok(json!(2))
+    );
+    assert_eq!(eval("2 + 2", json!({})), Ok(json!(4)));
 }

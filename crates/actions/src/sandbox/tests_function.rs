@@ -9,6 +9,7 @@ const NOW: u64 = 1_709_649_000_000;
 const ENV: ScriptEnv = ScriptEnv {
     now_ms: NOW,
     seed: 42,
+    budget_ms: None,
 };
 
 type Answer = Option<Result<HttpResponse, String>>;
@@ -264,7 +265,11 @@ fn the_clock_and_random_are_the_turns() {
     let code =
         "export default () => [Date.now(), new Date().getTime(), Math.random(), Math.random()]";
     let draw = |seed| {
-        let env = ScriptEnv { now_ms: NOW, seed };
+        let env = ScriptEnv {
+            now_ms: NOW,
+            seed,
+            budget_ms: None,
+        };
         let mut fetch = |_: &HttpRequest| None;
         match QuickJs.run_function(code, &json!({}), &env, &mut fetch) {
             Ok(FunctionRun::Returned(v)) => v,

@@ -554,18 +554,41 @@ fn a_condition_on_a_variable_the_export_lacks_is_reported_and_never_taken() {
     };
     let d = doc(
         json!([
-            step("gone", "condition-v3", cond("67a3dd3116e45a2b5dfdfa0b"), json!({ "builtIn": {}, "dynamic": [], "byKey": {} })),
-            step("named", "condition-v3", cond("last_utterance"), json!({ "builtIn": {}, "dynamic": [], "byKey": {} })),
-            step("known", "condition-v3", cond("v1"), json!({ "builtIn": {}, "dynamic": [], "byKey": {} })),
+            step(
+                "gone",
+                "condition-v3",
+                cond("67a3dd3116e45a2b5dfdfa0b"),
+                json!({ "builtIn": {}, "dynamic": [], "byKey": {} })
+            ),
+            step(
+                "named",
+                "condition-v3",
+                cond("last_utterance"),
+                json!({ "builtIn": {}, "dynamic": [], "byKey": {} })
+            ),
+            step(
+                "known",
+                "condition-v3",
+                cond("v1"),
+                json!({ "builtIn": {}, "dynamic": [], "byKey": {} })
+            ),
         ]),
         json!({}),
     );
     let (vfr, diagnostics) = run(&d);
-    assert_eq!(line(&vfr, "gone")["payload"]["expressions"], json!(["false"]));
+    assert_eq!(
+        line(&vfr, "gone")["payload"]["expressions"],
+        json!(["false"])
+    );
     assert!(diagnostics.iter().any(|x| x.node.as_deref() == Some("gone")
-        && x.reason.contains("variable 67a3dd3116e45a2b5dfdfa0b is not in the export")));
-    let named = line(&vfr, "named")["payload"]["expressions"][0].as_str().unwrap();
+        && x.reason
+            .contains("variable 67a3dd3116e45a2b5dfdfa0b is not in the export")));
+    let named = line(&vfr, "named")["payload"]["expressions"][0]
+        .as_str()
+        .unwrap();
     assert!(named.contains("String(last_utterance)"), "{named}");
-    let known = line(&vfr, "known")["payload"]["expressions"][0].as_str().unwrap();
+    let known = line(&vfr, "known")["payload"]["expressions"][0]
+        .as_str()
+        .unwrap();
     assert!(known.contains("String(city)"), "{known}");
 }

@@ -17,4 +17,8 @@ pub enum ScriptError {
     /// Time or size limit reached.
     #[error("limit exceeded: {0}")]
     Limit(String),
+    /// Stopped at the caller's time budget ([`crate::env::ScriptEnv::budget_ms`]), before the
+    /// limit: the run is abandoned and the caller runs the turn again without a budget.
+    #[error("stopped at the caller's time budget")]
+    OverBudget,
 }

@@ -28,7 +28,23 @@ impl Runtime<'_, '_> {
         ScriptEnv {
             now_ms: self.now_ms,
             seed: self.env.rng.next_u64(),
+            budget_ms: self
+                .budget_deadline_ms
+                .map(|deadline| deadline.saturating_sub(self.env.clock.now_ms()).max(1)),
         }
+    }
+
+    /// A script's result: one stopped at the budget abandons the run (the caller runs the turn
+    /// again elsewhere without a budget), whatever the step then does with the error.
+    pub(crate) fn script_result<T>(
+        &mut self,
+        result: Result<T, ScriptError>,
+    ) -> Result<T, ScriptError> {
+        if matches!(result, Err(ScriptError::OverBudget)) {
+            self.over_budget = true;
+            self.end_turn();
+        }
+        result
     }
 
     /// Logs `step.<kind>` with the path taken (`condition`, `random`), then gives `step` back.
@@ -96,7 +112,8 @@ impl Runtime<'_, '_> {
         let vars = self.combined_vars();
         let script_env = self.script_env();
         for (i, expr) in expressions.iter().enumerate() {
-            match self.env.sandbox.eval_expression(expr, &vars, &script_env) {
+            let result = self.env.sandbox.eval_expression(expr, &vars, &script_env);
+            match self.script_result(result) {
                 Ok(v) if truthy(&v) => return Step::Next(next_ids.get(i).cloned().flatten()),
                 Ok(_) => {}
                 Err(e) => {
@@ -119,11 +136,11 @@ impl Runtime<'_, '_> {
         } = n;
         let vars = self.combined_vars();
         let script_env = self.script_env();
-        match self
+        let result = self
             .env
             .sandbox
-            .run_code(code, &vars, !paths.is_empty(), &script_env)
-        {
+            .run_code(code, &vars, !paths.is_empty(), &script_env);
+        match self.script_result(result) {
             Ok(outcome) => {
                 let updates: Vec<(String, Value)> = outcome
                     .variables
@@ -230,7 +247,8 @@ impl Runtime<'_, '_> {
         }
         let vars = self.combined_vars();
         let script_env = self.script_env();
-        match self.env.sandbox.run_sets(&assignments, &vars, &script_env) {
+        let result = self.env.sandbox.run_sets(&assignments, &vars, &script_env);
+        match self.script_result(result) {
             Ok(values) => {
                 self.assign(node, "set", values);
             }

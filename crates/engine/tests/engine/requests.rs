@@ -387,3 +387,38 @@ fn a_turn_over_its_budget_stops_and_the_same_input_runs_again() {
     assert_eq!(with.state, without.state);
     assert!(with.state.variables["n"].as_f64().unwrap_or(0.0) > 100.0);
 }
+
+#[test]
+fn a_script_stops_at_the_budget_and_the_run_without_one_reaches_the_limit() {
+    // An endless code step: under a 20 ms budget the run is abandoned within the budget (the
+    // server then runs it on the blocking pool); without one it fails after the 1 s limit.
+    let lines = json!({ "start": { "type": "start", "nextId": "code" },
+        "code": { "code": "while (true) {}", "success_id": "ok", "fail_id": "bad" },
+        "ok": text_node("finished", None),
+        "bad": text_node("stopped", None) });
+    let agent = flowdm_engine::Agent::new(agent(lines, json!({})));
+    let input = flowdm_engine::TurnInput {
+        state: flowdm_engine::session::generate(&agent, None, Some("u1")),
+        request: flowdm_engine::Request::from_value(json!({ "type": "launch" })).ok(),
+        ..Default::default()
+    };
+    let clock = flowdm_engine::FixedClock(NOW_MS);
+    let mut rng = flowdm_engine::SeededRandom::new(1);
+    let started = std::time::Instant::now();
+    let over = flowdm_engine::interact_within(
+        &agent,
+        input.clone(),
+        &mut env(&clock, &mut rng),
+        NOW_MS + 20,
+    );
+    assert_eq!(over.err(), Some(flowdm_engine::OverBudget));
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+    let mut rng = flowdm_engine::SeededRandom::new(1);
+    let out = flowdm_engine::interact(&agent, input, &mut env(&clock, &mut rng));
+    let traces = serde_json::to_value(&out.trace).unwrap();
+    assert_eq!(messages(&traces), ["stopped"]);
+}

@@ -80,7 +80,7 @@ impl Runtime<'_, '_> {
             .sandbox
             .run_function(&def.code, &args, &env, &mut fetch);
         self.effect_results = log;
-        let returned = match run {
+        let returned = match self.script_result(run) {
             Ok(FunctionRun::Returned(v)) => v,
             Ok(FunctionRun::Fetching(request)) => {
                 self.suspend(Effect::Http(request));
