@@ -94,6 +94,11 @@ fn bench_sandbox(c: &mut Criterion, name: &str, sandbox: &dyn Sandbox) {
     c.bench_function(&format!("{name}/setV2"), |b| {
         b.iter(|| sandbox.run_sets(&sets, &vars, &ENV).unwrap())
     });
+    // The commonest setV2 of real agents: a literal (answered without entering QuickJS).
+    let literal = vec![("amount".to_string(), "25".to_string())];
+    c.bench_function(&format!("{name}/setV2_literal"), |b| {
+        b.iter(|| sandbox.run_sets(&literal, &vars, &ENV).unwrap())
+    });
     c.bench_function(&format!("{name}/code20"), |b| {
         b.iter(|| sandbox.run_code(CODE, &vars, false, &ENV).unwrap())
     });

@@ -34,6 +34,7 @@ mod convert;
 mod engine;
 mod function;
 pub mod lint;
+mod literal;
 mod prelude;
 #[cfg(test)]
 mod tests;
@@ -83,6 +84,9 @@ impl Sandbox for QuickJs {
         env: &ScriptEnv,
     ) -> Result<Value, ScriptError> {
         check_template_safe(expr)?;
+        if let Some(value) = literal::literal(expr) {
+            return Ok(value);
+        }
         with_context(env, |ctx, run| {
             set_globals(ctx, vars)?;
             let v = eval(ctx, run, expr)?;
@@ -98,6 +102,15 @@ impl Sandbox for QuickJs {
     ) -> Result<Vec<(String, Value)>, ScriptError> {
         for (_, expr) in sets {
             check_template_safe(expr)?;
+        }
+        // Only literals: no need to enter the sandbox (each target is defined, not assigned,
+        // so a literal's value is what is read back).
+        let literals: Option<Vec<(String, Value)>> = sets
+            .iter()
+            .map(|(name, expr)| Some((name.clone(), literal::literal(expr)?)))
+            .collect();
+        if let Some(values) = literals {
+            return Ok(values);
         }
         with_context(env, |ctx, run| {
             set_globals(ctx, vars)?;

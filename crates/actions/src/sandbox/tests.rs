@@ -5,8 +5,9 @@ use serde_json::json;
 use std::time::Instant;
 
 /// 2024-03-05T14:30:00Z.
-const NOW: u64 = 1_709_649_000_000;
-const ENV: ScriptEnv = ScriptEnv {
+pub(super) const NOW: u64 = 1_709_649_000_000;
+/// The script environment of the sandbox tests (no budget).
+pub(super) const ENV: ScriptEnv = ScriptEnv {
     now_ms: NOW,
     seed: 42,
     budget_ms: None,

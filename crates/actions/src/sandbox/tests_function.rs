@@ -1,16 +1,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use super::tests::{ENV, NOW};
 use super::*;
 use flowdm_engine::effects::{HttpBody, HttpRequest, HttpResponse};
 use serde_json::json;
 use std::time::Instant;
-
-const NOW: u64 = 1_709_649_000_000;
-const ENV: ScriptEnv = ScriptEnv {
-    now_ms: NOW,
-    seed: 42,
-    budget_ms: None,
-};
 
 type Answer = Option<Result<HttpResponse, String>>;
 
