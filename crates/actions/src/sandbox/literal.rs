@@ -41,7 +41,6 @@ mod tests {
     use crate::sandbox::QuickJs;
     use flowdm_engine::state::Vars;
     use flowdm_engine::{Sandbox, ScriptEnv};
-    use serde_json::json;
 
     #[test]
     fn literals_have_the_value_quickjs_gives_them() {
