@@ -12,6 +12,8 @@ impl Performer for OutboundClient {
         Box::pin(async move {
             match effect {
                 Effect::Http(request) => EffectResult::Http(send(self, request).await),
+                Effect::Llm(_) => EffectResult::Llm(Err("no AI provider is configured".into())),
+                Effect::Kb(_) => EffectResult::Kb(Err("no knowledge base is configured".into())),
             }
         })
     }

@@ -54,6 +54,8 @@ impl EffectBudget {
     pub fn refusal(effect: &Effect, why: String) -> EffectResult {
         match effect {
             Effect::Http(_) => EffectResult::Http(Err(why)),
+            Effect::Llm(_) => EffectResult::Llm(Err(why)),
+            Effect::Kb(_) => EffectResult::Kb(Err(why)),
         }
     }
 }

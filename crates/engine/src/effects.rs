@@ -11,6 +11,81 @@
 pub enum Effect {
     /// An HTTP call (the API step, §5.6.13; `fetch` in a function, §5.6.24).
     Http(HttpRequest),
+    /// A chat completion from the operator's OpenAI-compatible provider (AI steps).
+    Llm(LlmRequest),
+    /// A search of the project's knowledge base (KB steps, KB answers).
+    Kb(KbQuery),
+}
+
+/// A chat completion request, every `{var}` replaced. The provider maps `model` (a model name
+/// of the export, e.g. `gpt-4o`) to one of the operator's models.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LlmRequest {
+    pub model: Option<String>,
+    /// The system prompt, sent as the first message when not empty.
+    pub system: Option<String>,
+    pub messages: Vec<ChatMessage>,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u32>,
+    /// Tools the model may call (the agent step); empty: none.
+    pub tools: Vec<ToolSpec>,
+}
+
+/// One message of a chat: `role` is `system`, `user`, `assistant` or `tool`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ChatMessage {
+    pub role: String,
+    pub content: String,
+    /// The calls an assistant message made (the agent step's history).
+    pub tool_calls: Vec<ToolCall>,
+    /// For a `tool` message: the call it answers.
+    pub tool_call_id: Option<String>,
+}
+
+/// A tool offered to the model: a function `name` with a JSON-Schema `parameters` object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolSpec {
+    pub name: String,
+    pub description: String,
+    pub parameters: serde_json::Value,
+}
+
+/// A tool call the model made: `arguments` is the JSON text it wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolCall {
+    pub id: String,
+    pub name: String,
+    pub arguments: String,
+}
+
+/// The provider's answer.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LlmResponse {
+    pub content: String,
+    pub tool_calls: Vec<ToolCall>,
+    /// The model that answered (as the provider names it).
+    pub model: String,
+    pub prompt_tokens: u32,
+    pub completion_tokens: u32,
+}
+
+/// A knowledge-base search: the best `chunk_limit` chunks for `question`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KbQuery {
+    pub question: String,
+    pub chunk_limit: usize,
+}
+
+/// A chunk the knowledge base found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KbChunk {
+    /// Higher is better; comparable within one answer only.
+    pub score: f64,
+    pub chunk_id: String,
+    pub document_id: String,
+    pub content: String,
+    /// The document's file name (or URL).
+    pub source: String,
 }
 
 /// An outbound HTTP request, every `{var}` replaced.
@@ -40,6 +115,11 @@ pub enum HttpBody {
 pub enum EffectResult {
     /// The HTTP answer, or why there is none (refused address, timeout, too large, …).
     Http(Result<HttpResponse, String>),
+    /// The completion, or why there is none (no provider, refused, timeout, over budget, …).
+    Llm(Result<LlmResponse, String>),
+    /// The chunks found (best first, possibly none), or why the search failed (no knowledge
+    /// base for the project, …).
+    Kb(Result<Vec<KbChunk>, String>),
 }
 
 /// An HTTP answer.

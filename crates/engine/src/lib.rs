@@ -19,7 +19,10 @@ pub mod trace;
 mod turn;
 
 pub use agent::Agent;
-pub use effects::{Effect, EffectResult, HttpBody, HttpRequest, HttpResponse};
+pub use effects::{
+    ChatMessage, Effect, EffectResult, HttpBody, HttpRequest, HttpResponse, KbChunk, KbQuery,
+    LlmRequest, LlmResponse, ToolCall, ToolSpec,
+};
 pub use env::{
     Clock, Env, Fetch, FixedClock, FunctionRun, RandomSource, Sandbox, ScriptEnv, SeededRandom,
     SystemClock,

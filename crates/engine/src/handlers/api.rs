@@ -87,7 +87,9 @@ impl Runtime<'_, '_> {
 
     /// Maps the answer (even a failed status's) and picks the port; no answer → `fail_id`.
     fn api_answer(&mut self, node: &Node, n: &Api, result: EffectResult) -> Step {
-        let EffectResult::Http(result) = result;
+        let EffectResult::Http(result) = result else {
+            return self.api_answer(node, n, mismatch());
+        };
         let HttpResponse { status, body, .. } = match result {
             Ok(r) => r,
             Err(why) => {
@@ -151,4 +153,9 @@ fn numeric(v: &Value) -> Value {
             .map_or_else(|| v.clone(), number),
         _ => v.clone(),
     }
+}
+
+/// What a step gets for a result of another kind: the log does not belong to this turn.
+pub(crate) fn mismatch() -> EffectResult {
+    EffectResult::Http(Err("the effect log does not match this step".into()))
 }

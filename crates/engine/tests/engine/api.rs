@@ -50,7 +50,9 @@ fn the_turn_stops_for_the_request_and_goes_on_with_the_answer() {
     let mut s = api_agent(weather());
     let (traces, effects) = s.turn_with_effects(json!({ "type": "launch" }), |_| ok(200, answer()));
     assert_eq!(effects.len(), 1);
-    let Effect::Http(req) = &effects[0];
+    let Effect::Http(req) = &effects[0] else {
+        panic!("not an HTTP effect")
+    };
     assert_eq!(req.method, "POST");
     assert_eq!(
         req.url,
@@ -163,14 +165,18 @@ fn form_bodies_and_get_requests() {
     action["body"] = json!([ { "key": "q", "val": "{city}" } ]);
     let mut s = api_agent(action.clone());
     let (_, effects) = s.turn_with_effects(json!({ "type": "launch" }), |_| ok(200, answer()));
-    let Effect::Http(req) = &effects[0];
+    let Effect::Http(req) = &effects[0] else {
+        panic!("not an HTTP effect")
+    };
     assert_eq!(req.body, HttpBody::Form(vec![("q".into(), "Paris".into())]));
 
     action["method"] = json!("GET");
     action["headers"] = json!([ { "key": "user-agent", "val": "mine" } ]);
     let mut s = api_agent(action);
     let (_, effects) = s.turn_with_effects(json!({ "type": "launch" }), |_| ok(200, answer()));
-    let Effect::Http(req) = &effects[0];
+    let Effect::Http(req) = &effects[0] else {
+        panic!("not an HTTP effect")
+    };
     assert_eq!(req.body, HttpBody::None);
     assert_eq!(
         req.headers,
@@ -195,7 +201,9 @@ fn two_api_steps_replay_in_order() {
         ok(200, json!({ "v": format!("call{n}") }))
     });
     assert_eq!(effects.len(), 2);
-    let Effect::Http(second) = &effects[1];
+    let Effect::Http(second) = &effects[1] else {
+        panic!("not an HTTP effect")
+    };
     assert_eq!(second.url, "https://a.example/2?t=call1");
     assert_eq!(messages(&traces), ["call1 then call2"]);
 }

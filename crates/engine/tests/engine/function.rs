@@ -106,7 +106,9 @@ fn a_fetch_is_an_effect_and_the_function_goes_on_with_its_answer() {
         )
     });
     assert_eq!(effects.len(), 1);
-    let Effect::Http(req) = &effects[0];
+    let Effect::Http(req) = &effects[0] else {
+        panic!("not an HTTP effect")
+    };
     assert_eq!(req.method, "POST");
     assert_eq!(req.url, "https://api.example.com/movies?q=Alien");
     assert_eq!(
@@ -165,7 +167,9 @@ export default async function main({ inputVars }) {
 }"#;
     let mut s = movie_agent(code);
     let (traces, effects) = s.turn_with_effects(json!({ "type": "launch" }), |e| {
-        let Effect::Http(r) = e;
+        let Effect::Http(r) = e else {
+            panic!("not an HTTP effect")
+        };
         if r.url.contains("search") {
             http(200, r#"{"id": 42}"#)
         } else {
@@ -175,7 +179,9 @@ export default async function main({ inputVars }) {
     let urls: Vec<&str> = effects
         .iter()
         .map(|e| {
-            let Effect::Http(r) = e;
+            let Effect::Http(r) = e else {
+                panic!("not an HTTP effect")
+            };
             r.url.as_str()
         })
         .collect();

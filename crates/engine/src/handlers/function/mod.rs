@@ -73,6 +73,7 @@ impl Runtime<'_, '_> {
         let mut fetch = |_: &HttpRequest| {
             log.pop_front().map(|answer| match answer {
                 EffectResult::Http(r) => r,
+                _ => Err("the effect log does not match this step".into()),
             })
         };
         let run = self
