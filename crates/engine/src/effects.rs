@@ -72,6 +72,8 @@ pub struct LlmResponse {
 /// A knowledge-base search: the best `chunk_limit` chunks for `question`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KbQuery {
+    /// The project whose documents are searched.
+    pub project_id: String,
     pub question: String,
     pub chunk_limit: usize,
 }
