@@ -324,6 +324,8 @@ fn waiting_button(project: &Project, state: &State, text: &str) -> Option<Value>
         | NodeKind::Visual(_)
         | NodeKind::Text(_)
         | NodeKind::AiResponse(_)
+        | NodeKind::ResponsePrompt(_)
+        | NodeKind::KbSearch(_)
         | NodeKind::GoToNode(_)
         | NodeKind::ChannelAction(_)
         | NodeKind::Next(_)

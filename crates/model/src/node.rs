@@ -1,6 +1,9 @@
 //! Node kinds and their classification (`spec/dm-api.md` §5.6.0 dispatch order).
 
-use super::{field_truthy, opt_str, string_list, truthy, Event, Function};
+use super::{
+    field_truthy, opt_str, string_list, truthy, AiResponse, AiSet, Event, Function, KbSearch,
+    ResponsePrompt,
+};
 use serde_json::{Map, Value};
 
 /// One node of a program, classified at load time.
@@ -121,14 +124,14 @@ pub enum NodeKind {
     /// Custom API integration — runs in a later release; follows `fail` until then.
     Api(Api),
     Random(Random),
-    /// AI set (LLM) — not available without an AI provider.
+    /// AI set: variables from the model's answers (`ai.rs`).
     AiSet(AiSet),
     Set(Set),
     SetV2(SetV2),
     Start(Start),
     Visual(Visual),
     Text(Text),
-    /// AI response (LLM) — not available without an AI provider.
+    /// AI response (`generative`): the model's answer said to the user (`ai.rs`).
     AiResponse(AiResponse),
     CardV2(CardV2),
     Carousel(Carousel),
@@ -139,6 +142,10 @@ pub enum NodeKind {
     CustomAction(Box<CustomAction>),
     /// No handler at all: the frame ends.
     Unhandled,
+    /// A prompt resource's answer said to the user (`ai.rs`).
+    ResponsePrompt(ResponsePrompt),
+    /// Knowledge-base chunks saved in a variable (`ai.rs`).
+    KbSearch(KbSearch),
 }
 
 #[derive(Debug, Clone)]
@@ -307,12 +314,6 @@ pub struct Random {
     pub next_ids: Vec<Option<String>>,
 }
 
-/// AI set (LLM) — not available without an AI provider.
-#[derive(Debug, Clone)]
-pub struct AiSet {
-    pub next: Option<String>,
-}
-
 #[derive(Debug, Clone)]
 pub struct Set {
     pub sets: Vec<SetDef>,
@@ -340,13 +341,6 @@ pub struct Visual {
 pub struct Text {
     pub texts: Vec<Value>,
     pub next: Option<String>,
-}
-
-/// AI response (LLM) — not available without an AI provider.
-#[derive(Debug, Clone)]
-pub struct AiResponse {
-    pub next: Option<String>,
-    pub else_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -415,6 +409,8 @@ impl NodeKind {
             | NodeKind::AiResponse(_)
             | NodeKind::GoToNode(_)
             | NodeKind::Next(_)
+            | NodeKind::ResponsePrompt(_)
+            | NodeKind::KbSearch(_)
             | NodeKind::Unhandled => false,
         }
     }
@@ -454,11 +450,13 @@ impl NodeKind {
             NodeKind::Next(_) => 28,
             NodeKind::CustomAction(_) => 29,
             NodeKind::Unhandled => 30,
+            NodeKind::ResponsePrompt(_) => 31,
+            NodeKind::KbSearch(_) => 32,
         }
     }
 
     /// Number of variants (one more than the largest [`NodeKind::index`]).
-    pub const COUNT: usize = 31;
+    pub const COUNT: usize = 33;
 }
 
 fn next_of(v: &Value) -> Option<String> {
@@ -808,7 +806,7 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
     }
     // 20. ai_set
     if ty == "ai_set" {
-        return NodeKind::AiSet(AiSet { next });
+        return NodeKind::AiSet(AiSet::parse(n, next));
     }
     // 21. set v1
     if ty != "setV2" {
@@ -854,10 +852,17 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
     }
     // 26. generative
     if ty == "generative" {
-        return NodeKind::AiResponse(AiResponse {
-            next,
-            else_id: opt_str(n, "elseId"),
-        });
+        return NodeKind::AiResponse(AiResponse::parse(n, next));
+    }
+    // 26a. response-prompt, kb-search (2025), agent (not run yet)
+    if ty == "response-prompt" {
+        return NodeKind::ResponsePrompt(ResponsePrompt::parse(n, next));
+    }
+    if ty == "kb-search" {
+        return NodeKind::KbSearch(KbSearch::parse(n, next));
+    }
+    if ty == "agent" {
+        return NodeKind::Unsupported(Unsupported { next });
     }
     let card_common = |n: &Value| {
         (
@@ -968,6 +973,8 @@ mod tests {
             json!({"type": "other", "nextId": "a"}),
             json!({"type": "other", "_v": 1}),
             json!({"type": "other"}),
+            json!({"type": "response-prompt", "nextId": "a"}),
+            json!({"type": "kb-search", "nextId": "a"}),
         ];
         let mut seen = [false; NodeKind::COUNT];
         for (i, raw) in samples.iter().enumerate() {

@@ -1,6 +1,6 @@
 //! AI and knowledge-base steps: generative, ai_set, kb-search, response-prompt, agent. They
-//! compile into same-named lines that a later release runs; today the engine emits a `debug`
-//! trace for each and follows the fail/else port (else the next port).
+//! compile into same-named lines; the engine runs all but `agent` (a `debug` trace, then the
+//! fail/else port, else the next port).
 
 use super::{key_paths, line, opt, Step};
 use crate::content;
@@ -20,14 +20,24 @@ pub(super) fn compile(cx: &mut Cx<'_>, st: &Step<'_>) -> Option<Value> {
             super::passthrough(st, next)
         }
     };
-    cx.warn(
-        st,
-        format!(
-            "{} needs an AI provider, which flowdm does not have yet: the step emits a debug trace and follows its {} port",
-            st.ty,
-            if has_fail(st) { "fail/else" } else { "next" }
-        ),
-    );
+    if matches!(st.ty, "generative" | "ai_response" | "ai_set" | "kb-search" | "response-prompt") {
+        cx.info(
+            st,
+            format!(
+                "{} runs with the AI provider and knowledge base the server is given (docs/ai.md)",
+                st.ty
+            ),
+        );
+    } else {
+        cx.warn(
+            st,
+            format!(
+                "{} is not run by flowdm yet: the step emits a debug trace and follows its {} port",
+                st.ty,
+                if has_fail(st) { "fail/else" } else { "next" }
+            ),
+        );
+    }
     Some(l)
 }
 
@@ -110,7 +120,7 @@ fn ai_set(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
 }
 
 fn kb_search(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
-    let next = fallback(cx, st);
+    let next = cx.exit(st, Exit::Next);
     let variable = st
         .str("variableID")
         .map(|v| Value::String(cx.var(v)))
@@ -128,7 +138,7 @@ fn kb_search(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
 }
 
 fn response_prompt(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
-    let next = fallback(cx, st);
+    let next = cx.exit(st, Exit::Next);
     let id = st.str("promptID").unwrap_or("");
     let prompt = cx
         .doc

@@ -1,5 +1,6 @@
 //! Node handlers, one module per node family, dispatched in the reference order (§5.6.0).
 
+mod ai;
 mod api;
 mod custom;
 mod function;
@@ -69,12 +70,15 @@ impl Runtime<'_, '_> {
             // custom.rs
             NodeKind::CustomAction(action) => self.handle_custom_action(action),
             NodeKind::ChannelAction(action) => self.handle_channel_action(action),
+            // ai.rs
+            NodeKind::AiSet(n) => self.handle_ai_set(node, n),
+            NodeKind::AiResponse(n) => self.handle_ai_response(node, n),
+            NodeKind::ResponsePrompt(n) => self.handle_response_prompt(node, n),
+            NodeKind::KbSearch(n) => self.handle_kb_search(node, n),
             // api.rs, function/
             NodeKind::Api(n) => self.handle_api(node, n),
             NodeKind::Function(n) => self.handle_function(node, n),
             // unsupported.rs
-            NodeKind::AiSet(n) => self.handle_unsupported(node, n),
-            NodeKind::AiResponse(n) => self.handle_unsupported(node, n),
             NodeKind::Unsupported(n) => self.handle_unsupported(node, n),
             NodeKind::Stream(n) => self.handle_unsupported(node, n),
             NodeKind::Unhandled => Step::Unhandled,
