@@ -17,10 +17,10 @@ pub use function::{
     parse_definitions, Function, FunctionDefinition, FunctionDefinitions, FunctionRef,
 };
 pub use node::{
-    Api, ApiRequest, Button, Capture, CaptureV2, CardDef, CardV2, Carousel,
-    Choice, Code, CustomAction, Flow, GoTo, GoToNode, If, IfV2, Interaction, Message, Next,
-    NoMatch, NoReply, Node, NodeKind, PathDef, Random, Set, SetDef, SetV2, Speak, Start, Stream,
-    Text, Unsupported, Visual,
+    Api, ApiRequest, Button, Capture, CaptureV2, CardDef, CardV2, Carousel, Choice, Code,
+    CustomAction, Flow, GoTo, GoToNode, If, IfV2, Interaction, Message, Next, NoMatch, NoReply,
+    Node, NodeKind, PathDef, Random, Set, SetDef, SetV2, Speak, Start, Stream, Text, Unsupported,
+    Visual,
 };
 pub use project::{Program, Project, ProjectInfo, Settings, VersionInfo};
 pub use vfr::{load_vfr, load_vfr_file, LoadError, LoadWarning};

@@ -639,6 +639,14 @@ impl Node {
 
 fn classify(ty: &str, n: &Value) -> NodeKind {
     let next = next_of(n);
+    // 2025 lines of the `.vf` compiler, named by their type only (a `kb-search` line has a
+    // `variable`, which the reference's rules below would take for a capture).
+    match ty {
+        "response-prompt" => return NodeKind::ResponsePrompt(ResponsePrompt::parse(n, next)),
+        "kb-search" => return NodeKind::KbSearch(KbSearch::parse(n, next)),
+        "agent" => return NodeKind::Unsupported(Unsupported { next }),
+        _ => {}
+    }
     // 4. speak
     let speak_like = match n.get("random_speak") {
         Some(rs) => truthy(rs),
@@ -853,16 +861,6 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
     // 26. generative
     if ty == "generative" {
         return NodeKind::AiResponse(AiResponse::parse(n, next));
-    }
-    // 26a. response-prompt, kb-search (2025), agent (not run yet)
-    if ty == "response-prompt" {
-        return NodeKind::ResponsePrompt(ResponsePrompt::parse(n, next));
-    }
-    if ty == "kb-search" {
-        return NodeKind::KbSearch(KbSearch::parse(n, next));
-    }
-    if ty == "agent" {
-        return NodeKind::Unsupported(Unsupported { next });
     }
     let card_common = |n: &Value| {
         (

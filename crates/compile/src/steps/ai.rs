@@ -20,7 +20,10 @@ pub(super) fn compile(cx: &mut Cx<'_>, st: &Step<'_>) -> Option<Value> {
             super::passthrough(st, next)
         }
     };
-    if matches!(st.ty, "generative" | "ai_response" | "ai_set" | "kb-search" | "response-prompt") {
+    if matches!(
+        st.ty,
+        "generative" | "ai_response" | "ai_set" | "kb-search" | "response-prompt"
+    ) {
         cx.info(
             st,
             format!(

@@ -151,7 +151,11 @@ impl Runtime<'_, '_> {
             .messages
             .iter()
             .map(|(role, content)| ChatMessage {
-                role: if role == "assistant" { role.clone() } else { "user".into() },
+                role: if role == "assistant" {
+                    role.clone()
+                } else {
+                    "user".into()
+                },
                 content: self.ai_text(content),
                 ..ChatMessage::default()
             })
@@ -208,7 +212,11 @@ impl Runtime<'_, '_> {
                     }
                 }
             };
-            self.assign(node, "ai_set", vec![(item.variable.clone(), Value::String(value))]);
+            self.assign(
+                node,
+                "ai_set",
+                vec![(item.variable.clone(), Value::String(value))],
+            );
         }
         Step::Next(n.next.clone())
     }

@@ -162,7 +162,9 @@ impl Session {
 pub fn unavailable(effect: &flowdm_engine::Effect) -> flowdm_engine::EffectResult {
     use flowdm_engine::{Effect, EffectResult};
     match effect {
-        Effect::Http(_) => EffectResult::Http(Err("outbound calls are refused in this test".into())),
+        Effect::Http(_) => {
+            EffectResult::Http(Err("outbound calls are refused in this test".into()))
+        }
         Effect::Llm(_) => EffectResult::Llm(Err("no AI provider is configured".into())),
         Effect::Kb(_) => EffectResult::Kb(Err("no knowledge base is configured".into())),
     }
