@@ -326,6 +326,7 @@ fn waiting_button(project: &Project, state: &State, text: &str) -> Option<Value>
         | NodeKind::AiResponse(_)
         | NodeKind::ResponsePrompt(_)
         | NodeKind::KbSearch(_)
+        | NodeKind::PromptSet(_)
         | NodeKind::GoToNode(_)
         | NodeKind::ChannelAction(_)
         | NodeKind::Next(_)

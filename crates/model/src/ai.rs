@@ -145,7 +145,11 @@ pub struct ResponsePrompt {
 
 impl ResponsePrompt {
     pub(crate) fn parse(n: &Value, next: Option<String>) -> ResponsePrompt {
-        let prompt = n.get("prompt").unwrap_or(&Value::Null);
+        ResponsePrompt::from_resource(n.get("prompt").unwrap_or(&Value::Null), next)
+    }
+
+    /// A prompt resource `{settings, system, messages}` (`programResources.prompts`).
+    fn from_resource(prompt: &Value, next: Option<String>) -> ResponsePrompt {
         let mut params = AiParams::parse(prompt.get("settings").unwrap_or(&Value::Null));
         params.system = text(prompt, "system");
         let messages = prompt
@@ -186,5 +190,46 @@ impl KbSearch {
             variable: crate::opt_str(n, "variable"),
             next,
         }
+    }
+}
+
+/// A `set-v3` step with prompt items (2025): in order, each variable gets a JavaScript value or
+/// a prompt resource's answer.
+#[derive(Debug, Clone)]
+pub struct PromptSet {
+    pub items: Vec<(String, PromptSetValue)>,
+    pub next: Option<String>,
+}
+
+/// What one `set-v3` item sets its variable to.
+#[derive(Debug, Clone)]
+pub enum PromptSetValue {
+    Expression(String),
+    Prompt(ResponsePrompt),
+}
+
+impl PromptSet {
+    pub(crate) fn parse(n: &Value, next: Option<String>) -> PromptSet {
+        let items = n
+            .get("items")
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|item| {
+                        let variable = item.get("variable")?.as_str()?.to_string();
+                        let value = match (item.get("prompt"), item.get("expression")) {
+                            (Some(p), _) => {
+                                PromptSetValue::Prompt(ResponsePrompt::from_resource(p, None))
+                            }
+                            (None, Some(e)) => PromptSetValue::Expression(e.as_str()?.to_string()),
+                            (None, None) => return None,
+                        };
+                        Some((variable, value))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        PromptSet { items, next }
     }
 }

@@ -11,7 +11,10 @@ mod node;
 mod project;
 mod vfr;
 
-pub use ai::{AiParams, AiResponse, AiSet, AiSetItem, KbSearch, PromptMode, ResponsePrompt};
+pub use ai::{
+    AiParams, AiResponse, AiSet, AiSetItem, KbSearch, PromptMode, PromptSet, PromptSetValue,
+    ResponsePrompt,
+};
 pub use event::{Command, CommandKind, Event};
 pub use function::{
     parse_definitions, Function, FunctionDefinition, FunctionDefinitions, FunctionRef,

@@ -2,7 +2,7 @@
 
 use super::{
     field_truthy, opt_str, string_list, truthy, AiResponse, AiSet, Event, Function, KbSearch,
-    ResponsePrompt,
+    PromptSet, ResponsePrompt,
 };
 use serde_json::{Map, Value};
 
@@ -146,6 +146,8 @@ pub enum NodeKind {
     ResponsePrompt(ResponsePrompt),
     /// Knowledge-base chunks saved in a variable (`ai.rs`).
     KbSearch(KbSearch),
+    /// A set-v3 step with prompt items (`ai.rs`).
+    PromptSet(PromptSet),
 }
 
 #[derive(Debug, Clone)]
@@ -411,6 +413,7 @@ impl NodeKind {
             | NodeKind::Next(_)
             | NodeKind::ResponsePrompt(_)
             | NodeKind::KbSearch(_)
+            | NodeKind::PromptSet(_)
             | NodeKind::Unhandled => false,
         }
     }
@@ -452,11 +455,12 @@ impl NodeKind {
             NodeKind::Unhandled => 30,
             NodeKind::ResponsePrompt(_) => 31,
             NodeKind::KbSearch(_) => 32,
+            NodeKind::PromptSet(_) => 33,
         }
     }
 
     /// Number of variants (one more than the largest [`NodeKind::index`]).
-    pub const COUNT: usize = 33;
+    pub const COUNT: usize = 34;
 }
 
 fn next_of(v: &Value) -> Option<String> {
@@ -644,6 +648,7 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
     match ty {
         "response-prompt" => return NodeKind::ResponsePrompt(ResponsePrompt::parse(n, next)),
         "kb-search" => return NodeKind::KbSearch(KbSearch::parse(n, next)),
+        "set-v3" => return NodeKind::PromptSet(PromptSet::parse(n, next)),
         "agent" => return NodeKind::Unsupported(Unsupported { next }),
         _ => {}
     }
@@ -973,6 +978,7 @@ mod tests {
             json!({"type": "other"}),
             json!({"type": "response-prompt", "nextId": "a"}),
             json!({"type": "kb-search", "nextId": "a"}),
+            json!({"type": "set-v3", "items": []}),
         ];
         let mut seen = [false; NodeKind::COUNT];
         for (i, raw) in samples.iter().enumerate() {

@@ -9,7 +9,10 @@
 use crate::effects::{ChatMessage, Effect, EffectResult, KbChunk, KbQuery, LlmRequest};
 use crate::interpolate::replace;
 use crate::runtime::{Runtime, Step};
-use flowdm_model::{AiParams, AiResponse, AiSet, KbSearch, Node, PromptMode, ResponsePrompt};
+use flowdm_model::{
+    AiParams, AiResponse, AiSet, KbSearch, Node, PromptMode, PromptSet, PromptSetValue,
+    ResponsePrompt,
+};
 use serde_json::{json, Value};
 
 /// What `ai_set` saves when the knowledge base has no answer (the reference's constant).
@@ -147,6 +150,54 @@ impl Runtime<'_, '_> {
     }
 
     pub(crate) fn handle_response_prompt(&mut self, node: &Node, n: &ResponsePrompt) -> Step {
+        let Some(request) = self.prompt_request(n) else {
+            return Step::Next(n.next.clone());
+        };
+        self.say_answer(node, request, &n.next)
+    }
+
+    /// A set-v3 step with prompts: its items in order, a JavaScript value or a prompt's answer
+    /// each (a failed one leaves its variable as it was).
+    pub(crate) fn handle_prompt_set(&mut self, node: &Node, n: &PromptSet) -> Step {
+        for (variable, value) in &n.items {
+            let value = match value {
+                PromptSetValue::Expression(e) => {
+                    let sets = [(variable.clone(), e.clone())];
+                    let vars = self.combined_vars();
+                    let env = self.script_env();
+                    let result = self.env.sandbox.run_sets(&sets, &vars, &env);
+                    match self.script_result(result) {
+                        Ok(mut values) => match values.pop() {
+                            Some((_, v)) => v,
+                            None => continue,
+                        },
+                        Err(e) => {
+                            self.debug(Some("set-v3"), || format!("unable to set {variable}: {e}"));
+                            continue;
+                        }
+                    }
+                }
+                PromptSetValue::Prompt(prompt) => {
+                    let Some(request) = self.prompt_request(prompt) else {
+                        continue;
+                    };
+                    match self.llm_call(request) {
+                        Call::Pending => return Step::Wait,
+                        Call::Done(Ok(answer)) => Value::String(answer.content),
+                        Call::Done(Err(why)) => {
+                            self.ai_failed(node, &why);
+                            continue;
+                        }
+                    }
+                }
+            };
+            self.assign(node, "set-v3", vec![(variable.clone(), value)]);
+        }
+        Step::Next(n.next.clone())
+    }
+
+    /// A prompt resource's request (`None`: no message to send).
+    fn prompt_request(&mut self, n: &ResponsePrompt) -> Option<LlmRequest> {
         let messages: Vec<ChatMessage> = n
             .messages
             .iter()
@@ -162,10 +213,9 @@ impl Runtime<'_, '_> {
             .filter(|m| !m.content.trim().is_empty())
             .collect();
         if messages.is_empty() {
-            return Step::Next(n.next.clone());
+            return None;
         }
-        let request = self.llm_request(&n.params, messages);
-        self.say_answer(node, request, &n.next)
+        Some(self.llm_request(&n.params, messages))
     }
 
     /// Asks the model and says its answer; `last_response` is the whole answer.

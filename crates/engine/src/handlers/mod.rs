@@ -75,6 +75,7 @@ impl Runtime<'_, '_> {
             NodeKind::AiResponse(n) => self.handle_ai_response(node, n),
             NodeKind::ResponsePrompt(n) => self.handle_response_prompt(node, n),
             NodeKind::KbSearch(n) => self.handle_kb_search(node, n),
+            NodeKind::PromptSet(n) => self.handle_prompt_set(node, n),
             // api.rs, function/
             NodeKind::Api(n) => self.handle_api(node, n),
             NodeKind::Function(n) => self.handle_function(node, n),

@@ -249,3 +249,22 @@ fn kb_search_saves_the_chunks_and_response_prompt_sees_the_memory() {
     assert_eq!(saved[0]["source"], "shipping.md");
     assert_eq!(messages(&traces), ["It ships within two days."]);
 }
+
+#[test]
+fn set_v3_prompt_items_run_in_order_with_the_expressions() {
+    let prompt = json!({ "settings": { "model": "gpt-4o-mini", "maxTokens": 20 }, "system": "Summarise.",
+        "messages": [ { "role": "user", "content": "Question: {answer}" } ] });
+    let mut s = ai_agent(json!({ "type": "set-v3", "items": [
+            { "variable": "answer", "expression": "'refunds' + '?'" },
+            { "variable": "chunks", "prompt": prompt },
+            { "variable": "name", "expression": "chunks.toUpperCase()" } ],
+        "nextId": "after" }));
+    let (traces, effects) = s.turn_with_effects(json!({ "type": "launch" }), |e| {
+        assert_eq!(llm(e).messages[0].content, "Question: refunds?");
+        reply("about refunds")
+    });
+    assert_eq!(effects.len(), 1);
+    assert_eq!(s.var("chunks"), Some(&json!("about refunds")));
+    assert_eq!(s.var("name"), Some(&json!("ABOUT REFUNDS")));
+    assert_eq!(messages(&traces), ["Hello Ada.", "After: refunds?"]);
+}
