@@ -14,7 +14,8 @@ pub struct AiParams {
 }
 
 impl AiParams {
-    fn parse(n: &Value) -> AiParams {
+    /// `{model, system, temperature, maxTokens}` of a step or a prompt's settings.
+    pub fn from_json(n: &Value) -> AiParams {
         AiParams {
             model: n.get("model").and_then(Value::as_str).map(str::to_string),
             system: n
@@ -80,7 +81,7 @@ impl AiResponse {
         AiResponse {
             prompt: text(n, "prompt"),
             mode: PromptMode::parse(n.get("mode")),
-            params: AiParams::parse(n),
+            params: AiParams::from_json(n),
             knowledge_base: knowledge_base(n),
             next,
             else_id: crate::opt_str(n, "elseId"),
@@ -126,7 +127,7 @@ impl AiSet {
             .unwrap_or_default();
         AiSet {
             sets,
-            params: AiParams::parse(n),
+            params: AiParams::from_json(n),
             knowledge_base: knowledge_base(n),
             next,
         }
@@ -150,7 +151,7 @@ impl ResponsePrompt {
 
     /// A prompt resource `{settings, system, messages}` (`programResources.prompts`).
     fn from_resource(prompt: &Value, next: Option<String>) -> ResponsePrompt {
-        let mut params = AiParams::parse(prompt.get("settings").unwrap_or(&Value::Null));
+        let mut params = AiParams::from_json(prompt.get("settings").unwrap_or(&Value::Null));
         params.system = text(prompt, "system");
         let messages = prompt
             .get("messages")

@@ -23,7 +23,7 @@ const KB_ANSWER_CHUNKS: usize = 2;
 const NOT_FOUND_MARKER: &str = "NOT_FOUND";
 
 /// A call's outcome on this run: the answer, or the turn stops for the call.
-enum Call<T> {
+pub(crate) enum Call<T> {
     Done(Result<T, String>),
     Pending,
 }
@@ -119,7 +119,63 @@ impl Runtime<'_, '_> {
 
     fn ai_failed(&mut self, node: &Node, why: &str) {
         let ty = node.type_name.clone();
-        self.debug(Some(&ty), || format!("AI step without an answer: {why}"));
+        self.ai_failed_as(&ty, why);
+    }
+
+    fn ai_failed_as(&mut self, ty: &str, why: &str) {
+        self.debug(Some(ty), || format!("AI step without an answer: {why}"));
+    }
+
+    /// The no-match fallback of `aiAssistSettings.aiPlayground` projects (after the node's
+    /// no-match prompts): a knowledge-base answer to what the user said, else a `generative`
+    /// global no-match's answer from the conversation. `None`: neither answered.
+    pub(crate) fn ai_no_match(&mut self) -> Call<Option<String>> {
+        let question = self
+            .request
+            .as_ref()
+            .and_then(|r| r.query().or_else(|| r.payload().and_then(Value::as_str)))
+            .unwrap_or_default()
+            .to_string();
+        if !question.trim().is_empty() {
+            match self.kb_answer_as("no-match", question) {
+                Call::Pending => return Call::Pending,
+                Call::Done(Ok(Some(answer))) => return Call::Done(Ok(Some(answer))),
+                Call::Done(Ok(None)) => {}
+                Call::Done(Err(why)) => self.ai_failed_as("no-match", &why),
+            }
+        }
+        let Some(params) = self.project.version.settings.generative_no_match.clone() else {
+            return Call::Done(Ok(None));
+        };
+        // The reference sends the memory, then the system prompt as the latest message.
+        let now = std::time::UNIX_EPOCH + std::time::Duration::from_millis(self.now_ms);
+        let system = self.ai_text(&params.system);
+        let mut messages = self.memory_messages();
+        messages.push(ChatMessage {
+            role: "system".into(),
+            content: format!(
+                "{system}\n\nCurrent time: {}",
+                humantime::format_rfc3339_seconds(now)
+            )
+            .trim()
+            .to_string(),
+            ..ChatMessage::default()
+        });
+        let request = LlmRequest {
+            system: None,
+            ..self.llm_request(&params, messages)
+        };
+        match self.llm_call(request) {
+            Call::Pending => Call::Pending,
+            Call::Done(Ok(answer)) if !answer.content.is_empty() => {
+                Call::Done(Ok(Some(answer.content)))
+            }
+            Call::Done(Ok(_)) => Call::Done(Ok(None)),
+            Call::Done(Err(why)) => {
+                self.ai_failed_as("no-match", &why);
+                Call::Done(Ok(None))
+            }
+        }
     }
 
     pub(crate) fn handle_ai_response(&mut self, node: &Node, n: &AiResponse) -> Step {
@@ -294,6 +350,11 @@ impl Runtime<'_, '_> {
     /// them. `Ok(None)`: not found. Without a provider (the synthesis fails) the best chunk
     /// is the answer. Emits the reference's `knowledgeBase` trace.
     fn kb_answer(&mut self, node: &Node, question: String) -> Call<Option<String>> {
+        let ty = node.type_name.clone();
+        self.kb_answer_as(&ty, question)
+    }
+
+    fn kb_answer_as(&mut self, ty: &str, question: String) -> Call<Option<String>> {
         let chunks = match self.kb_call(question.clone(), KB_ANSWER_CHUNKS) {
             Call::Pending => return Call::Pending,
             Call::Done(Err(why)) => return Call::Done(Err(why)),
@@ -323,7 +384,7 @@ impl Runtime<'_, '_> {
             Call::Done(Ok(answer)) if answer.content.contains(NOT_FOUND_MARKER) => None,
             Call::Done(Ok(answer)) => Some(answer.content),
             Call::Done(Err(why)) => {
-                self.ai_failed(node, &format!("{why}; answering with the best chunk"));
+                self.ai_failed_as(ty, &format!("{why}; answering with the best chunk"));
                 Some(best.content.clone())
             }
         };

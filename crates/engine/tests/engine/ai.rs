@@ -268,3 +268,68 @@ fn set_v3_prompt_items_run_in_order_with_the_expressions() {
     assert_eq!(s.var("name"), Some(&json!("ABOUT REFUNDS")));
     assert_eq!(messages(&traces), ["Hello Ada.", "After: refunds?"]);
 }
+
+#[test]
+fn ai_playground_projects_answer_a_no_match_from_the_knowledge_base_then_the_model() {
+    let project = |settings: Value| {
+        Session::new(agent(
+            json!({
+                "start": { "type": "start", "nextId": "ask" },
+                "ask": { "type": "interaction", "interactions": [], "noMatch": { "prompts": [] } },
+            }),
+            json!({
+                "aiAssistSettings": { "aiPlayground": true },
+                "settings": settings,
+            }),
+        ))
+    };
+    let mut s = project(json!({}));
+    s.turn(json!({ "type": "launch" }));
+    let (traces, effects) = s.turn_with_effects(
+        json!({ "type": "text", "payload": "do you ship abroad" }),
+        |e| match e {
+            Effect::Kb(q) => {
+                assert_eq!(q.question, "do you ship abroad");
+                EffectResult::Kb(Ok(vec![chunk("We ship to 40 countries.", "shipping.md")]))
+            }
+            _ => reply("Yes, to 40 countries."),
+        },
+    );
+    assert_eq!(effects.len(), 2);
+    let texts = of_type(&traces, "text");
+    assert_eq!(texts[0]["payload"]["message"], "Yes, to 40 countries.");
+    assert_eq!(texts[0]["payload"]["ai"], true);
+
+    // Nothing in the knowledge base: a generative global no-match answers from the memory.
+    let mut s = project(
+        json!({ "globalNoMatch": { "type": "generative", "prompt": { "system": "Be kind.", "model": "gpt-4o" } } }),
+    );
+    s.turn(json!({ "type": "launch" }));
+    let (traces, effects) =
+        s.turn_with_effects(json!({ "type": "text", "payload": "blorp" }), |e| match e {
+            Effect::Kb(_) => EffectResult::Kb(Ok(vec![])),
+            Effect::Llm(r) => {
+                let last = r.messages.last().unwrap();
+                assert_eq!(last.role, "system");
+                assert!(
+                    last.content.starts_with("Be kind.\n\nCurrent time: 2024-"),
+                    "{}",
+                    last.content
+                );
+                assert_eq!(r.messages[0].content, "blorp");
+                reply("Could you say that another way?")
+            }
+            other => panic!("{other:?}"),
+        });
+    assert_eq!(effects.len(), 2);
+    assert_eq!(messages(&traces), ["Could you say that another way?"]);
+
+    // Nothing configured: the usual no-match.
+    let mut s = project(json!({}));
+    s.turn(json!({ "type": "launch" }));
+    let traces = s.turn(json!({ "type": "text", "payload": "blorp" }));
+    assert_eq!(
+        messages(&traces),
+        ["Sorry, I didn\u{2019}t get that. Please try again."]
+    );
+}

@@ -211,7 +211,8 @@ pub fn agent(lines: Value, extra: Value) -> Project {
         }
     }
     let doc = serde_json::json!({
-        "project": { "_id": "P", "name": "Test", "type": extra.get("projectType").cloned().unwrap_or("chat".into()), "platform": "webchat", "devVersion": "V", "liveVersion": "V" },
+        "project": { "_id": "P", "name": "Test", "type": extra.get("projectType").cloned().unwrap_or("chat".into()), "platform": "webchat", "devVersion": "V", "liveVersion": "V",
+            "aiAssistSettings": extra.get("aiAssistSettings").cloned().unwrap_or(serde_json::json!({})) },
         "version": {
             "_id": "V", "projectID": "P", "rootDiagramID": "D",
             "variables": extra.get("variables").cloned().unwrap_or(serde_json::json!(["sessions", "user_id", "timestamp", "last_response", "last_utterance", "last_event", "intent_confidence"])),
