@@ -327,6 +327,7 @@ fn waiting_button(project: &Project, state: &State, text: &str) -> Option<Value>
         | NodeKind::ResponsePrompt(_)
         | NodeKind::KbSearch(_)
         | NodeKind::PromptSet(_)
+        | NodeKind::Agent(_)
         | NodeKind::GoToNode(_)
         | NodeKind::ChannelAction(_)
         | NodeKind::Next(_)

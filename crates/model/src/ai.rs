@@ -234,3 +234,119 @@ impl PromptSet {
         PromptSet { items, next }
     }
 }
+
+/// A path tool of an agent: the model calls it to leave the step by its port, filling the
+/// tool's variables from the call's arguments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathTool {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// `(variable, description)`.
+    pub variables: Vec<(String, String)>,
+}
+
+/// A function tool of an agent: the model calls it with the function's inputs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionTool {
+    pub function_id: String,
+    pub name: String,
+    pub description: String,
+    /// `(input, description, default markup)`.
+    pub inputs: Vec<(String, String, String)>,
+}
+
+/// The 2025 `agent` step: a model that talks with the user and calls its tools.
+#[derive(Debug, Clone)]
+pub struct Agent {
+    pub name: String,
+    pub instructions: String,
+    pub params: AiParams,
+    pub path_tools: Vec<PathTool>,
+    pub function_tools: Vec<FunctionTool>,
+    /// The knowledge-base tool's description, when the agent has it.
+    pub knowledge_base: Option<String>,
+    /// Leave by the `conversation-turn` port after each answer instead of waiting.
+    pub exit_every_turn: bool,
+    /// Global intents may take the conversation elsewhere while the agent waits.
+    pub listen_for_other_triggers: bool,
+    /// Port key (path tool id, `conversation-turn`) → node.
+    pub paths: std::collections::HashMap<String, Option<String>>,
+    /// Where the step goes when the agent cannot run (no definition, no answer).
+    pub next: Option<String>,
+}
+
+impl Agent {
+    pub(crate) fn parse(n: &Value, next: Option<String>) -> Agent {
+        let def = n.get("agent").unwrap_or(&Value::Null);
+        let list = |key: &str| {
+            def.get(key)
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        };
+        let path_tools = list("pathTools")
+            .iter()
+            .map(|t| PathTool {
+                id: text(t, "id"),
+                name: text(t, "name"),
+                description: text(t, "description"),
+                variables: t
+                    .get("variables")
+                    .and_then(Value::as_array)
+                    .map(|v| {
+                        v.iter()
+                            .map(|v| (text(v, "variable"), text(v, "description")))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let function_tools = list("functionTools")
+            .iter()
+            .map(|t| FunctionTool {
+                function_id: text(t, "functionID"),
+                name: text(t, "name"),
+                description: text(t, "description"),
+                inputs: t
+                    .get("inputs")
+                    .and_then(Value::as_array)
+                    .map(|v| {
+                        v.iter()
+                            .map(|i| (text(i, "name"), text(i, "description"), text(i, "default")))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let paths = n
+            .get("paths")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Agent {
+            name: text(def, "name"),
+            instructions: text(def, "instructions"),
+            params: AiParams::from_json(def),
+            path_tools,
+            function_tools,
+            knowledge_base: def.get("knowledgeBase").filter(|k| !k.is_null()).map(|k| {
+                k.as_str()
+                    .unwrap_or("Search the knowledge base.")
+                    .to_string()
+            }),
+            exit_every_turn: n
+                .get("exitEveryConversationalTurn")
+                .and_then(Value::as_bool)
+                == Some(true),
+            listen_for_other_triggers: n.get("listenForOtherTriggers").and_then(Value::as_bool)
+                == Some(true),
+            paths,
+            next,
+        }
+    }
+}

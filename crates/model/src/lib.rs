@@ -12,8 +12,8 @@ mod project;
 mod vfr;
 
 pub use ai::{
-    AiParams, AiResponse, AiSet, AiSetItem, KbSearch, PromptMode, PromptSet, PromptSetValue,
-    ResponsePrompt,
+    Agent, AiParams, AiResponse, AiSet, AiSetItem, FunctionTool, KbSearch, PathTool, PromptMode,
+    PromptSet, PromptSetValue, ResponsePrompt,
 };
 pub use event::{Command, CommandKind, Event};
 pub use function::{

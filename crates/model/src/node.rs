@@ -1,8 +1,8 @@
 //! Node kinds and their classification (`spec/dm-api.md` §5.6.0 dispatch order).
 
 use super::{
-    field_truthy, opt_str, string_list, truthy, AiResponse, AiSet, Event, Function, KbSearch,
-    PromptSet, ResponsePrompt,
+    field_truthy, opt_str, string_list, truthy, Agent, AiResponse, AiSet, Event, Function,
+    KbSearch, PromptSet, ResponsePrompt,
 };
 use serde_json::{Map, Value};
 
@@ -148,6 +148,8 @@ pub enum NodeKind {
     KbSearch(KbSearch),
     /// A set-v3 step with prompt items (`ai.rs`).
     PromptSet(PromptSet),
+    /// An agent: a model talking with the user and calling its tools (`ai.rs`).
+    Agent(Box<Agent>),
 }
 
 #[derive(Debug, Clone)]
@@ -390,6 +392,7 @@ impl NodeKind {
             | NodeKind::Carousel(_)
             | NodeKind::CustomAction(_)
             | NodeKind::ChannelAction(_)
+            | NodeKind::Agent(_)
             | NodeKind::IfV2(_) => true,
             NodeKind::Speak(_)
             | NodeKind::Reset
@@ -456,11 +459,12 @@ impl NodeKind {
             NodeKind::ResponsePrompt(_) => 31,
             NodeKind::KbSearch(_) => 32,
             NodeKind::PromptSet(_) => 33,
+            NodeKind::Agent(_) => 34,
         }
     }
 
     /// Number of variants (one more than the largest [`NodeKind::index`]).
-    pub const COUNT: usize = 34;
+    pub const COUNT: usize = 35;
 }
 
 fn next_of(v: &Value) -> Option<String> {
@@ -649,6 +653,9 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
         "response-prompt" => return NodeKind::ResponsePrompt(ResponsePrompt::parse(n, next)),
         "kb-search" => return NodeKind::KbSearch(KbSearch::parse(n, next)),
         "set-v3" => return NodeKind::PromptSet(PromptSet::parse(n, next)),
+        "agent" if n.get("agent").is_some_and(Value::is_object) => {
+            return NodeKind::Agent(Box::new(Agent::parse(n, next)))
+        }
         "agent" => return NodeKind::Unsupported(Unsupported { next }),
         _ => {}
     }
@@ -979,6 +986,7 @@ mod tests {
             json!({"type": "response-prompt", "nextId": "a"}),
             json!({"type": "kb-search", "nextId": "a"}),
             json!({"type": "set-v3", "items": []}),
+            json!({"type": "agent", "agent": {}}),
         ];
         let mut seen = [false; NodeKind::COUNT];
         for (i, raw) in samples.iter().enumerate() {

@@ -6,6 +6,7 @@
 //! (`docs/ai.md`). A failed call is a `debug` trace naming why, and the step goes on as the
 //! reference does without an answer: nothing said, nothing set.
 
+use super::Call;
 use crate::effects::{ChatMessage, Effect, EffectResult, KbChunk, KbQuery, LlmRequest};
 use crate::interpolate::replace;
 use crate::runtime::{Runtime, Step};
@@ -22,14 +23,8 @@ const KB_ANSWER_CHUNKS: usize = 2;
 /// The marker the synthesis prompt asks the model to answer when the chunks do not answer.
 const NOT_FOUND_MARKER: &str = "NOT_FOUND";
 
-/// A call's outcome on this run: the answer, or the turn stops for the call.
-pub(crate) enum Call<T> {
-    Done(Result<T, String>),
-    Pending,
-}
-
 impl Runtime<'_, '_> {
-    fn llm_call(&mut self, request: LlmRequest) -> Call<crate::effects::LlmResponse> {
+    pub(crate) fn llm_call(&mut self, request: LlmRequest) -> Call<crate::effects::LlmResponse> {
         match self.take_effect_result() {
             Some(EffectResult::Llm(r)) => Call::Done(r),
             Some(_) => Call::Done(Err("the effect log does not match this step".into())),
@@ -40,7 +35,7 @@ impl Runtime<'_, '_> {
         }
     }
 
-    fn kb_call(&mut self, question: String, chunk_limit: usize) -> Call<Vec<KbChunk>> {
+    pub(crate) fn kb_call(&mut self, question: String, chunk_limit: usize) -> Call<Vec<KbChunk>> {
         match self.take_effect_result() {
             Some(EffectResult::Kb(r)) => Call::Done(r),
             Some(_) => Call::Done(Err("the effect log does not match this step".into())),
@@ -57,13 +52,13 @@ impl Runtime<'_, '_> {
     }
 
     /// `{var}` replaced, with the AI memory (`vf_memory`) up to date.
-    fn ai_text(&mut self, text: &str) -> String {
+    pub(crate) fn ai_text(&mut self, text: &str) -> String {
         self.render_memory();
         replace(text, &self.scope(), false)
     }
 
     /// The conversation so far (`_memory_`) as chat messages.
-    fn memory_messages(&self) -> Vec<ChatMessage> {
+    pub(crate) fn memory_messages(&self) -> Vec<ChatMessage> {
         self.state
             .variables
             .get("_memory_")
@@ -105,7 +100,11 @@ impl Runtime<'_, '_> {
         }
     }
 
-    fn llm_request(&mut self, params: &AiParams, messages: Vec<ChatMessage>) -> LlmRequest {
+    pub(crate) fn llm_request(
+        &mut self,
+        params: &AiParams,
+        messages: Vec<ChatMessage>,
+    ) -> LlmRequest {
         let system = self.ai_text(&params.system);
         LlmRequest {
             model: params.model.clone(),
@@ -117,7 +116,7 @@ impl Runtime<'_, '_> {
         }
     }
 
-    fn ai_failed(&mut self, node: &Node, why: &str) {
+    pub(crate) fn ai_failed(&mut self, node: &Node, why: &str) {
         let ty = node.type_name.clone();
         self.ai_failed_as(&ty, why);
     }

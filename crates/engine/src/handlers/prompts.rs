@@ -1,7 +1,7 @@
 //! Buttons (`choice` traces), no-match and no-reply handling (§4.3, §6.17).
 
-use super::ai::Call;
 use super::output::prompt_is_usable;
+use super::Call;
 use crate::interpolate::{number, object, replace, Lookup};
 use crate::runtime::{Runtime, Step};
 use flowdm_model::{NoMatch, NoReply};
