@@ -196,9 +196,9 @@ fn ai_client(ai: &LlmConfig, policy: &Policy) -> Result<LlmClient, StartError> {
     let models: Vec<String> = ai.models.iter().map(|(e, o)| format!("{e}={o}")).collect();
     tracing::info!(
         url = %redacted_url(&ai.base_url),
-        key = if ai.api_key.is_some() { "yes" } else { "no" },
+        key = %if ai.api_key.is_some() { "yes" } else { "no" },
         models = %models.join(","),
-        default_model = ai.default_model.as_deref().unwrap_or("(the export's)"),
+        default_model = %ai.default_model.as_deref().unwrap_or("(the export's)"),
         timeout_ms = u64::try_from(ai.timeout.as_millis()).unwrap_or(u64::MAX),
         retries = ai.retries,
         "AI provider: AI steps use it"
