@@ -103,8 +103,9 @@ fn record(shared: &Shared, req: &HttpRequest, body: &Value) {
     });
 }
 
-/// The injected fault for this request, if any (after the delay).
-async fn fault(shared: &Shared) -> Option<HttpResponse> {
+/// The injected fault for this request, if any (after the delay). A 401 echoes the
+/// `Authorization` header received, as real providers echo (part of) a rejected key.
+async fn fault(shared: &Shared, req: &HttpRequest) -> Option<HttpResponse> {
     let delay = *shared.delay_ms.lock().unwrap();
     if delay > 0 {
         actix_web::rt::time::sleep(Duration::from_millis(delay)).await;
@@ -114,9 +115,19 @@ async fn fault(shared: &Shared) -> Option<HttpResponse> {
         if fail.0 > 0 {
             fail.0 -= 1;
             let status = actix_web::http::StatusCode::from_u16(fail.1).unwrap();
-            return Some(HttpResponse::build(status).json(
-                json!({ "error": { "message": format!("stub failure {}", fail.1), "type": "stub" } }),
-            ));
+            let message = match req.headers().get("authorization") {
+                Some(auth) if fail.1 == 401 => {
+                    format!(
+                        "Incorrect API key provided: {}",
+                        auth.to_str().unwrap_or("")
+                    )
+                }
+                _ => format!("stub failure {}", fail.1),
+            };
+            return Some(
+                HttpResponse::build(status)
+                    .json(json!({ "error": { "message": message, "type": "stub" } })),
+            );
         }
     }
     let mut malformed = shared.malformed.lock().unwrap();
@@ -132,7 +143,7 @@ async fn fault(shared: &Shared) -> Option<HttpResponse> {
 
 async fn chat(req: HttpRequest, body: web::Json<Value>, shared: web::Data<Shared>) -> HttpResponse {
     record(&shared, &req, &body);
-    if let Some(answer) = fault(&shared).await {
+    if let Some(answer) = fault(&shared, &req).await {
         return answer;
     }
     let reply = choose(&shared, &body);
@@ -204,7 +215,7 @@ async fn embeddings(
     shared: web::Data<Shared>,
 ) -> HttpResponse {
     record(&shared, &req, &body);
-    if let Some(answer) = fault(&shared).await {
+    if let Some(answer) = fault(&shared, &req).await {
         return answer;
     }
     let inputs: Vec<String> = match &body["input"] {

@@ -189,6 +189,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn retry_after_is_honoured_up_to_its_cap() {
+        let answer = |value: &str| OutboundResponse {
+            status: crate::outbound::StatusCode::TOO_MANY_REQUESTS,
+            headers: [(header::RETRY_AFTER, HeaderValue::from_str(value).unwrap())]
+                .into_iter()
+                .collect(),
+            body: Vec::new(),
+            remote: None,
+        };
+        assert_eq!(retry_after(&answer("2")), Some(Duration::from_secs(2)));
+        assert_eq!(retry_after(&answer("3600")), Some(MAX_RETRY_AFTER));
+        assert_eq!(retry_after(&answer("Wed, 21 Oct 2015 07:28:00 GMT")), None);
+    }
+
+    #[test]
     fn backoff_doubles() {
         let base = Duration::from_millis(500);
         assert_eq!(backoff(base, 0), base);
