@@ -10,7 +10,9 @@ use crate::nlu_provider::SemanticNlu;
 use crate::projects::Registry;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{web, HttpServer};
-use flowdm_actions::outbound::{OutboundClient, OutboundConfig};
+use flowdm_actions::effects::Effects;
+use flowdm_actions::llm::{LlmClient, LlmConfig, MAX_REQUEST_BYTES};
+use flowdm_actions::outbound::{OutboundClient, OutboundConfig, Policy};
 use flowdm_store::{MemoryStore, RedisStore, SessionStore};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -54,6 +56,11 @@ impl Application {
             ..OutboundConfig::default()
         })
         .map_err(|e| StartError::Outbound(e.to_string()))?;
+        let llm = config
+            .ai
+            .as_ref()
+            .map(|ai| ai_client(ai, &config.outbound))
+            .transpose()?;
         tracing::info!(store = %store_info, "session store");
         let state = AppState {
             openapi: http::openapi::document(&registry).into(),
@@ -64,8 +71,12 @@ impl Application {
             public_origins: config.public_origins.clone(),
             environment: config.environment.clone(),
             semantic,
-            effects: Arc::new(outbound),
-            effect_budget: flowdm_actions::perform::EffectBudget::default(),
+            effects: Arc::new(Effects {
+                http: outbound,
+                llm,
+                kb: None,
+            }),
+            effect_budget: config.effect_budget,
         };
         let data = web::Data::new(state);
         let factory_data = data.clone();
@@ -164,6 +175,35 @@ fn load_semantic(config: &Config, registry: &Registry) -> Option<Arc<SemanticNlu
             None
         }
     }
+}
+
+/// Largest AI answer read: a streamed answer of [`flowdm_actions::llm::MAX_CONTENT_CHARS`]
+/// characters is several times that in events.
+const AI_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
+/// The AI provider's client: its own outbound client (the operator's allow-list, the AI's
+/// timeout and body caps, not the API step's), logged without its key.
+fn ai_client(ai: &LlmConfig, policy: &Policy) -> Result<LlmClient, StartError> {
+    let http = OutboundClient::new(OutboundConfig {
+        policy: policy.clone(),
+        timeout: ai.timeout,
+        max_request_bytes: MAX_REQUEST_BYTES,
+        max_response_bytes: AI_MAX_RESPONSE_BYTES,
+        user_agent: concat!("flowdm/", env!("CARGO_PKG_VERSION")).to_string(),
+        ..OutboundConfig::default()
+    })
+    .map_err(|e| StartError::Outbound(e.to_string()))?;
+    let models: Vec<String> = ai.models.iter().map(|(e, o)| format!("{e}={o}")).collect();
+    tracing::info!(
+        url = %redacted_url(&ai.base_url),
+        key = %if ai.api_key.is_some() { "yes" } else { "no" },
+        models = %models.join(","),
+        default_model = %ai.default_model.as_deref().unwrap_or("(the export's)"),
+        timeout_ms = u64::try_from(ai.timeout.as_millis()).unwrap_or(u64::MAX),
+        retries = ai.retries,
+        "AI provider: AI steps use it"
+    );
+    Ok(LlmClient::new(http, ai.clone()))
 }
 
 /// A URL without its user, password, query and fragment (they may hold credentials).

@@ -6,6 +6,7 @@
 mod support;
 
 mod agents;
+mod ai_provider;
 mod api_step;
 mod auth;
 mod clients;
