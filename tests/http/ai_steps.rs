@@ -228,3 +228,87 @@ async fn the_mcp_agent_calls_its_tool_path_and_function_then_answers() {
         "{requests:?}\n{t}"
     );
 }
+
+#[tokio::test]
+async fn the_travel_assistant_shows_the_itinerary_before_asking_about_it() {
+    // voiceflow/test-history-rebase travelAssistant: a description is captured, an ai_set
+    // extracts the goals, a generative step writes the itinerary, saved from last_response.
+    let stub = LlmStub::start();
+    stub.reply_when("extract the city", "Paris: museums and food");
+    stub.reply_when(
+        "Plan a travel itinerary",
+        "Day 1: the Louvre. Day 2: a food tour.",
+    );
+    let (text, version) = corpus_file(
+        "voiceflow__test-history-rebase__whatsapp_dashboard_travelAssistant.template.json",
+    );
+    let server = Server::builder()
+        .files(&[("travel.vf", text)])
+        .args(&[
+            "--ai-url",
+            stub.base.as_str(),
+            "--allow-outbound",
+            "127.0.0.1/32",
+        ])
+        .start();
+    let u = User::new(&server, "traveller", &version);
+    let t = u.act(json!({ "type": "launch" })).await;
+    assert!(
+        messages(&t)
+            .iter()
+            .any(|m| m.starts_with("What city are you travelling to")),
+        "{t}"
+    );
+    let t = u
+        .act(json!({ "type": "text", "payload": "Paris, I love museums and good food" }))
+        .await;
+    let said = messages(&t);
+    let itinerary = said
+        .iter()
+        .position(|m| m == "Day 1: the Louvre. Day 2: a food tour.");
+    let question = said
+        .iter()
+        .position(|m| m.starts_with("Is there anything you want to add or modify"));
+    assert!(
+        matches!((itinerary, question), (Some(i), Some(q)) if i < q),
+        "{t}"
+    );
+    let vars = u.state().await["variables"].clone();
+    assert_eq!(
+        vars["travel_itinerary"],
+        "Day 1: the Louvre. Day 2: a food tour."
+    );
+    assert_eq!(vars["travel_goals"], "Paris: museums and food");
+}
+
+#[tokio::test]
+async fn educhat_answers_a_question_while_waiting_for_an_article() {
+    let stub = LlmStub::start();
+    stub.reply_when(
+        "awaiting a user choosing an article",
+        "Atoms are tiny! Open an article to learn more.",
+    );
+    let (text, version) = corpus_file("SuperZooper3__Voiceflow-EduChat__EduChat.vf");
+    let server = Server::builder()
+        .files(&[("educhat.vf", text)])
+        .args(&[
+            "--ai-url",
+            stub.base.as_str(),
+            "--allow-outbound",
+            "127.0.0.1/32",
+        ])
+        .start();
+    let u = User::new(&server, "student", &version);
+    let t = u.act(json!({ "type": "launch" })).await;
+    assert!(messages(&t)[0].starts_with("Welcome to EduChat!"), "{t}");
+    let t = u
+        .act(json!({ "type": "text", "payload": "what is an atom?" }))
+        .await;
+    assert_eq!(
+        ai_texts(&t),
+        ["Atoms are tiny! Open an article to learn more."],
+        "{t}"
+    );
+    let prompt = stub.requests()[0].body["messages"].to_string();
+    assert!(prompt.contains("what is an atom?"), "{prompt}");
+}
