@@ -44,6 +44,26 @@ fn ai_server(stub: &LlmStub, extra: &[&str]) -> Server {
         .start()
 }
 
+/// A server on a corpus export (read in place) with the stub as its AI provider.
+fn corpus_server(file: &str, stub: &LlmStub) -> (Server, String) {
+    let (text, version) = corpus_file(file);
+    let name = if file.ends_with(".vf") {
+        file.to_string()
+    } else {
+        format!("{file}.vf")
+    };
+    let server = Server::builder()
+        .files(&[(name.as_str(), text)])
+        .args(&[
+            "--ai-url",
+            stub.base.as_str(),
+            "--allow-outbound",
+            "127.0.0.1/32",
+        ])
+        .start();
+    (server, version)
+}
+
 fn ai_texts(t: &Value) -> Vec<String> {
     t.as_array()
         .unwrap()
@@ -152,16 +172,7 @@ async fn the_fortune_teller_answers_each_question() {
     // voiceflow/streaming-wizard: launch → generative (with {last_utterance}) → capture → again.
     let stub = LlmStub::start();
     stub.reply_when("crystal ball", "The mists reveal great fortune.");
-    let (text, version) = corpus_file("voiceflow__streaming-wizard__FortuneTeller.vf");
-    let server = Server::builder()
-        .files(&[("fortune.vf", text)])
-        .args(&[
-            "--ai-url",
-            stub.base.as_str(),
-            "--allow-outbound",
-            "127.0.0.1/32",
-        ])
-        .start();
+    let (server, version) = corpus_server("voiceflow__streaming-wizard__FortuneTeller.vf", &stub);
     let u = User::new(&server, "fortune", &version);
     let t = u.act(json!({ "type": "launch" })).await;
     assert_eq!(ai_texts(&t), ["The mists reveal great fortune."], "{t}");
@@ -239,18 +250,10 @@ async fn the_travel_assistant_shows_the_itinerary_before_asking_about_it() {
         "Plan a travel itinerary",
         "Day 1: the Louvre. Day 2: a food tour.",
     );
-    let (text, version) = corpus_file(
+    let (server, version) = corpus_server(
         "voiceflow__test-history-rebase__whatsapp_dashboard_travelAssistant.template.json",
+        &stub,
     );
-    let server = Server::builder()
-        .files(&[("travel.vf", text)])
-        .args(&[
-            "--ai-url",
-            stub.base.as_str(),
-            "--allow-outbound",
-            "127.0.0.1/32",
-        ])
-        .start();
     let u = User::new(&server, "traveller", &version);
     let t = u.act(json!({ "type": "launch" })).await;
     assert!(
@@ -288,16 +291,7 @@ async fn educhat_answers_a_question_while_waiting_for_an_article() {
         "awaiting a user choosing an article",
         "Atoms are tiny! Open an article to learn more.",
     );
-    let (text, version) = corpus_file("SuperZooper3__Voiceflow-EduChat__EduChat.vf");
-    let server = Server::builder()
-        .files(&[("educhat.vf", text)])
-        .args(&[
-            "--ai-url",
-            stub.base.as_str(),
-            "--allow-outbound",
-            "127.0.0.1/32",
-        ])
-        .start();
+    let (server, version) = corpus_server("SuperZooper3__Voiceflow-EduChat__EduChat.vf", &stub);
     let u = User::new(&server, "student", &version);
     let t = u.act(json!({ "type": "launch" })).await;
     assert!(messages(&t)[0].starts_with("Welcome to EduChat!"), "{t}");

@@ -12,9 +12,10 @@
 //! * every request's body and `Authorization` header is recorded (`requests()`).
 
 use super::embeddings_stub::embed;
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use super::stub_server::StubServer;
+use actix_web::{web, App, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// What a rule answers.
@@ -47,8 +48,7 @@ pub struct LlmStub {
     /// `http://127.0.0.1:PORT/v1`.
     pub base: String,
     shared: Arc<Shared>,
-    handle: actix_web::dev::ServerHandle,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: StubServer,
 }
 
 fn words(text: &str) -> u32 {
@@ -245,33 +245,17 @@ impl LlmStub {
     pub fn start() -> LlmStub {
         let shared = Arc::new(Shared::default());
         let data = web::Data::from(shared.clone());
-        let (tx, rx) = mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let server = HttpServer::new(move || {
-                    App::new()
-                        .app_data(data.clone())
-                        .app_data(web::JsonConfig::default().limit(4 * 1024 * 1024))
-                        .route("/v1/chat/completions", web::post().to(chat))
-                        .route("/v1/embeddings", web::post().to(embeddings))
-                })
-                .workers(2)
-                .bind(("127.0.0.1", 0))
-                .expect("bind the stub");
-                let port = server.addrs()[0].port();
-                let server = server.run();
-                tx.send((port, server.handle())).expect("send");
-                let _ = server.await;
-            })
+        let server = StubServer::start(2, move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(web::JsonConfig::default().limit(4 * 1024 * 1024))
+                .route("/v1/chat/completions", web::post().to(chat))
+                .route("/v1/embeddings", web::post().to(embeddings))
         });
-        let (port, handle) = rx
-            .recv_timeout(Duration::from_secs(10))
-            .expect("stub started");
         LlmStub {
-            base: format!("http://127.0.0.1:{port}/v1"),
+            base: format!("{}/v1", server.origin),
             shared,
-            handle,
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -312,14 +296,5 @@ impl LlmStub {
     /// Every request received so far.
     pub fn requests(&self) -> Vec<Recorded> {
         self.shared.requests.lock().unwrap().clone()
-    }
-}
-
-impl Drop for LlmStub {
-    fn drop(&mut self) {
-        drop(self.handle.stop(false));
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }

@@ -6,4 +6,5 @@ pub mod embeddings_stub;
 pub mod llm_stub;
 pub mod redis_servers;
 pub mod server;
+pub mod stub_server;
 pub mod traces;
