@@ -319,15 +319,7 @@ impl Agent {
                     .unwrap_or_default(),
             })
             .collect();
-        let paths = n
-            .get("paths")
-            .and_then(Value::as_object)
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string)))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let paths = crate::function::paths_by_key(n.get("paths"));
         Agent {
             name: text(def, "name"),
             instructions: text(def, "instructions"),
