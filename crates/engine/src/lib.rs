@@ -9,6 +9,7 @@ pub mod env;
 pub mod expr;
 mod handlers;
 pub mod interpolate;
+pub mod knowledge;
 pub mod logs;
 mod query;
 pub mod request;

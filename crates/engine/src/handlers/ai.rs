@@ -20,8 +20,6 @@ use serde_json::{json, Value};
 pub const KB_NOT_FOUND: &str = "[not found]";
 /// Chunks a knowledge-base answer is built from (the reference's default `chunkLimit`).
 const KB_ANSWER_CHUNKS: usize = 2;
-/// The marker the synthesis prompt asks the model to answer when the chunks do not answer.
-const NOT_FOUND_MARKER: &str = "NOT_FOUND";
 
 impl Runtime<'_, '_> {
     pub(crate) fn llm_call(&mut self, request: LlmRequest) -> Call<crate::effects::LlmResponse> {
@@ -362,26 +360,10 @@ impl Runtime<'_, '_> {
         let Some(best) = chunks.first() else {
             return Call::Done(Ok(None));
         };
-        let context: Vec<String> = chunks
-            .iter()
-            .map(|c| format!("<source name=\"{}\">\n{}\n</source>", c.source, c.content))
-            .collect();
-        let request = LlmRequest {
-            system: Some(format!(
-                "Answer the user's question using only the knowledge below, briefly. If the knowledge does not contain the answer, reply exactly {NOT_FOUND_MARKER}.\n\n<knowledge>\n{}\n</knowledge>",
-                context.join("\n")
-            )),
-            messages: vec![ChatMessage {
-                role: "user".into(),
-                content: question,
-                ..ChatMessage::default()
-            }],
-            ..LlmRequest::default()
-        };
+        let request = crate::knowledge::synthesis_request(&question, &chunks);
         let output = match self.llm_call(request) {
             Call::Pending => return Call::Pending,
-            Call::Done(Ok(answer)) if answer.content.contains(NOT_FOUND_MARKER) => None,
-            Call::Done(Ok(answer)) => Some(answer.content),
+            Call::Done(Ok(answer)) => crate::knowledge::synthesised(answer.content),
             Call::Done(Err(why)) => {
                 self.ai_failed_as(ty, &format!("{why}; answering with the best chunk"));
                 Some(best.content.clone())
