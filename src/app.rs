@@ -66,6 +66,7 @@ impl Application {
             semantic,
             effects: Arc::new(outbound),
             effect_budget: flowdm_actions::perform::EffectBudget::default(),
+            kb: crate::kb::load(&config.kb_dir),
         };
         let data = web::Data::new(state);
         let factory_data = data.clone();

@@ -27,4 +27,7 @@ pub struct AppState {
     pub effects: Arc<dyn Performer>,
     /// How much one turn may wait on effects.
     pub effect_budget: EffectBudget,
+    /// The knowledge bases of `--kb-dir` (unset: the directory does not exist; every query
+    /// answers no chunks).
+    pub kb: Option<Arc<flowdm_kb::KnowledgeBase>>,
 }

@@ -13,6 +13,7 @@ mod concurrency;
 mod contract;
 mod errors;
 mod function_step;
+mod knowledge_base;
 mod logs;
 mod nlu;
 mod nlu_provider;
