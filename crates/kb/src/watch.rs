@@ -81,7 +81,7 @@ fn projects_of(root: &Path, event: &Event) -> Vec<String> {
 
 fn run(kb: Weak<KnowledgeBase>, root: PathBuf, rx: Receiver<notify::Result<Event>>, debounce: Duration) {
     let mut dirty = BTreeSet::new();
-    let mut note = |dirty: &mut BTreeSet<String>, event: notify::Result<Event>| match event {
+    let note = |dirty: &mut BTreeSet<String>, event: notify::Result<Event>| match event {
         Ok(event) => dirty.extend(projects_of(&root, &event)),
         Err(error) => tracing::warn!(%error, "knowledge base: file watcher error"),
     };
