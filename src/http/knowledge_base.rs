@@ -49,7 +49,9 @@ fn must_be(field: &str, what: &str, got: &Value) -> ApiError {
 /// Validates the body (AJV's wording, like `super::validate`). Other keys are ignored, so a
 /// client sending more of Voiceflow's options (`tags`, …) still gets its chunks.
 pub fn query_body(body: &Value) -> Result<KbQueryBody, ApiError> {
-    let obj: &Map<String, Value> = body.as_object().ok_or_else(|| must_be("body", "object", body))?;
+    let obj: &Map<String, Value> = body
+        .as_object()
+        .ok_or_else(|| must_be("body", "object", body))?;
     let question = match obj.get("question") {
         None => {
             return Err(ApiError::validation(

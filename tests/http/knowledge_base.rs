@@ -49,11 +49,20 @@ async fn answers_the_best_chunks_of_the_keys_project() {
     assert!(!chunks.is_empty() && chunks.len() <= 3, "{b}");
     let first = &chunks[0];
     assert_eq!(first["source"], "policies/warranty.html", "{b}");
-    assert!(first["content"].as_str().unwrap().contains("two-year"), "{b}");
+    assert!(
+        first["content"].as_str().unwrap().contains("two-year"),
+        "{b}"
+    );
     let document = first["documentID"].as_str().unwrap();
-    assert!(first["chunkID"].as_str().unwrap().starts_with(&format!("{document}:")));
+    assert!(first["chunkID"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{document}:")));
     assert_eq!(first["metadata"], json!({}));
-    let scores: Vec<f64> = chunks.iter().map(|c| c["score"].as_f64().unwrap()).collect();
+    let scores: Vec<f64> = chunks
+        .iter()
+        .map(|c| c["score"].as_f64().unwrap())
+        .collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
 
     // The default chunkLimit is 2; synthesis is accepted (output stays null for now).
@@ -96,12 +105,19 @@ async fn bad_bodies_are_400() {
     ] {
         let r = query(&server, Some(PAY_KEY), &body).await;
         assert_eq!(r.status, 400, "{body}: {}", r.text);
-        assert!(r.json()["errors"][field]["message"].is_string(), "{body}: {}", r.text);
+        assert!(
+            r.json()["errors"][field]["message"].is_string(),
+            "{body}: {}",
+            r.text
+        );
     }
     let r = send_raw(
         Method::POST,
         &server.url("/knowledge-base/query"),
-        &[("Authorization", PAY_KEY), ("content-type", "application/json")],
+        &[
+            ("Authorization", PAY_KEY),
+            ("content-type", "application/json"),
+        ],
         b"{\"question\": ".to_vec(),
     )
     .await;
@@ -118,7 +134,11 @@ async fn authorised_like_the_other_project_routes() {
     for key in ["VF.DM.unknown.s3cr3t", "not-a-key"] {
         let r = query(&server, Some(key), &body).await;
         let interact = launch_with(&server, &[("Authorization", key)]).await;
-        assert_eq!(r.status, interact.status, "{key}: {} / {}", r.text, interact.text);
+        assert_eq!(
+            r.status, interact.status,
+            "{key}: {} / {}",
+            r.text, interact.text
+        );
         assert!(r.status == 400 || r.status == 401, "{key}: {}", r.text);
         assert!(r.json().get("chunks").is_none(), "{key}: {}", r.text);
     }

@@ -117,9 +117,7 @@ impl KnowledgeBase {
     /// until then); a folder that no longer exists removes the project. A project id is one
     /// folder name: anything else (`..`, a path) is refused.
     pub fn reload_project(&self, project_id: &str) -> Result<(), KbError> {
-        if project_id.is_empty()
-            || project_id.starts_with('.')
-            || project_id.contains(['/', '\\'])
+        if project_id.is_empty() || project_id.starts_with('.') || project_id.contains(['/', '\\'])
         {
             return Err(KbError::Index(format!(
                 "{project_id:?} is not a project folder name"
@@ -128,7 +126,10 @@ impl KnowledgeBase {
         let folder = self.dir.join(project_id);
         if !folder.is_dir() {
             if self.write().remove(project_id).is_some() {
-                tracing::info!(project = project_id, "knowledge base removed: its folder is gone");
+                tracing::info!(
+                    project = project_id,
+                    "knowledge base removed: its folder is gone"
+                );
             }
             return Ok(());
         }
@@ -136,7 +137,12 @@ impl KnowledgeBase {
         let docs = load_documents(&folder, &self.limits)?;
         let mut chunks = Vec::new();
         for doc in &docs {
-            chunks.extend(chunk_document(&doc.id, &doc.source, &doc.text, self.chunking));
+            chunks.extend(chunk_document(
+                &doc.id,
+                &doc.source,
+                &doc.text,
+                self.chunking,
+            ));
         }
         if chunks.len() > self.limits.max_chunks {
             tracing::warn!(

@@ -166,7 +166,12 @@ mod tests {
 
     #[test]
     fn a_short_document_is_one_chunk() {
-        let chunks = chunk_document("d1", "a.md", "# Title\n\nOne line.\n\nTwo lines.", ChunkConfig::default());
+        let chunks = chunk_document(
+            "d1",
+            "a.md",
+            "# Title\n\nOne line.\n\nTwo lines.",
+            ChunkConfig::default(),
+        );
         assert_eq!(chunks.len(), 1);
         assert_eq!(chunks[0].chunk_id, "d1:0");
         assert_eq!(chunks[0].content, "# Title One line. Two lines.");
@@ -212,6 +217,10 @@ mod tests {
         assert_eq!(chunks.len(), 2);
         assert!(chunks[0].ends_with("p199"));
         // The second starts with the overlap, then the whole second paragraph.
-        assert!(chunks[1].starts_with("p170") && chunks[1].contains("q0") && chunks[1].ends_with("q199"));
+        assert!(
+            chunks[1].starts_with("p170")
+                && chunks[1].contains("q0")
+                && chunks[1].ends_with("q199")
+        );
     }
 }

@@ -64,7 +64,9 @@ fn pdf_text(bytes: &[u8]) -> Result<String, ExtractError> {
     match std::panic::catch_unwind(move || pdf_extract::extract_text_from_mem(&owned)) {
         Ok(Ok(text)) => Ok(text),
         Ok(Err(e)) => Err(ExtractError::Pdf(e.to_string())),
-        Err(_) => Err(ExtractError::Pdf("the PDF reader failed on this file".into())),
+        Err(_) => Err(ExtractError::Pdf(
+            "the PDF reader failed on this file".into(),
+        )),
     }
 }
 

@@ -58,7 +58,11 @@ mod tests {
 
     #[test]
     fn agreement_keeps_the_order() {
-        let out = fuse(vec![chunk("a", 9.0), chunk("b", 5.0), chunk("c", 1.0)], &[0.9, 0.5, 0.1], RRF_K);
+        let out = fuse(
+            vec![chunk("a", 9.0), chunk("b", 5.0), chunk("c", 1.0)],
+            &[0.9, 0.5, 0.1],
+            RRF_K,
+        );
         assert_eq!(ids(&out), ["a", "b", "c"]);
         assert!((out[0].score - 2.0 / 61.0).abs() < 1e-12);
     }
@@ -66,16 +70,28 @@ mod tests {
     #[test]
     fn semantics_can_promote_a_candidate() {
         // c is last for BM25 but first by far for the embeddings; b is second in both.
-        let out = fuse(vec![chunk("a", 9.0), chunk("b", 5.0), chunk("c", 1.0)], &[0.1, 0.5, 0.9], 1.0);
+        let out = fuse(
+            vec![chunk("a", 9.0), chunk("b", 5.0), chunk("c", 1.0)],
+            &[0.1, 0.5, 0.9],
+            1.0,
+        );
         // a: 1/2 + 1/4, b: 1/3 + 1/3, c: 1/4 + 1/2 → a and c tie (BM25 order), b below.
         assert_eq!(ids(&out), ["a", "c", "b"]);
-        let out = fuse(vec![chunk("a", 9.0), chunk("b", 5.0), chunk("c", 1.0)], &[0.1, 0.95, 0.9], RRF_K);
+        let out = fuse(
+            vec![chunk("a", 9.0), chunk("b", 5.0), chunk("c", 1.0)],
+            &[0.1, 0.95, 0.9],
+            RRF_K,
+        );
         assert_eq!(ids(&out), ["b", "a", "c"]);
     }
 
     #[test]
     fn missing_similarities_count_for_nothing() {
-        let out = fuse(vec![chunk("a", 9.0), chunk("b", 5.0)], &[f64::NAN, 0.3], RRF_K);
+        let out = fuse(
+            vec![chunk("a", 9.0), chunk("b", 5.0)],
+            &[f64::NAN, 0.3],
+            RRF_K,
+        );
         assert_eq!(ids(&out), ["b", "a"]);
         assert!(fuse(Vec::new(), &[], RRF_K).is_empty());
         assert_eq!(ids(&fuse(vec![chunk("a", 1.0)], &[], RRF_K)), ["a"]);

@@ -38,7 +38,9 @@ fn analyzer() -> TextAnalyzer {
         Some(stop) => builder.filter_dynamic(stop),
         None => builder,
     };
-    builder.filter_dynamic(Stemmer::new(Language::English)).build()
+    builder
+        .filter_dynamic(Stemmer::new(Language::English))
+        .build()
 }
 
 /// The index of one project: its chunks and their BM25 index.
@@ -157,15 +159,23 @@ mod tests {
     fn index(docs: &[(&str, &str)]) -> ProjectIndex {
         let chunks = docs
             .iter()
-            .flat_map(|(id, text)| chunk_document(id, &format!("{id}.txt"), text, ChunkConfig::default()))
+            .flat_map(|(id, text)| {
+                chunk_document(id, &format!("{id}.txt"), text, ChunkConfig::default())
+            })
             .collect();
         ProjectIndex::build(chunks).unwrap()
     }
 
     fn sample() -> ProjectIndex {
         index(&[
-            ("ship", "We ship parcels worldwide. Shipping takes three to five days."),
-            ("ret", "Returns are accepted within thirty days of delivery."),
+            (
+                "ship",
+                "We ship parcels worldwide. Shipping takes three to five days.",
+            ),
+            (
+                "ret",
+                "Returns are accepted within thirty days of delivery.",
+            ),
             ("pay", "We accept credit cards, PayPal and bank transfers."),
         ])
     }

@@ -57,9 +57,7 @@ fn is_change(kind: &EventKind) -> bool {
         EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
         EventKind::Access(_) => false,
         EventKind::Modify(ModifyKind::Metadata(_)) => false,
-        EventKind::Any | EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_) => {
-            true
-        }
+        EventKind::Any | EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_) => true,
         EventKind::Other => false,
     }
 }
@@ -79,7 +77,12 @@ fn projects_of(root: &Path, event: &Event) -> Vec<String> {
         .collect()
 }
 
-fn run(kb: Weak<KnowledgeBase>, root: PathBuf, rx: Receiver<notify::Result<Event>>, debounce: Duration) {
+fn run(
+    kb: Weak<KnowledgeBase>,
+    root: PathBuf,
+    rx: Receiver<notify::Result<Event>>,
+    debounce: Duration,
+) {
     let mut dirty = BTreeSet::new();
     let note = |dirty: &mut BTreeSet<String>, event: notify::Result<Event>| match event {
         Ok(event) => dirty.extend(projects_of(&root, &event)),
@@ -136,17 +139,28 @@ mod tests {
         kb.watch_with(Duration::from_millis(100)).unwrap();
         assert!(kb.search("p", "warranty", 2).unwrap().is_empty());
         std::fs::write(dir.path().join("p/b.md"), "# Warranty\n\nTwo years.").unwrap();
-        assert!(wait_for(|| !kb.search("p", "warranty", 2).unwrap().is_empty()));
+        assert!(wait_for(|| !kb
+            .search("p", "warranty", 2)
+            .unwrap()
+            .is_empty()));
         // A new project folder is picked up too.
         std::fs::create_dir_all(dir.path().join("q")).unwrap();
         std::fs::write(dir.path().join("q/c.txt"), "Opening hours: nine to five.").unwrap();
-        assert!(wait_for(|| kb.search("q", "hours", 2).is_ok_and(|h| h.len() == 1)));
+        assert!(wait_for(|| kb
+            .search("q", "hours", 2)
+            .is_ok_and(|h| h.len() == 1)));
     }
 
     #[test]
     fn reads_are_not_changes() {
-        assert!(!is_change(&EventKind::Access(AccessKind::Open(AccessMode::Any))));
-        assert!(is_change(&EventKind::Access(AccessKind::Close(AccessMode::Write))));
-        assert!(is_change(&EventKind::Remove(notify::event::RemoveKind::File)));
+        assert!(!is_change(&EventKind::Access(AccessKind::Open(
+            AccessMode::Any
+        ))));
+        assert!(is_change(&EventKind::Access(AccessKind::Close(
+            AccessMode::Write
+        ))));
+        assert!(is_change(&EventKind::Remove(
+            notify::event::RemoveKind::File
+        )));
     }
 }

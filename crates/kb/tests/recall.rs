@@ -16,15 +16,19 @@ fn fixtures() -> PathBuf {
 
 /// The whitespace of a phrase and of a chunk compared alike.
 fn normal(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 #[test]
 fn recall_at_3_on_the_fixture_questions() {
     let kb = KnowledgeBase::load(fixtures().join("kb")).unwrap();
-    let doc: Value =
-        serde_json::from_str(&std::fs::read_to_string(fixtures().join("kb-questions.json")).unwrap())
-            .unwrap();
+    let doc: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixtures().join("kb-questions.json")).unwrap(),
+    )
+    .unwrap();
     let project = doc["project"].as_str().unwrap();
     let questions = doc["questions"].as_array().unwrap();
     assert!(questions.len() >= 20);
@@ -36,7 +40,8 @@ fn recall_at_3_on_the_fixture_questions() {
         let source = q["source"].as_str().unwrap();
         let phrase = normal(q["phrase"].as_str().unwrap());
         let hits = kb.search(project, question, 3).unwrap();
-        let answers = |h: &flowdm_kb::KbChunk| h.source == source && normal(&h.content).contains(&phrase);
+        let answers =
+            |h: &flowdm_kb::KbChunk| h.source == source && normal(&h.content).contains(&phrase);
         match hits.iter().position(answers) {
             Some(rank) => {
                 found += 1;
@@ -66,12 +71,20 @@ fn every_format_of_the_fixtures_is_read() {
     let project = "64a1f0000000000000000001";
     let pdf = kb.search(project, "immerse the base in water", 1).unwrap();
     assert_eq!(pdf[0].source, "product/safety-manual.pdf");
-    assert!(pdf[0].content.contains("Never immerse the kettle"), "{}", pdf[0].content);
-    let html = kb.search(project, "analytics track warranty page", 3).unwrap();
+    assert!(
+        pdf[0].content.contains("Never immerse the kettle"),
+        "{}",
+        pdf[0].content
+    );
+    let html = kb
+        .search(project, "analytics track warranty page", 3)
+        .unwrap();
     assert!(
         html.iter().all(|h| !h.content.contains("analytics")),
         "scripts are not text: {html:?}"
     );
     let hidden = kb.search(project, "hidden provider token", 3).unwrap();
-    assert!(hidden.iter().all(|h| !h.content.contains("hidden-provider-token")));
+    assert!(hidden
+        .iter()
+        .all(|h| !h.content.contains("hidden-provider-token")));
 }
