@@ -77,7 +77,12 @@ pub fn query_body(body: &Value) -> Result<KbQueryBody, ApiError> {
     }
     let chunk_limit = match obj.get("chunkLimit") {
         None | Some(Value::Null) => DEFAULT_CHUNK_LIMIT,
-        Some(v) => match v.as_u64() {
+        // `2.0` is an integer too (JSON Schema's view).
+        Some(v) => match v.as_u64().or_else(|| {
+            v.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                .map(|f| f as u64)
+        }) {
             Some(n) if (1..=MAX_CHUNK_LIMIT).contains(&n) => n as usize,
             _ if v.is_number() => {
                 return Err(ApiError::validation(
@@ -174,6 +179,9 @@ mod tests {
         assert!(!ok.synthesis);
         let ok = query_body(&json!({"question": "q", "chunkLimit": 10, "synthesis": true, "settings": {}, "filters": null, "tags": []})).unwrap();
         assert_eq!(ok.chunk_limit, 10);
+        let ok =
+            query_body(&json!({"question": "q", "chunkLimit": 3.0, "synthesis": null})).unwrap();
+        assert_eq!(ok.chunk_limit, 3);
         for bad in [
             json!([]),
             json!({}),

@@ -63,7 +63,10 @@ impl KnowledgeBase {
                 continue;
             }
             if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                kb.reload_project(name)?;
+                // One unreadable project folder does not stop the others.
+                if let Err(error) = kb.reload_project(name) {
+                    tracing::warn!(project = name, %error, "knowledge base: project not loaded");
+                }
             } else {
                 tracing::warn!(file = %path.display(), "knowledge base: file skipped: documents go in a folder named after their project ID");
             }

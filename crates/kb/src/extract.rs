@@ -94,6 +94,8 @@ mod tests {
         assert!(text.contains("Send it back within 30 days."), "{text}");
         assert!(!text.contains("secret"), "{text}");
         assert!(!text.contains("color"), "{text}");
+        // Headings stay lines of their own, marked like Markdown's, for the chunker.
+        assert!(text.lines().any(|l| l.trim() == "# Returns"), "{text}");
     }
 
     #[test]

@@ -120,7 +120,9 @@ impl ProjectIndex {
     /// The `limit` best chunks for `question`, best first, with their BM25 scores. A question
     /// with no searchable word (empty, punctuation, stop words only) finds nothing.
     pub fn search(&self, question: &str, limit: usize) -> Result<Vec<KbChunk>, KbError> {
-        if limit == 0 || self.chunks.is_empty() {
+        // The engine's limit comes from an agent's step: never more hits than chunks.
+        let limit = limit.min(self.chunks.len());
+        if limit == 0 {
             return Ok(Vec::new());
         }
         let terms = self.terms(question)?;
@@ -201,6 +203,7 @@ mod tests {
         assert!(idx.search("   ?! ", 3).unwrap().is_empty());
         assert!(idx.search("the a of", 3).unwrap().is_empty());
         assert!(idx.search("shipping", 0).unwrap().is_empty());
+        assert_eq!(idx.search("shipping", usize::MAX).unwrap().len(), 1);
         assert!(index(&[]).search("shipping", 3).unwrap().is_empty());
     }
 
