@@ -113,5 +113,85 @@ fn bench(c: &mut Criterion) {
     c.bench_function("state copy alone", |b| b.iter(|| launch.state.clone()));
 }
 
-criterion_group!(benches, bench);
+/// The overhead of an AI step, the provider's time excluded: a launch whose generative step
+/// (memory + prompt, a system prompt with variables) stops the turn for its `Llm` effect, then
+/// the same turn again with the canned answer (what the server does), and the same launch with
+/// the AI step replaced by a text step for comparison.
+fn bench_ai(c: &mut Criterion) {
+    let agent = |ai: serde_json::Value| {
+        let lines = json!({
+            "start": { "type": "start", "nextId": "hello" },
+            "hello": text("Hello {name}, ask me anything.", "ai"),
+            "ai": ai,
+            "done": text("Anything else?", "")
+        });
+        let doc = json!({
+            "project": { "_id": "P", "type": "chat", "platform": "webchat", "devVersion": "V" },
+            "version": { "_id": "V", "projectID": "P", "rootDiagramID": "D",
+                "variables": ["sessions", "user_id", "timestamp", "last_response", "last_utterance", "last_event", "intent_confidence", "name"],
+                "platformData": { "settings": {} },
+                "prototype": { "type": "chat", "model": { "intents": [], "slots": [] }, "context": { "variables": { "name": "Ann" } } } },
+            "programs": {
+                "V": { "id": "V", "lines": {}, "commands": [], "variables": [] },
+                "D": { "id": "D", "name": "Home", "startId": "start", "lines": lines, "commands": [], "variables": [] }
+            }
+        });
+        Agent::new(load_vfr(&doc).expect("bench agent loads").0)
+    };
+    let with_ai = agent(
+        json!({ "type": "generative", "prompt": "Answer {name} briefly.",
+        "system": "You are {name}'s assistant.", "mode": "memory_prompt", "model": "gpt-4o",
+        "temperature": 0.3, "maxTokens": 100, "nextId": "done" }),
+    );
+    let without = agent(text("A canned answer for {name}.", "done"));
+    let clock = SystemClock;
+    let answer = flowdm_engine::EffectResult::Llm(Ok(flowdm_engine::LlmResponse {
+        content: "Sure, Ann: here is a short answer of a few words.".into(),
+        ..Default::default()
+    }));
+    let run = |project: &Agent, effects: Vec<flowdm_engine::EffectResult>| {
+        let mut rng = SeededRandom::new(1);
+        let mut env = Env {
+            clock: &clock,
+            rng: &mut rng,
+            sandbox: &QuickJs,
+        };
+        let input = TurnInput {
+            state: flowdm_engine::session::generate(project, None, Some("u1")),
+            request: Request::from_value(json!({ "type": "launch" })).ok(),
+            config: Config::default(),
+            user_id: Some("u1".into()),
+            logs: Default::default(),
+            nlu_hint: None,
+            effects,
+        };
+        interact(project, input, &mut env)
+    };
+    assert!(
+        run(&with_ai, Vec::new()).effect.is_some(),
+        "the AI step yields"
+    );
+    let done = run(&with_ai, vec![answer.clone()]);
+    let texts = done.trace.iter().filter(|t| t.ty == "text").count();
+    assert!(
+        done.effect.is_none() && texts == 3,
+        "bench turn changed: {:?}",
+        done.trace.iter().map(|t| t.ty.as_str()).collect::<Vec<_>>()
+    );
+    c.bench_function(
+        "launch with an AI step: the run that yields + the run with the answer",
+        |b| {
+            b.iter(|| {
+                let first = run(&with_ai, Vec::new());
+                let second = run(&with_ai, vec![answer.clone()]);
+                (first, second)
+            })
+        },
+    );
+    c.bench_function("the same launch with a text step instead", |b| {
+        b.iter(|| run(&without, Vec::new()))
+    });
+}
+
+criterion_group!(benches, bench, bench_ai);
 criterion_main!(benches);

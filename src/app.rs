@@ -6,11 +6,14 @@
 use crate::config::{Config, StoreConfig};
 use crate::http::auth::Keys;
 use crate::http::{self, AppState};
+use crate::kb::KbSearcher;
 use crate::nlu_provider::SemanticNlu;
 use crate::projects::Registry;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{web, HttpServer};
-use flowdm_actions::outbound::{OutboundClient, OutboundConfig};
+use flowdm_actions::effects::{Effects, KbSearch};
+use flowdm_actions::llm::{LlmClient, LlmConfig, MAX_REQUEST_BYTES};
+use flowdm_actions::outbound::{OutboundClient, OutboundConfig, Policy};
 use flowdm_store::{MemoryStore, RedisStore, SessionStore};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -48,12 +51,18 @@ impl Application {
         let registry = load_agents(&config)?;
         let keys = load_keys(&config, &registry)?;
         let semantic = load_semantic(&config, &registry);
+        let kb = crate::kb::load(&config.kb_dir);
         // The API step's outbound calls: the reference's limits, the operator's allow-list.
         let outbound = OutboundClient::new(OutboundConfig {
             policy: config.outbound.clone(),
             ..OutboundConfig::default()
         })
         .map_err(|e| StartError::Outbound(e.to_string()))?;
+        let llm = config
+            .ai
+            .as_ref()
+            .map(|ai| ai_client(ai, &config.outbound))
+            .transpose()?;
         tracing::info!(store = %store_info, "session store");
         let state = AppState {
             openapi: http::openapi::document(&registry).into(),
@@ -64,9 +73,15 @@ impl Application {
             public_origins: config.public_origins.clone(),
             environment: config.environment.clone(),
             semantic,
-            effects: Arc::new(outbound),
-            effect_budget: flowdm_actions::perform::EffectBudget::default(),
-            kb: crate::kb::load(&config.kb_dir),
+            effects: Arc::new(Effects {
+                http: outbound,
+                llm,
+                kb: kb
+                    .clone()
+                    .map(|kb| Arc::new(KbSearcher(kb)) as Arc<dyn KbSearch>),
+            }),
+            effect_budget: config.effect_budget,
+            kb,
         };
         let data = web::Data::new(state);
         let factory_data = data.clone();
@@ -165,6 +180,35 @@ fn load_semantic(config: &Config, registry: &Registry) -> Option<Arc<SemanticNlu
             None
         }
     }
+}
+
+/// Largest AI answer read: a streamed answer of [`flowdm_actions::llm::MAX_CONTENT_CHARS`]
+/// characters is several times that in events.
+const AI_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
+/// The AI provider's client: its own outbound client (the operator's allow-list, the AI's
+/// timeout and body caps, not the API step's), logged without its key.
+fn ai_client(ai: &LlmConfig, policy: &Policy) -> Result<LlmClient, StartError> {
+    let http = OutboundClient::new(OutboundConfig {
+        policy: policy.clone(),
+        timeout: ai.timeout,
+        max_request_bytes: MAX_REQUEST_BYTES,
+        max_response_bytes: AI_MAX_RESPONSE_BYTES,
+        user_agent: concat!("flowdm/", env!("CARGO_PKG_VERSION")).to_string(),
+        ..OutboundConfig::default()
+    })
+    .map_err(|e| StartError::Outbound(e.to_string()))?;
+    let models: Vec<String> = ai.models.iter().map(|(e, o)| format!("{e}={o}")).collect();
+    tracing::info!(
+        url = %redacted_url(&ai.base_url),
+        key = %if ai.api_key.is_some() { "yes" } else { "no" },
+        models = %models.join(","),
+        default_model = %ai.default_model.as_deref().unwrap_or("(the export's)"),
+        timeout_ms = u64::try_from(ai.timeout.as_millis()).unwrap_or(u64::MAX),
+        retries = ai.retries,
+        "AI provider: AI steps use it"
+    );
+    Ok(LlmClient::new(http, ai.clone()))
 }
 
 /// A URL without its user, password, query and fragment (they may hold credentials).

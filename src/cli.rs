@@ -5,7 +5,9 @@
 use crate::config::{defaults, Config, EmbeddingsConfig, KeysConfig, Secret, StoreConfig};
 use crate::http::limits::Limits;
 use clap::{Args, Parser, Subcommand};
-use flowdm_actions::outbound::Policy;
+use flowdm_actions::llm::LlmConfig;
+use flowdm_actions::outbound::{Policy, Url};
+use flowdm_actions::perform::EffectBudget;
 use flowdm_store::{MemoryConfig, RedisConfig, DEFAULT_MAX_STATE_BYTES};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -131,6 +133,9 @@ pub struct ServeArgs {
     /// The optional embeddings provider of intent classification (docs/nlu.md).
     #[command(flatten)]
     pub nlu: NluArgs,
+    /// The optional AI provider of AI steps (docs/ai.md).
+    #[command(flatten)]
+    pub ai: AiArgs,
 }
 
 fn allow_list(s: &str) -> Result<Policy, String> {
@@ -200,6 +205,114 @@ impl NluArgs {
             load_timeout: defaults::NLU_EMBEDDINGS_LOAD_TIMEOUT,
             batch: defaults::NLU_EMBEDDINGS_BATCH,
             weight: self.nlu_embeddings_weight,
+        })
+    }
+}
+
+/// The environment variable of the AI provider's key (read from the environment only, never
+/// from the command line).
+pub const AI_API_KEY_ENV: &str = "FLOWDM_AI_API_KEY";
+
+/// `flowdm serve` options of the optional AI provider (`docs/ai.md`).
+#[derive(Args, Debug, Clone)]
+pub struct AiArgs {
+    /// Base URL of an OpenAI-compatible chat-completions API (e.g. https://api.openai.com/v1,
+    /// http://127.0.0.1:11434/v1): AI steps then use `POST {URL}/chat/completions` (default:
+    /// none, AI steps take their fail path). The key, if any, comes from FLOWDM_AI_API_KEY.
+    #[arg(long, value_name = "URL", env = "FLOWDM_AI_URL", value_parser = provider_url)]
+    pub ai_url: Option<String>,
+    /// Comma-separated EXPORT=OPERATOR model names: the export's model (e.g. gpt-4o) is
+    /// answered by the operator's (e.g. llama3.1:8b).
+    #[arg(long, value_name = "LIST", env = "FLOWDM_AI_MODELS", value_parser = model_map)]
+    pub ai_model: Option<ModelMap>,
+    /// The model for export models not in --ai-model (default: the export's name is sent).
+    #[arg(long, value_name = "NAME", env = "FLOWDM_AI_DEFAULT_MODEL")]
+    pub ai_default_model: Option<String>,
+    /// How long one attempt may take, in milliseconds.
+    #[arg(
+        long,
+        value_name = "MS",
+        env = "FLOWDM_AI_TIMEOUT_MS",
+        default_value_t = ms(defaults::AI_TIMEOUT)
+    )]
+    pub ai_timeout_ms: u64,
+    /// Attempts after the first on 429, 5xx, timeouts and connection failures.
+    #[arg(long, value_name = "N", env = "FLOWDM_AI_RETRIES", default_value_t = defaults::AI_RETRIES)]
+    pub ai_retries: u32,
+    /// The temperature when a step gives none (default: the provider's).
+    #[arg(long, value_name = "T", env = "FLOWDM_AI_TEMPERATURE", value_parser = temperature)]
+    pub ai_temperature: Option<f64>,
+    /// The max_tokens when a step gives none (default: the provider's).
+    #[arg(long, value_name = "N", env = "FLOWDM_AI_MAX_TOKENS")]
+    pub ai_max_tokens: Option<u32>,
+    /// AI tokens (prompt + completion) one turn may use; further AI steps of the turn fail.
+    #[arg(
+        long,
+        value_name = "N",
+        env = "FLOWDM_AI_MAX_TOKENS_PER_TURN",
+        default_value_t = defaults::AI_MAX_TOKENS_PER_TURN
+    )]
+    pub ai_max_tokens_per_turn: u64,
+}
+
+/// `EXPORT=OPERATOR` model pairs (`--ai-model`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelMap(pub Vec<(String, String)>);
+
+fn model_map(s: &str) -> Result<ModelMap, String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|pair| match pair.split_once('=') {
+            Some((e, o)) if !e.trim().is_empty() && !o.trim().is_empty() => {
+                Ok((e.trim().to_string(), o.trim().to_string()))
+            }
+            _ => Err(format!(
+                "{pair:?} is not EXPORT=OPERATOR (e.g. gpt-4o=llama3.1:8b)"
+            )),
+        })
+        .collect::<Result<_, _>>()
+        .map(ModelMap)
+}
+
+/// An absolute http(s) URL with a host; its credentials and query are never echoed.
+fn provider_url(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    let url = Url::parse(s)
+        .map_err(|e| format!("not an absolute URL ({e}); e.g. https://api.openai.com/v1"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err("not an http(s) URL with a host; e.g. http://127.0.0.1:11434/v1".into());
+    }
+    Ok(s.trim_end_matches('/').to_string())
+}
+
+fn temperature(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(t) if (0.0..=2.0).contains(&t) => Ok(t),
+        _ => Err(format!("{s:?} is not a number between 0 and 2")),
+    }
+}
+
+impl AiArgs {
+    /// The provider configuration (`None` without a URL); `api_key` as read from
+    /// [`AI_API_KEY_ENV`] by the caller.
+    pub fn llm_config(&self, api_key: Option<String>) -> Option<LlmConfig> {
+        let url = self.ai_url.as_deref()?;
+        Some(LlmConfig {
+            base_url: url.to_string(),
+            api_key: api_key.filter(|k| !k.trim().is_empty()),
+            models: self.ai_model.clone().map(|m| m.0).unwrap_or_default(),
+            default_model: self
+                .ai_default_model
+                .as_deref()
+                .map(str::trim)
+                .filter(|m| !m.is_empty())
+                .map(str::to_string),
+            temperature: self.ai_temperature,
+            max_tokens: self.ai_max_tokens,
+            timeout: Duration::from_millis(self.ai_timeout_ms.max(1)),
+            retries: self.ai_retries,
+            ..LlmConfig::default()
         })
     }
 }
@@ -300,12 +413,16 @@ impl StoreArgs {
 
 impl ServeArgs {
     /// [`ServeArgs::into_config`] plus the secrets that come from the environment only (the
-    /// embeddings provider's key): what `flowdm serve` runs with.
+    /// embeddings and AI providers' keys): what `flowdm serve` runs with.
     pub fn into_config_with_env(self) -> Config {
         let key = std::env::var(NLU_API_KEY_ENV).ok();
+        let ai_key = std::env::var(AI_API_KEY_ENV).ok();
         let mut config = self.into_config();
         if let Some(e) = config.nlu_embeddings.as_mut() {
             e.api_key = key.filter(|k| !k.trim().is_empty()).map(Secret);
+        }
+        if let Some(ai) = config.ai.as_mut() {
+            ai.api_key = ai_key.filter(|k| !k.trim().is_empty());
         }
         config
     }
@@ -315,6 +432,11 @@ impl ServeArgs {
     pub fn into_config(self) -> Config {
         Config {
             nlu_embeddings: self.nlu.embeddings_config(None),
+            ai: self.ai.llm_config(None),
+            effect_budget: EffectBudget {
+                max_llm_tokens: self.ai.ai_max_tokens_per_turn,
+                ..EffectBudget::default()
+            },
             outbound: self.allow_outbound.unwrap_or_default(),
             store: self.store.store_config(self.workers),
             limits: Limits {

@@ -4,7 +4,9 @@
 //! [`RedisConfig::default`]).
 
 use crate::http::limits::Limits;
+use flowdm_actions::llm::LlmConfig;
 use flowdm_actions::outbound::Policy;
+use flowdm_actions::perform::EffectBudget;
 use flowdm_store::{MemoryConfig, RedisConfig};
 use std::path::PathBuf;
 
@@ -37,6 +39,12 @@ pub mod defaults {
     pub const NLU_EMBEDDINGS_BATCH: usize = 64;
     /// The provider's weight against the local classifier (`flowdm_nlu::semantic`).
     pub const NLU_EMBEDDINGS_WEIGHT: f64 = flowdm_nlu::semantic::DEFAULT_WEIGHT;
+    /// How long one attempt of an AI completion may take.
+    pub const AI_TIMEOUT: Duration = flowdm_actions::llm::DEFAULT_TIMEOUT;
+    /// Attempts after the first on 429, 5xx, timeouts and connection failures.
+    pub const AI_RETRIES: u32 = flowdm_actions::llm::DEFAULT_RETRIES;
+    /// AI tokens (prompt + completion) one turn may use.
+    pub const AI_MAX_TOKENS_PER_TURN: u64 = flowdm_actions::perform::DEFAULT_MAX_LLM_TOKENS;
 }
 
 /// Where sessions, transcripts and feedback live.
@@ -115,6 +123,11 @@ pub struct Config {
     /// step) may reach (`--allow-outbound`, `docs/outbound.md`); default: none, public
     /// addresses only.
     pub outbound: Policy,
+    /// The OpenAI-compatible provider of AI steps (`--ai-url`, `docs/ai.md`); unset: AI steps
+    /// take their fail path.
+    pub ai: Option<LlmConfig>,
+    /// How much one turn may wait on effects and how many AI tokens it may use.
+    pub effect_budget: EffectBudget,
 }
 
 impl Default for Config {
@@ -132,6 +145,8 @@ impl Default for Config {
             store: StoreConfig::default(),
             nlu_embeddings: None,
             outbound: Policy::strict(),
+            ai: None,
+            effect_budget: EffectBudget::default(),
         }
     }
 }

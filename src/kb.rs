@@ -1,10 +1,7 @@
 //! The knowledge base in the server: loading `--kb-dir` at start (watched for changes), and the
-//! search the engine's `Effect::Kb` will go through.
-//!
-//! [`KbSearch`] has the shape of the trait `flowdm_actions` is getting (`KbSearch: Send + Sync`,
-//! `search(&KbQuery) -> Result<Vec<KbChunk>, String>`). When it lands, this local trait goes and
-//! `use flowdm_actions::KbSearch;` takes its place: [`KbSearcher`] is a type of this package, so
-//! implementing the other crate's trait for it is allowed (implementing it for
+//! search the engine's `Effect::Kb` (the KB search step, the no-match fallback) goes through:
+//! [`KbSearcher`] implements `flowdm_actions`'s [`KbSearch`] (a type of this package, so the
+//! implementation of the other crate's trait for it is allowed; one for
 //! `flowdm_kb::KnowledgeBase` here would not be: neither would be local).
 
 use flowdm_engine::{KbChunk, KbQuery};
@@ -12,10 +9,7 @@ use flowdm_kb::KnowledgeBase;
 use std::path::Path;
 use std::sync::Arc;
 
-/// Searches a project's knowledge base (the effect performer's view of it).
-pub trait KbSearch: Send + Sync {
-    fn search(&self, query: &KbQuery) -> Result<Vec<KbChunk>, String>;
-}
+pub use flowdm_actions::effects::KbSearch;
 
 /// The server's knowledge base behind [`KbSearch`].
 #[derive(Debug, Clone)]

@@ -5,7 +5,8 @@ use super::limits::Limits;
 use crate::nlu_provider::SemanticNlu;
 use crate::projects::Registry;
 use crate::store::SessionStore;
-use flowdm_actions::perform::{EffectBudget, Performer};
+use flowdm_actions::effects::Effects;
+use flowdm_actions::perform::EffectBudget;
 use std::sync::Arc;
 
 /// The application state (built by [`crate::app::Application::build`]).
@@ -23,9 +24,10 @@ pub struct AppState {
     /// The optional embeddings provider of intent classification (unset: the local classifier
     /// alone).
     pub semantic: Option<Arc<SemanticNlu>>,
-    /// Performs the effects turns stop for (outbound HTTP of API steps).
-    pub effects: Arc<dyn Performer>,
-    /// How much one turn may wait on effects.
+    /// Performs the effects turns stop for: outbound HTTP of API steps, completions of the AI
+    /// provider, knowledge-base searches.
+    pub effects: Arc<Effects>,
+    /// How much one turn may wait on effects and how many AI tokens it may use.
     pub effect_budget: EffectBudget,
     /// The knowledge bases of `--kb-dir` (unset: the directory does not exist; every query
     /// answers no chunks).

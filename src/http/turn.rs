@@ -22,7 +22,7 @@ use crate::engine::{
     Request, SeededRandom, State, SystemClock, TurnInput, TurnOutput,
 };
 use crate::store::SessionKey;
-use flowdm_actions::perform::EffectBudget;
+use flowdm_actions::perform::{EffectBudget, Performer};
 use flowdm_actions::sandbox::QuickJs;
 use std::cell::RefCell;
 use std::future::Future;
@@ -63,7 +63,8 @@ fn with_engine<T>(seed: u64, turn: impl FnOnce(&mut Env<'_>) -> T) -> Result<T, 
 }
 
 /// Runs one engine turn, effects included: each run happens as [`run_once`] says; a run that
-/// stops for an effect gets it performed (`data.effects`, within the turn's effect budget) and
+/// stops for an effect gets it performed (`data.effects`, within the turn's effect budget: its
+/// count, its time, and for AI effects the tokens the turn's completions used) and
 /// the turn runs again from the same input (`again`) with the results so far (the engine's
 /// deterministic replay, `docs/effects.md`). A panic inside the engine becomes a 500 (and
 /// nothing is stored by the caller).
@@ -83,7 +84,7 @@ where
     let mut out = run_once(ctx, agent, input, &log, seed, inline, &again).await?;
     let started = Instant::now();
     while let Some(effect) = out.effect.take() {
-        let result = match data.effect_budget.spent(log.len(), started.elapsed()) {
+        let result = match data.effect_budget.refuses(&effect, &log, started.elapsed()) {
             Some(why) => EffectBudget::refusal(&effect, why),
             None => data.effects.perform(&effect).await,
         };

@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod ai;
 mod check_nlu;
 mod compile;
 mod keys;

@@ -141,14 +141,20 @@ async fn without_the_allow_list_loopback_is_refused_and_the_step_fails() {
     );
 }
 
-/// A corpus export (`../shared/corpus`, read in place) with its API's host pointed at `base`.
-fn corpus_agent(file: &str, host: &str, base: &str) -> (String, String) {
+/// A corpus export (`../shared/corpus`, read in place) and its version id.
+pub(crate) fn corpus_file(file: &str) -> (String, String) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/corpus")
         .join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
     let doc: Value = serde_json::from_str(&text).unwrap();
     let version = doc["version"]["_id"].as_str().unwrap().to_string();
+    (text, version)
+}
+
+/// A corpus export with its API's host pointed at `base`.
+pub(crate) fn corpus_agent(file: &str, host: &str, base: &str) -> (String, String) {
+    let (text, version) = corpus_file(file);
     (text.replace(host, base), version)
 }
 

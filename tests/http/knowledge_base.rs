@@ -189,3 +189,50 @@ async fn no_documents_no_chunks() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json(), json!({"output": null, "chunks": []}));
 }
+
+/// A runtime export: launch → `kb-search` (its best chunks into `chunks`) → end.
+fn kb_search_agent() -> String {
+    json!({
+        "project": { "_id": "kbp", "name": "KB", "type": "chat", "platform": "webchat", "devVersion": "kbv" },
+        "version": { "_id": "kbv", "projectID": "kbp", "rootDiagramID": "D", "variables": ["chunks"],
+            "platformData": { "settings": {} },
+            "prototype": { "type": "chat", "platform": "webchat", "data": { "name": "KB", "locales": ["en-US"] },
+                "model": { "intents": [], "slots": [] }, "context": { "variables": {} } } },
+        "programs": {
+            "kbv": { "id": "kbv", "startId": "", "lines": {}, "commands": [], "variables": [] },
+            "D": { "id": "D", "name": "Home", "startId": "start", "commands": [], "variables": [], "lines": {
+                "start": { "type": "start", "nextId": "kb" },
+                "kb": { "type": "kb-search", "question": "How long is the warranty?", "maxChunks": 2,
+                    "variable": "chunks", "nextId": null }
+            } }
+        }
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn a_kb_search_step_searches_the_knowledge_base() {
+    let kb = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(kb.path().join("kbp")).unwrap();
+    std::fs::write(
+        kb.path().join("kbp/warranty.md"),
+        "# Warranty\n\nThe warranty lasts two years.",
+    )
+    .unwrap();
+    std::fs::write(
+        kb.path().join("kbp/shipping.txt"),
+        "Parcels ship on Mondays.",
+    )
+    .unwrap();
+    let server = Server::builder()
+        .files(&[("kb.vfr", kb_search_agent())])
+        .args(&["--kb-dir", &kb.path().display().to_string()])
+        .start();
+    let u = User::new(&server, "kb-user", "kbv");
+    u.act(json!({ "type": "launch" })).await;
+    let vars = u.state().await["variables"].clone();
+    let chunks: Value = serde_json::from_str(vars["chunks"].as_str().unwrap()).unwrap();
+    assert_eq!(chunks.as_array().unwrap().len(), 1, "{chunks}");
+    assert_eq!(chunks[0]["source"], "warranty.md");
+    assert!(chunks[0]["content"].as_str().unwrap().contains("two years"));
+}

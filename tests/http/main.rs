@@ -6,6 +6,8 @@
 mod support;
 
 mod agents;
+mod ai_provider;
+mod ai_steps;
 mod api_step;
 mod auth;
 mod clients;

@@ -6,10 +6,11 @@
 //! classifier cannot know about, are close too. It can be told to fail (500) or to be slow, and
 //! records the `Authorization` headers it saw.
 
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use super::stub_server::StubServer;
+use actix_web::{web, App, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub const DIMS: usize = 64;
@@ -38,8 +39,7 @@ struct Shared {
 pub struct EmbeddingsStub {
     pub base: String,
     shared: Arc<Shared>,
-    handle: actix_web::dev::ServerHandle,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: StubServer,
 }
 
 /// Word → concept: what a real embeddings model knows and a bag of words does not.
@@ -118,31 +118,15 @@ impl EmbeddingsStub {
     pub fn start() -> EmbeddingsStub {
         let shared = Arc::new(Shared::default());
         let data = web::Data::from(shared.clone());
-        let (tx, rx) = mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let server = HttpServer::new(move || {
-                    App::new()
-                        .app_data(data.clone())
-                        .route("/v1/embeddings", web::post().to(embeddings))
-                })
-                .workers(1)
-                .bind(("127.0.0.1", 0))
-                .expect("bind the stub");
-                let port = server.addrs()[0].port();
-                let server = server.run();
-                tx.send((port, server.handle())).expect("send");
-                let _ = server.await;
-            })
+        let server = StubServer::start(1, move || {
+            App::new()
+                .app_data(data.clone())
+                .route("/v1/embeddings", web::post().to(embeddings))
         });
-        let (port, handle) = rx
-            .recv_timeout(Duration::from_secs(10))
-            .expect("stub started");
         EmbeddingsStub {
-            base: format!("http://127.0.0.1:{port}/v1"),
+            base: format!("{}/v1", server.origin),
             shared,
-            handle,
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -158,15 +142,6 @@ impl EmbeddingsStub {
     /// The `Authorization` header of every request so far.
     pub fn authorizations(&self) -> Vec<Option<String>> {
         self.shared.auth.lock().unwrap().clone()
-    }
-}
-
-impl Drop for EmbeddingsStub {
-    fn drop(&mut self) {
-        drop(self.handle.stop(false));
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 

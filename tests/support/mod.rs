@@ -3,6 +3,8 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod embeddings_stub;
+pub mod llm_stub;
 pub mod redis_servers;
 pub mod server;
+pub mod stub_server;
 pub mod traces;

@@ -39,8 +39,17 @@ pub async fn launch_with(server: &Server, headers: &[(&str, &str)]) -> Resp {
 
 /// Environment variables the server reads; removed so the machine's environment cannot change
 /// what a test sees.
-const SERVER_ENV: [&str; 15] = [
+const SERVER_ENV: [&str; 24] = [
     "REDIS_URL",
+    "FLOWDM_AI_URL",
+    "FLOWDM_AI_API_KEY",
+    "FLOWDM_AI_MODELS",
+    "FLOWDM_AI_DEFAULT_MODEL",
+    "FLOWDM_AI_TIMEOUT_MS",
+    "FLOWDM_AI_RETRIES",
+    "FLOWDM_AI_TEMPERATURE",
+    "FLOWDM_AI_MAX_TOKENS",
+    "FLOWDM_AI_MAX_TOKENS_PER_TURN",
     "FLOWDM_NLU_EMBEDDINGS_URL",
     "FLOWDM_NLU_EMBEDDINGS_MODEL",
     "FLOWDM_NLU_EMBEDDINGS_TIMEOUT_MS",

@@ -1,26 +1,13 @@
 //! The HTTP effect (`flowdm_engine::Effect::Http`, the API step) performed by the guarded
-//! [`OutboundClient`]: method, headers, the body as the step asked (raw, form-encoded or
+//! [`OutboundClient`] (for [`crate::effects::Effects`]): method, headers, the body as the step asked (raw, form-encoded or
 //! multipart), and the answer as text.
 
 use crate::outbound::header::{HeaderValue, CONTENT_TYPE};
 use crate::outbound::{Method, OutboundClient, OutboundRequest};
-use crate::perform::{Performer, Performing};
-use flowdm_engine::{Effect, EffectResult, HttpBody, HttpRequest, HttpResponse};
-
-impl Performer for OutboundClient {
-    fn perform<'a>(&'a self, effect: &'a Effect) -> Performing<'a> {
-        Box::pin(async move {
-            match effect {
-                Effect::Http(request) => EffectResult::Http(send(self, request).await),
-                Effect::Llm(_) => EffectResult::Llm(Err("no AI provider is configured".into())),
-                Effect::Kb(_) => EffectResult::Kb(Err("no knowledge base is configured".into())),
-            }
-        })
-    }
-}
+use flowdm_engine::{HttpBody, HttpRequest, HttpResponse};
 
 /// Sends `r`; any failure (refused address, timeout, too large, …) is its message.
-async fn send(client: &OutboundClient, r: &HttpRequest) -> Result<HttpResponse, String> {
+pub(crate) async fn send(client: &OutboundClient, r: &HttpRequest) -> Result<HttpResponse, String> {
     let method = Method::from_bytes(r.method.as_bytes())
         .map_err(|_| format!("unknown HTTP method {:?}", r.method))?;
     let mut out = OutboundRequest::new(method, r.url.clone());

@@ -41,6 +41,9 @@ pub struct TextPayload {
     pub slate: Slate,
     pub message: String,
     pub delay: Value,
+    /// An AI step's answer (`ai: true`; absent otherwise).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ai: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -58,6 +58,17 @@ pub fn parse_definitions(v: Option<&Value>) -> FunctionDefinitions {
         .unwrap_or_default()
 }
 
+/// `{key: nodeId | null}` (function and agent ports by key).
+pub(crate) fn paths_by_key(v: Option<&Value>) -> HashMap<String, Option<String>> {
+    v.and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Which function a step runs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FunctionRef {
@@ -107,15 +118,7 @@ impl Function {
                 })
                 .unwrap_or_default()
         };
-        let paths: HashMap<String, Option<String>> = invocation
-            .get("paths")
-            .and_then(Value::as_object)
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string)))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let paths = paths_by_key(invocation.get("paths"));
         let next = paths.get("__vf__default").cloned().flatten().or(next);
         Function {
             definition,

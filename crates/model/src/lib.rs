@@ -4,21 +4,26 @@
 //! [`NodeKind`] following the reference handler dispatch order (`spec/dm-api.md` §5.6.0). Parts the
 //! engine passes through untouched (Slate content, button requests, payloads) stay `serde_json::Value`.
 
+mod ai;
 mod event;
 mod function;
 mod node;
 mod project;
 mod vfr;
 
+pub use ai::{
+    Agent, AiParams, AiResponse, AiSet, AiSetItem, FunctionTool, KbSearch, PathTool, PromptMode,
+    PromptSet, PromptSetValue, ResponsePrompt,
+};
 pub use event::{Command, CommandKind, Event};
 pub use function::{
     parse_definitions, Function, FunctionDefinition, FunctionDefinitions, FunctionRef,
 };
 pub use node::{
-    AiResponse, AiSet, Api, ApiRequest, Button, Capture, CaptureV2, CardDef, CardV2, Carousel,
-    Choice, Code, CustomAction, Flow, GoTo, GoToNode, If, IfV2, Interaction, Message, Next,
-    NoMatch, NoReply, Node, NodeKind, PathDef, Random, Set, SetDef, SetV2, Speak, Start, Stream,
-    Text, Unsupported, Visual,
+    Api, ApiRequest, Button, Capture, CaptureV2, CardDef, CardV2, Carousel, Choice, Code,
+    CustomAction, Flow, GoTo, GoToNode, If, IfV2, Interaction, Message, Next, NoMatch, NoReply,
+    Node, NodeKind, PathDef, Random, Set, SetDef, SetV2, Speak, Start, Stream, Text, Unsupported,
+    Visual,
 };
 pub use project::{Program, Project, ProjectInfo, Settings, VersionInfo};
 pub use vfr::{load_vfr, load_vfr_file, LoadError, LoadWarning};

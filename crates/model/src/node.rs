@@ -1,6 +1,9 @@
 //! Node kinds and their classification (`spec/dm-api.md` §5.6.0 dispatch order).
 
-use super::{field_truthy, opt_str, string_list, truthy, Event, Function};
+use super::{
+    field_truthy, opt_str, string_list, truthy, Agent, AiResponse, AiSet, Event, Function,
+    KbSearch, PromptSet, ResponsePrompt,
+};
 use serde_json::{Map, Value};
 
 /// One node of a program, classified at load time.
@@ -121,14 +124,14 @@ pub enum NodeKind {
     /// Custom API integration — runs in a later release; follows `fail` until then.
     Api(Api),
     Random(Random),
-    /// AI set (LLM) — not available without an AI provider.
+    /// AI set: variables from the model's answers (`ai.rs`).
     AiSet(AiSet),
     Set(Set),
     SetV2(SetV2),
     Start(Start),
     Visual(Visual),
     Text(Text),
-    /// AI response (LLM) — not available without an AI provider.
+    /// AI response (`generative`): the model's answer said to the user (`ai.rs`).
     AiResponse(AiResponse),
     CardV2(CardV2),
     Carousel(Carousel),
@@ -139,6 +142,14 @@ pub enum NodeKind {
     CustomAction(Box<CustomAction>),
     /// No handler at all: the frame ends.
     Unhandled,
+    /// A prompt resource's answer said to the user (`ai.rs`).
+    ResponsePrompt(ResponsePrompt),
+    /// Knowledge-base chunks saved in a variable (`ai.rs`).
+    KbSearch(KbSearch),
+    /// A set-v3 step with prompt items (`ai.rs`).
+    PromptSet(PromptSet),
+    /// An agent: a model talking with the user and calling its tools (`ai.rs`).
+    Agent(Box<Agent>),
 }
 
 #[derive(Debug, Clone)]
@@ -307,12 +318,6 @@ pub struct Random {
     pub next_ids: Vec<Option<String>>,
 }
 
-/// AI set (LLM) — not available without an AI provider.
-#[derive(Debug, Clone)]
-pub struct AiSet {
-    pub next: Option<String>,
-}
-
 #[derive(Debug, Clone)]
 pub struct Set {
     pub sets: Vec<SetDef>,
@@ -340,13 +345,6 @@ pub struct Visual {
 pub struct Text {
     pub texts: Vec<Value>,
     pub next: Option<String>,
-}
-
-/// AI response (LLM) — not available without an AI provider.
-#[derive(Debug, Clone)]
-pub struct AiResponse {
-    pub next: Option<String>,
-    pub else_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -394,6 +392,7 @@ impl NodeKind {
             | NodeKind::Carousel(_)
             | NodeKind::CustomAction(_)
             | NodeKind::ChannelAction(_)
+            | NodeKind::Agent(_)
             | NodeKind::IfV2(_) => true,
             NodeKind::Speak(_)
             | NodeKind::Reset
@@ -415,6 +414,9 @@ impl NodeKind {
             | NodeKind::AiResponse(_)
             | NodeKind::GoToNode(_)
             | NodeKind::Next(_)
+            | NodeKind::ResponsePrompt(_)
+            | NodeKind::KbSearch(_)
+            | NodeKind::PromptSet(_)
             | NodeKind::Unhandled => false,
         }
     }
@@ -454,11 +456,15 @@ impl NodeKind {
             NodeKind::Next(_) => 28,
             NodeKind::CustomAction(_) => 29,
             NodeKind::Unhandled => 30,
+            NodeKind::ResponsePrompt(_) => 31,
+            NodeKind::KbSearch(_) => 32,
+            NodeKind::PromptSet(_) => 33,
+            NodeKind::Agent(_) => 34,
         }
     }
 
     /// Number of variants (one more than the largest [`NodeKind::index`]).
-    pub const COUNT: usize = 31;
+    pub const COUNT: usize = 35;
 }
 
 fn next_of(v: &Value) -> Option<String> {
@@ -641,6 +647,18 @@ impl Node {
 
 fn classify(ty: &str, n: &Value) -> NodeKind {
     let next = next_of(n);
+    // 2025 lines of the `.vf` compiler, named by their type only (a `kb-search` line has a
+    // `variable`, which the reference's rules below would take for a capture).
+    match ty {
+        "response-prompt" => return NodeKind::ResponsePrompt(ResponsePrompt::parse(n, next)),
+        "kb-search" => return NodeKind::KbSearch(KbSearch::parse(n, next)),
+        "set-v3" => return NodeKind::PromptSet(PromptSet::parse(n, next)),
+        "agent" if n.get("agent").is_some_and(Value::is_object) => {
+            return NodeKind::Agent(Box::new(Agent::parse(n, next)))
+        }
+        "agent" => return NodeKind::Unsupported(Unsupported { next }),
+        _ => {}
+    }
     // 4. speak
     let speak_like = match n.get("random_speak") {
         Some(rs) => truthy(rs),
@@ -808,7 +826,7 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
     }
     // 20. ai_set
     if ty == "ai_set" {
-        return NodeKind::AiSet(AiSet { next });
+        return NodeKind::AiSet(AiSet::parse(n, next));
     }
     // 21. set v1
     if ty != "setV2" {
@@ -854,10 +872,7 @@ fn classify(ty: &str, n: &Value) -> NodeKind {
     }
     // 26. generative
     if ty == "generative" {
-        return NodeKind::AiResponse(AiResponse {
-            next,
-            else_id: opt_str(n, "elseId"),
-        });
+        return NodeKind::AiResponse(AiResponse::parse(n, next));
     }
     let card_common = |n: &Value| {
         (
@@ -968,6 +983,10 @@ mod tests {
             json!({"type": "other", "nextId": "a"}),
             json!({"type": "other", "_v": 1}),
             json!({"type": "other"}),
+            json!({"type": "response-prompt", "nextId": "a"}),
+            json!({"type": "kb-search", "nextId": "a"}),
+            json!({"type": "set-v3", "items": []}),
+            json!({"type": "agent", "agent": {}}),
         ];
         let mut seen = [false; NodeKind::COUNT];
         for (i, raw) in samples.iter().enumerate() {

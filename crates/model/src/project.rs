@@ -30,6 +30,8 @@ impl Program {
 pub struct Settings {
     /// `globalNoMatch.prompt`: `None` = not configured (default message).
     pub global_no_match: Option<Value>,
+    /// The model parameters of a `generative` global no-match (`{system, model, …}`).
+    pub generative_no_match: Option<crate::AiParams>,
     /// `globalNoReply.prompt`.
     pub global_no_reply: Option<Value>,
     /// `globalNoReply.delay` (seconds).
@@ -77,6 +79,9 @@ pub struct ProjectInfo {
     pub api_privacy: Option<String>,
     pub kind: Option<String>,
     pub platform: Option<String>,
+    /// `aiAssistSettings.aiPlayground`: after the no-match prompts, the knowledge base (then a
+    /// generative global no-match) answers.
+    pub ai_playground: bool,
 }
 
 /// Everything needed to run turns of one agent version.

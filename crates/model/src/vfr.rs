@@ -82,6 +82,21 @@ fn intent_confidence(version_settings: Option<&Value>, platform_settings: &Value
     nlu.or_else(|| confidence(platform_settings.get("intentConfidence")))
 }
 
+/// The prompt of a `generative` global no-match (platform data, else the version's settings).
+fn generative_no_match(
+    platform_settings: &Value,
+    version_settings: Option<&Value>,
+) -> Option<crate::AiParams> {
+    [
+        platform_settings.get("globalNoMatch"),
+        version_settings.and_then(|v| v.get("globalNoMatch")),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|g| g.get("type").and_then(Value::as_str) == Some("generative"))
+    .map(|g| crate::AiParams::from_json(g.get("prompt").unwrap_or(&Value::Null)))
+}
+
 fn parse_settings(platform_data: &Value, version_settings: Option<&Value>) -> Settings {
     let s = platform_data
         .get("settings")
@@ -92,6 +107,7 @@ fn parse_settings(platform_data: &Value, version_settings: Option<&Value>) -> Se
             .get("globalNoMatch")
             .and_then(|g| g.get("prompt"))
             .cloned(),
+        generative_no_match: generative_no_match(&s, version_settings),
         global_no_reply: s
             .get("globalNoReply")
             .and_then(|g| g.get("prompt"))
@@ -180,6 +196,10 @@ pub fn load_vfr(doc: &Value) -> Result<(Project, Vec<LoadWarning>), LoadError> {
         api_privacy: opt_str(&project_raw, "apiPrivacy"),
         kind: opt_str(&project_raw, "type").or_else(|| opt_str(&prototype, "type")),
         platform: opt_str(&project_raw, "platform"),
+        ai_playground: project_raw
+            .pointer("/aiAssistSettings/aiPlayground")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
     };
     let version_info = VersionInfo {
         id: version_id.clone(),

@@ -203,6 +203,8 @@ fn v3_value(cx: &Cx<'_>, v: &Value) -> String {
 
 fn set_v3(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
     let mut sets = Vec::new();
+    // Prompt items (an LLM's answer) make a `set-v3` line, run item by item; else a setV2.
+    let mut prompts = false;
     for (i, item) in st.list("items").iter().enumerate() {
         let Some(var) = item
             .get("variableID")
@@ -217,10 +219,24 @@ fn set_v3(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
             "value" => v3_value(cx, value),
             "script" | "expression" => expr::script_value(&content::markup_code(&cx.names, value)),
             "prompt" => {
-                cx.warn(
-                    st,
-                    format!("set {} uses a prompt (LLM), which needs an AI provider: the variable is not set", i + 1),
-                );
+                let id = value.as_str().unwrap_or("");
+                match cx
+                    .doc
+                    .pointer("/version/programResources/prompts")
+                    .and_then(|p| p.get(id))
+                {
+                    Some(prompt) => {
+                        prompts = true;
+                        sets.push(json!({ "variable": cx.var(var), "prompt": prompt }));
+                    }
+                    None => cx.warn(
+                        st,
+                        format!(
+                            "set {}: prompt {id:?} is not in the export: the variable is not set",
+                            i + 1
+                        ),
+                    ),
+                }
                 continue;
             }
             other => {
@@ -234,6 +250,9 @@ fn set_v3(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
         sets.push(json!({ "variable": cx.var(var), "expression": e }));
     }
     let next = cx.exit(st, Exit::Next);
+    if prompts {
+        return line(st, "set-v3", json!({ "items": sets, "nextId": opt(next) }));
+    }
     line(st, "setV2", json!({ "sets": sets, "nextId": opt(next) }))
 }
 

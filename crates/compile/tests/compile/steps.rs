@@ -290,7 +290,7 @@ fn v3_steps_sets_conditions_captures_and_api() {
             .max()
     };
     assert_eq!(sev("s1"), Some(Severity::Warning));
-    assert_eq!(sev("s5"), Some(Severity::Warning));
+    assert_eq!(sev("s5"), Some(Severity::Info));
     // The API step runs (its URL parses): nothing to say.
     assert_eq!(sev("s4"), None);
     assert_eq!(sev("s2"), None);

@@ -1,5 +1,7 @@
 //! Node handlers, one module per node family, dispatched in the reference order (§5.6.0).
 
+mod agent;
+mod ai;
 mod api;
 mod custom;
 mod function;
@@ -11,6 +13,13 @@ mod prompts;
 mod unsupported;
 
 use super::runtime::{Mode, Runtime, Step};
+
+/// A call to the outside world on this run: its outcome, or the turn stops for it (the effect
+/// is pending and the turn runs again with its result, `docs/effects.md`).
+pub(crate) enum Call<T> {
+    Done(Result<T, String>),
+    Pending,
+}
 use flowdm_model::{Node, NodeKind};
 
 impl Runtime<'_, '_> {
@@ -69,12 +78,18 @@ impl Runtime<'_, '_> {
             // custom.rs
             NodeKind::CustomAction(action) => self.handle_custom_action(action),
             NodeKind::ChannelAction(action) => self.handle_channel_action(action),
+            // ai.rs
+            NodeKind::AiSet(n) => self.handle_ai_set(node, n),
+            NodeKind::AiResponse(n) => self.handle_ai_response(node, n),
+            NodeKind::ResponsePrompt(n) => self.handle_response_prompt(node, n),
+            NodeKind::KbSearch(n) => self.handle_kb_search(node, n),
+            NodeKind::PromptSet(n) => self.handle_prompt_set(node, n),
+            // agent.rs
+            NodeKind::Agent(n) => self.handle_agent(node, n),
             // api.rs, function/
             NodeKind::Api(n) => self.handle_api(node, n),
             NodeKind::Function(n) => self.handle_function(node, n),
             // unsupported.rs
-            NodeKind::AiSet(n) => self.handle_unsupported(node, n),
-            NodeKind::AiResponse(n) => self.handle_unsupported(node, n),
             NodeKind::Unsupported(n) => self.handle_unsupported(node, n),
             NodeKind::Stream(n) => self.handle_unsupported(node, n),
             NodeKind::Unhandled => Step::Unhandled,

@@ -116,6 +116,28 @@ impl Runtime<'_, '_> {
 
     /// Emits a `text` trace from Slate content (§4.3).
     pub(crate) fn emit_text(&mut self, content: &Value, delay: Option<f64>) -> String {
+        self.emit_text_as(content, delay, false)
+    }
+
+    /// An AI step's answer, said as every output is (variables replaced, §4.3) and marked
+    /// `ai: true`: a `text` trace in chat projects, a `speak` trace in voice ones.
+    pub(crate) fn emit_ai_output(&mut self, answer: &str) -> String {
+        if self.project.is_chat() {
+            let content = json!([{ "children": [{ "text": answer }] }]);
+            self.emit_text_as(&content, None, true)
+        } else {
+            let once = replace(answer, &self.scope(), true);
+            let message = replace(&once, &self.scope(), true);
+            self.trace(
+                "speak",
+                json!({ "message": message, "type": "message", "ai": true }),
+            );
+            self.remember_output(&message);
+            message
+        }
+    }
+
+    fn emit_text_as(&mut self, content: &Value, delay: Option<f64>, ai: bool) -> String {
         let content = replace_deep(content, &self.scope(), true);
         let message = slate_plain_text(&content);
         let delay = delay
@@ -131,6 +153,7 @@ impl Runtime<'_, '_> {
             },
             message: message.clone(),
             delay,
+            ai,
         };
         self.traces.push(Trace {
             ty: "text".into(),

@@ -1,6 +1,7 @@
 //! Buttons (`choice` traces), no-match and no-reply handling (§4.3, §6.17).
 
 use super::output::prompt_is_usable;
+use super::Call;
 use crate::interpolate::{number, object, replace, Lookup};
 use crate::runtime::{Runtime, Step};
 use flowdm_model::{NoMatch, NoReply};
@@ -168,10 +169,23 @@ impl Runtime<'_, '_> {
                 output = Some(p);
             }
         }
+        let mut ai = false;
         if output.is_none() {
             if let Some(target) = no_match.and_then(|n| n.node_id.clone()) {
                 return self.exit_no_match(Some(target));
             }
+            if self.project.info.ai_playground {
+                match self.ai_no_match() {
+                    Call::Pending => return Step::Wait,
+                    Call::Done(Ok(Some(answer))) => {
+                        output = Some(Value::String(answer));
+                        ai = true;
+                    }
+                    Call::Done(_) => {}
+                }
+            }
+        }
+        if output.is_none() {
             match &self.project.version.settings.global_no_match {
                 None => output = Some(self.default_no_match_prompt()),
                 Some(p) => {
@@ -187,8 +201,12 @@ impl Runtime<'_, '_> {
             }
         }
         self.path_trace("reprompt");
-        if let Some(p) = output {
-            self.emit_prompt(&p);
+        match output {
+            Some(Value::String(answer)) if ai => {
+                self.emit_ai_output(&answer);
+            }
+            Some(p) => self.emit_prompt(&p),
+            None => {}
         }
         self.state
             .storage

@@ -1,31 +1,13 @@
-//! Nodes that need services flowdm does not have yet (AI, audio streams). Each says so in a
+//! Nodes that need services flowdm does not have yet (AI agents, audio streams). Each says so in a
 //! `debug` trace and follows its failure or default port.
 
 use crate::runtime::{Runtime, Step};
-use flowdm_model::{AiResponse, AiSet, Node, Stream, Unsupported};
+use flowdm_model::{Node, Stream, Unsupported};
 
 /// A node kind flowdm skips: why, and where it goes instead.
 pub(crate) trait Skipped {
     fn reason(&self) -> &'static str;
     fn next(&self) -> Option<String>;
-}
-
-impl Skipped for AiSet {
-    fn reason(&self) -> &'static str {
-        "AI steps need an AI provider, none is configured"
-    }
-    fn next(&self) -> Option<String> {
-        self.next.clone()
-    }
-}
-
-impl Skipped for AiResponse {
-    fn reason(&self) -> &'static str {
-        "AI steps need an AI provider, none is configured"
-    }
-    fn next(&self) -> Option<String> {
-        self.else_id.clone().or_else(|| self.next.clone())
-    }
 }
 
 impl Skipped for Unsupported {

@@ -147,14 +147,26 @@ impl Session {
         }
     }
 
-    /// Runs a turn and returns its traces, normalised (`time` and Slate ids elided).
+    /// Runs a turn and returns its traces, normalised (`time` and Slate ids elided). Effects
+    /// fail as on a server with no AI provider, no knowledge base and no outbound access.
     pub fn turn(&mut self, request: Value) -> Value {
-        let out = self.turn_raw(request);
-        normalize(serde_json::to_value(&out.trace).expect("traces serialise"))
+        self.turn_with_effects(request, unavailable).0
     }
 
     pub fn var(&self, name: &str) -> Option<&Value> {
         self.state.variables.get(name)
+    }
+}
+
+/// The result of an effect on a server with nothing configured.
+pub fn unavailable(effect: &flowdm_engine::Effect) -> flowdm_engine::EffectResult {
+    use flowdm_engine::{Effect, EffectResult};
+    match effect {
+        Effect::Http(_) => {
+            EffectResult::Http(Err("outbound calls are refused in this test".into()))
+        }
+        Effect::Llm(_) => EffectResult::Llm(Err("no AI provider is configured".into())),
+        Effect::Kb(_) => EffectResult::Kb(Err("no knowledge base is configured".into())),
     }
 }
 
@@ -199,7 +211,8 @@ pub fn agent(lines: Value, extra: Value) -> Project {
         }
     }
     let doc = serde_json::json!({
-        "project": { "_id": "P", "name": "Test", "type": extra.get("projectType").cloned().unwrap_or("chat".into()), "platform": "webchat", "devVersion": "V", "liveVersion": "V" },
+        "project": { "_id": "P", "name": "Test", "type": extra.get("projectType").cloned().unwrap_or("chat".into()), "platform": "webchat", "devVersion": "V", "liveVersion": "V",
+            "aiAssistSettings": extra.get("aiAssistSettings").cloned().unwrap_or(serde_json::json!({})) },
         "version": {
             "_id": "V", "projectID": "P", "rootDiagramID": "D",
             "variables": extra.get("variables").cloned().unwrap_or(serde_json::json!(["sessions", "user_id", "timestamp", "last_response", "last_utterance", "last_event", "intent_confidence"])),

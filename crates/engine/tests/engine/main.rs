@@ -1,7 +1,9 @@
 //! Engine tests: the pure turn, no server. One test binary; the modules are its areas.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod agent;
 mod agents;
+mod ai;
 mod api;
 mod common;
 mod corpus;

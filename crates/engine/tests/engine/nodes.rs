@@ -582,7 +582,7 @@ fn ai_memory_caps_assistant_entries_and_keeps_the_newest_text() {
 #[test]
 fn compiler_marked_lines_say_so_and_go_on_and_a_function_without_definition_ends_the_flow() {
     let lines = json!({ "start": { "type": "start", "nextId": "kb" },
-        "kb": { "type": "kb-search", "nextId": "last", "unsupported": true },
+        "kb": { "type": "zapier", "nextId": "last", "unsupported": true },
         "last": { "type": "agent", "unsupported": true, "nextId": "fn" },
         "fn": { "type": "function", "data": {}, "nextId": "never" },
         "never": text_node("not reached", None) });
@@ -604,7 +604,7 @@ fn compiler_marked_lines_say_so_and_go_on_and_a_function_without_definition_ends
     assert_eq!(
         debug[1],
         (
-            "kb-search".into(),
+            "zapier".into(),
             "this step is not supported by flowdm yet".into()
         )
     );

@@ -6,6 +6,7 @@
 
 mod command;
 
+use super::Call;
 use crate::effects::{Effect, EffectResult, HttpRequest};
 use crate::env::FunctionRun;
 use crate::expr::ScriptError;
@@ -35,7 +36,10 @@ impl Runtime<'_, '_> {
         })
     }
 
-    fn function_definition(&self, r: &FunctionRef) -> Result<Arc<FunctionDefinition>, String> {
+    pub(crate) fn function_definition(
+        &self,
+        r: &FunctionRef,
+    ) -> Result<Arc<FunctionDefinition>, String> {
         match r {
             FunctionRef::Id(id) => self
                 .project
@@ -66,6 +70,29 @@ impl Runtime<'_, '_> {
                 "Function is missing input value for required variable '{name}'"
             ));
         }
+        let returned = match self.execute_function(&def, inputs) {
+            Call::Pending => return Ok(Step::Wait),
+            Call::Done(result) => result?,
+        };
+        let command = command::parse(returned, &mut || self.env.rng.short_id())?;
+        if let Some(Next::Path(path)) = &command.next {
+            if !def.path_codes.contains(path) {
+                return Err(format!(
+                    "Function step returned an invalid path '{path}' which is not one of the expected paths '{}'",
+                    json!(def.path_codes)
+                ));
+            }
+        }
+        Ok(self.apply_command(node, n, &def, command))
+    }
+
+    /// Runs `def`'s code with `inputs` (`args.inputVars`): what `main` returned, or the turn
+    /// stops for the first `fetch` the effect log cannot answer yet.
+    pub(crate) fn execute_function(
+        &mut self,
+        def: &FunctionDefinition,
+        inputs: Map<String, Value>,
+    ) -> Call<Value> {
         let args = json!({ "inputVars": inputs });
         let env = self.script_env();
         // The function's `fetch`es take their answers from the turn's effect log, in order.
@@ -81,27 +108,17 @@ impl Runtime<'_, '_> {
             .sandbox
             .run_function(&def.code, &args, &env, &mut fetch);
         self.effect_results = log;
-        let returned = match self.script_result(run) {
-            Ok(FunctionRun::Returned(v)) => v,
+        match self.script_result(run) {
+            Ok(FunctionRun::Returned(v)) => Call::Done(Ok(v)),
             Ok(FunctionRun::Fetching(request)) => {
                 self.suspend(Effect::Http(request));
-                return Ok(Step::Wait);
+                Call::Pending
             }
-            Err(ScriptError::Thrown(e)) => {
-                return Err(format!("Function step produced an uncaught exception: {e}"))
-            }
-            Err(e) => return Err(e.to_string()),
-        };
-        let command = command::parse(returned, &mut || self.env.rng.short_id())?;
-        if let Some(Next::Path(path)) = &command.next {
-            if !def.path_codes.contains(path) {
-                return Err(format!(
-                    "Function step returned an invalid path '{path}' which is not one of the expected paths '{}'",
-                    json!(def.path_codes)
-                ));
-            }
+            Err(ScriptError::Thrown(e)) => Call::Done(Err(format!(
+                "Function step produced an uncaught exception: {e}"
+            ))),
+            Err(e) => Call::Done(Err(e.to_string())),
         }
-        Ok(self.apply_command(node, n, &def, command))
     }
 
     fn apply_command(
