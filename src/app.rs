@@ -6,11 +6,12 @@
 use crate::config::{Config, StoreConfig};
 use crate::http::auth::Keys;
 use crate::http::{self, AppState};
+use crate::kb::KbSearcher;
 use crate::nlu_provider::SemanticNlu;
 use crate::projects::Registry;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{web, HttpServer};
-use flowdm_actions::effects::Effects;
+use flowdm_actions::effects::{Effects, KbSearch};
 use flowdm_actions::llm::{LlmClient, LlmConfig, MAX_REQUEST_BYTES};
 use flowdm_actions::outbound::{OutboundClient, OutboundConfig, Policy};
 use flowdm_store::{MemoryStore, RedisStore, SessionStore};
@@ -50,6 +51,7 @@ impl Application {
         let registry = load_agents(&config)?;
         let keys = load_keys(&config, &registry)?;
         let semantic = load_semantic(&config, &registry);
+        let kb = crate::kb::load(&config.kb_dir);
         // The API step's outbound calls: the reference's limits, the operator's allow-list.
         let outbound = OutboundClient::new(OutboundConfig {
             policy: config.outbound.clone(),
@@ -74,9 +76,12 @@ impl Application {
             effects: Arc::new(Effects {
                 http: outbound,
                 llm,
-                kb: None,
+                kb: kb
+                    .clone()
+                    .map(|kb| Arc::new(KbSearcher(kb)) as Arc<dyn KbSearch>),
             }),
             effect_budget: config.effect_budget,
+            kb,
         };
         let data = web::Data::new(state);
         let factory_data = data.clone();

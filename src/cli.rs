@@ -67,6 +67,10 @@ pub struct ServeArgs {
     /// Directory of agents: every `.vf` / `.vfr` file is one project (other files are skipped).
     #[arg(long, value_name = "DIR", default_value = defaults::DIAGRAMS)]
     pub diagrams: PathBuf,
+    /// Directory of knowledge-base documents, one folder per project ID (docs/knowledge-base.md);
+    /// a missing directory means no knowledge base.
+    #[arg(long, value_name = "DIR", env = "FLOWDM_KB_DIR", default_value = defaults::KB_DIR)]
+    pub kb_dir: PathBuf,
     /// TCP port; 0 picks a free one (the address is printed on stdout).
     #[arg(long, env = "PORT", default_value_t = defaults::PORT)]
     pub port: u16,
@@ -442,6 +446,7 @@ impl ServeArgs {
                 inline_turn: Duration::from_millis(self.inline_turn_ms),
             },
             diagrams: self.diagrams,
+            kb_dir: self.kb_dir,
             host: self.host,
             port: self.port,
             workers: self.workers,

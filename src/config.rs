@@ -16,6 +16,8 @@ pub mod defaults {
 
     /// Directory of agents.
     pub const DIAGRAMS: &str = "diagrams";
+    /// Directory of the knowledge bases, one folder per project (docs/knowledge-base.md).
+    pub const KB_DIR: &str = "kb";
     pub const HOST: &str = "127.0.0.1";
     pub const PORT: u16 = 3000;
     /// body-parser's default `1mb`.
@@ -101,6 +103,8 @@ pub struct EmbeddingsConfig {
 pub struct Config {
     /// Directory of agents (`.vf`, `.vfr`).
     pub diagrams: PathBuf,
+    /// Directory of the knowledge bases, `<kb_dir>/<projectID>/` (missing: none).
+    pub kb_dir: PathBuf,
     pub host: String,
     /// 0 picks a free port ([`crate::app::Application::port`] tells which).
     pub port: u16,
@@ -130,6 +134,7 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             diagrams: PathBuf::from(defaults::DIAGRAMS),
+            kb_dir: PathBuf::from(defaults::KB_DIR),
             host: defaults::HOST.into(),
             port: defaults::PORT,
             workers: None,

@@ -17,5 +17,6 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod kb;
 pub mod nlu_provider;
 pub mod projects;

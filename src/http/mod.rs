@@ -7,6 +7,7 @@
 //! | [`stateless`] | `POST /interact[/{versionID}]`, `GET /interact[/{versionID}]/state` |
 //! | [`public`] | `POST /public/{projectID}/state/user/{userID}/interact`, `GET /public/{projectID}/publishing` |
 //! | [`nlu`] | `GET /nlu/project/{projectID}/version/{versionID}/inference` |
+//! | [`knowledge_base`] | `POST /knowledge-base/query` |
 //! | [`transcripts`] | `POST /public/{projectID}/transcripts`, `POST /feedback/{projectID}/user/{userID}` |
 //! | [`health`], [`ready`], [`openapi`] | `GET /health` (liveness), `GET /ready` (the session store answers), `GET /openapi.yaml` |
 //!
@@ -25,6 +26,7 @@ pub mod errors;
 pub mod health;
 pub mod interact;
 pub mod keys;
+pub mod knowledge_base;
 pub mod limits;
 pub mod nlu;
 pub mod openapi;
@@ -156,6 +158,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/nlu/project/{projectID}/version/{versionID}/inference",
             web::get().to(nlu::inference),
+        )
+        // Knowledge base (docs/knowledge-base.md).
+        .route(
+            "/knowledge-base/query",
+            web::post().to(knowledge_base::query),
         );
 }
 

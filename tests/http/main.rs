@@ -15,6 +15,7 @@ mod concurrency;
 mod contract;
 mod errors;
 mod function_step;
+mod knowledge_base;
 mod logs;
 mod nlu;
 mod nlu_provider;

@@ -39,7 +39,7 @@ pub async fn launch_with(server: &Server, headers: &[(&str, &str)]) -> Resp {
 
 /// Environment variables the server reads; removed so the machine's environment cannot change
 /// what a test sees.
-const SERVER_ENV: [&str; 23] = [
+const SERVER_ENV: [&str; 24] = [
     "REDIS_URL",
     "FLOWDM_AI_URL",
     "FLOWDM_AI_API_KEY",
@@ -63,6 +63,7 @@ const SERVER_ENV: [&str; 23] = [
     "ERROR_RESPONSE_MS",
     "FLOWDM_WORKERS",
     "NODE_ENV",
+    "FLOWDM_KB_DIR",
 ];
 
 pub fn diagrams_dir() -> PathBuf {

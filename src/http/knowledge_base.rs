@@ -1,0 +1,205 @@
+//! `POST /knowledge-base/query`: the project's knowledge base searched for a question
+//! (`docs/knowledge-base.md`). The project comes from the API key like the other project routes
+//! (`super::auth::resolve_version`, the development version of the key's project); the body is
+//! validated before anything else runs. The answer is `{output, chunks}`: `output` (an answer
+//! written from the chunks by an LLM when `synthesis` is asked for) stays `null` until answer
+//! synthesis is wired; `chunks` are the best chunks, best first, with their BM25 scores.
+
+use super::auth::resolve_version;
+use super::context::RequestCtx;
+use super::errors::ApiError;
+use super::limits::JsonBody;
+use super::response::Answer;
+use super::state::AppState;
+use actix_web::{web, HttpRequest};
+use flowdm_engine::KbChunk;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// The longest accepted question, in characters.
+pub const MAX_QUESTION_CHARS: usize = 10_000;
+/// `chunkLimit`'s range and default (Voiceflow's).
+pub const MAX_CHUNK_LIMIT: u64 = 10;
+pub const DEFAULT_CHUNK_LIMIT: usize = 2;
+
+/// A validated query body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KbQueryBody {
+    pub question: String,
+    pub chunk_limit: usize,
+    /// Asked for an LLM-written answer (not wired yet: `output` stays `null`).
+    pub synthesis: bool,
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn must_be(field: &str, what: &str, got: &Value) -> ApiError {
+    ApiError::validation(field, format!("must be {what} (got {})", type_name(got)))
+}
+
+/// Validates the body (AJV's wording, like `super::validate`). Other keys are ignored, so a
+/// client sending more of Voiceflow's options (`tags`, …) still gets its chunks.
+pub fn query_body(body: &Value) -> Result<KbQueryBody, ApiError> {
+    let obj: &Map<String, Value> = body
+        .as_object()
+        .ok_or_else(|| must_be("body", "object", body))?;
+    let question = match obj.get("question") {
+        None => {
+            return Err(ApiError::validation(
+                "question",
+                "must have required property 'question'",
+            ))
+        }
+        Some(Value::String(s)) => s,
+        Some(v) => return Err(must_be("question", "string", v)),
+    };
+    let chars = question.chars().count();
+    if chars == 0 {
+        return Err(ApiError::validation(
+            "question",
+            "must NOT have fewer than 1 characters",
+        ));
+    }
+    if chars > MAX_QUESTION_CHARS {
+        return Err(ApiError::validation(
+            "question",
+            format!("must NOT have more than {MAX_QUESTION_CHARS} characters (got {chars})"),
+        ));
+    }
+    let chunk_limit = match obj.get("chunkLimit") {
+        None | Some(Value::Null) => DEFAULT_CHUNK_LIMIT,
+        // `2.0` is an integer too (JSON Schema's view).
+        Some(v) => match v.as_u64().or_else(|| {
+            v.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                .map(|f| f as u64)
+        }) {
+            Some(n) if (1..=MAX_CHUNK_LIMIT).contains(&n) => n as usize,
+            _ if v.is_number() => {
+                return Err(ApiError::validation(
+                    "chunkLimit",
+                    format!("must be an integer from 1 to {MAX_CHUNK_LIMIT} (got {v})"),
+                ))
+            }
+            _ => return Err(must_be("chunkLimit", "integer", v)),
+        },
+    };
+    let synthesis = match obj.get("synthesis") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(v) => return Err(must_be("synthesis", "boolean", v)),
+    };
+    for field in ["settings", "filters"] {
+        match obj.get(field) {
+            None | Some(Value::Null) | Some(Value::Object(_)) => {}
+            Some(v) => return Err(must_be(field, "object", v)),
+        }
+    }
+    Ok(KbQueryBody {
+        question: question.clone(),
+        chunk_limit,
+        synthesis,
+    })
+}
+
+#[derive(Serialize)]
+struct ChunkOut<'a> {
+    score: f64,
+    #[serde(rename = "chunkID")]
+    chunk_id: &'a str,
+    #[serde(rename = "documentID")]
+    document_id: &'a str,
+    content: &'a str,
+    source: &'a str,
+    metadata: Map<String, Value>,
+}
+
+#[derive(Serialize)]
+struct QueryAnswer<'a> {
+    output: Option<String>,
+    chunks: Vec<ChunkOut<'a>>,
+}
+
+/// `POST /knowledge-base/query`.
+pub async fn query(
+    req: HttpRequest,
+    ctx: RequestCtx,
+    data: web::Data<AppState>,
+    body: JsonBody,
+) -> Result<Answer, ApiError> {
+    let agent = resolve_version(&data, &req, &ctx, None)?;
+    let q = query_body(&body.0)?;
+    let project_id = agent.project.version.project_id.clone();
+    let chunks: Vec<KbChunk> = match data.kb.clone() {
+        None => Vec::new(),
+        // Searching is CPU work (tokenising, scoring): off the async worker.
+        Some(kb) => web::block(move || kb.search(&project_id, &q.question, q.chunk_limit))
+            .await
+            .map_err(|e| ApiError::internal(format!("knowledge-base search: {e}")))?
+            .unwrap_or_else(|error| {
+                // No folder for this project: no chunks, like a project without documents.
+                tracing::debug!(%error, "knowledge base");
+                Vec::new()
+            }),
+    };
+    Answer::json(&QueryAnswer {
+        output: None,
+        chunks: chunks
+            .iter()
+            .map(|c| ChunkOut {
+                score: c.score,
+                chunk_id: &c.chunk_id,
+                document_id: &c.document_id,
+                content: &c.content,
+                source: &c.source,
+                metadata: Map::new(),
+            })
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn bodies() {
+        let ok = query_body(&json!({"question": "hours?"})).unwrap();
+        assert_eq!(ok.chunk_limit, 2);
+        assert!(!ok.synthesis);
+        let ok = query_body(&json!({"question": "q", "chunkLimit": 10, "synthesis": true, "settings": {}, "filters": null, "tags": []})).unwrap();
+        assert_eq!(ok.chunk_limit, 10);
+        let ok =
+            query_body(&json!({"question": "q", "chunkLimit": 3.0, "synthesis": null})).unwrap();
+        assert_eq!(ok.chunk_limit, 3);
+        for bad in [
+            json!([]),
+            json!({}),
+            json!({"question": 1}),
+            json!({"question": ""}),
+            json!({"question": "x".repeat(10_001)}),
+            json!({"question": "q", "chunkLimit": 0}),
+            json!({"question": "q", "chunkLimit": 11}),
+            json!({"question": "q", "chunkLimit": 2.5}),
+            json!({"question": "q", "chunkLimit": "2"}),
+            json!({"question": "q", "synthesis": "yes"}),
+            json!({"question": "q", "settings": []}),
+            json!({"question": "q", "filters": "x"}),
+        ] {
+            assert!(query_body(&bad).is_err(), "{bad}");
+        }
+        assert!(query_body(&json!({"question": "é".repeat(10_000)})).is_ok());
+        // Blank is a question (it finds nothing), not an error.
+        assert!(query_body(&json!({"question": " "})).is_ok());
+    }
+}

@@ -1,0 +1,238 @@
+//! `POST /knowledge-base/query` (`docs/knowledge-base.md`): chunks of the fixture knowledge base
+//! (`tests/fixtures/kb/`, the payment project's documents) for the key's project, validation
+//! (400, ValidationError), the same authorization as the other project routes, and empty
+//! answers for a project without documents or a server without a knowledge base.
+
+use crate::support::server::*;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+fn kb_dir() -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/kb")
+        .display()
+        .to_string()
+}
+
+/// The example agents, the test keys, the fixture knowledge base.
+fn kb_server() -> Server {
+    Server::builder()
+        .test_keys_file()
+        .args(&["--kb-dir", &kb_dir()])
+        .start()
+}
+
+/// The statuses `openapi.yaml` documents for the route.
+fn documented_statuses() -> Vec<u16> {
+    let doc = include_str!("../../openapi.yaml");
+    let start = doc
+        .find("\n  /knowledge-base/query:\n")
+        .expect("the route is in openapi.yaml");
+    let block = &doc[start + 1..];
+    let end = block[2..]
+        .find("\n  /")
+        .or_else(|| block.find("\ncomponents:"))
+        .unwrap_or(block.len());
+    block[..end]
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix('\'')?.get(..3)?.parse().ok())
+        .collect()
+}
+
+/// A query; every answer has a status `openapi.yaml` documents.
+async fn query(server: &Server, key: Option<&str>, body: &Value) -> Resp {
+    let headers: Vec<(&str, &str)> = key.map(|k| ("Authorization", k)).into_iter().collect();
+    let r = send(
+        Method::POST,
+        &server.url("/knowledge-base/query"),
+        &headers,
+        Some(body),
+    )
+    .await;
+    let documented = documented_statuses();
+    assert!(documented.contains(&200) && documented.contains(&400));
+    assert!(
+        documented.contains(&r.status),
+        "{} not documented: {}",
+        r.status,
+        r.text
+    );
+    r
+}
+
+#[tokio::test]
+async fn answers_the_best_chunks_of_the_keys_project() {
+    let server = kb_server();
+    let r = query(
+        &server,
+        Some(PAY_KEY),
+        &json!({"question": "How long is the warranty on the kettle?", "chunkLimit": 3}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let b = r.json();
+    assert_eq!(b["output"], Value::Null);
+    let chunks = b["chunks"].as_array().unwrap();
+    assert!(!chunks.is_empty() && chunks.len() <= 3, "{b}");
+    let first = &chunks[0];
+    assert_eq!(first["source"], "policies/warranty.html", "{b}");
+    assert!(
+        first["content"].as_str().unwrap().contains("two-year"),
+        "{b}"
+    );
+    let document = first["documentID"].as_str().unwrap();
+    assert!(first["chunkID"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{document}:")));
+    assert_eq!(first["metadata"], json!({}));
+    let scores: Vec<f64> = chunks
+        .iter()
+        .map(|c| c["score"].as_f64().unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+
+    // The default chunkLimit is 2; synthesis is accepted (output stays null for now).
+    let r = query(
+        &server,
+        Some(PAY_KEY),
+        &json!({"question": "shipping costs delivery parcel", "synthesis": true, "settings": {"temperature": 0.1}}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["chunks"].as_array().unwrap().len(), 2);
+    assert_eq!(r.json()["output"], Value::Null);
+
+    // Query syntax in the question is plain text.
+    let r = query(
+        &server,
+        Some(PAY_KEY),
+        &json!({"question": "warranty:(){}[]^~\" AND -kettle* \\"}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["chunks"][0]["source"], "policies/warranty.html");
+}
+
+#[tokio::test]
+async fn bad_bodies_are_400() {
+    let server = kb_server();
+    for (body, field) in [
+        (json!({}), "question"),
+        (json!({"question": 3}), "question"),
+        (json!({"question": ""}), "question"),
+        (json!({"question": "q".repeat(10_001)}), "question"),
+        (json!({"question": "q", "chunkLimit": 0}), "chunkLimit"),
+        (json!({"question": "q", "chunkLimit": 11}), "chunkLimit"),
+        (json!({"question": "q", "chunkLimit": "3"}), "chunkLimit"),
+        (json!({"question": "q", "synthesis": 1}), "synthesis"),
+        (json!({"question": "q", "settings": "fast"}), "settings"),
+        (json!({"question": "q", "filters": [1]}), "filters"),
+        (json!([{"question": "q"}]), "body"),
+    ] {
+        let r = query(&server, Some(PAY_KEY), &body).await;
+        assert_eq!(r.status, 400, "{body}: {}", r.text);
+        assert!(
+            r.json()["errors"][field]["message"].is_string(),
+            "{body}: {}",
+            r.text
+        );
+    }
+    let r = send_raw(
+        Method::POST,
+        &server.url("/knowledge-base/query"),
+        &[
+            ("Authorization", PAY_KEY),
+            ("content-type", "application/json"),
+        ],
+        b"{\"question\": ".to_vec(),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+}
+
+#[tokio::test]
+async fn authorised_like_the_other_project_routes() {
+    let server = kb_server();
+    let body = json!({"question": "warranty"});
+    let r = query(&server, None, &body).await;
+    assert_eq!(r.status, 401, "{}", r.text);
+    assert_eq!(r.json()["data"], "Auth Key Required");
+    for key in ["VF.DM.unknown.s3cr3t", "not-a-key"] {
+        let r = query(&server, Some(key), &body).await;
+        let interact = launch_with(&server, &[("Authorization", key)]).await;
+        assert_eq!(
+            r.status, interact.status,
+            "{key}: {} / {}",
+            r.text, interact.text
+        );
+        assert!(r.status == 400 || r.status == 401, "{key}: {}", r.text);
+        assert!(r.json().get("chunks").is_none(), "{key}: {}", r.text);
+    }
+}
+
+#[tokio::test]
+async fn no_documents_no_chunks() {
+    // The hand-off project has no folder in the fixture knowledge base.
+    let server = kb_server();
+    let r = query(&server, Some(HANDOFF_KEY), &json!({"question": "warranty"})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json(), json!({"output": null, "chunks": []}));
+
+    // A server whose knowledge-base directory does not exist.
+    let missing = tempfile::tempdir().unwrap();
+    let server = Server::builder()
+        .test_keys_file()
+        .args(&["--kb-dir", &missing.path().join("kb").display().to_string()])
+        .start();
+    let r = query(&server, Some(PAY_KEY), &json!({"question": "warranty"})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json(), json!({"output": null, "chunks": []}));
+}
+
+/// A runtime export: launch → `kb-search` (its best chunks into `chunks`) → end.
+fn kb_search_agent() -> String {
+    json!({
+        "project": { "_id": "kbp", "name": "KB", "type": "chat", "platform": "webchat", "devVersion": "kbv" },
+        "version": { "_id": "kbv", "projectID": "kbp", "rootDiagramID": "D", "variables": ["chunks"],
+            "platformData": { "settings": {} },
+            "prototype": { "type": "chat", "platform": "webchat", "data": { "name": "KB", "locales": ["en-US"] },
+                "model": { "intents": [], "slots": [] }, "context": { "variables": {} } } },
+        "programs": {
+            "kbv": { "id": "kbv", "startId": "", "lines": {}, "commands": [], "variables": [] },
+            "D": { "id": "D", "name": "Home", "startId": "start", "commands": [], "variables": [], "lines": {
+                "start": { "type": "start", "nextId": "kb" },
+                "kb": { "type": "kb-search", "question": "How long is the warranty?", "maxChunks": 2,
+                    "variable": "chunks", "nextId": null }
+            } }
+        }
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn a_kb_search_step_searches_the_knowledge_base() {
+    let kb = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(kb.path().join("kbp")).unwrap();
+    std::fs::write(
+        kb.path().join("kbp/warranty.md"),
+        "# Warranty\n\nThe warranty lasts two years.",
+    )
+    .unwrap();
+    std::fs::write(
+        kb.path().join("kbp/shipping.txt"),
+        "Parcels ship on Mondays.",
+    )
+    .unwrap();
+    let server = Server::builder()
+        .files(&[("kb.vfr", kb_search_agent())])
+        .args(&["--kb-dir", &kb.path().display().to_string()])
+        .start();
+    let u = User::new(&server, "kb-user", "kbv");
+    u.act(json!({ "type": "launch" })).await;
+    let vars = u.state().await["variables"].clone();
+    let chunks: Value = serde_json::from_str(vars["chunks"].as_str().unwrap()).unwrap();
+    assert_eq!(chunks.as_array().unwrap().len(), 1, "{chunks}");
+    assert_eq!(chunks[0]["source"], "warranty.md");
+    assert!(chunks[0]["content"].as_str().unwrap().contains("two years"));
+}
