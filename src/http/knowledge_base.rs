@@ -1,9 +1,9 @@
 //! `POST /knowledge-base/query`: the project's knowledge base searched for a question
 //! (`docs/knowledge-base.md`). The project comes from the API key like the other project routes
 //! (`super::auth::resolve_version`, the development version of the key's project); the body is
-//! validated before anything else runs. The answer is `{output, chunks}`: `output` (an answer
-//! written from the chunks by an LLM when `synthesis` is asked for) stays `null` until answer
-//! synthesis is wired; `chunks` are the best chunks, best first, with their BM25 scores.
+//! validated before anything else runs. The answer is `{output, chunks}`: `output` is an answer
+//! written from the chunks by the AI provider when `synthesis` is asked for and a provider is
+//! configured (else `null`); `chunks` are the best chunks, best first, with their BM25 scores.
 
 use super::auth::resolve_version;
 use super::context::RequestCtx;
@@ -27,8 +27,10 @@ pub const DEFAULT_CHUNK_LIMIT: usize = 2;
 pub struct KbQueryBody {
     pub question: String,
     pub chunk_limit: usize,
-    /// Asked for an LLM-written answer (not wired yet: `output` stays `null`).
+    /// Asked for an answer written by the AI provider.
     pub synthesis: bool,
+    /// `settings.model`: the model of the synthesis.
+    pub model: Option<String>,
 }
 
 fn type_name(v: &Value) -> &'static str {
@@ -104,10 +106,16 @@ pub fn query_body(body: &Value) -> Result<KbQueryBody, ApiError> {
             Some(v) => return Err(must_be(field, "object", v)),
         }
     }
+    let model = obj
+        .get("settings")
+        .and_then(|s| s.get("model"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
     Ok(KbQueryBody {
         question: question.clone(),
         chunk_limit,
         synthesis,
+        model,
     })
 }
 
@@ -142,17 +150,25 @@ pub async fn query(
     let chunks: Vec<KbChunk> = match data.kb.clone() {
         None => Vec::new(),
         // Searching is CPU work (tokenising, scoring): off the async worker.
-        Some(kb) => web::block(move || kb.search(&project_id, &q.question, q.chunk_limit))
-            .await
-            .map_err(|e| ApiError::internal(format!("knowledge-base search: {e}")))?
-            .unwrap_or_else(|error| {
-                // No folder for this project: no chunks, like a project without documents.
-                tracing::debug!(%error, "knowledge base");
-                Vec::new()
-            }),
+        Some(kb) => {
+            let (question, limit) = (q.question.clone(), q.chunk_limit);
+            web::block(move || kb.search(&project_id, &question, limit))
+                .await
+                .map_err(|e| ApiError::internal(format!("knowledge-base search: {e}")))?
+                .unwrap_or_else(|error| {
+                    // No folder for this project: no chunks, like a project without documents.
+                    tracing::debug!(%error, "knowledge base");
+                    Vec::new()
+                })
+        }
+    };
+    let output = if q.synthesis && !chunks.is_empty() {
+        synthesis(&data, &q, &chunks).await
+    } else {
+        None
     };
     Answer::json(&QueryAnswer {
-        output: None,
+        output,
         chunks: chunks
             .iter()
             .map(|c| ChunkOut {
@@ -165,6 +181,21 @@ pub async fn query(
             })
             .collect(),
     })
+}
+
+/// The provider's answer written from `chunks` (`engine::knowledge`, as the KB steps do);
+/// `None` without a provider, when it fails (logged) or when the chunks do not answer.
+async fn synthesis(data: &AppState, q: &KbQueryBody, chunks: &[KbChunk]) -> Option<String> {
+    let llm = data.effects.llm.as_ref()?;
+    let request =
+        flowdm_engine::knowledge::synthesis_request(&q.question, chunks, q.model.as_deref());
+    match llm.complete(&request).await {
+        Ok(answer) => flowdm_engine::knowledge::synthesised(answer.content),
+        Err(error) => {
+            tracing::warn!(%error, "knowledge-base synthesis failed: chunks only");
+            None
+        }
+    }
 }
 
 #[cfg(test)]

@@ -92,7 +92,7 @@ async fn answers_the_best_chunks_of_the_keys_project() {
         .collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
 
-    // The default chunkLimit is 2; synthesis is accepted (output stays null for now).
+    // The default chunkLimit is 2; synthesis without a provider: chunks only.
     let r = query(
         &server,
         Some(PAY_KEY),
@@ -235,4 +235,48 @@ async fn a_kb_search_step_searches_the_knowledge_base() {
     assert_eq!(chunks.as_array().unwrap().len(), 1, "{chunks}");
     assert_eq!(chunks[0]["source"], "warranty.md");
     assert!(chunks[0]["content"].as_str().unwrap().contains("two years"));
+}
+
+#[tokio::test]
+async fn synthesis_answers_from_the_chunks_with_the_provider() {
+    let stub = crate::support::llm_stub::LlmStub::start();
+    stub.reply_when("warranty", "Two years, parts and labour.");
+    let server = Server::builder()
+        .test_keys_file()
+        .args(&[
+            "--kb-dir",
+            &kb_dir(),
+            "--ai-url",
+            &stub.base,
+            "--allow-outbound",
+            "127.0.0.1/32",
+        ])
+        .start();
+    let body = json!({"question": "How long is the warranty on the kettle?", "synthesis": true});
+    let r = query(&server, Some(PAY_KEY), &body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["output"], "Two years, parts and labour.");
+    let sent = stub.requests();
+    let system = sent[0].body["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        system.contains("two-year"),
+        "the chunks are the knowledge: {system}"
+    );
+    // Not asked: no call.
+    let body = json!({"question": "How long is the warranty on the kettle?"});
+    assert_eq!(
+        query(&server, Some(PAY_KEY), &body).await.json()["output"],
+        Value::Null
+    );
+    assert_eq!(stub.requests().len(), 1);
+    // The model finds no answer in the chunks: `null`.
+    stub.reply_when("opening hours", "NOT_FOUND");
+    let body = json!({"question": "opening hours of the shop", "synthesis": true});
+    assert_eq!(
+        query(&server, Some(PAY_KEY), &body).await.json()["output"],
+        Value::Null
+    );
 }

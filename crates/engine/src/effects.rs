@@ -17,6 +17,10 @@ pub enum Effect {
     Kb(KbQuery),
 }
 
+/// The model an AI step asks for when the export names none (Voiceflow's default); the
+/// provider maps it like any export model (`--ai-model`, `--ai-default-model`).
+pub const DEFAULT_AI_MODEL: &str = "gpt-4o-mini";
+
 /// A chat completion request, every `{var}` replaced. The provider maps `model` (a model name
 /// of the export, e.g. `gpt-4o`) to one of the operator's models.
 #[derive(Debug, Clone, PartialEq, Default)]

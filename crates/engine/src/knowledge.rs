@@ -2,13 +2,14 @@
 //! the chunks found, and how its answer reads. Shared by the engine's KB steps and the server's
 //! `POST /knowledge-base/query` (synthesis), so both answer alike.
 
-use crate::effects::{ChatMessage, KbChunk, LlmRequest};
+use crate::effects::{ChatMessage, KbChunk, LlmRequest, DEFAULT_AI_MODEL};
 
 /// What the model is told to answer when the chunks do not hold the answer.
 pub const NOT_FOUND_MARKER: &str = "NOT_FOUND";
 
-/// The request that answers `question` from `chunks` only.
-pub fn synthesis_request(question: &str, chunks: &[KbChunk]) -> LlmRequest {
+/// The request that answers `question` from `chunks` only, with `model` (else
+/// [`DEFAULT_AI_MODEL`]).
+pub fn synthesis_request(question: &str, chunks: &[KbChunk], model: Option<&str>) -> LlmRequest {
     let knowledge: Vec<String> = chunks
         .iter()
         .map(|c| format!("<source name=\"{}\">\n{}\n</source>", c.source, c.content))
@@ -23,6 +24,7 @@ pub fn synthesis_request(question: &str, chunks: &[KbChunk]) -> LlmRequest {
             content: question.to_string(),
             ..ChatMessage::default()
         }],
+        model: Some(model.unwrap_or(DEFAULT_AI_MODEL).to_string()),
         ..LlmRequest::default()
     }
 }

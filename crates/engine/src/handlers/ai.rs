@@ -105,7 +105,12 @@ impl Runtime<'_, '_> {
     ) -> LlmRequest {
         let system = self.ai_text(&params.system);
         LlmRequest {
-            model: params.model.clone(),
+            model: Some(
+                params
+                    .model
+                    .clone()
+                    .unwrap_or_else(|| crate::effects::DEFAULT_AI_MODEL.into()),
+            ),
             system: (!system.is_empty()).then_some(system),
             messages,
             temperature: params.temperature,
@@ -134,7 +139,7 @@ impl Runtime<'_, '_> {
             .unwrap_or_default()
             .to_string();
         if !question.trim().is_empty() {
-            match self.kb_answer_as("no-match", question) {
+            match self.kb_answer_as("no-match", question, None) {
                 Call::Pending => return Call::Pending,
                 Call::Done(Ok(Some(answer))) => return Call::Done(Ok(Some(answer))),
                 Call::Done(Ok(None)) => {}
@@ -178,7 +183,7 @@ impl Runtime<'_, '_> {
     pub(crate) fn handle_ai_response(&mut self, node: &Node, n: &AiResponse) -> Step {
         if n.knowledge_base {
             let question = self.ai_text(&n.prompt);
-            return match self.kb_answer(node, question) {
+            return match self.kb_answer(node, question, n.params.model.as_deref()) {
                 Call::Pending => Step::Wait,
                 Call::Done(Ok(Some(answer))) => {
                     self.emit_ai_output(&answer);
@@ -293,7 +298,7 @@ impl Runtime<'_, '_> {
         for item in &n.sets {
             let value = if n.knowledge_base {
                 let question = self.ai_text(&item.prompt);
-                match self.kb_answer(node, question) {
+                match self.kb_answer(node, question, n.params.model.as_deref()) {
                     Call::Pending => return Step::Wait,
                     Call::Done(Ok(answer)) => answer.unwrap_or_else(|| KB_NOT_FOUND.into()),
                     Call::Done(Err(why)) => {
@@ -346,12 +351,22 @@ impl Runtime<'_, '_> {
     /// A knowledge-base answer to `question`: the best chunks, then the model's synthesis of
     /// them. `Ok(None)`: not found. Without a provider (the synthesis fails) the best chunk
     /// is the answer. Emits the reference's `knowledgeBase` trace.
-    fn kb_answer(&mut self, node: &Node, question: String) -> Call<Option<String>> {
+    fn kb_answer(
+        &mut self,
+        node: &Node,
+        question: String,
+        model: Option<&str>,
+    ) -> Call<Option<String>> {
         let ty = node.type_name.clone();
-        self.kb_answer_as(&ty, question)
+        self.kb_answer_as(&ty, question, model)
     }
 
-    fn kb_answer_as(&mut self, ty: &str, question: String) -> Call<Option<String>> {
+    fn kb_answer_as(
+        &mut self,
+        ty: &str,
+        question: String,
+        model: Option<&str>,
+    ) -> Call<Option<String>> {
         let chunks = match self.kb_call(question.clone(), KB_ANSWER_CHUNKS) {
             Call::Pending => return Call::Pending,
             Call::Done(Err(why)) => return Call::Done(Err(why)),
@@ -360,7 +375,7 @@ impl Runtime<'_, '_> {
         let Some(best) = chunks.first() else {
             return Call::Done(Ok(None));
         };
-        let request = crate::knowledge::synthesis_request(&question, &chunks);
+        let request = crate::knowledge::synthesis_request(&question, &chunks, model);
         let output = match self.llm_call(request) {
             Call::Pending => return Call::Pending,
             Call::Done(Ok(answer)) => crate::knowledge::synthesised(answer.content),
