@@ -306,3 +306,68 @@ async fn educhat_answers_a_question_while_waiting_for_an_article() {
     let prompt = stub.requests()[0].body["messages"].to_string();
     assert!(prompt.contains("what is an atom?"), "{prompt}");
 }
+
+#[tokio::test]
+async fn the_support_agent_answers_from_its_knowledge_base() {
+    // Naveen-Baburaj/voiceflow-chatbot-tutorial (2025): the problem is captured, summarised by
+    // a set-v3 prompt and confirmed, classified by another prompt, searched in the knowledge
+    // base (kb-search) and answered by a response prompt given the chunks.
+    let stub = LlmStub::start();
+    stub.reply_when(
+        "Summarize the customers question",
+        "Your parcel has not arrived yet, is that right?",
+    );
+    stub.reply_when("What does the customer want to do", "ask_a_question");
+    stub.reply_when(
+        "AI Customer support rep",
+        "Parcels take 3 to 5 working days; after 7 days we refund.",
+    );
+    let kb = tempfile::tempdir().unwrap();
+    let dir = kb.path().join("682189d592465c3b0c907994");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("delivery.md"), "# Delivery\n\nParcels arrive within 3 to 5 working days. A parcel that has not arrived after 7 days is refunded.").unwrap();
+    std::fs::write(
+        dir.join("quotes.md"),
+        "# Quotes\n\nA cleaning quote depends on the size of the property.",
+    )
+    .unwrap();
+    let (text, version) = corpus_file("Naveen-Baburaj__voiceflow-chatbot-tutorial__chatbot.vf");
+    let server = Server::builder()
+        .files(&[("naveen.vf", text)])
+        .args(&[
+            "--ai-url",
+            stub.base.as_str(),
+            "--allow-outbound",
+            "127.0.0.1/32",
+            "--kb-dir",
+            kb.path().to_str().unwrap(),
+        ])
+        .start();
+    let u = User::new(&server, "naveen", &version);
+    u.act(json!({ "type": "launch" })).await;
+    let t = u
+        .act(json!({ "type": "text", "payload": "My parcel has not arrived yet" }))
+        .await;
+    assert_eq!(
+        messages(&t),
+        ["Your parcel has not arrived yet, is that right?"],
+        "{t}"
+    );
+    let t = u.act(json!({ "type": "text", "payload": "yes" })).await;
+    assert_eq!(
+        ai_texts(&t),
+        ["Parcels take 3 to 5 working days; after 7 days we refund."],
+        "{t}"
+    );
+    let sent = stub.requests();
+    let answer_prompt = sent.last().unwrap().body["messages"].to_string();
+    assert!(
+        answer_prompt.contains("A parcel that has not arrived after 7 days is refunded."),
+        "{answer_prompt}"
+    );
+    let chunks = u.state().await["variables"]["chunks"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(chunks.contains("delivery.md"), "{chunks}");
+}
