@@ -76,9 +76,12 @@ impl Application {
             effects: Arc::new(Effects {
                 http: outbound,
                 llm,
-                kb: kb
-                    .clone()
-                    .map(|kb| Arc::new(KbSearcher(kb)) as Arc<dyn KbSearch>),
+                kb: kb.clone().map(|kb| {
+                    Arc::new(KbSearcher {
+                        kb,
+                        embedder: kb_embedder(&config),
+                    }) as Arc<dyn KbSearch>
+                }),
             }),
             effect_budget: config.effect_budget,
             kb,
@@ -159,6 +162,22 @@ fn load_agents(config: &Config) -> Result<Registry, StartError> {
         tracing::warn!(dir = %config.diagrams.display(), "no agent loaded: every project route will answer an error");
     }
     Ok(registry)
+}
+
+/// Hybrid knowledge-base retrieval's embeddings: the embeddings provider's, when one is
+/// configured (a client that cannot be built is logged: BM25 alone).
+fn kb_embedder(config: &Config) -> Option<crate::kb::KbEmbedder> {
+    let cfg = config.nlu_embeddings.as_ref()?;
+    match crate::nlu_provider::client::EmbeddingsClient::new(cfg, &config.outbound) {
+        Ok(client) => Some(crate::kb::KbEmbedder::new(
+            Arc::new(client),
+            cfg.load_timeout.max(cfg.timeout),
+        )),
+        Err(error) => {
+            tracing::warn!(%error, "knowledge base: no embeddings, BM25 alone");
+            None
+        }
+    }
 }
 
 /// The embeddings provider and the agents' indexes, when one is configured. It never stops the

@@ -146,21 +146,18 @@ pub async fn query(
 ) -> Result<Answer, ApiError> {
     let agent = resolve_version(&data, &req, &ctx, None)?;
     let q = query_body(&body.0)?;
-    let project_id = agent.project.version.project_id.clone();
-    let chunks: Vec<KbChunk> = match data.kb.clone() {
+    let query = flowdm_engine::KbQuery {
+        project_id: agent.project.version.project_id.clone(),
+        question: q.question.clone(),
+        chunk_limit: q.chunk_limit,
+    };
+    let chunks: Vec<KbChunk> = match &data.effects.kb {
         None => Vec::new(),
-        // Searching is CPU work (tokenising, scoring): off the async worker.
-        Some(kb) => {
-            let (question, limit) = (q.question.clone(), q.chunk_limit);
-            web::block(move || kb.search(&project_id, &question, limit))
-                .await
-                .map_err(|e| ApiError::internal(format!("knowledge-base search: {e}")))?
-                .unwrap_or_else(|error| {
-                    // No folder for this project: no chunks, like a project without documents.
-                    tracing::debug!(%error, "knowledge base");
-                    Vec::new()
-                })
-        }
+        Some(kb) => kb.search(&query).await.unwrap_or_else(|error| {
+            // No folder for this project: no chunks, like a project without documents.
+            tracing::debug!(%error, "knowledge base");
+            Vec::new()
+        }),
     };
     let output = if q.synthesis && !chunks.is_empty() {
         synthesis(&data, &q, &chunks).await

@@ -280,3 +280,47 @@ async fn synthesis_answers_from_the_chunks_with_the_provider() {
         Value::Null
     );
 }
+
+#[tokio::test]
+async fn with_an_embeddings_provider_the_chunks_are_re_ranked_by_fusion() {
+    use crate::support::embeddings_stub::{EmbeddingsStub, Mode};
+    let stub = EmbeddingsStub::start();
+    let server = Server::builder()
+        .test_keys_file()
+        .args(&["--kb-dir", &kb_dir()])
+        .nlu_provider(&stub.base, "stub-embed-64", None)
+        .start();
+    let before = stub.requests();
+    let body = json!({"question": "How long is the warranty on the kettle?", "chunkLimit": 3});
+    let r = query(&server, Some(PAY_KEY), &body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(
+        stub.requests() > before,
+        "the question and candidates were embedded"
+    );
+    let b = r.json();
+    let scores: Vec<f64> = b["chunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["score"].as_f64().unwrap())
+        .collect();
+    // Reciprocal rank fusion scores (two terms of at most 1/61 each), not BM25's.
+    assert!(
+        scores.iter().all(|s| *s > 0.0 && *s <= 2.0 / 61.0 + 1e-9),
+        "{scores:?}"
+    );
+    assert_eq!(b["chunks"][0]["source"], "policies/warranty.html", "{b}");
+    // The candidates' embeddings are kept: the same query embeds the question only.
+    let after_first = stub.requests();
+    query(&server, Some(PAY_KEY), &body).await;
+    assert_eq!(stub.requests(), after_first + 1);
+    // A failing provider costs the re-ranking only.
+    stub.set_mode(Mode::Fail);
+    let b = query(&server, Some(PAY_KEY), &body).await.json();
+    assert!(
+        b["chunks"][0]["score"].as_f64().unwrap() > 1.0,
+        "BM25 scores: {b}"
+    );
+    assert_eq!(b["chunks"][0]["source"], "policies/warranty.html", "{b}");
+}

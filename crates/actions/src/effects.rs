@@ -15,14 +15,15 @@ pub const NO_AI_PROVIDER: &str = "no AI provider is configured (set --ai-url)";
 /// The answer of a knowledge-base search when there is no knowledge base.
 pub const NO_KNOWLEDGE_BASE: &str = "no knowledge base is configured";
 
+/// A search in progress (an embeddings provider may be asked to re-rank).
+pub type KbSearching<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<KbChunk>, String>> + Send + 'a>>;
+
 /// Searches a project's knowledge base (implemented by the knowledge base, elsewhere).
-///
-/// Synchronous: the search runs in memory on the calling task, so it must be quick (a vector
-/// ranking, no I/O); anything slow belongs before the turn, not here.
 pub trait KbSearch: Send + Sync {
     /// The best `query.chunk_limit` chunks of `query.project_id`'s documents for
     /// `query.question`, best first (possibly none), or why the search failed.
-    fn search(&self, query: &KbQuery) -> Result<Vec<KbChunk>, String>;
+    fn search<'a>(&'a self, query: &'a KbQuery) -> KbSearching<'a>;
 }
 
 /// What performs each kind of effect.
@@ -69,7 +70,7 @@ impl Performer for Effects {
                     None => Err(NO_AI_PROVIDER.into()),
                 }),
                 Effect::Kb(query) => EffectResult::Kb(match &self.kb {
-                    Some(kb) => kb.search(query),
+                    Some(kb) => kb.search(query).await,
                     None => Err(NO_KNOWLEDGE_BASE.into()),
                 }),
             }
@@ -86,14 +87,16 @@ mod tests {
     struct OneChunk;
 
     impl KbSearch for OneChunk {
-        fn search(&self, query: &KbQuery) -> Result<Vec<KbChunk>, String> {
-            Ok(vec![KbChunk {
-                score: 1.0,
-                chunk_id: "c".into(),
-                document_id: "d".into(),
-                content: query.question.clone(),
-                source: "faq.md".into(),
-            }])
+        fn search<'a>(&'a self, query: &'a KbQuery) -> KbSearching<'a> {
+            Box::pin(async move {
+                Ok(vec![KbChunk {
+                    score: 1.0,
+                    chunk_id: "c".into(),
+                    document_id: "d".into(),
+                    content: query.question.clone(),
+                    source: "faq.md".into(),
+                }])
+            })
         }
     }
 
