@@ -10,6 +10,7 @@ pub mod expr;
 mod handlers;
 pub mod interpolate;
 pub mod knowledge;
+mod llm_nlu;
 pub mod logs;
 mod query;
 pub mod request;

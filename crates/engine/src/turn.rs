@@ -166,7 +166,19 @@ fn run_pass(
     let project = &agent.project;
     let now_ms = env.clock.now_ms();
     let state = session::init(project, state, request.as_ref(), user_id, now_ms);
-    let request = request.map(|r| understand(agent, &state, r, nlu_hint, now_ms));
+    let understood = request.map(|r| understand(agent, &state, r, nlu_hint, now_ms));
+    let request = match understood {
+        Some((r, Some(ranking))) => {
+            match crate::llm_nlu::classify(agent, r, &ranking, effects, now_ms) {
+                crate::llm_nlu::Classified::Request(r) => Some(r),
+                crate::llm_nlu::Classified::Pending(effect) => {
+                    return Ok((state, Vec::new(), None, Some(effect)))
+                }
+            }
+        }
+        Some((r, None)) => Some(r),
+        None => None,
+    };
 
     let mut rt = Runtime::new(project, config, env, state, None);
     rt.log_level = logs;
@@ -230,27 +242,28 @@ fn said(r: &Request) -> Option<&str> {
 
 /// Text → request (§8.2): strict NLC, then a button of the waiting node named like the text,
 /// then the classifier (combined with `hint` when it ranks this text) above the threshold,
-/// open-slot NLC, or `None`.
+/// open-slot NLC, or `None`. With the classifier's ranking when the classifier decided (an
+/// LLM classification may then choose again, `llm_nlu`).
 fn understand(
     agent: &Agent,
     state: &State,
     request: Request,
     hint: Option<&ExternalRanking>,
     now_ms: u64,
-) -> Request {
+) -> (Request, Option<Vec<(String, f64)>>) {
     if request.ty() != "text" {
-        return request;
+        return (request, None);
     }
     let Some(text) = request
         .payload()
         .and_then(Value::as_str)
         .map(str::to_string)
     else {
-        return request;
+        return (request, None);
     };
     if text.is_empty() {
         // `None` without a confidence (§8.2 step 1).
-        return Request::intent(NONE_INTENT, "", vec![], None);
+        return (Request::intent(NONE_INTENT, "", vec![], None), None);
     }
     let cx = ExtractContext {
         now_ms: Some(now_ms),
@@ -265,7 +278,7 @@ fn understand(
                 }
                 _ => {
                     if let Ok(r) = Request::from_value(button) {
-                        return r;
+                        return (r, None);
                     }
                 }
             }
@@ -276,7 +289,11 @@ fn understand(
         .iter()
         .map(|e| json!({ "name": e.name, "value": e.value }))
         .collect();
-    Request::intent(&prediction.intent, &text, entities, prediction.confidence)
+    let ranking = (prediction.source != Source::Nlc).then_some(prediction.intents);
+    (
+        Request::intent(&prediction.intent, &text, entities, prediction.confidence),
+        ranking,
+    )
 }
 
 /// The request of a button (of the node the session waits on) whose name equals `text`.

@@ -43,6 +43,9 @@ pub struct Settings {
     /// params:{confidence}}`) when valid, else `platformData.settings.intentConfidence`
     /// (`spec/dm-api.md` §8.2 step 2); `None` = the default (0.6).
     pub intent_confidence: Option<f64>,
+    /// `intentClassification` of type `llm` or `rag`: the AI provider chooses the intent among
+    /// the classifier's best candidates, with these model parameters.
+    pub llm_classification: Option<crate::AiParams>,
 }
 
 /// The fields of the version object the runtime reads (`spec/dm-api.md` §5.2).

@@ -122,6 +122,10 @@ fn parse_settings(platform_data: &Value, version_settings: Option<&Value>) -> Se
             .and_then(Value::as_f64),
         default_voice: opt_str(&s, "defaultVoice"),
         intent_confidence: intent_confidence(version_settings, &s),
+        llm_classification: version_settings
+            .and_then(|v| v.get("intentClassification"))
+            .filter(|c| matches!(c.get("type").and_then(Value::as_str), Some("llm" | "rag")))
+            .map(|c| crate::AiParams::from_json(c.get("params").unwrap_or(&Value::Null))),
     }
 }
 

@@ -333,3 +333,65 @@ fn ai_playground_projects_answer_a_no_match_from_the_knowledge_base_then_the_mod
         ["Sorry, I didn\u{2019}t get that. Please try again."]
     );
 }
+
+#[test]
+fn llm_intent_classification_chooses_among_the_classifier_s_candidates() {
+    let model = json!({ "intents": [
+            { "key": "i1", "name": "order_pizza", "inputs": [ { "text": "i want a pizza" }, { "text": "order a pizza please" } ], "slots": [] },
+            { "key": "i2", "name": "track_order", "inputs": [ { "text": "where is my order" }, { "text": "track my delivery" } ], "slots": [] } ],
+        "slots": [] });
+    let session = || {
+        Session::new(agent(
+            json!({
+                "start": { "type": "start", "nextId": "ask" },
+                "ask": { "type": "interaction", "interactions": [
+                    { "event": { "type": "intent", "intent": "order_pizza" }, "nextId": "pizza" },
+                    { "event": { "type": "intent", "intent": "track_order" }, "nextId": "track" } ] },
+                "pizza": text_node("Pizza it is.", None),
+                "track": text_node("Tracking.", None),
+            }),
+            json!({ "model": model.clone(), "versionSettings": { "intentClassification": { "type": "llm", "params": { "model": "claude-3-haiku", "temperature": 0.1 } } } }),
+        ))
+    };
+    let mut s = session();
+    s.turn(json!({ "type": "launch" }));
+    let (traces, effects) = s.turn_with_effects(
+        json!({ "type": "text", "payload": "my food has not shown up" }),
+        |e| {
+            let r = llm(e);
+            let system = r.system.as_deref().unwrap();
+            assert!(
+                system.contains("- track_order: \"where is my order\""),
+                "{system}"
+            );
+            assert!(system.contains("order_pizza"), "{system}");
+            assert_eq!(r.model.as_deref(), Some("claude-3-haiku"));
+            assert_eq!(r.messages[0].content, "my food has not shown up");
+            reply("track_order")
+        },
+    );
+    assert_eq!(effects.len(), 1);
+    assert_eq!(messages(&traces), ["Tracking."]);
+
+    // An exact training phrase (NLC) asks nothing; an answer naming no candidate keeps the
+    // classifier's choice; no provider keeps it too.
+    let mut s = session();
+    s.turn(json!({ "type": "launch" }));
+    let (traces, effects) = s.turn_with_effects(
+        json!({ "type": "text", "payload": "order a pizza please" }),
+        |_| reply("x"),
+    );
+    assert!(effects.is_empty());
+    assert_eq!(messages(&traces), ["Pizza it is."]);
+    let mut s = session();
+    s.turn(json!({ "type": "launch" }));
+    let (traces, _) = s.turn_with_effects(
+        json!({ "type": "text", "payload": "i want pizza now" }),
+        |_| reply("something else"),
+    );
+    assert_eq!(messages(&traces), ["Pizza it is."]);
+    let mut s = session();
+    s.turn(json!({ "type": "launch" }));
+    let traces = s.turn(json!({ "type": "text", "payload": "i want pizza now" }));
+    assert_eq!(messages(&traces), ["Pizza it is."]);
+}

@@ -217,6 +217,7 @@ pub fn agent(lines: Value, extra: Value) -> Project {
             "_id": "V", "projectID": "P", "rootDiagramID": "D",
             "variables": extra.get("variables").cloned().unwrap_or(serde_json::json!(["sessions", "user_id", "timestamp", "last_response", "last_utterance", "last_event", "intent_confidence"])),
             "platformData": { "settings": extra.get("settings").cloned().unwrap_or(serde_json::json!({})) },
+            "settings": extra.get("versionSettings").cloned().unwrap_or(serde_json::json!({})),
             "prototype": { "type": "chat", "platform": "webchat", "data": { "name": "Test", "locales": ["en-US"] },
                 "model": extra.get("model").cloned().unwrap_or(serde_json::json!({ "intents": [], "slots": [] })),
                 "context": { "variables": extra.get("context").cloned().unwrap_or(serde_json::json!({})) },
