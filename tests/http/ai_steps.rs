@@ -122,6 +122,30 @@ async fn a_failing_or_absent_provider_leaves_the_conversation_going() {
     assert_eq!(messages(&t), ["(done)"]);
     drop(server);
 
+    // Malformed answers, and a provider slower than the timeout: the same.
+    let stub = LlmStub::start();
+    stub.malformed_next(10);
+    let server = ai_server(&stub, &["--ai-retries", "0"]);
+    let t = User::new(&server, "ai-malformed", "aiv")
+        .act(json!({ "type": "launch" }))
+        .await;
+    assert_eq!(messages(&t), ["(done)"], "{t}");
+    drop(server);
+    let stub = LlmStub::start();
+    stub.delay(2_000);
+    let server = ai_server(&stub, &["--ai-retries", "0", "--ai-timeout-ms", "200"]);
+    let started = std::time::Instant::now();
+    let t = User::new(&server, "ai-slow", "aiv")
+        .act(json!({ "type": "launch" }))
+        .await;
+    assert_eq!(messages(&t), ["(done)"], "{t}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(1_800),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(server);
+
     // No provider configured at all.
     let server = Server::builder()
         .files(&[("wizard.vfr", wizard("gpt-4o"))])

@@ -108,7 +108,7 @@ fn condition_v3(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
         }
         "prompt" => cx.warn(
             st,
-            "prompt (LLM) conditions need an AI provider: the else path is taken".into(),
+            "prompt (LLM) conditions are not run by flowdm: the else path is taken".into(),
         ),
         other => cx.error(
             st,
