@@ -11,6 +11,7 @@ use super::errors::ApiError;
 use super::limits::JsonBody;
 use super::response::Answer;
 use super::state::AppState;
+use super::validate::must_be;
 use actix_web::{web, HttpRequest};
 use flowdm_engine::KbChunk;
 use serde::Serialize;
@@ -31,21 +32,6 @@ pub struct KbQueryBody {
     pub synthesis: bool,
     /// `settings.model`: the model of the synthesis.
     pub model: Option<String>,
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
-fn must_be(field: &str, what: &str, got: &Value) -> ApiError {
-    ApiError::validation(field, format!("must be {what} (got {})", type_name(got)))
 }
 
 /// Validates the body (AJV's wording, like `super::validate`). Other keys are ignored, so a

@@ -33,7 +33,7 @@ pub struct TurnBody {
     pub logs: crate::engine::LogLevel,
 }
 
-fn type_name(v: &Value) -> &'static str {
+pub(crate) fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "boolean",
@@ -44,7 +44,7 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-fn must_be(field: &str, what: &str, got: &Value) -> ApiError {
+pub(crate) fn must_be(field: &str, what: &str, got: &Value) -> ApiError {
     ApiError::validation(field, format!("must be {what} (got {})", type_name(got)))
 }
 

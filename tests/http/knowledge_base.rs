@@ -22,23 +22,6 @@ fn kb_server() -> Server {
         .start()
 }
 
-/// The statuses `openapi.yaml` documents for the route.
-fn documented_statuses() -> Vec<u16> {
-    let doc = include_str!("../../openapi.yaml");
-    let start = doc
-        .find("\n  /knowledge-base/query:\n")
-        .expect("the route is in openapi.yaml");
-    let block = &doc[start + 1..];
-    let end = block[2..]
-        .find("\n  /")
-        .or_else(|| block.find("\ncomponents:"))
-        .unwrap_or(block.len());
-    block[..end]
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix('\'')?.get(..3)?.parse().ok())
-        .collect()
-}
-
 /// A query; every answer has a status `openapi.yaml` documents.
 async fn query(server: &Server, key: Option<&str>, body: &Value) -> Resp {
     let headers: Vec<(&str, &str)> = key.map(|k| ("Authorization", k)).into_iter().collect();
@@ -49,7 +32,7 @@ async fn query(server: &Server, key: Option<&str>, body: &Value) -> Resp {
         Some(body),
     )
     .await;
-    let documented = documented_statuses();
+    let documented = documented_statuses("/knowledge-base/query");
     assert!(documented.contains(&200) && documented.contains(&400));
     assert!(
         documented.contains(&r.status),

@@ -593,3 +593,21 @@ pub fn spawn_tick(url: String) -> tokio::task::JoinHandle<Vec<String>> {
 
 pub const COUNTER_PROJECT: &str = "c0ffee000000000000000001";
 pub const COUNTER_VERSION: &str = "c0ffee000000000000000002";
+
+/// The statuses `openapi.yaml` documents for the route `path` (as written there, e.g.
+/// `/knowledge-base/query`).
+pub fn documented_statuses(path: &str) -> Vec<u16> {
+    let doc = include_str!("../../openapi.yaml");
+    let start = doc
+        .find(&format!("\n  {path}:\n"))
+        .unwrap_or_else(|| panic!("{path} is not in openapi.yaml"));
+    let block = &doc[start + 1..];
+    let end = block[2..]
+        .find("\n  /")
+        .or_else(|| block.find("\ncomponents:"))
+        .unwrap_or(block.len());
+    block[..end]
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix('\'')?.get(..3)?.parse().ok())
+        .collect()
+}
