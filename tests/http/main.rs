@@ -6,6 +6,7 @@
 mod support;
 
 mod agents;
+mod ai_corpus;
 mod ai_provider;
 mod ai_steps;
 mod api_step;
