@@ -144,10 +144,13 @@ fn open_store(config: &StoreConfig) -> Result<(Arc<dyn SessionStore>, String), S
 }
 
 fn load_agents(config: &Config) -> Result<Registry, StartError> {
+    let actions = Arc::new(crate::server_actions::load(&config.actions_dir));
     let (registry, report) =
-        Registry::load_dir(&config.diagrams).map_err(|source| StartError::Diagrams {
-            dir: config.diagrams.display().to_string(),
-            source,
+        Registry::load_dir_with(&config.diagrams, actions).map_err(|source| {
+            StartError::Diagrams {
+                dir: config.diagrams.display().to_string(),
+                source,
+            }
         })?;
     for loaded in &report.loaded {
         tracing::info!(file = %loaded.path.display(), project = %loaded.project_id, version = %loaded.version_id, "agent loaded");

@@ -71,6 +71,10 @@ pub struct ServeArgs {
     /// a missing directory means no knowledge base.
     #[arg(long, value_name = "DIR", env = "FLOWDM_KB_DIR", default_value = defaults::KB_DIR)]
     pub kb_dir: PathBuf,
+    /// Directory of custom actions the server runs itself, one JSON file each
+    /// (docs/custom-actions.md); a missing directory means none.
+    #[arg(long, value_name = "DIR", env = "FLOWDM_ACTIONS_DIR", default_value = defaults::ACTIONS_DIR)]
+    pub actions_dir: PathBuf,
     /// TCP port; 0 picks a free one (the address is printed on stdout).
     #[arg(long, env = "PORT", default_value_t = defaults::PORT)]
     pub port: u16,
@@ -447,6 +451,7 @@ impl ServeArgs {
             },
             diagrams: self.diagrams,
             kb_dir: self.kb_dir,
+            actions_dir: self.actions_dir,
             host: self.host,
             port: self.port,
             workers: self.workers,

@@ -18,6 +18,8 @@ pub mod defaults {
     pub const DIAGRAMS: &str = "diagrams";
     /// Directory of the knowledge bases, one folder per project (docs/knowledge-base.md).
     pub const KB_DIR: &str = "kb";
+    /// Directory of the custom actions the server runs itself (docs/custom-actions.md).
+    pub const ACTIONS_DIR: &str = "actions";
     pub const HOST: &str = "127.0.0.1";
     pub const PORT: u16 = 3000;
     /// body-parser's default `1mb`.
@@ -105,6 +107,8 @@ pub struct Config {
     pub diagrams: PathBuf,
     /// Directory of the knowledge bases, `<kb_dir>/<projectID>/` (missing: none).
     pub kb_dir: PathBuf,
+    /// Directory of the custom actions the server runs (missing: none).
+    pub actions_dir: PathBuf,
     pub host: String,
     /// 0 picks a free port ([`crate::app::Application::port`] tells which).
     pub port: u16,
@@ -135,6 +139,7 @@ impl Default for Config {
         Config {
             diagrams: PathBuf::from(defaults::DIAGRAMS),
             kb_dir: PathBuf::from(defaults::KB_DIR),
+            actions_dir: PathBuf::from(defaults::ACTIONS_DIR),
             host: defaults::HOST.into(),
             port: defaults::PORT,
             workers: None,

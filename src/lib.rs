@@ -20,3 +20,4 @@ pub mod http;
 pub mod kb;
 pub mod nlu_provider;
 pub mod projects;
+pub mod server_actions;

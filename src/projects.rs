@@ -167,6 +167,8 @@ impl ProjectEntry {
 /// Every loaded project, by project id and by version id.
 #[derive(Debug, Default)]
 pub struct Registry {
+    /// The custom actions the server runs, given to every agent.
+    actions: Arc<flowdm_model::ServerActions>,
     projects: HashMap<String, ProjectEntry>,
     versions: HashMap<String, (Arc<Agent>, PathBuf)>,
     /// Project ids in load order.
@@ -186,7 +188,10 @@ impl Registry {
                 first: first.display().to_string(),
             });
         }
-        let project = Arc::new(Agent::new(project));
+        let project = Arc::new(Agent {
+            actions: self.actions.clone(),
+            ..Agent::new(project)
+        });
         // Sessions are namespaced by the version's project id (the reference's `attachProjectID`).
         let pid = project.version.project_id.clone();
         let entry = self.projects.entry(pid.clone()).or_insert_with(|| {
@@ -210,6 +215,14 @@ impl Registry {
     /// reported and skipped; other files (README, …) are ignored. Only an unreadable directory is
     /// an error.
     pub fn load_dir(dir: &Path) -> std::io::Result<(Registry, LoadReport)> {
+        Registry::load_dir_with(dir, Arc::default())
+    }
+
+    /// [`Registry::load_dir`], every agent given the server's custom `actions`.
+    pub fn load_dir_with(
+        dir: &Path,
+        actions: Arc<flowdm_model::ServerActions>,
+    ) -> std::io::Result<(Registry, LoadReport)> {
         let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
             .filter_map(|e| e.ok())
             .map(|e| e.path())
@@ -222,7 +235,10 @@ impl Registry {
             })
             .collect();
         paths.sort();
-        let mut registry = Registry::new();
+        let mut registry = Registry {
+            actions,
+            ..Registry::new()
+        };
         let mut report = LoadReport::default();
         for path in paths {
             match load_agent(&path).and_then(|(p, w)| registry.insert(p, &path).map(|p| (p, w))) {

@@ -21,6 +21,7 @@ mod logs;
 mod nlu;
 mod nlu_provider;
 mod public;
+mod server_actions;
 
 mod state;
 mod stateless;

@@ -1,8 +1,9 @@
 //! What a turn runs on: a loaded project and the language understanding trained from it.
 
-use flowdm_model::Project;
+use flowdm_model::{Project, ServerActions};
 use flowdm_nlu::Nlu;
 use std::ops::Deref;
+use std::sync::Arc;
 
 /// One loaded agent version: its programs ([`Project`]) and its NLU, built once at load.
 #[derive(Debug, Clone)]
@@ -11,13 +12,20 @@ pub struct Agent {
     /// Text → intent and entities for this version, and its interaction model as typed data
     /// (`spec/dm-api.md` §8).
     pub nlu: Nlu,
+    /// The custom actions the server runs itself (`handlers/server_action.rs`); empty: every
+    /// custom action is the client's.
+    pub actions: Arc<ServerActions>,
 }
 
 impl Agent {
     /// Builds (trains) the agent's NLU from the project's interaction model.
     pub fn new(project: Project) -> Agent {
         let nlu = Nlu::for_version(&project.version);
-        Agent { project, nlu }
+        Agent {
+            project,
+            nlu,
+            actions: Arc::default(),
+        }
     }
 }
 

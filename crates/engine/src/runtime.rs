@@ -84,6 +84,8 @@ pub(crate) struct Runtime<'a, 'e> {
     pub effect_results: std::collections::VecDeque<crate::effects::EffectResult>,
     /// The effect this run stopped for: the caller performs it and runs the turn again.
     pub pending_effect: Option<crate::effects::Effect>,
+    /// The custom actions the server runs itself.
+    pub server_actions: std::sync::Arc<flowdm_model::ServerActions>,
 }
 
 impl<'a, 'e> Runtime<'a, 'e> {
@@ -125,6 +127,7 @@ impl<'a, 'e> Runtime<'a, 'e> {
             want_flow: !config.excludes("flow"),
             effect_results: std::collections::VecDeque::new(),
             pending_effect: None,
+            server_actions: std::sync::Arc::default(),
         }
     }
 

@@ -181,6 +181,7 @@ fn run_pass(
     };
 
     let mut rt = Runtime::new(project, config, env, state, None);
+    rt.server_actions = agent.actions.clone();
     rt.log_level = logs;
     rt.user_id = user_id.map(str::to_string);
     rt.budget_deadline_ms = budget_deadline_ms;

@@ -4,6 +4,7 @@
 //! [`NodeKind`] following the reference handler dispatch order (`spec/dm-api.md` §5.6.0). Parts the
 //! engine passes through untouched (Slate content, button requests, payloads) stay `serde_json::Value`.
 
+mod action;
 mod ai;
 mod event;
 mod function;
@@ -11,6 +12,9 @@ mod node;
 mod project;
 mod vfr;
 
+pub use action::{
+    ActionError, Handler, JavaScript, Parameter, ServerAction, ServerActions, Webhook,
+};
 pub use ai::{
     Agent, AiParams, AiResponse, AiSet, AiSetItem, FunctionTool, KbSearch, PathTool, PromptMode,
     PromptSet, PromptSetValue, ResponsePrompt,

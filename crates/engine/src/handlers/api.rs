@@ -116,7 +116,7 @@ impl Runtime<'_, '_> {
 
     /// A mapping path: JSONPath (`$…`), else the reference's `a.b[0].c` (a leading `response.`
     /// optional, `{random}` a random element), numeric strings becoming numbers.
-    fn walk(&mut self, data: &Value, path: &str) -> Option<Value> {
+    pub(crate) fn walk(&mut self, data: &Value, path: &str) -> Option<Value> {
         let path = path.trim();
         if path.starts_with('$') {
             let found = data.query(path).ok()?;

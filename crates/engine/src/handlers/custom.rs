@@ -12,9 +12,19 @@ impl Runtime<'_, '_> {
         if self.mode == Mode::Request {
             return self.resume_custom_action(action);
         }
+        // The client's stop wins; else an action the server runs; else the reference's
+        // behaviour (`design.md` § Custom actions).
+        let client_stops = self.config.stop_all() || self.config.stops_on(&action.stop_type);
         let trace = self.custom_trace(action);
+        if !client_stops && !self.server_actions.is_empty() {
+            // The trace's type is the action's name, in both node forms.
+            let project_id = &self.project.version.project_id;
+            if let Some(server) = self.server_actions.find(project_id, &trace.ty).cloned() {
+                return self.run_server_action(action, &server, trace);
+            }
+        }
         self.push_trace(trace);
-        let stop = self.config.stop_all() || self.config.stops_on(&action.stop_type) || action.stop;
+        let stop = client_stops || action.stop;
         if stop {
             return Step::Wait;
         }
@@ -34,7 +44,7 @@ impl Runtime<'_, '_> {
     }
 
     /// The trace a custom action emits: `{type, payload, paths, defaultPath}` (§7.2).
-    fn custom_trace(&mut self, action: &CustomAction) -> Trace {
+    pub(crate) fn custom_trace(&mut self, action: &CustomAction) -> Trace {
         let scope = self.scope();
         let (ty, payload) = if action.trace_form {
             let name = action

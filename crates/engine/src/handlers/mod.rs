@@ -10,6 +10,7 @@ mod logic;
 mod navigation;
 mod output;
 mod prompts;
+mod server_action;
 mod unsupported;
 
 use super::runtime::{Mode, Runtime, Step};

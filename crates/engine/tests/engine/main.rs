@@ -12,4 +12,5 @@ mod dm_capture;
 mod function;
 mod nodes;
 mod requests;
+mod server_actions;
 mod worked_example;

@@ -93,7 +93,16 @@ impl Runtime<'_, '_> {
         def: &FunctionDefinition,
         inputs: Map<String, Value>,
     ) -> Call<Value> {
-        let args = json!({ "inputVars": inputs });
+        self.execute_function_with(def, json!({ "inputVars": inputs }))
+    }
+
+    /// [`Runtime::execute_function`] with `args` as given (server actions pass
+    /// `{params, variables}`).
+    pub(crate) fn execute_function_with(
+        &mut self,
+        def: &FunctionDefinition,
+        args: Value,
+    ) -> Call<Value> {
         let env = self.script_env();
         // The function's `fetch`es take their answers from the turn's effect log, in order.
         let mut log = std::mem::take(&mut self.effect_results);

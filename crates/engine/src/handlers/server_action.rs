@@ -1,0 +1,258 @@
+//! Custom actions the server runs itself (`design.md` § Custom actions, `docs/custom-actions.md`):
+//! when the client does not stop on a custom-action step and an active action of its name is
+//! registered, the server runs it — a webhook as an HTTP effect, JavaScript in the sandbox (its
+//! `fetch`es effects too) — and the turn follows the path its result names; a name that is no
+//! path of the step takes the step's default path, as the reference does for an unknown resume.
+//! A `debug` trace says which action ran and what it answered.
+
+use super::Call;
+use crate::effects::{Effect, EffectResult, HttpBody, HttpRequest};
+use crate::interpolate::Lookup;
+use crate::runtime::{Runtime, Step};
+use crate::trace::{Payload, Trace};
+use flowdm_model::{CustomAction, FunctionDefinition, Handler, JavaScript, ServerAction, Webhook};
+use serde_json::{json, Map, Value};
+
+/// The path a failed webhook call takes (when the step has one of that name).
+pub const ERROR_PATH: &str = "error";
+
+/// `{{name}}` replaced: `user.id`, `project.id`, `payload.key` (the step's payload), else a
+/// session variable; unknown names become empty.
+fn template(text: &str, vars: &dyn Lookup, user: &str, project: &str, payload: &Value) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start + 2..].find("}}") else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let name = rest[start + 2..start + 2 + end].trim();
+        let value = match name {
+            "user.id" => Some(Value::String(user.into())),
+            "project.id" => Some(Value::String(project.into())),
+            _ => match name.strip_prefix("payload.") {
+                Some(key) => payload.get(key).cloned(),
+                None => vars.lookup(name).cloned(),
+            },
+        };
+        match value {
+            Some(Value::String(s)) => out.push_str(&s),
+            Some(Value::Null) | None => {}
+            Some(other) => out.push_str(&other.to_string()),
+        }
+        rest = &rest[start + 2 + end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn status_path(w: &Webhook, status: u16) -> Option<String> {
+    let exact = status.to_string();
+    let class = format!("{}xx", status / 100);
+    w.status_paths
+        .iter()
+        .find(|(k, _)| *k == exact)
+        .or_else(|| {
+            w.status_paths
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(&class))
+        })
+        .map(|(_, p)| p.clone())
+}
+
+/// A parameter value of the declared type.
+fn type_ok(ty: &str, v: &Value) -> bool {
+    match ty {
+        "string" => v.is_string(),
+        "number" | "integer" => v.is_number(),
+        "boolean" => v.is_boolean(),
+        "object" => v.is_object(),
+        "array" => v.is_array(),
+        _ => true,
+    }
+}
+
+/// The step's payload validated against `js`'s parameters (defaults filled in).
+fn params(js: &JavaScript, payload: &Value) -> Result<Map<String, Value>, String> {
+    let mut out = Map::new();
+    for p in &js.parameters {
+        match payload
+            .get(&p.key)
+            .filter(|v| !v.is_null())
+            .or(p.default.as_ref())
+        {
+            Some(v) if type_ok(&p.ty, v) => {
+                out.insert(p.key.clone(), v.clone());
+            }
+            Some(v) => return Err(format!("parameter {:?} must be {} (got {v})", p.key, p.ty)),
+            None if p.required => return Err(format!("parameter {:?} is required", p.key)),
+            None => {}
+        }
+    }
+    Ok(out)
+}
+
+impl Runtime<'_, '_> {
+    /// Runs `server` for the custom-action step `action`, whose trace (the client's, not sent)
+    /// carries the rendered payload.
+    pub(crate) fn run_server_action(
+        &mut self,
+        action: &CustomAction,
+        server: &ServerAction,
+        trace: Trace,
+    ) -> Step {
+        let payload = match trace.payload {
+            Some(Payload::Json(p)) => p,
+            _ => Value::Null,
+        };
+        let outcome = match &server.handler {
+            Handler::Webhook(w) => self.run_webhook(w, &payload),
+            Handler::JavaScript(js) => self.run_javascript(js, &payload),
+        };
+        let event = match outcome {
+            Call::Pending => return Step::Wait,
+            Call::Done(Ok(event)) => event,
+            Call::Done(Err(why)) => {
+                self.debug(Some("custom-action"), || {
+                    format!("server action {:?} failed: {why}", server.name)
+                });
+                None
+            }
+        };
+        let path = event.as_deref().and_then(|e| {
+            action
+                .paths
+                .iter()
+                .find(|p| matches!(&p.event, flowdm_model::Event::General(t) if t == e))
+        });
+        self.debug(Some("custom-action"), || {
+            format!(
+                "server action {:?} answered {:?}: {}",
+                server.name,
+                event.as_deref().unwrap_or(""),
+                if path.is_some() {
+                    "its path"
+                } else {
+                    "the default path"
+                }
+            )
+        });
+        match path {
+            Some(p) => Step::Next(p.next_id.clone()),
+            None => Step::Next(action.default_next().map(str::to_string)),
+        }
+    }
+
+    /// The webhook's call as an HTTP effect; its answer mapped, and the path it names.
+    fn run_webhook(&mut self, w: &Webhook, payload: &Value) -> Call<Option<String>> {
+        let result = match self.take_effect_result() {
+            Some(EffectResult::Http(r)) => r,
+            Some(_) => Err("the effect log does not match this step".into()),
+            None => {
+                let user = self.user_id.clone().unwrap_or_default();
+                let project = self.project.version.project_id.clone();
+                let scope = self.scope();
+                let fill = |t: &str| template(t, &scope, &user, &project, payload);
+                let request = HttpRequest {
+                    method: w.method.clone(),
+                    url: fill(&w.url),
+                    headers: w
+                        .headers
+                        .iter()
+                        .map(|(k, v)| (k.clone(), fill(v)))
+                        .collect(),
+                    body: match (&w.body, w.method.as_str()) {
+                        (Some(b), m) if m != "GET" => HttpBody::Raw(fill(b)),
+                        _ => HttpBody::None,
+                    },
+                };
+                self.suspend(Effect::Http(request));
+                return Call::Pending;
+            }
+        };
+        let response = match result {
+            Ok(r) => r,
+            Err(why) => {
+                self.debug(Some("custom-action"), || format!("webhook failed: {why}"));
+                return Call::Done(Ok(Some(ERROR_PATH.into())));
+            }
+        };
+        let data: Value = serde_json::from_str(&response.body).unwrap_or(Value::Null);
+        let mapped: Vec<(String, Value)> = w
+            .mappings
+            .iter()
+            .filter_map(|(path, var)| Some((var.clone(), self.walk(&data, path)?)))
+            .collect();
+        for (var, value) in mapped {
+            self.set_var(&var, value);
+        }
+        let named = w
+            .path_field
+            .as_deref()
+            .and_then(|f| self.walk(&data, f))
+            .and_then(|v| v.as_str().map(str::to_string));
+        Call::Done(Ok(named.or_else(|| status_path(w, response.status))))
+    }
+
+    /// The JavaScript action in the sandbox: `main({params, variables})` → `{event, variables}`;
+    /// invalid parameters or an undeclared event are errors.
+    fn run_javascript(&mut self, js: &JavaScript, payload: &Value) -> Call<Option<String>> {
+        let params = match params(js, payload) {
+            Ok(p) => p,
+            Err(why) => return Call::Done(Err(why)),
+        };
+        let def = FunctionDefinition {
+            code: js.code.clone(),
+            ..FunctionDefinition::default()
+        };
+        let mut inputs = Map::new();
+        inputs.insert("params".into(), Value::Object(params));
+        inputs.insert(
+            "variables".into(),
+            Value::Object(self.combined_vars().into_iter().collect()),
+        );
+        let returned = match self.execute_function_with(&def, json!(inputs)) {
+            Call::Pending => return Call::Pending,
+            Call::Done(Ok(v)) => v,
+            Call::Done(Err(why)) => return Call::Done(Err(why)),
+        };
+        let event = returned
+            .get("event")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        if let Some(e) = &event {
+            if !js.events.is_empty() && !js.events.contains(e) {
+                return Call::Done(Err(format!("event {e:?} is not one of {:?}", js.events)));
+            }
+        }
+        if let Some(Value::Object(vars)) = returned.get("variables") {
+            for (k, v) in vars {
+                self.set_var(k, v.clone());
+            }
+        }
+        Call::Done(Ok(event))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::template;
+    use serde_json::{json, Map};
+
+    #[test]
+    fn templates_fill_variables_user_project_and_payload() {
+        let mut vars = Map::new();
+        vars.insert("amount".into(), json!(25));
+        vars.insert("name".into(), json!("Ada"));
+        let payload = json!({ "card": "visa" });
+        let out = template(
+            "{{ name }} pays {{amount}} by {{payload.card}} ({{user.id}}/{{project.id}}){{missing}} {{open",
+            &vars,
+            "u1",
+            "p1",
+            &payload,
+        );
+        assert_eq!(out, "Ada pays 25 by visa (u1/p1) {{open");
+    }
+}

@@ -1,0 +1,81 @@
+//! Custom actions the server runs itself, declared in `--actions-dir`: a webhook to a local
+//! test server answers the step unless the client stops on it.
+
+use crate::api_step::api_stub;
+use crate::support::server::*;
+use serde_json::{json, Value};
+
+fn pay_agent() -> String {
+    let text = |msg: &str| json!({ "type": "text", "texts": [ { "id": "t", "content": [ { "children": [ { "text": msg } ] } ] } ], "nextId": null });
+    json!({
+        "project": { "_id": "sap", "name": "Pay", "type": "chat", "platform": "webchat", "devVersion": "sav" },
+        "version": { "_id": "sav", "projectID": "sap", "rootDiagramID": "D", "variables": ["receipt"],
+            "platformData": { "settings": {} },
+            "prototype": { "type": "chat", "platform": "webchat", "data": { "name": "Pay", "locales": ["en-US"] },
+                "model": { "intents": [], "slots": [] }, "context": { "variables": {} } } },
+        "programs": {
+            "sav": { "id": "sav", "startId": "", "lines": {}, "commands": [], "variables": [] },
+            "D": { "id": "D", "name": "Home", "startId": "start", "commands": [], "variables": [], "lines": {
+                "start": { "type": "start", "nextId": "pay" },
+                "pay": { "_v": 1, "type": "Pay Credit Card", "payload": { "amount": 25 }, "defaultPath": 1,
+                    "paths": [ { "event": { "type": "success" }, "nextID": "ok" }, { "event": { "type": "pending" }, "nextID": "wait" } ] },
+                "ok": text("Paid, receipt {receipt}."),
+                "wait": text("Payment pending.")
+            } }
+        }
+    })
+    .to_string()
+}
+
+fn action(base: &str) -> Value {
+    json!({ "id": "pay", "name": "Pay Credit Card", "action_type": "webhook", "config": {
+        "url": format!("{base}/charge"), "body": "{\"amount\": {{payload.amount}}, \"user\": \"{{user.id}}\"}",
+        "path_field": "status", "mappings": { "receipt": "receipt" } } })
+}
+
+#[tokio::test]
+async fn a_registered_webhook_answers_the_custom_action() {
+    let (base, seen) = api_stub(
+        json!({ "status": "success", "receipt": "R-9" }),
+        Default::default(),
+    )
+    .await;
+    let actions = tempfile::tempdir().unwrap();
+    std::fs::write(actions.path().join("pay.json"), action(&base).to_string()).unwrap();
+    std::fs::write(actions.path().join("broken.json"), "{ not json").unwrap();
+    let server = Server::builder()
+        .files(&[("pay.vfr", pay_agent())])
+        .args(&[
+            "--actions-dir",
+            actions.path().to_str().unwrap(),
+            "--allow-outbound",
+            "127.0.0.1/32",
+        ])
+        .start();
+    let u = User::new(&server, "payer", "sav");
+    let t = u.act(json!({ "type": "launch" })).await;
+    assert_eq!(messages(&t), ["Paid, receipt R-9."], "{t}");
+    let requests = seen.lock().unwrap().clone();
+    assert_eq!(requests.len(), 1);
+    assert!(
+        requests[0].starts_with("POST /charge HTTP/1.1"),
+        "{}",
+        requests[0]
+    );
+    assert!(
+        requests[0].ends_with(r#"{"amount": 25, "user": "payer"}"#),
+        "{}",
+        requests[0]
+    );
+
+    // A client that stops on the action still gets it, and resumes it.
+    let u = User::new(&server, "stopper", "sav");
+    let t = normalize(
+        u.interact_body(json!({ "action": { "type": "launch" }, "config": { "stopTypes": ["Pay Credit Card"] } }))
+            .await,
+    );
+    assert_eq!(types(&t), ["Pay Credit Card"], "{t}");
+    assert_eq!(seen.lock().unwrap().len(), 1, "the server did not call");
+    let t = u.act(json!({ "type": "pending" })).await;
+    assert_eq!(messages(&t), ["Payment pending."]);
+}
