@@ -2,7 +2,7 @@
 //! against the stub provider, with their APIs on local stubs and their documents in a temporary
 //! knowledge base: they reach the designer's next steps.
 
-use crate::ai_steps::{ai_texts, corpus_server};
+use crate::ai_steps::{agent_server, ai_texts, corpus_server};
 use crate::api_step::{api_stub, corpus_agent, corpus_file};
 use crate::support::llm_stub::LlmStub;
 use crate::support::server::*;
@@ -50,15 +50,7 @@ async fn the_mcp_agent_calls_its_tool_path_and_function_then_answers() {
         "https://mcp-client.proxy-voiceflow.com",
         &mcp,
     );
-    let server = Server::builder()
-        .files(&[("mcp.vf", text)])
-        .args(&[
-            "--ai-url",
-            stub.base.as_str(),
-            "--allow-outbound",
-            "127.0.0.1/32",
-        ])
-        .start();
+    let server = agent_server("mcp.vf", text, &stub, &[]);
     let u = User::new(&server, "mcp-agent", &version);
     let t = u.act(json!({ "type": "launch" })).await;
     assert_eq!(ai_texts(&t), ["Welcome! Ask me anything."], "{t}");
@@ -173,17 +165,12 @@ async fn the_support_agent_answers_from_its_knowledge_base() {
     )
     .unwrap();
     let (text, version) = corpus_file("Naveen-Baburaj__voiceflow-chatbot-tutorial__chatbot.vf");
-    let server = Server::builder()
-        .files(&[("naveen.vf", text)])
-        .args(&[
-            "--ai-url",
-            stub.base.as_str(),
-            "--allow-outbound",
-            "127.0.0.1/32",
-            "--kb-dir",
-            kb.path().to_str().unwrap(),
-        ])
-        .start();
+    let server = agent_server(
+        "naveen.vf",
+        text,
+        &stub,
+        &["--kb-dir", kb.path().to_str().unwrap()],
+    );
     let u = User::new(&server, "naveen", &version);
     u.act(json!({ "type": "launch" })).await;
     let t = u
@@ -239,15 +226,7 @@ async fn the_lead_generation_agent_quotes_through_its_api_and_explains_the_quote
         "https://api-f1db6c.stack.tryrelevance.com",
         &quote_api,
     );
-    let server = Server::builder()
-        .files(&[("leads.vf", text)])
-        .args(&[
-            "--ai-url",
-            stub.base.as_str(),
-            "--allow-outbound",
-            "127.0.0.1/32",
-        ])
-        .start();
+    let server = agent_server("leads.vf", text, &stub, &[]);
     let u = User::new(&server, "lead", &version);
     u.act(json!({ "type": "launch" })).await;
     u.act(json!({ "type": "text", "payload": "how much to clean my house" }))
