@@ -193,5 +193,111 @@ fn bench_ai(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench, bench_ai);
+/// The overhead of a custom action the server runs, against the same turn stopping for the
+/// client: a JavaScript action (run in the sandbox), and a webhook (the run that yields its HTTP
+/// effect plus the run with the canned answer; the HTTP time excluded).
+fn bench_server_actions(c: &mut Criterion) {
+    let lines = json!({
+        "start": { "type": "start", "nextId": "pay" },
+        "pay": { "_v": 1, "type": "Pay Credit Card", "payload": { "card": "visa", "amount": 25 }, "defaultPath": 1,
+            "paths": [ { "event": { "type": "success" }, "nextID": "ok" }, { "event": { "type": "pending" }, "nextID": "wait" } ] },
+        "ok": text("Paid.", ""),
+        "wait": text("Pending.", "")
+    });
+    let doc = json!({
+        "project": { "_id": "P", "type": "chat", "platform": "webchat", "devVersion": "V" },
+        "version": { "_id": "V", "projectID": "P", "rootDiagramID": "D",
+            "variables": ["sessions", "user_id", "timestamp", "last_response", "last_utterance", "last_event", "intent_confidence"],
+            "platformData": { "settings": {} },
+            "prototype": { "type": "chat", "model": { "intents": [], "slots": [] }, "context": { "variables": {} } } },
+        "programs": {
+            "V": { "id": "V", "lines": {}, "commands": [], "variables": [] },
+            "D": { "id": "D", "name": "Home", "startId": "start", "lines": lines, "commands": [], "variables": [] }
+        }
+    });
+    let project = load_vfr(&doc).expect("bench agent loads").0;
+    let with = |action: serde_json::Value| Agent {
+        actions: std::sync::Arc::new(flowdm_model::ServerActions::new(vec![
+            flowdm_model::ServerAction::parse(&action).expect("action"),
+        ])),
+        ..Agent::new(project.clone())
+    };
+    let js = with(
+        json!({ "name": "Pay Credit Card", "action_type": "javascript", "config": {
+        "code": "export default async function main({ params }) { return { event: params.card === 'visa' ? 'success' : 'pending' }; }",
+        "parameters": [ { "key": "card", "type": "string", "required": true } ], "events_schema": ["success", "pending"] } }),
+    );
+    let webhook = with(
+        json!({ "name": "Pay Credit Card", "action_type": "webhook", "config": {
+        "url": "https://pay.example.com/charge", "body": "{\"amount\": {{payload.amount}}}", "path_field": "status" } }),
+    );
+    let client = Agent::new(project.clone());
+    let clock = SystemClock;
+    let run = |agent: &Agent, config: Config, effects: Vec<flowdm_engine::EffectResult>| {
+        let mut rng = SeededRandom::new(1);
+        let mut env = Env {
+            clock: &clock,
+            rng: &mut rng,
+            sandbox: &QuickJs,
+        };
+        let input = TurnInput {
+            state: flowdm_engine::session::generate(agent, None, Some("u1")),
+            request: Request::from_value(json!({ "type": "launch" })).ok(),
+            config,
+            user_id: Some("u1".into()),
+            logs: Default::default(),
+            nlu_hint: None,
+            effects,
+        };
+        interact(agent, input, &mut env)
+    };
+    let stop: Config =
+        serde_json::from_value(json!({ "stopTypes": ["Pay Credit Card"] })).expect("config");
+    let answer = flowdm_engine::EffectResult::Http(Ok(flowdm_engine::HttpResponse {
+        status: 200,
+        headers: vec![],
+        body: r#"{"status": "success"}"#.into(),
+    }));
+    let said = |out: &flowdm_engine::TurnOutput| {
+        out.trace
+            .iter()
+            .filter_map(|t| t.payload_str("message"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(
+        said(&run(&js, Config::default(), vec![])),
+        "Paid.",
+        "bench turn changed"
+    );
+    assert_eq!(
+        said(&run(&webhook, Config::default(), vec![answer.clone()])),
+        "Paid.",
+        "bench turn changed"
+    );
+    assert_eq!(
+        run(&client, stop.clone(), vec![]).trace.len(),
+        1,
+        "bench turn changed"
+    );
+    c.bench_function("custom action: the turn stopping for the client", |b| {
+        b.iter(|| run(&client, stop.clone(), vec![]))
+    });
+    c.bench_function(
+        "custom action: a JavaScript action run by the server",
+        |b| b.iter(|| run(&js, Config::default(), vec![])),
+    );
+    c.bench_function(
+        "custom action: a webhook (yielding run + run with the answer)",
+        |b| {
+            b.iter(|| {
+                let first = run(&webhook, Config::default(), vec![]);
+                let second = run(&webhook, Config::default(), vec![answer.clone()]);
+                (first, second)
+            })
+        },
+    );
+}
+
+criterion_group!(benches, bench, bench_ai, bench_server_actions);
 criterion_main!(benches);

@@ -79,3 +79,48 @@ async fn a_registered_webhook_answers_the_custom_action() {
     let t = u.act(json!({ "type": "pending" })).await;
     assert_eq!(messages(&t), ["Payment pending."]);
 }
+
+#[tokio::test]
+async fn the_example_payment_action_charges_the_shipped_payment_agent() {
+    // examples/actions/pay-credit-card.json, its payment service a local stub.
+    let (base, seen) = api_stub(json!({ "status": "success" }), Default::default()).await;
+    let example = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/actions/pay-credit-card.json"),
+    )
+    .unwrap()
+    .replace("http://127.0.0.1:8787", &base);
+    let actions = tempfile::tempdir().unwrap();
+    std::fs::write(actions.path().join("pay.json"), example).unwrap();
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/actions/open-ticket.json"),
+        actions.path().join("ticket.json"),
+    )
+    .unwrap();
+    let server = Server::builder()
+        .with_example("payment.vf")
+        .args(&[
+            "--actions-dir",
+            actions.path().to_str().unwrap(),
+            "--allow-outbound",
+            "127.0.0.1/32",
+        ])
+        .start();
+    let u = User::new(&server, "shopper", "64a1f0000000000000000002");
+    u.act(json!({ "type": "launch" })).await;
+    let t = u
+        .act(json!({ "type": "path-64a1b0000000000000000001", "payload": { "label": "Pay $25" } }))
+        .await;
+    assert!(
+        messages(&t)
+            .iter()
+            .any(|m| m == "Payment of $25 received. Thank you!"),
+        "{t}"
+    );
+    let requests = seen.lock().unwrap().clone();
+    assert!(
+        requests[0].ends_with(r#"{"amount": 25, "user": "shopper"}"#),
+        "{}",
+        requests[0]
+    );
+}

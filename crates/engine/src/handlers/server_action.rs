@@ -102,7 +102,11 @@ impl Runtime<'_, '_> {
         server: &ServerAction,
         trace: Trace,
     ) -> Step {
+        // The payload as the client would get it; a JSON text (older steps) is read as JSON.
         let payload = match trace.payload {
+            Some(Payload::Json(Value::String(text))) => {
+                serde_json::from_str(&text).unwrap_or(Value::String(text))
+            }
             Some(Payload::Json(p)) => p,
             _ => Value::Null,
         };

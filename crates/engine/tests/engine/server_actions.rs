@@ -168,3 +168,34 @@ fn declarations_are_checked() {
     )
     .is_err());
 }
+
+#[test]
+fn the_example_actions_parse_and_the_ticket_action_runs() {
+    let pay: Value = serde_json::from_str(include_str!(
+        "../../../../examples/actions/pay-credit-card.json"
+    ))
+    .unwrap();
+    assert!(ServerAction::parse(&pay).is_ok());
+    let ticket: Value = serde_json::from_str(include_str!(
+        "../../../../examples/actions/open-ticket.json"
+    ))
+    .unwrap();
+    let ticket = ServerAction::parse(&ticket).unwrap();
+    let lines = json!({ "start": { "type": "start", "nextId": "t" },
+        "t": { "_v": 1, "type": "Open Ticket", "payload": { "subject": "Broken kettle", "priority": "high" }, "defaultPath": 1,
+            "paths": [ { "event": { "type": "opened" }, "nextID": "ok" }, { "event": { "type": "rejected" }, "nextID": "no" } ] },
+        "ok": text_node("Ticket {ticket} opened.", None),
+        "no": text_node("No ticket.", None) });
+    let agent = Agent {
+        actions: Arc::new(ServerActions::new(vec![ticket])),
+        ..Agent::new(agent(
+            lines,
+            json!({ "variables": ["ticket", "user_id", "sessions"] }),
+        ))
+    };
+    let mut s = Session::new(agent);
+    assert_eq!(
+        messages(&s.turn(json!({ "type": "launch" }))),
+        ["Ticket T-u1 opened."]
+    );
+}
