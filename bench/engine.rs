@@ -113,6 +113,46 @@ fn bench(c: &mut Criterion) {
     c.bench_function("state copy alone", |b| b.iter(|| launch.state.clone()));
 }
 
+/// A one-diagram chat project (`D`, start node `start`) with these lines and initial variables.
+fn one_diagram(lines: serde_json::Value, context: serde_json::Value) -> flowdm_model::Project {
+    let doc = json!({
+        "project": { "_id": "P", "type": "chat", "platform": "webchat", "devVersion": "V" },
+        "version": { "_id": "V", "projectID": "P", "rootDiagramID": "D",
+            "variables": ["sessions", "user_id", "timestamp", "last_response", "last_utterance", "last_event", "intent_confidence", "name"],
+            "platformData": { "settings": {} },
+            "prototype": { "type": "chat", "model": { "intents": [], "slots": [] }, "context": { "variables": context } } },
+        "programs": {
+            "V": { "id": "V", "lines": {}, "commands": [], "variables": [] },
+            "D": { "id": "D", "name": "Home", "startId": "start", "lines": lines, "commands": [], "variables": [] }
+        }
+    });
+    load_vfr(&doc).expect("bench agent loads").0
+}
+
+/// A launch of a new session, with `config` and the effect log `effects`.
+fn launch(
+    agent: &Agent,
+    config: Config,
+    effects: Vec<flowdm_engine::EffectResult>,
+) -> flowdm_engine::TurnOutput {
+    let mut rng = SeededRandom::new(1);
+    let mut env = Env {
+        clock: &SystemClock,
+        rng: &mut rng,
+        sandbox: &QuickJs,
+    };
+    let input = TurnInput {
+        state: flowdm_engine::session::generate(agent, None, Some("u1")),
+        request: Request::from_value(json!({ "type": "launch" })).ok(),
+        config,
+        user_id: Some("u1".into()),
+        logs: Default::default(),
+        nlu_hint: None,
+        effects,
+    };
+    interact(agent, input, &mut env)
+}
+
 /// The overhead of an AI step, the provider's time excluded: a launch whose generative step
 /// (memory + prompt, a system prompt with variables) stops the turn for its `Llm` effect, then
 /// the same turn again with the canned answer (what the server does), and the same launch with
@@ -125,18 +165,7 @@ fn bench_ai(c: &mut Criterion) {
             "ai": ai,
             "done": text("Anything else?", "")
         });
-        let doc = json!({
-            "project": { "_id": "P", "type": "chat", "platform": "webchat", "devVersion": "V" },
-            "version": { "_id": "V", "projectID": "P", "rootDiagramID": "D",
-                "variables": ["sessions", "user_id", "timestamp", "last_response", "last_utterance", "last_event", "intent_confidence", "name"],
-                "platformData": { "settings": {} },
-                "prototype": { "type": "chat", "model": { "intents": [], "slots": [] }, "context": { "variables": { "name": "Ann" } } } },
-            "programs": {
-                "V": { "id": "V", "lines": {}, "commands": [], "variables": [] },
-                "D": { "id": "D", "name": "Home", "startId": "start", "lines": lines, "commands": [], "variables": [] }
-            }
-        });
-        Agent::new(load_vfr(&doc).expect("bench agent loads").0)
+        Agent::new(one_diagram(lines, json!({ "name": "Ann" })))
     };
     let with_ai = agent(
         json!({ "type": "generative", "prompt": "Answer {name} briefly.",
@@ -144,29 +173,11 @@ fn bench_ai(c: &mut Criterion) {
         "temperature": 0.3, "maxTokens": 100, "nextId": "done" }),
     );
     let without = agent(text("A canned answer for {name}.", "done"));
-    let clock = SystemClock;
     let answer = flowdm_engine::EffectResult::Llm(Ok(flowdm_engine::LlmResponse {
         content: "Sure, Ann: here is a short answer of a few words.".into(),
         ..Default::default()
     }));
-    let run = |project: &Agent, effects: Vec<flowdm_engine::EffectResult>| {
-        let mut rng = SeededRandom::new(1);
-        let mut env = Env {
-            clock: &clock,
-            rng: &mut rng,
-            sandbox: &QuickJs,
-        };
-        let input = TurnInput {
-            state: flowdm_engine::session::generate(project, None, Some("u1")),
-            request: Request::from_value(json!({ "type": "launch" })).ok(),
-            config: Config::default(),
-            user_id: Some("u1".into()),
-            logs: Default::default(),
-            nlu_hint: None,
-            effects,
-        };
-        interact(project, input, &mut env)
-    };
+    let run = |agent: &Agent, effects| launch(agent, Config::default(), effects);
     assert!(
         run(&with_ai, Vec::new()).effect.is_some(),
         "the AI step yields"
@@ -204,18 +215,7 @@ fn bench_server_actions(c: &mut Criterion) {
         "ok": text("Paid.", ""),
         "wait": text("Pending.", "")
     });
-    let doc = json!({
-        "project": { "_id": "P", "type": "chat", "platform": "webchat", "devVersion": "V" },
-        "version": { "_id": "V", "projectID": "P", "rootDiagramID": "D",
-            "variables": ["sessions", "user_id", "timestamp", "last_response", "last_utterance", "last_event", "intent_confidence"],
-            "platformData": { "settings": {} },
-            "prototype": { "type": "chat", "model": { "intents": [], "slots": [] }, "context": { "variables": {} } } },
-        "programs": {
-            "V": { "id": "V", "lines": {}, "commands": [], "variables": [] },
-            "D": { "id": "D", "name": "Home", "startId": "start", "lines": lines, "commands": [], "variables": [] }
-        }
-    });
-    let project = load_vfr(&doc).expect("bench agent loads").0;
+    let project = one_diagram(lines, json!({}));
     let with = |action: serde_json::Value| Agent {
         actions: std::sync::Arc::new(flowdm_model::ServerActions::new(vec![
             flowdm_model::ServerAction::parse(&action).expect("action"),
@@ -232,25 +232,7 @@ fn bench_server_actions(c: &mut Criterion) {
         "url": "https://pay.example.com/charge", "body": "{\"amount\": {{payload.amount}}}", "path_field": "status" } }),
     );
     let client = Agent::new(project.clone());
-    let clock = SystemClock;
-    let run = |agent: &Agent, config: Config, effects: Vec<flowdm_engine::EffectResult>| {
-        let mut rng = SeededRandom::new(1);
-        let mut env = Env {
-            clock: &clock,
-            rng: &mut rng,
-            sandbox: &QuickJs,
-        };
-        let input = TurnInput {
-            state: flowdm_engine::session::generate(agent, None, Some("u1")),
-            request: Request::from_value(json!({ "type": "launch" })).ok(),
-            config,
-            user_id: Some("u1".into()),
-            logs: Default::default(),
-            nlu_hint: None,
-            effects,
-        };
-        interact(agent, input, &mut env)
-    };
+    let run = launch;
     let stop: Config =
         serde_json::from_value(json!({ "stopTypes": ["Pay Credit Card"] })).expect("config");
     let answer = flowdm_engine::EffectResult::Http(Ok(flowdm_engine::HttpResponse {

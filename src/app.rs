@@ -76,7 +76,7 @@ impl Application {
             effects: Arc::new(Effects {
                 http: outbound,
                 llm,
-                kb: kb.clone().map(|kb| {
+                kb: kb.map(|kb| {
                     Arc::new(KbSearcher {
                         kb,
                         embedder: kb_embedder(&config),
@@ -84,7 +84,6 @@ impl Application {
                 }),
             }),
             effect_budget: config.effect_budget,
-            kb,
         };
         let data = web::Data::new(state);
         let factory_data = data.clone();

@@ -29,7 +29,4 @@ pub struct AppState {
     pub effects: Arc<Effects>,
     /// How much one turn may wait on effects and how many AI tokens it may use.
     pub effect_budget: EffectBudget,
-    /// The knowledge bases of `--kb-dir` (unset: the directory does not exist; every query
-    /// answers no chunks).
-    pub kb: Option<Arc<flowdm_kb::KnowledgeBase>>,
 }

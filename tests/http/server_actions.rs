@@ -27,6 +27,19 @@ fn pay_agent() -> String {
     .to_string()
 }
 
+/// The server `builder` makes, with the actions of `dir` and loopback calls allowed (the
+/// tests' payment services are local stubs).
+fn with_actions(builder: ServerBuilder, dir: &std::path::Path) -> Server {
+    builder
+        .args(&[
+            "--actions-dir",
+            dir.to_str().unwrap(),
+            "--allow-outbound",
+            "127.0.0.1/32",
+        ])
+        .start()
+}
+
 fn action(base: &str) -> Value {
     json!({ "id": "pay", "name": "Pay Credit Card", "action_type": "webhook", "config": {
         "url": format!("{base}/charge"), "body": "{\"amount\": {{payload.amount}}, \"user\": \"{{user.id}}\"}",
@@ -43,15 +56,10 @@ async fn a_registered_webhook_answers_the_custom_action() {
     let actions = tempfile::tempdir().unwrap();
     std::fs::write(actions.path().join("pay.json"), action(&base).to_string()).unwrap();
     std::fs::write(actions.path().join("broken.json"), "{ not json").unwrap();
-    let server = Server::builder()
-        .files(&[("pay.vfr", pay_agent())])
-        .args(&[
-            "--actions-dir",
-            actions.path().to_str().unwrap(),
-            "--allow-outbound",
-            "127.0.0.1/32",
-        ])
-        .start();
+    let server = with_actions(
+        Server::builder().files(&[("pay.vfr", pay_agent())]),
+        actions.path(),
+    );
     let u = User::new(&server, "payer", "sav");
     let t = u.act(json!({ "type": "launch" })).await;
     assert_eq!(messages(&t), ["Paid, receipt R-9."], "{t}");
@@ -97,15 +105,7 @@ async fn the_example_payment_action_charges_the_shipped_payment_agent() {
         actions.path().join("ticket.json"),
     )
     .unwrap();
-    let server = Server::builder()
-        .with_example("payment.vf")
-        .args(&[
-            "--actions-dir",
-            actions.path().to_str().unwrap(),
-            "--allow-outbound",
-            "127.0.0.1/32",
-        ])
-        .start();
+    let server = with_actions(Server::builder().with_example("payment.vf"), actions.path());
     let u = User::new(&server, "shopper", "64a1f0000000000000000002");
     u.act(json!({ "type": "launch" })).await;
     let t = u

@@ -128,6 +128,35 @@ pub enum EffectResult {
     Kb(Result<Vec<KbChunk>, String>),
 }
 
+/// What a step reads from a logged result of another kind: the log is not this turn's.
+const LOG_MISMATCH: &str = "the effect log does not match this step";
+
+impl EffectResult {
+    /// The HTTP answer of an [`Effect::Http`].
+    pub fn into_http(self) -> Result<HttpResponse, String> {
+        match self {
+            EffectResult::Http(r) => r,
+            _ => Err(LOG_MISMATCH.into()),
+        }
+    }
+
+    /// The completion of an [`Effect::Llm`].
+    pub fn into_llm(self) -> Result<LlmResponse, String> {
+        match self {
+            EffectResult::Llm(r) => r,
+            _ => Err(LOG_MISMATCH.into()),
+        }
+    }
+
+    /// The chunks of an [`Effect::Kb`].
+    pub fn into_kb(self) -> Result<Vec<KbChunk>, String> {
+        match self {
+            EffectResult::Kb(r) => r,
+            _ => Err(LOG_MISMATCH.into()),
+        }
+    }
+}
+
 /// An HTTP answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HttpResponse {

@@ -46,13 +46,12 @@ pub(crate) fn classify(
     };
     // The classifier's best first, then the agent's other intents (the model may know a
     // paraphrase the classifier has no word of).
-    let training = agent.nlu.training_texts();
     let mut candidates: Vec<&str> = Vec::new();
     let names = ranking
         .iter()
         .map(|(name, _)| name.as_str())
         .take(CANDIDATES)
-        .chain(training.iter().map(|(intent, _)| intent.as_str()));
+        .chain(agent.nlu.model().intents.iter().map(|i| i.name.as_str()));
     for name in names {
         if candidates.len() == MAX_CANDIDATES {
             break;
@@ -66,7 +65,8 @@ pub(crate) fn classify(
     }
     let answer = match effects.pop_front() {
         None => {
-            let request = prompt(params, &training, &candidates, &text);
+            // The examples are generated only for the call (not on the run with its answer).
+            let request = prompt(params, &agent.nlu.training_texts(), &candidates, &text);
             return Classified::Pending(Effect::Llm(request));
         }
         Some(EffectResult::Llm(Ok(answer))) => answer.content,

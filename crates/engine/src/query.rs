@@ -166,7 +166,7 @@ fn operator(
             let mut found = false;
             for v in values {
                 for item in v.as_array().into_iter().flatten() {
-                    let hit = match is_operator_object(&Value::Object(q.clone())) {
+                    let hit = match is_operator_object(arg) {
                         Some(_) => field(&[item], arg)?,
                         None => matches(q, item)?,
                     };

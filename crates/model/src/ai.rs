@@ -260,7 +260,7 @@ pub struct FunctionTool {
 #[derive(Debug, Clone)]
 pub struct Agent {
     pub name: String,
-    pub instructions: String,
+    /// The model settings; `system` is the agent's instructions.
     pub params: AiParams,
     pub path_tools: Vec<PathTool>,
     pub function_tools: Vec<FunctionTool>,
@@ -322,8 +322,10 @@ impl Agent {
         let paths = crate::function::paths_by_key(n.get("paths"));
         Agent {
             name: text(def, "name"),
-            instructions: text(def, "instructions"),
-            params: AiParams::from_json(def),
+            params: AiParams {
+                system: text(def, "instructions"),
+                ..AiParams::from_json(def)
+            },
             path_tools,
             function_tools,
             knowledge_base: def.get("knowledgeBase").filter(|k| !k.is_null()).map(|k| {

@@ -141,12 +141,10 @@ impl Runtime<'_, '_> {
             }
         }
         let (specs, by_name) = tools(n);
-        let system = self.ai_text(&n.instructions);
         let mut messages = self.memory_messages();
         for _ in 0..MAX_ROUNDS {
             let request = LlmRequest {
                 tools: specs.clone(),
-                system: (!system.is_empty()).then(|| system.clone()),
                 ..self.llm_request(&n.params, messages.clone())
             };
             let answer = match self.llm_call(request) {

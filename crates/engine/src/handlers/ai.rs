@@ -23,30 +23,17 @@ const KB_ANSWER_CHUNKS: usize = 2;
 
 impl Runtime<'_, '_> {
     pub(crate) fn llm_call(&mut self, request: LlmRequest) -> Call<crate::effects::LlmResponse> {
-        match self.take_effect_result() {
-            Some(EffectResult::Llm(r)) => Call::Done(r),
-            Some(_) => Call::Done(Err("the effect log does not match this step".into())),
-            None => {
-                self.suspend(Effect::Llm(request));
-                Call::Pending
-            }
-        }
+        self.effect_call(EffectResult::into_llm, |_| Effect::Llm(request))
     }
 
     pub(crate) fn kb_call(&mut self, question: String, chunk_limit: usize) -> Call<Vec<KbChunk>> {
-        match self.take_effect_result() {
-            Some(EffectResult::Kb(r)) => Call::Done(r),
-            Some(_) => Call::Done(Err("the effect log does not match this step".into())),
-            None => {
-                let project_id = self.project.version.project_id.clone();
-                self.suspend(Effect::Kb(KbQuery {
-                    project_id,
-                    question,
-                    chunk_limit,
-                }));
-                Call::Pending
-            }
-        }
+        self.effect_call(EffectResult::into_kb, |rt| {
+            Effect::Kb(KbQuery {
+                project_id: rt.project.version.project_id.clone(),
+                question,
+                chunk_limit,
+            })
+        })
     }
 
     /// `{var}` replaced, with the AI memory (`vf_memory`) up to date.

@@ -2,7 +2,7 @@
 //! `{var}` replaced, yields it as an effect, then maps the answer into variables and follows
 //! `success_id` (2xx) or `fail_id`.
 
-use crate::effects::{Effect, EffectResult, HttpBody, HttpRequest, HttpResponse};
+use crate::effects::{Effect, HttpBody, HttpRequest, HttpResponse};
 use crate::interpolate::{number, replace};
 use crate::runtime::{Runtime, Step};
 use flowdm_model::{Api, ApiRequest, Node};
@@ -17,7 +17,7 @@ const NUMERIC_MAX_LEN: usize = 16;
 impl Runtime<'_, '_> {
     pub(crate) fn handle_api(&mut self, node: &Node, n: &Api) -> Step {
         if let Some(result) = self.take_effect_result() {
-            return self.api_answer(node, n, result);
+            return self.api_answer(node, n, result.into_http());
         }
         match self.api_request(&n.request) {
             Ok(request) => {
@@ -86,10 +86,7 @@ impl Runtime<'_, '_> {
     }
 
     /// Maps the answer (even a failed status's) and picks the port; no answer → `fail_id`.
-    fn api_answer(&mut self, node: &Node, n: &Api, result: EffectResult) -> Step {
-        let EffectResult::Http(result) = result else {
-            return self.api_answer(node, n, mismatch());
-        };
+    fn api_answer(&mut self, node: &Node, n: &Api, result: Result<HttpResponse, String>) -> Step {
         let HttpResponse { status, body, .. } = match result {
             Ok(r) => r,
             Err(why) => {
@@ -153,9 +150,4 @@ fn numeric(v: &Value) -> Value {
             .map_or_else(|| v.clone(), number),
         _ => v.clone(),
     }
-}
-
-/// What a step gets for a result of another kind: the log does not belong to this turn.
-pub(crate) fn mismatch() -> EffectResult {
-    EffectResult::Http(Err("the effect log does not match this step".into()))
 }

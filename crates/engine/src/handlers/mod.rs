@@ -21,6 +21,25 @@ pub(crate) enum Call<T> {
     Done(Result<T, String>),
     Pending,
 }
+
+impl Runtime<'_, '_> {
+    /// A step's call: its result from the effect log (read by `read`, e.g.
+    /// `EffectResult::into_llm`), or the turn stops for the effect `make` builds.
+    pub(crate) fn effect_call<T>(
+        &mut self,
+        read: fn(crate::effects::EffectResult) -> Result<T, String>,
+        make: impl FnOnce(&Self) -> crate::effects::Effect,
+    ) -> Call<T> {
+        match self.take_effect_result() {
+            Some(result) => Call::Done(read(result)),
+            None => {
+                let effect = make(self);
+                self.suspend(effect);
+                Call::Pending
+            }
+        }
+    }
+}
 use flowdm_model::{Node, NodeKind};
 
 impl Runtime<'_, '_> {

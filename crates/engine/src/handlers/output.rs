@@ -126,14 +126,7 @@ impl Runtime<'_, '_> {
             let content = json!([{ "children": [{ "text": answer }] }]);
             self.emit_text_as(&content, None, true)
         } else {
-            let once = replace(answer, &self.scope(), true);
-            let message = replace(&once, &self.scope(), true);
-            self.trace(
-                "speak",
-                json!({ "message": message, "type": "message", "ai": true }),
-            );
-            self.remember_output(&message);
-            message
+            self.emit_speak_as(answer, true)
         }
     }
 
@@ -168,9 +161,18 @@ impl Runtime<'_, '_> {
 
     /// Emits a `speak` trace (variables substituted twice, §4.3).
     pub(crate) fn emit_speak(&mut self, msg: &str) -> String {
+        self.emit_speak_as(msg, false)
+    }
+
+    fn emit_speak_as(&mut self, msg: &str, ai: bool) -> String {
         let once = replace(msg, &self.scope(), true);
         let message = replace(&once, &self.scope(), true);
-        self.trace("speak", json!({ "message": message, "type": "message" }));
+        let payload = if ai {
+            json!({ "message": message, "type": "message", "ai": true })
+        } else {
+            json!({ "message": message, "type": "message" })
+        };
+        self.trace("speak", payload);
         self.remember_output(&message);
         message
     }

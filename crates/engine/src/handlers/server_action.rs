@@ -150,30 +150,28 @@ impl Runtime<'_, '_> {
 
     /// The webhook's call as an HTTP effect; its answer mapped, and the path it names.
     fn run_webhook(&mut self, w: &Webhook, payload: &Value) -> Call<Option<String>> {
-        let result = match self.take_effect_result() {
-            Some(EffectResult::Http(r)) => r,
-            Some(_) => Err("the effect log does not match this step".into()),
-            None => {
-                let user = self.user_id.clone().unwrap_or_default();
-                let project = self.project.version.project_id.clone();
-                let scope = self.scope();
-                let fill = |t: &str| template(t, &scope, &user, &project, payload);
-                let request = HttpRequest {
-                    method: w.method.clone(),
-                    url: fill(&w.url),
-                    headers: w
-                        .headers
-                        .iter()
-                        .map(|(k, v)| (k.clone(), fill(v)))
-                        .collect(),
-                    body: match (&w.body, w.method.as_str()) {
-                        (Some(b), m) if m != "GET" => HttpBody::Raw(fill(b)),
-                        _ => HttpBody::None,
-                    },
-                };
-                self.suspend(Effect::Http(request));
-                return Call::Pending;
-            }
+        let call = self.effect_call(EffectResult::into_http, |rt| {
+            let user = rt.user_id.clone().unwrap_or_default();
+            let project = rt.project.version.project_id.clone();
+            let scope = rt.scope();
+            let fill = |t: &str| template(t, &scope, &user, &project, payload);
+            Effect::Http(HttpRequest {
+                method: w.method.clone(),
+                url: fill(&w.url),
+                headers: w
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), fill(v)))
+                    .collect(),
+                body: match (&w.body, w.method.as_str()) {
+                    (Some(b), m) if m != "GET" => HttpBody::Raw(fill(b)),
+                    _ => HttpBody::None,
+                },
+            })
+        });
+        let result = match call {
+            Call::Pending => return Call::Pending,
+            Call::Done(result) => result,
         };
         let response = match result {
             Ok(r) => r,

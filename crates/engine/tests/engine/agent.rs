@@ -2,9 +2,7 @@
 //! answered here by canned results.
 
 use crate::common::*;
-use flowdm_engine::{
-    Effect, EffectResult, HttpResponse, KbChunk, LlmRequest, LlmResponse, ToolCall,
-};
+use flowdm_engine::{Effect, EffectResult, HttpResponse, LlmResponse, ToolCall};
 use serde_json::{json, Value};
 
 fn agent_session(exit_every_turn: bool) -> Session {
@@ -33,13 +31,6 @@ fn agent_session(exit_every_turn: bool) -> Session {
     ))
 }
 
-fn say(content: &str) -> EffectResult {
-    EffectResult::Llm(Ok(LlmResponse {
-        content: content.into(),
-        ..LlmResponse::default()
-    }))
-}
-
 fn call(name: &str, arguments: Value) -> EffectResult {
     EffectResult::Llm(Ok(LlmResponse {
         tool_calls: vec![ToolCall {
@@ -51,18 +42,11 @@ fn call(name: &str, arguments: Value) -> EffectResult {
     }))
 }
 
-fn llm(e: &Effect) -> &LlmRequest {
-    match e {
-        Effect::Llm(r) => r,
-        other => panic!("{other:?}"),
-    }
-}
-
 #[test]
 fn the_agent_answers_then_waits_for_the_next_message() {
     let mut s = agent_session(false);
     let (traces, effects) = s.turn_with_effects(json!({ "type": "launch" }), |_| {
-        say("Hi Ada, how can I help?")
+        reply("Hi Ada, how can I help?")
     });
     let r = llm(&effects[0]);
     assert_eq!(r.system.as_deref(), Some("You help Ada."));
@@ -82,15 +66,10 @@ fn the_agent_answers_then_waits_for_the_next_message() {
     assert_eq!(messages(&traces), ["Hi Ada, how can I help?"]);
     let (traces, effects) = s.turn_with_effects(
         json!({ "type": "text", "payload": "what can you do" }),
-        |_| say("Orders and refunds."),
+        |_| reply("Orders and refunds."),
     );
-    let roles: Vec<(&str, &str)> = llm(&effects[0])
-        .messages
-        .iter()
-        .map(|m| (m.role.as_str(), m.content.as_str()))
-        .collect();
     assert_eq!(
-        roles,
+        roles(llm(&effects[0])),
         [
             ("assistant", "Hi Ada, how can I help?"),
             ("user", "what can you do")
@@ -102,7 +81,7 @@ fn the_agent_answers_then_waits_for_the_next_message() {
 #[test]
 fn a_function_tool_runs_with_its_fetch_and_its_result_goes_back_to_the_model() {
     let mut s = agent_session(false);
-    s.turn_with_effects(json!({ "type": "launch" }), |_| say("Hello."));
+    s.turn_with_effects(json!({ "type": "launch" }), |_| reply("Hello."));
     let (traces, effects) = s.turn_with_effects(
         json!({ "type": "text", "payload": "where is order 42" }),
         |e| match e {
@@ -110,7 +89,7 @@ fn a_function_tool_runs_with_its_fetch_and_its_result_goes_back_to_the_model() {
                 let tool = r.messages.iter().find(|m| m.role == "tool").unwrap();
                 assert_eq!(tool.content, r#"{"status":"shipped"}"#);
                 assert_eq!(tool.tool_call_id.as_deref(), Some("call-fn_order_status"));
-                say("Order 42 has shipped.")
+                reply("Order 42 has shipped.")
             }
             Effect::Llm(_) => call("fn_order_status", json!({ "order": "42" })),
             Effect::Http(h) => {
@@ -131,19 +110,13 @@ fn a_function_tool_runs_with_its_fetch_and_its_result_goes_back_to_the_model() {
 #[test]
 fn a_path_tool_leaves_with_its_variables_and_the_kb_tool_searches() {
     let mut s = agent_session(false);
-    s.turn_with_effects(json!({ "type": "launch" }), |_| say("Hello."));
+    s.turn_with_effects(json!({ "type": "launch" }), |_| reply("Hello."));
     let (traces, effects) = s.turn_with_effects(
         json!({ "type": "text", "payload": "refund policy? then a human please" }),
         |e| match e {
             Effect::Kb(q) => {
                 assert_eq!(q.question, "refunds");
-                EffectResult::Kb(Ok(vec![KbChunk {
-                    score: 1.0,
-                    chunk_id: "r:0".into(),
-                    document_id: "r".into(),
-                    content: "30 days.".into(),
-                    source: "refunds.md".into(),
-                }]))
+                EffectResult::Kb(Ok(vec![chunk("30 days.", "refunds.md")]))
             }
             Effect::Llm(r) if r.messages.iter().any(|m| m.role == "tool") => {
                 assert!(r.messages.last().unwrap().content.contains("30 days."));
@@ -164,7 +137,7 @@ fn a_path_tool_leaves_with_its_variables_and_the_kb_tool_searches() {
 #[test]
 fn exit_every_turn_and_a_failing_provider_take_their_ports() {
     let mut s = agent_session(true);
-    let (traces, _) = s.turn_with_effects(json!({ "type": "launch" }), |_| say("Hello."));
+    let (traces, _) = s.turn_with_effects(json!({ "type": "launch" }), |_| reply("Hello."));
     assert_eq!(messages(&traces), ["Hello.", "Turn over."]);
     let mut s = agent_session(false);
     let traces = s.turn(json!({ "type": "launch" }));

@@ -2,7 +2,7 @@
 //! knowledge-base search a `Kb` effect, answered here by canned results (no provider).
 
 use crate::common::*;
-use flowdm_engine::{Effect, EffectResult, KbChunk, LlmRequest, LlmResponse};
+use flowdm_engine::{Effect, EffectResult};
 use serde_json::{json, Value};
 
 fn ai_agent(step: Value) -> Session {
@@ -20,33 +20,6 @@ fn ai_agent(step: Value) -> Session {
         }),
     ))
     .with_config(json!({ "excludeTypes": ["block", "flow"] }))
-}
-
-fn reply(content: &str) -> EffectResult {
-    EffectResult::Llm(Ok(LlmResponse {
-        content: content.into(),
-        model: "stub".into(),
-        prompt_tokens: 10,
-        completion_tokens: 5,
-        ..LlmResponse::default()
-    }))
-}
-
-fn llm(effect: &Effect) -> &LlmRequest {
-    match effect {
-        Effect::Llm(r) => r,
-        other => panic!("not an LLM call: {other:?}"),
-    }
-}
-
-fn chunk(content: &str, source: &str) -> KbChunk {
-    KbChunk {
-        score: 3.5,
-        chunk_id: format!("{source}:0"),
-        document_id: source.into(),
-        content: content.into(),
-        source: source.into(),
-    }
 }
 
 fn of_type<'a>(traces: &'a Value, ty: &str) -> Vec<&'a Value> {
@@ -99,13 +72,8 @@ fn memory_modes_send_the_conversation() {
     );
     let (_, effects) = s.turn_with_effects(json!({ "type": "launch" }), |_| reply("ok"));
     let r = llm(&effects[0]);
-    let roles: Vec<(&str, &str)> = r
-        .messages
-        .iter()
-        .map(|m| (m.role.as_str(), m.content.as_str()))
-        .collect();
     assert_eq!(
-        roles,
+        roles(r),
         [("assistant", "Hello Ada."), ("user", "Answer briefly.")]
     );
     assert_eq!(r.system, None, "an empty system prompt is not sent");

@@ -263,3 +263,39 @@ pub fn env<'a>(clock: &'a dyn flowdm_engine::Clock, rng: &'a mut SeededRandom) -
         sandbox: &QuickJs,
     }
 }
+
+/// A provider's answer saying `content` (AI step tests).
+pub fn reply(content: &str) -> flowdm_engine::EffectResult {
+    flowdm_engine::EffectResult::Llm(Ok(flowdm_engine::LlmResponse {
+        content: content.into(),
+        ..flowdm_engine::LlmResponse::default()
+    }))
+}
+
+/// The chat request of an effect (panics on another kind).
+pub fn llm(effect: &flowdm_engine::Effect) -> &flowdm_engine::LlmRequest {
+    match effect {
+        flowdm_engine::Effect::Llm(r) => r,
+        other => panic!("not an LLM call: {other:?}"),
+    }
+}
+
+/// A knowledge-base chunk of document `source`.
+pub fn chunk(content: &str, source: &str) -> flowdm_engine::KbChunk {
+    flowdm_engine::KbChunk {
+        score: 3.5,
+        chunk_id: format!("{source}:0"),
+        document_id: source.into(),
+        content: content.into(),
+        source: source.into(),
+    }
+}
+
+/// A chat request's messages as `(role, content)`.
+pub fn roles(request: &flowdm_engine::LlmRequest) -> Vec<(&str, &str)> {
+    request
+        .messages
+        .iter()
+        .map(|m| (m.role.as_str(), m.content.as_str()))
+        .collect()
+}

@@ -106,12 +106,7 @@ impl Runtime<'_, '_> {
         let env = self.script_env();
         // The function's `fetch`es take their answers from the turn's effect log, in order.
         let mut log = std::mem::take(&mut self.effect_results);
-        let mut fetch = |_: &HttpRequest| {
-            log.pop_front().map(|answer| match answer {
-                EffectResult::Http(r) => r,
-                _ => Err("the effect log does not match this step".into()),
-            })
-        };
+        let mut fetch = |_: &HttpRequest| log.pop_front().map(EffectResult::into_http);
         let run = self
             .env
             .sandbox
