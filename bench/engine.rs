@@ -67,6 +67,7 @@ fn bench(c: &mut Criterion) {
         logs: Default::default(),
         nlu_hint: None,
         effects: Vec::new(),
+        actions: None,
     };
     let mut turn = |input: TurnInput| {
         let mut env = Env {
@@ -149,6 +150,7 @@ fn launch(
         logs: Default::default(),
         nlu_hint: None,
         effects,
+        actions: None,
     };
     interact(agent, input, &mut env)
 }

@@ -14,7 +14,11 @@ use actix_web::{web, HttpServer};
 use flowdm_actions::effects::{Effects, KbSearch};
 use flowdm_actions::llm::{LlmClient, LlmConfig, MAX_REQUEST_BYTES};
 use flowdm_actions::outbound::{OutboundClient, OutboundConfig, Policy};
-use flowdm_store::{MemoryStore, RedisStore, SessionStore};
+use crate::action_registry::LiveActions;
+use flowdm_store::{
+    MemoryRegistry, MemoryStore, RedbRegistry, RedisRegistry, RedisStore, RegistryStore,
+    SessionStore,
+};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -27,6 +31,8 @@ pub enum StartError {
     Keys(String),
     #[error("session store: {0}")]
     Store(String),
+    #[error("custom actions registry: {0}")]
+    Registry(String),
     #[error("outbound HTTP client: {0}")]
     Outbound(String),
     #[error("cannot listen on {addr}: {source}")]
@@ -48,6 +54,7 @@ impl Application {
     /// tokio runtime.
     pub fn build(config: Config) -> Result<Application, StartError> {
         let (store, store_info) = open_store(&config.store)?;
+        let actions = open_registry(&config)?;
         let registry = load_agents(&config)?;
         let keys = load_keys(&config, &registry)?;
         let semantic = load_semantic(&config, &registry);
@@ -84,6 +91,8 @@ impl Application {
                 }),
             }),
             effect_budget: config.effect_budget,
+            actions,
+            admin_key: config.admin_key.clone(),
         };
         let data = web::Data::new(state);
         let factory_data = data.clone();
@@ -142,10 +151,39 @@ fn open_store(config: &StoreConfig) -> Result<(Arc<dyn SessionStore>, String), S
     }
 }
 
+/// The live custom actions: `--actions-dir` plus the registry store (Redis with `--redis`; else
+/// the `--registry-db` file when it exists or the admin key is set, so a server that does not
+/// use the management API creates no file; else in memory). The store is read once here (a
+/// Redis down at start: the file actions alone until it answers) and then about every second.
+fn open_registry(config: &Config) -> Result<Arc<LiveActions>, StartError> {
+    let files = crate::server_actions::load_list(&config.actions_dir);
+    let store: Arc<dyn RegistryStore> = match (&config.store, &config.registry_db) {
+        (StoreConfig::Redis(cfg), _) => {
+            Arc::new(RedisRegistry::new(cfg).map_err(StartError::Store)?)
+        }
+        (StoreConfig::Memory(_), Some(path)) if path.exists() || config.admin_key.is_some() => {
+            Arc::new(RedbRegistry::open(path).map_err(|e| {
+                StartError::Registry(format!("{}: {e}", path.display()))
+            })?)
+        }
+        (StoreConfig::Memory(_), _) => Arc::new(MemoryRegistry::new()),
+    };
+    tracing::info!(store = store.name(), files = files.len(), admin_api = config.admin_key.is_some(), "custom actions registry");
+    let live = Arc::new(LiveActions::new(files, store));
+    let first = live.clone();
+    tokio::spawn(async move {
+        if let Err(error) = first.reload().await {
+            tracing::warn!(%error, "custom actions registry not read: the file actions alone until it answers");
+        }
+    });
+    live.watch();
+    Ok(live)
+}
+
 fn load_agents(config: &Config) -> Result<Registry, StartError> {
-    let actions = Arc::new(crate::server_actions::load(&config.actions_dir));
+    // The custom actions come with each turn (`AppState::actions`), not with the agents.
     let (registry, report) =
-        Registry::load_dir_with(&config.diagrams, actions).map_err(|source| {
+        Registry::load_dir_with(&config.diagrams, Arc::default()).map_err(|source| {
             StartError::Diagrams {
                 dir: config.diagrams.display().to_string(),
                 source,

@@ -75,6 +75,15 @@ pub struct ServeArgs {
     /// (docs/custom-actions.md); a missing directory means none.
     #[arg(long, value_name = "DIR", env = "FLOWDM_ACTIONS_DIR", default_value = defaults::ACTIONS_DIR)]
     pub actions_dir: PathBuf,
+    /// Without --redis: the database file of the custom actions managed through
+    /// /api/custom-actions (created when the admin key is set; `:memory:` keeps them in memory
+    /// only). With --redis they live in Redis.
+    #[arg(long, value_name = "FILE", env = "FLOWDM_REGISTRY_DB", default_value = defaults::REGISTRY_DB)]
+    pub registry_db: PathBuf,
+    /// The key of the management API (/api/custom-actions), sent as `Authorization: Bearer
+    /// <key>`; without it that API answers 403.
+    #[arg(long, value_name = "KEY", env = "FLOWDM_ADMIN_KEY", hide_env_values = true)]
+    pub admin_key: Option<String>,
     /// TCP port; 0 picks a free one (the address is printed on stdout).
     #[arg(long, env = "PORT", default_value_t = defaults::PORT)]
     pub port: u16,
@@ -452,6 +461,11 @@ impl ServeArgs {
             diagrams: self.diagrams,
             kb_dir: self.kb_dir,
             actions_dir: self.actions_dir,
+            registry_db: Some(self.registry_db).filter(|p| p.as_os_str() != ":memory:"),
+            admin_key: self
+                .admin_key
+                .filter(|k| !k.trim().is_empty())
+                .map(|k| Secret(k.trim().to_string())),
             host: self.host,
             port: self.port,
             workers: self.workers,

@@ -20,6 +20,9 @@ pub mod defaults {
     pub const KB_DIR: &str = "kb";
     /// Directory of the custom actions the server runs itself (docs/custom-actions.md).
     pub const ACTIONS_DIR: &str = "actions";
+    /// The registry database of custom actions managed through the API, without Redis
+    /// (docs/custom-actions.md § Persistence).
+    pub const REGISTRY_DB: &str = "flowdm-registry.redb";
     pub const HOST: &str = "127.0.0.1";
     pub const PORT: u16 = 3000;
     /// body-parser's default `1mb`.
@@ -109,6 +112,11 @@ pub struct Config {
     pub kb_dir: PathBuf,
     /// Directory of the custom actions the server runs (missing: none).
     pub actions_dir: PathBuf,
+    /// Without Redis: the database file of the actions managed through the API (`None`: in
+    /// memory, lost at exit). With Redis the registry lives in Redis.
+    pub registry_db: Option<PathBuf>,
+    /// The key of the management API (`/api/custom-actions`); `None`: that API answers 403.
+    pub admin_key: Option<Secret>,
     pub host: String,
     /// 0 picks a free port ([`crate::app::Application::port`] tells which).
     pub port: u16,
@@ -140,6 +148,8 @@ impl Default for Config {
             diagrams: PathBuf::from(defaults::DIAGRAMS),
             kb_dir: PathBuf::from(defaults::KB_DIR),
             actions_dir: PathBuf::from(defaults::ACTIONS_DIR),
+            registry_db: None,
+            admin_key: None,
             host: defaults::HOST.into(),
             port: defaults::PORT,
             workers: None,

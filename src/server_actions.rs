@@ -9,8 +9,13 @@ use std::path::Path;
 
 /// The actions of `dir`, files in name order.
 pub fn load(dir: &Path) -> ServerActions {
+    ServerActions::new(load_list(dir))
+}
+
+/// The actions of `dir` as a list, files in name order.
+pub fn load_list(dir: &Path) -> Vec<ServerAction> {
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return ServerActions::default();
+        return Vec::new();
     };
     let mut paths: Vec<_> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -45,5 +50,5 @@ pub fn load(dir: &Path) -> ServerActions {
             }
         }
     }
-    ServerActions::new(actions)
+    actions
 }

@@ -45,6 +45,7 @@ pub async fn interact(
             logs: query.logs,
             nlu_hint: None,
             effects: Vec::new(),
+            actions: None,
         })
     };
     let first = input()?;

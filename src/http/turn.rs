@@ -80,8 +80,15 @@ where
 {
     let seed = turn_seed();
     let inline = data.limits.inline_turn;
+    // The custom actions of this turn: one snapshot for all its runs (no I/O once loaded).
+    let actions = data.actions.for_turn().await;
+    let turn = Turn {
+        actions: &actions,
+        seed,
+        inline,
+    };
     let mut log = Vec::new();
-    let mut out = run_once(ctx, agent, input, &log, seed, inline, &again).await?;
+    let mut out = run_once(ctx, agent, input, &log, &turn, &again).await?;
     let started = Instant::now();
     while let Some(effect) = out.effect.take() {
         let result = match data.effect_budget.refuses(&effect, &log, started.elapsed()) {
@@ -89,7 +96,7 @@ where
             None => data.effects.perform(&effect).await,
         };
         log.push(result);
-        out = run_once(ctx, agent, again().await?, &log, seed, inline, &again).await?;
+        out = run_once(ctx, agent, again().await?, &log, &turn, &again).await?;
     }
     Ok(out)
 }
@@ -103,19 +110,24 @@ async fn run_once<Again>(
     agent: &Arc<Agent>,
     input: TurnInput,
     log: &[EffectResult],
-    seed: u64,
-    inline: Duration,
+    turn: &Turn<'_>,
     again: &impl Fn() -> Again,
 ) -> Result<TurnOutput, ApiError>
 where
     Again: Future<Output = Result<TurnInput, ApiError>>,
 {
+    let Turn {
+        actions,
+        seed,
+        inline,
+    } = *turn;
     let panicked = |panic: String| {
         tracing::error!(request_id = %ctx.id(), project = %ctx.project(), user = %ctx.user(), %panic, "the engine panicked; the session is unchanged");
         ApiError::internal("internal error while running the turn")
     };
     let input = TurnInput {
         effects: log.to_vec(),
+        actions: Some(actions.clone()),
         ..input
     };
     let input = if inline.is_zero() {
@@ -132,6 +144,7 @@ where
                 tracing::debug!("turn over the inline budget: runs again on the blocking pool");
                 TurnInput {
                     effects: log.to_vec(),
+                    actions: Some(actions.clone()),
                     ..again().await?
                 }
             }
@@ -147,6 +160,14 @@ where
     .map_err(|e| e.to_string())
     .and_then(|r| r)
     .map_err(panicked)
+}
+
+/// What every run of one turn shares.
+#[derive(Clone, Copy)]
+struct Turn<'a> {
+    actions: &'a Arc<flowdm_model::ServerActions>,
+    seed: u64,
+    inline: Duration,
 }
 
 /// The embeddings provider's ranking of a `text` request (`None` without a provider, for other
@@ -201,6 +222,7 @@ pub async fn session_turn(
             logs: body.logs,
             nlu_hint: hint.clone(),
             effects: Vec::new(),
+            actions: None,
         }
     };
     // A retry re-reads the state: this turn holds the session's lock, so it is the same one.

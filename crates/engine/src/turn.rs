@@ -39,6 +39,9 @@ pub struct TurnInput {
     /// The results of the effects earlier runs of this turn stopped for, in order
     /// ([`crate::effects`]); empty on the first run.
     pub effects: Vec<EffectResult>,
+    /// The custom actions the server runs for this turn (the server's current registry
+    /// snapshot); `None`: the agent's ([`Agent::actions`]).
+    pub actions: Option<std::sync::Arc<flowdm_model::ServerActions>>,
 }
 
 /// The result: the new state, the traces, and the request as finally processed — or, when
@@ -92,7 +95,9 @@ fn run(
         logs,
         nlu_hint,
         effects,
+        actions,
     } = input;
+    let actions = actions.unwrap_or_else(|| agent.actions.clone());
     let mut effects: VecDeque<EffectResult> = effects.into();
     let mut traces = Vec::new();
     for pass in 0..MAX_DELEGATIONS {
@@ -105,6 +110,7 @@ fn run(
             logs,
             nlu_hint.as_ref(),
             &mut effects,
+            &actions,
             env,
             budget_deadline_ms,
         )?;
@@ -160,6 +166,7 @@ fn run_pass(
     logs: LogLevel,
     nlu_hint: Option<&ExternalRanking>,
     effects: &mut VecDeque<EffectResult>,
+    actions: &std::sync::Arc<flowdm_model::ServerActions>,
     env: &mut Env<'_>,
     budget_deadline_ms: Option<u64>,
 ) -> Result<Pass, OverBudget> {
@@ -181,7 +188,7 @@ fn run_pass(
     };
 
     let mut rt = Runtime::new(project, config, env, state, None);
-    rt.server_actions = agent.actions.clone();
+    rt.server_actions = actions.clone();
     rt.log_level = logs;
     rt.user_id = user_id.map(str::to_string);
     rt.budget_deadline_ms = budget_deadline_ms;

@@ -17,6 +17,18 @@ pub struct ServerAction {
     pub project_id: Option<String>,
     pub is_active: bool,
     pub version: u64,
+    /// An icon name or URL for a UI (not used by the server).
+    pub icon: Option<String>,
+    /// Order in a UI's list (smaller first; not used by the server).
+    pub display_order: i64,
+    /// RFC 3339 instants set by the management API (`None` for a file's action).
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    /// `action_type` as declared (the [`Handler`]'s kind).
+    pub action_type: String,
+    /// `config` as declared, kept whole so [`ServerAction::to_json`] gives back every field,
+    /// those the handler does not read included.
+    pub config: Value,
     pub handler: Handler,
 }
 
@@ -76,6 +88,82 @@ pub enum ActionError {
     Missing(&'static str),
     #[error("unknown action_type {0:?} (webhook, javascript)")]
     UnknownType(String),
+    /// A field of the wrong type or value: `field` names it (`config.url`, `is_active`).
+    #[error("{field}: {reason}")]
+    Invalid { field: String, reason: String },
+}
+
+impl ActionError {
+    /// The field the error is about (for an API's 400 answer).
+    pub fn field(&self) -> &str {
+        match self {
+            ActionError::Missing(f) => f,
+            ActionError::UnknownType(_) => "action_type",
+            ActionError::Invalid { field, .. } => field,
+        }
+    }
+}
+
+fn invalid(field: &str, reason: &str) -> ActionError {
+    ActionError::Invalid {
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+/// The JSON type a top-level field must have when present and not null.
+fn check_type(v: &Value, field: &str, ok: fn(&Value) -> bool, what: &str) -> Result<(), ActionError> {
+    match v.get(field) {
+        Some(Value::Null) | None => Ok(()),
+        Some(x) if ok(x) => Ok(()),
+        Some(_) => Err(invalid(field, &format!("must be {what}"))),
+    }
+}
+
+/// Every declared field of the right JSON type (`config`'s own fields are checked by its kind).
+fn check_types(v: &Value) -> Result<(), ActionError> {
+    if !v.is_object() {
+        return Err(invalid("body", "an action is a JSON object"));
+    }
+    for f in [
+        "id",
+        "name",
+        "description",
+        "project_id",
+        "icon",
+        "action_type",
+        "created_at",
+        "updated_at",
+    ] {
+        check_type(v, f, Value::is_string, "a string")?;
+    }
+    check_type(v, "is_active", Value::is_boolean, "true or false")?;
+    check_type(v, "version", Value::is_u64, "a positive integer")?;
+    check_type(v, "display_order", Value::is_i64, "an integer")?;
+    check_type(v, "config", Value::is_object, "an object")?;
+    let config = v.get("config").unwrap_or(&Value::Null);
+    for f in ["method", "url", "body", "path_field", "code"] {
+        if let Some(x) = config.get(f) {
+            if !x.is_string() && !(f == "body" && !x.is_null()) {
+                return Err(invalid(&format!("config.{f}"), "must be a string"));
+            }
+        }
+    }
+    for f in ["headers", "status_paths", "mappings"] {
+        if let Some(x) = config.get(f) {
+            if !x.is_object() {
+                return Err(invalid(&format!("config.{f}"), "must be an object"));
+            }
+        }
+    }
+    for f in ["parameters", "events_schema"] {
+        if let Some(x) = config.get(f) {
+            if !x.is_array() {
+                return Err(invalid(&format!("config.{f}"), "must be an array"));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn text(v: &Value, key: &str) -> Option<String> {
@@ -99,7 +187,10 @@ fn pairs(v: Option<&Value>) -> Vec<(String, String)> {
 
 impl ServerAction {
     /// `{id, name, description?, project_id?, is_active?, version?, action_type, config}`.
+    /// The one validator of an action, for files, the management API and the registry store:
+    /// an error names the field that is wrong ([`ActionError::field`]).
     pub fn parse(v: &Value) -> Result<ServerAction, ActionError> {
+        check_types(v)?;
         let name = text(v, "name")
             .filter(|n| !n.is_empty())
             .ok_or(ActionError::Missing("name"))?;
@@ -153,14 +244,44 @@ impl ServerAction {
             Some(other) => return Err(ActionError::UnknownType(other.into())),
             None => return Err(ActionError::Missing("action_type")),
         };
+        if let Some(id) = v.get("id").and_then(Value::as_str) {
+            if id.is_empty() || id.len() > 200 || id.contains(['/', '?', '#']) {
+                return Err(invalid("id", "must be 1-200 characters without '/', '?' or '#'"));
+            }
+        }
         Ok(ServerAction {
             id: text(v, "id").unwrap_or_else(|| name.clone()),
             description: text(v, "description").unwrap_or_default(),
             project_id: text(v, "project_id"),
             is_active: v.get("is_active").and_then(Value::as_bool).unwrap_or(true),
             version: v.get("version").and_then(Value::as_u64).unwrap_or(1),
+            icon: text(v, "icon"),
+            display_order: v.get("display_order").and_then(Value::as_i64).unwrap_or(0),
+            created_at: text(v, "created_at"),
+            updated_at: text(v, "updated_at"),
+            action_type: text(v, "action_type").unwrap_or_default(),
+            config: config.clone(),
             name,
             handler,
+        })
+    }
+
+    /// The inverse of [`ServerAction::parse`]: the JSON the API answers, the files and the
+    /// registry store hold (`parse(&a.to_json()) == a`).
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "project_id": self.project_id,
+            "icon": self.icon,
+            "display_order": self.display_order,
+            "is_active": self.is_active,
+            "version": self.version,
+            "action_type": self.action_type,
+            "config": self.config,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
         })
     }
 }
@@ -182,6 +303,11 @@ impl ServerActions {
 
     pub fn is_empty(&self) -> bool {
         self.by_name.is_empty()
+    }
+
+    /// Every action (in no particular order).
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<ServerAction>> {
+        self.by_name.values().flatten()
     }
 
     /// The active action answering `name` in `project_id`.

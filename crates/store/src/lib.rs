@@ -20,10 +20,14 @@ mod keys;
 mod memory;
 mod queue;
 mod redis;
+pub mod registry;
 
 pub use self::redis::{RedisConfig, RedisStore};
 pub use keys::{hash_tag, ProjectKeys, SessionKeys};
 pub use memory::{MemoryConfig, MemoryStore};
+pub use registry::{
+    MemoryRegistry, RedbRegistry, RedisRegistry, RegistryError, RegistryFuture, RegistryStore,
+};
 
 use flowdm_engine::State;
 use serde_json::{Map, Value};

@@ -100,6 +100,7 @@ impl Session {
                 logs: Default::default(),
                 nlu_hint: self.nlu_hint.take(),
                 effects: std::mem::take(&mut self.effects),
+                actions: None,
             },
             &mut env,
         );
