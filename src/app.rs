@@ -3,6 +3,7 @@
 //! [`Application::run_until_stopped`] serves until SIGINT/SIGTERM or [`Application::handle`]'s
 //! `stop`. `flowdm serve` and the in-process tests start the server the same way.
 
+use crate::action_registry::LiveActions;
 use crate::config::{Config, StoreConfig};
 use crate::http::auth::Keys;
 use crate::http::{self, AppState};
@@ -14,7 +15,6 @@ use actix_web::{web, HttpServer};
 use flowdm_actions::effects::{Effects, KbSearch};
 use flowdm_actions::llm::{LlmClient, LlmConfig, MAX_REQUEST_BYTES};
 use flowdm_actions::outbound::{OutboundClient, OutboundConfig, Policy};
-use crate::action_registry::LiveActions;
 use flowdm_store::{
     MemoryRegistry, MemoryStore, RedbRegistry, RedisRegistry, RedisStore, RegistryStore,
     SessionStore,
@@ -162,13 +162,19 @@ fn open_registry(config: &Config) -> Result<Arc<LiveActions>, StartError> {
             Arc::new(RedisRegistry::new(cfg).map_err(StartError::Store)?)
         }
         (StoreConfig::Memory(_), Some(path)) if path.exists() || config.admin_key.is_some() => {
-            Arc::new(RedbRegistry::open(path).map_err(|e| {
-                StartError::Registry(format!("{}: {e}", path.display()))
-            })?)
+            Arc::new(
+                RedbRegistry::open(path)
+                    .map_err(|e| StartError::Registry(format!("{}: {e}", path.display())))?,
+            )
         }
         (StoreConfig::Memory(_), _) => Arc::new(MemoryRegistry::new()),
     };
-    tracing::info!(store = store.name(), files = files.len(), admin_api = config.admin_key.is_some(), "custom actions registry");
+    tracing::info!(
+        store = store.name(),
+        files = files.len(),
+        admin_api = config.admin_key.is_some(),
+        "custom actions registry"
+    );
     let live = Arc::new(LiveActions::new(files, store));
     let first = live.clone();
     tokio::spawn(async move {

@@ -82,7 +82,12 @@ pub struct ServeArgs {
     pub registry_db: PathBuf,
     /// The key of the management API (/api/custom-actions), sent as `Authorization: Bearer
     /// <key>`; without it that API answers 403.
-    #[arg(long, value_name = "KEY", env = "FLOWDM_ADMIN_KEY", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "FLOWDM_ADMIN_KEY",
+        hide_env_values = true
+    )]
     pub admin_key: Option<String>,
     /// TCP port; 0 picks a free one (the address is printed on stdout).
     #[arg(long, env = "PORT", default_value_t = defaults::PORT)]

@@ -9,6 +9,7 @@
 //! | [`nlu`] | `GET /nlu/project/{projectID}/version/{versionID}/inference` |
 //! | [`knowledge_base`] | `POST /knowledge-base/query` |
 //! | [`transcripts`] | `POST /public/{projectID}/transcripts`, `POST /feedback/{projectID}/user/{userID}` |
+//! | [`custom_actions`] | `/api/custom-actions[/{id}[/versions\|rollback\|clone\|test\|execute]]` (the admin key; [`manage`]: the envelope) |
 //! | [`health`], [`ready`], [`openapi`] | `GET /health` (liveness), `GET /ready` (the session store answers), `GET /openapi.yaml` |
 //!
 //! Shared by the handlers (no handler imports another): [`state`] (the application state),
@@ -22,12 +23,14 @@
 pub mod auth;
 pub mod context;
 pub mod cors;
+pub mod custom_actions;
 pub mod errors;
 pub mod health;
 pub mod interact;
 pub mod keys;
 pub mod knowledge_base;
 pub mod limits;
+pub mod manage;
 pub mod nlu;
 pub mod openapi;
 pub mod paths;
@@ -158,6 +161,44 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/nlu/project/{projectID}/version/{versionID}/inference",
             web::get().to(nlu::inference),
+        )
+        // Management API of custom actions (docs/custom-actions.md).
+        .route("/api/custom-actions", web::get().to(custom_actions::list))
+        .route(
+            "/api/custom-actions",
+            web::post().to(custom_actions::create),
+        )
+        .route(
+            "/api/custom-actions/{id}",
+            web::get().to(custom_actions::get),
+        )
+        .route(
+            "/api/custom-actions/{id}",
+            web::patch().to(custom_actions::patch),
+        )
+        .route(
+            "/api/custom-actions/{id}",
+            web::delete().to(custom_actions::delete),
+        )
+        .route(
+            "/api/custom-actions/{id}/versions",
+            web::get().to(custom_actions::versions),
+        )
+        .route(
+            "/api/custom-actions/{id}/rollback",
+            web::post().to(custom_actions::rollback),
+        )
+        .route(
+            "/api/custom-actions/{id}/clone",
+            web::post().to(custom_actions::clone),
+        )
+        .route(
+            "/api/custom-actions/{id}/test",
+            web::post().to(custom_actions::test),
+        )
+        .route(
+            "/api/custom-actions/{id}/execute",
+            web::post().to(custom_actions::execute),
         )
         // Knowledge base (docs/knowledge-base.md).
         .route(

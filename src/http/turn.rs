@@ -44,13 +44,13 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 
 /// A new seed for one turn's random source, from this thread's generator: every run of the
 /// turn (over the inline budget, after an effect) draws the same numbers.
-fn turn_seed() -> u64 {
+pub(crate) fn turn_seed() -> u64 {
     RNG.with(|rng| rng.borrow_mut().next_u64())
 }
 
 /// Runs `turn` with an engine environment on the calling thread (the wall clock, the turn's
 /// random source, the QuickJS sandbox); a panic becomes `Err(message)`.
-fn with_engine<T>(seed: u64, turn: impl FnOnce(&mut Env<'_>) -> T) -> Result<T, String> {
+pub(crate) fn with_engine<T>(seed: u64, turn: impl FnOnce(&mut Env<'_>) -> T) -> Result<T, String> {
     std::panic::catch_unwind(AssertUnwindSafe(|| {
         let mut rng = SeededRandom::new(seed);
         turn(&mut Env {

@@ -1,6 +1,7 @@
 //! The engine: runs one turn of a project given state, request, config, clock and randomness.
 //! It does no I/O; everything from outside comes through [`env::Env`].
 
+mod action_run;
 mod agent;
 mod commands;
 mod dm;
@@ -20,6 +21,7 @@ pub mod state;
 pub mod trace;
 mod turn;
 
+pub use action_run::{run_action, ActionInput, ActionOutput};
 pub use agent::Agent;
 pub use effects::{
     ChatMessage, Effect, EffectResult, HttpBody, HttpRequest, HttpResponse, KbChunk, KbQuery,

@@ -112,7 +112,12 @@ fn invalid(field: &str, reason: &str) -> ActionError {
 }
 
 /// The JSON type a top-level field must have when present and not null.
-fn check_type(v: &Value, field: &str, ok: fn(&Value) -> bool, what: &str) -> Result<(), ActionError> {
+fn check_type(
+    v: &Value,
+    field: &str,
+    ok: fn(&Value) -> bool,
+    what: &str,
+) -> Result<(), ActionError> {
     match v.get(field) {
         Some(Value::Null) | None => Ok(()),
         Some(x) if ok(x) => Ok(()),
@@ -246,7 +251,10 @@ impl ServerAction {
         };
         if let Some(id) = v.get("id").and_then(Value::as_str) {
             if id.is_empty() || id.len() > 200 || id.contains(['/', '?', '#']) {
-                return Err(invalid("id", "must be 1-200 characters without '/', '?' or '#'"));
+                return Err(invalid(
+                    "id",
+                    "must be 1-200 characters without '/', '?' or '#'",
+                ));
             }
         }
         Ok(ServerAction {

@@ -110,11 +110,7 @@ impl Runtime<'_, '_> {
             Some(Payload::Json(p)) => p,
             _ => Value::Null,
         };
-        let outcome = match &server.handler {
-            Handler::Webhook(w) => self.run_webhook(w, &payload),
-            Handler::JavaScript(js) => self.run_javascript(js, &payload),
-        };
-        let event = match outcome {
+        let event = match self.call_server_action(server, &payload) {
             Call::Pending => return Step::Wait,
             Call::Done(Ok(event)) => event,
             Call::Done(Err(why)) => {
@@ -145,6 +141,19 @@ impl Runtime<'_, '_> {
         match path {
             Some(p) => Step::Next(p.next_id.clone()),
             None => Step::Next(action.default_next().map(str::to_string)),
+        }
+    }
+
+    /// Runs `server`'s handler with the step's `payload`: the event it names (or none), or
+    /// why it failed; pending while an effect is out (also [`crate::run_action`]'s core).
+    pub(crate) fn call_server_action(
+        &mut self,
+        server: &ServerAction,
+        payload: &Value,
+    ) -> Call<Option<String>> {
+        match &server.handler {
+            Handler::Webhook(w) => self.run_webhook(w, payload),
+            Handler::JavaScript(js) => self.run_javascript(js, payload),
         }
     }
 

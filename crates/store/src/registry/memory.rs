@@ -53,12 +53,7 @@ impl RegistryStore for MemoryRegistry {
         Box::pin(async move { Ok(out) })
     }
 
-    fn put<'a>(
-        &'a self,
-        kind: &'a str,
-        record: Value,
-        expected: u64,
-    ) -> RegistryFuture<'a, Value> {
+    fn put<'a>(&'a self, kind: &'a str, record: Value, expected: u64) -> RegistryFuture<'a, Value> {
         let out = self.with(|r| {
             let (id, _, _) = identity(&record)?;
             let k = key(kind, &id);

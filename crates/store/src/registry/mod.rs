@@ -47,7 +47,8 @@ pub enum RegistryError {
     Invalid(String),
 }
 
-pub type RegistryFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, RegistryError>> + Send + 'a>>;
+pub type RegistryFuture<'a, T> =
+    Pin<Box<dyn Future<Output = Result<T, RegistryError>> + Send + 'a>>;
 
 /// Persisted records of several kinds, with their history.
 pub trait RegistryStore: Send + Sync {
@@ -63,8 +64,7 @@ pub trait RegistryStore: Send + Sync {
     /// another record of the kind has the same `name` and `project_id`
     /// ([`RegistryError::NameTaken`]). The version is appended to the record's history and the
     /// stored record (its `version` set) returned.
-    fn put<'a>(&'a self, kind: &'a str, record: Value, expected: u64)
-        -> RegistryFuture<'a, Value>;
+    fn put<'a>(&'a self, kind: &'a str, record: Value, expected: u64) -> RegistryFuture<'a, Value>;
     /// Removes a record and its history; `false` when there was none.
     fn delete<'a>(&'a self, kind: &'a str, id: &'a str) -> RegistryFuture<'a, bool>;
     /// Every version of a record, oldest first (empty: no such record).

@@ -118,12 +118,7 @@ impl RegistryStore for RedbRegistry {
         })
     }
 
-    fn put<'a>(
-        &'a self,
-        kind: &'a str,
-        record: Value,
-        expected: u64,
-    ) -> RegistryFuture<'a, Value> {
+    fn put<'a>(&'a self, kind: &'a str, record: Value, expected: u64) -> RegistryFuture<'a, Value> {
         let kind = kind.to_string();
         self.blocking(move |db| {
             let (id, _, _) = identity(&record)?;
