@@ -14,6 +14,7 @@ mod auth;
 mod clients;
 mod concurrency;
 mod contract;
+mod custom_actions_api;
 mod errors;
 mod function_step;
 mod knowledge_base;
