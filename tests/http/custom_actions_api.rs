@@ -505,3 +505,23 @@ async fn test_and_execute_run_the_action_once() {
         "not_found",
     );
 }
+
+#[tokio::test]
+async fn the_memory_and_redb_registries_keep_versions_by_kind() {
+    use crate::support::registry_scenario::registry_behaves;
+    use flowdm::store::{MemoryRegistry, RedbRegistry, RegistryStore};
+    registry_behaves(&MemoryRegistry::new()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.redb");
+    {
+        let db = RedbRegistry::open(&path).unwrap();
+        registry_behaves(&db).await;
+    }
+    // Reopened: everything is still there.
+    let db = RedbRegistry::open(&path).unwrap();
+    assert_eq!(db.list("actions").await.unwrap().len(), 2);
+    assert_eq!(
+        db.get("library", "a").await.unwrap().unwrap()["name"],
+        "Pay"
+    );
+}

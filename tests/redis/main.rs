@@ -6,6 +6,7 @@
 mod support;
 
 mod cluster;
+mod custom_actions;
 mod fault;
 mod http;
 mod scenarios;

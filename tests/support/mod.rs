@@ -6,6 +6,7 @@ pub mod custom_actions;
 pub mod embeddings_stub;
 pub mod llm_stub;
 pub mod redis_servers;
+pub mod registry_scenario;
 pub mod server;
 pub mod stub_server;
 pub mod traces;
