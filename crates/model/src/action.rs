@@ -149,7 +149,7 @@ fn check_types(v: &Value) -> Result<(), ActionError> {
     let config = v.get("config").unwrap_or(&Value::Null);
     for f in ["method", "url", "body", "path_field", "code"] {
         if let Some(x) = config.get(f) {
-            if !x.is_string() && !(f == "body" && !x.is_null()) {
+            if !(x.is_string() || f == "body") {
                 return Err(invalid(&format!("config.{f}"), "must be a string"));
             }
         }
