@@ -99,3 +99,66 @@ async fn an_action_created_on_one_server_is_used_by_another_and_after_a_restart(
     .await;
     assert_eq!(data(&versions, 200).as_array().unwrap().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redis_down_the_api_answers_503_and_turns_keep_the_last_actions() {
+    let Some(mut redis) = PrivateRedis::start("registry_redis_down") else {
+        return;
+    };
+    let s = Server::builder()
+        .files(&[("pay.vfr", pay_agent())])
+        .args(&[
+            "--redis",
+            &redis.url(),
+            "--redis-timeout-ms",
+            "250",
+            "--admin-key",
+            ADMIN_KEY,
+        ])
+        .start();
+    let created = admin(
+        &s,
+        Method::POST,
+        "/api/custom-actions",
+        Some(&js_pay("R-1")),
+    )
+    .await;
+    let id = data(&created, 201)["id"].as_str().unwrap().to_string();
+    redis.kill();
+    error(
+        &admin(&s, Method::GET, "/api/custom-actions", None).await,
+        503,
+        "unavailable",
+    );
+    error(
+        &admin(
+            &s,
+            Method::POST,
+            "/api/custom-actions",
+            Some(&js_pay("R-2")),
+        )
+        .await,
+        503,
+        "unavailable",
+    );
+    // A stateless turn (no session in Redis) still runs the action of the last snapshot.
+    let r = send(
+        Method::POST,
+        &s.url("/interact"),
+        &[("versionID", "sav")],
+        Some(&json!({ "action": { "type": "launch" } })),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(messages(&r.json()["trace"]), ["Paid, receipt R-1."]);
+    redis.restart();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let r = admin(&s, Method::GET, &format!("/api/custom-actions/{id}"), None).await;
+        if r.status == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{}", r.text);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
