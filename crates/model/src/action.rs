@@ -327,3 +327,40 @@ impl ServerActions {
             .or_else(|| active().find(|a| a.project_id.is_none()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn to_json_is_the_inverse_of_parse_and_keeps_unknown_config_fields() {
+        let raw = json!({ "id": "pay", "name": "Pay", "description": "d", "project_id": "p",
+            "icon": "card", "display_order": -2, "is_active": false, "version": 4,
+            "action_type": "webhook", "config": { "url": "http://x", "retries": 3 },
+            "created_at": "2026-01-01T00:00:00.000Z", "updated_at": null });
+        let a = ServerAction::parse(&raw).unwrap();
+        assert_eq!(a.to_json(), raw);
+        assert_eq!(ServerAction::parse(&a.to_json()).unwrap(), a);
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let field = |v: Value| ServerAction::parse(&v).unwrap_err().field().to_string();
+        let ok = json!({ "name": "A", "action_type": "javascript", "config": { "code": "x" } });
+        assert!(ServerAction::parse(&ok).is_ok());
+        let with = |k: &str, v: Value| {
+            let mut o = ok.clone();
+            o[k] = v;
+            o
+        };
+        assert_eq!(field(with("display_order", json!(1.5))), "display_order");
+        assert_eq!(field(with("project_id", json!(3))), "project_id");
+        assert_eq!(field(with("config", json!([]))), "config");
+        assert_eq!(field(with("config", json!({ "code": 1 }))), "config.code");
+        assert_eq!(field(with("config", json!({}))), "config.code");
+        assert_eq!(field(with("action_type", json!("x"))), "action_type");
+        assert_eq!(field(json!([])), "body");
+    }
+}
