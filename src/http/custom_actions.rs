@@ -48,6 +48,18 @@ fn with_source(mut v: Value, source: &str) -> Value {
     v
 }
 
+/// A positive whole number (`3` or `3.0`).
+fn positive(v: &Value) -> Option<u64> {
+    const MAX: u64 = i32::MAX as u64;
+    v.as_u64()
+        .or_else(|| {
+            let f = v.as_f64()?;
+            // The range check keeps the cast exact.
+            (f.fract() == 0.0 && f > 0.0 && f <= MAX as f64).then_some(f as u64)
+        })
+        .filter(|n| *n > 0 && *n <= MAX)
+}
+
 fn parse(doc: &Value) -> Result<ServerAction, ManageError> {
     ServerAction::parse(doc).map_err(|e| ManageError::invalid(e.field().to_string(), e.to_string()))
 }
@@ -177,7 +189,7 @@ pub async fn create(req: HttpRequest, data: web::Data<AppState>, body: Body) -> 
     for k in KEPT {
         doc.remove(k);
     }
-    if !doc.contains_key("id") {
+    if doc.get("id").is_none_or(Value::is_null) {
         doc.insert("id".into(), Value::String(manage::new_id("act")));
     }
     let now = manage::now();
@@ -188,7 +200,8 @@ pub async fn create(req: HttpRequest, data: web::Data<AppState>, body: Body) -> 
 }
 
 /// `PATCH /api/custom-actions/{id}`: the given top-level fields replace the stored ones,
-/// `config`'s fields are merged (a `null` removes one); validated again; a new version. A
+/// `config`'s fields are merged (a `null` removes one) unless `action_type` is given (then
+/// `config` must be too, whole); validated again; a new version. A
 /// `version` in the body is the one the change was made on (409 `conflict` when it is no
 /// longer the current one).
 pub async fn patch(
@@ -199,6 +212,12 @@ pub async fn patch(
 ) -> Answer {
     admin(&req, &data)?;
     let changes = manage::object(body)?;
+    if changes.contains_key("action_type") && !changes.contains_key("config") {
+        return Err(ManageError::invalid(
+            "config",
+            "a PATCH that gives action_type gives the config of that kind too",
+        ));
+    }
     if data.actions.file_action(&path.id).is_some() {
         return Err(read_only(&path.id));
     }
@@ -208,14 +227,15 @@ pub async fn patch(
     let current_version = current.get("version").and_then(Value::as_u64).unwrap_or(0);
     let expected = match changes.get("version") {
         None | Some(Value::Null) => current_version,
-        Some(v) => v
-            .as_u64()
+        Some(v) => positive(v)
             .ok_or_else(|| ManageError::invalid("version", "version must be a positive integer"))?,
     };
     let mut doc = match current {
         Value::Object(m) => m,
         _ => Map::new(),
     };
+    // With a kind given, its config is given whole; else config fields merge.
+    let merge_config = !changes.contains_key("action_type");
     for (k, v) in changes {
         if KEPT.contains(&k.as_str()) {
             continue;
@@ -227,7 +247,7 @@ pub async fn patch(
             ));
         }
         match (k.as_str(), v, doc.get_mut("config")) {
-            ("config", Value::Object(new), Some(Value::Object(old))) => {
+            ("config", Value::Object(new), Some(Value::Object(old))) if merge_config => {
                 for (ck, cv) in new {
                     if cv.is_null() {
                         old.remove(&ck);
@@ -302,8 +322,7 @@ pub async fn rollback(
     let body = manage::object(body)?;
     let version = body
         .get("version")
-        .and_then(Value::as_u64)
-        .filter(|v| *v > 0)
+        .and_then(positive)
         .ok_or_else(|| ManageError::invalid("version", "version must be a positive integer"))?;
     if data.actions.file_action(&path.id).is_some() {
         return Err(read_only(&path.id));
@@ -480,7 +499,7 @@ pub async fn test(
 }
 
 /// `POST /api/custom-actions/{id}/execute`: with `user_id` and `project_id`, on that user's
-/// session (under its lock; the variables the action sets are stored; 404 without a session);
+/// session (under its lock; the variables the action sets are stored; 409 without a session);
 /// else on the given `variables` (nothing stored).
 pub async fn execute(
     req: HttpRequest,
@@ -504,8 +523,8 @@ pub async fn execute(
     let answer = write_session(&data, &ctx, &key, |stored| async {
         let Some(mut state) = stored else {
             return Err(ApiError::object(
-                StatusCode::NOT_FOUND,
-                "no session for this user and project",
+                StatusCode::CONFLICT,
+                "no session for this user and project: start one first (interact)",
             ));
         };
         let mut vars = std::mem::take(&mut state.variables);

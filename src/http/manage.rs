@@ -115,17 +115,13 @@ pub fn success(status: StatusCode, data: Value) -> HttpResponse {
     HttpResponse::build(status).json(json!({ "status": "success", "data": data }))
 }
 
-/// The request carries the admin key (`Authorization: Bearer <key>` or the bare key). No key
-/// configured: 403 saying how to enable the API; none sent or a wrong one: 401; a DM API key
+const ENABLE: &str = "the management API is disabled: start the server with --admin-key <key> (or FLOWDM_ADMIN_KEY) and send it as `Authorization: Bearer <key>`";
+
+/// The request carries the admin key (`Authorization: Bearer <key>` or the bare key). None sent
+/// or a wrong one: 401 (without a configured key, its message says how to enable the API); a
+/// credential sent while no key is configured: 403 `admin_api_disabled`; a DM API key
 /// (`VF.DM.…`), valid or not: 403.
 pub fn admin(req: &HttpRequest, data: &AppState) -> Result<(), ManageError> {
-    let Some(expected) = &data.admin_key else {
-        return Err(ManageError::new(
-            StatusCode::FORBIDDEN,
-            "admin_api_disabled",
-            "the management API is disabled: start the server with --admin-key <key> (or FLOWDM_ADMIN_KEY) and send it as `Authorization: Bearer <key>`",
-        ));
-    };
     let sent = req
         .headers()
         .get(AUTHORIZATION)
@@ -137,12 +133,23 @@ pub fn admin(req: &HttpRequest, data: &AppState) -> Result<(), ManageError> {
         _ => sent,
     };
     if sent.is_empty() {
+        let message = match data.admin_key {
+            Some(_) => "the admin key is required: `Authorization: Bearer <key>`",
+            None => ENABLE,
+        };
         return Err(ManageError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
-            "the admin key is required: `Authorization: Bearer <key>`",
+            message,
         ));
     }
+    let Some(expected) = &data.admin_key else {
+        return Err(ManageError::new(
+            StatusCode::FORBIDDEN,
+            "admin_api_disabled",
+            ENABLE,
+        ));
+    };
     if sent.starts_with("VF.DM.") {
         return Err(ManageError::new(
             StatusCode::FORBIDDEN,

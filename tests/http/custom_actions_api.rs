@@ -209,6 +209,13 @@ async fn the_admin_key_guards_the_api_and_dm_keys_are_refused() {
         e["message"].as_str().unwrap().contains("--admin-key"),
         "{e}"
     );
+    // Without credentials it is a 401, saying the same.
+    let r = send(Method::GET, &plain.url("/api/custom-actions"), &[], None).await;
+    let e = error(&r, 401, "unauthorized");
+    assert!(
+        e["message"].as_str().unwrap().contains("--admin-key"),
+        "{e}"
+    );
     assert!(!db.exists());
     assert!(documented_statuses("/api/custom-actions").contains(&403));
 }
@@ -490,8 +497,8 @@ async fn test_and_execute_run_the_action_once() {
     let body = json!({ "user_id": "nobody", "project_id": "sap" });
     error(
         &admin(&s, Method::POST, &format!("{path}/execute"), Some(&body)).await,
-        404,
-        "not_found",
+        409,
+        "conflict",
     );
     error(
         &admin(

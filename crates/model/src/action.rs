@@ -104,6 +104,19 @@ impl ActionError {
     }
 }
 
+/// A whole number within ±(2^31 − 1), also when written `3.0` (JSON tools do; in that range
+/// the decimal is read exactly).
+fn whole(v: &Value) -> Option<i64> {
+    const MAX: i64 = i32::MAX as i64;
+    v.as_i64()
+        .or_else(|| {
+            let f = v.as_f64()?;
+            // The range check keeps the cast exact.
+            (f.fract() == 0.0 && f.abs() <= MAX as f64).then_some(f as i64)
+        })
+        .filter(|n| n.abs() <= MAX)
+}
+
 fn invalid(field: &str, reason: &str) -> ActionError {
     ActionError::Invalid {
         field: field.into(),
@@ -143,8 +156,13 @@ fn check_types(v: &Value) -> Result<(), ActionError> {
         check_type(v, f, Value::is_string, "a string")?;
     }
     check_type(v, "is_active", Value::is_boolean, "true or false")?;
-    check_type(v, "version", Value::is_u64, "a positive integer")?;
-    check_type(v, "display_order", Value::is_i64, "an integer")?;
+    check_type(
+        v,
+        "version",
+        |x| whole(x).is_some_and(|n| n > 0),
+        "a positive integer",
+    )?;
+    check_type(v, "display_order", |x| whole(x).is_some(), "an integer")?;
     check_type(v, "config", Value::is_object, "an object")?;
     let config = v.get("config").unwrap_or(&Value::Null);
     for f in ["method", "url", "body", "path_field", "code"] {
@@ -262,9 +280,13 @@ impl ServerAction {
             description: text(v, "description").unwrap_or_default(),
             project_id: text(v, "project_id"),
             is_active: v.get("is_active").and_then(Value::as_bool).unwrap_or(true),
-            version: v.get("version").and_then(Value::as_u64).unwrap_or(1),
+            version: v
+                .get("version")
+                .and_then(whole)
+                .and_then(|n| u64::try_from(n).ok())
+                .unwrap_or(1),
             icon: text(v, "icon"),
-            display_order: v.get("display_order").and_then(Value::as_i64).unwrap_or(0),
+            display_order: v.get("display_order").and_then(whole).unwrap_or(0),
             created_at: text(v, "created_at"),
             updated_at: text(v, "updated_at"),
             action_type: text(v, "action_type").unwrap_or_default(),
