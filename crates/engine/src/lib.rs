@@ -17,6 +17,7 @@ pub mod request;
 mod runtime;
 pub mod session;
 pub mod state;
+pub mod stops;
 pub mod trace;
 mod turn;
 

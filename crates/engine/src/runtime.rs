@@ -353,6 +353,8 @@ impl<'a, 'e> Runtime<'a, 'e> {
                 time: self.now_ms,
                 paths: None,
                 default_path: None,
+                stop_id: None,
+                resume: None,
             });
         }
     }

@@ -10,6 +10,7 @@ use super::request::{Config, Request};
 use super::runtime::Runtime;
 use super::session;
 use super::state::State;
+use super::stops;
 use super::trace::{post_process, Trace};
 use flowdm_model::{NodeKind, Project};
 use flowdm_nlu::entities::ExtractContext;
@@ -78,6 +79,10 @@ pub fn interact_within(
     run(agent, input, env, Some(budget_deadline_ms))
 }
 
+/// One interact call with the session's stops (`crate::stops`): the pending traces first; a
+/// pending stop past its deadline resumes on its path first (a request naming that very stop is
+/// then answered by it and not run); the pending stop is recorded as resumed by the request; the
+/// stop the turn makes becomes the pending one.
 fn run(
     agent: &Agent,
     input: TurnInput,
@@ -86,17 +91,21 @@ fn run(
 ) -> Result<TurnOutput, OverBudget> {
     let TurnInput {
         mut state,
-        mut request,
+        request,
         config,
         user_id,
         logs,
         nlu_hint,
         effects,
     } = input;
+    let mut stops = stops::take(&mut state);
     let mut effects: VecDeque<EffectResult> = effects.into();
-    let mut traces = Vec::new();
-    for pass in 0..MAX_DELEGATIONS {
-        let (next_state, pass_traces, final_request, effect) = run_pass(
+    let mut traces = std::mem::take(&mut stops.traces);
+    let now_ms = env.clock.now_ms();
+    let mut request = Some(request);
+    let named = stops::named(request.as_ref().and_then(Option::as_ref)).map(str::to_string);
+    let mut sub = |state: State, request: Option<Request>, env: &mut Env<'_>| {
+        run_request(
             agent,
             state,
             request,
@@ -105,6 +114,74 @@ fn run(
             logs,
             nlu_hint.as_ref(),
             &mut effects,
+            env,
+            budget_deadline_ms,
+        )
+    };
+    if let Some(stop) = stops.pending.take_if(|p| stops::expired(p, now_ms)) {
+        let resumed_by = stops::deadline_request(&stop);
+        if named.as_deref() == Some(stop.id.as_str()) {
+            // The request resumes the stop its deadline already resumed: answered by that.
+            request = None;
+        }
+        stops.resume(stop, resumed_by.as_ref(), now_ms, "deadline");
+        let mut out = sub(state, resumed_by, env)?;
+        traces.append(&mut out.trace);
+        if out.effect.is_some() {
+            // Not committed: the turn runs again with the effect's result.
+            out.trace = traces;
+            return Ok(out);
+        }
+        state = out.state;
+        stops.pending = stops::take_new(&mut state);
+    }
+    let Some(request) = request else {
+        stops::put(&mut state, &stops);
+        return Ok(TurnOutput {
+            state,
+            trace: traces,
+            request: None,
+            effect: None,
+        });
+    };
+    if let Some(stop) = stops.pending.take() {
+        stops.resume(stop, request.as_ref(), now_ms, "request");
+    }
+    let mut out = sub(state, request, env)?;
+    traces.append(&mut out.trace);
+    out.trace = traces;
+    if let Some(new) = stops::take_new(&mut out.state) {
+        stops.pending = Some(new);
+    }
+    stops::put(&mut out.state, &stops);
+    Ok(out)
+}
+
+// One argument per part of the turn; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
+fn run_request(
+    agent: &Agent,
+    mut state: State,
+    mut request: Option<Request>,
+    config: &Config,
+    user_id: Option<&str>,
+    logs: LogLevel,
+    nlu_hint: Option<&ExternalRanking>,
+    effects: &mut VecDeque<EffectResult>,
+    env: &mut Env<'_>,
+    budget_deadline_ms: Option<u64>,
+) -> Result<TurnOutput, OverBudget> {
+    let mut traces = Vec::new();
+    for pass in 0..MAX_DELEGATIONS {
+        let (next_state, pass_traces, final_request, effect) = run_pass(
+            agent,
+            state,
+            request,
+            config,
+            user_id,
+            logs,
+            nlu_hint,
+            effects,
             env,
             budget_deadline_ms,
         )?;
