@@ -94,6 +94,8 @@ pub fn config(v: Option<&Value>, public: bool) -> Result<Config, ApiError> {
                 }
                 other => return Err(must_be(&field, "array", other)),
             }
+        } else if k == "stopDeadline" && !public {
+            stop_deadline(val)?;
         } else if public {
             return Err(ApiError::validation(
                 "config",
@@ -106,6 +108,45 @@ pub fn config(v: Option<&Value>, public: bool) -> Result<Config, ApiError> {
     }
     serde_json::from_value(Value::Object(known))
         .map_err(|e| ApiError::validation("config", e.to_string()))
+}
+
+/// `config.stopDeadline` (flowdm's own, `docs/custom-actions.md`): `null`, or
+/// `{seconds: integer >= 0, path: non-empty string}`.
+fn stop_deadline(v: &Value) -> Result<(), ApiError> {
+    let obj = match v {
+        Value::Null => return Ok(()),
+        Value::Object(o) => o,
+        other => return Err(must_be("config.stopDeadline", "object", other)),
+    };
+    only_keys("config.stopDeadline", obj, &["seconds", "path"])?;
+    match obj.get("seconds") {
+        Some(n) if n.as_u64().is_some() => {}
+        Some(other) => {
+            return Err(must_be(
+                "config.stopDeadline.seconds",
+                "integer >= 0",
+                other,
+            ))
+        }
+        None => {
+            return Err(ApiError::validation(
+                "config.stopDeadline",
+                "must have required property 'seconds'",
+            ))
+        }
+    }
+    match obj.get("path") {
+        Some(Value::String(p)) if !p.is_empty() => Ok(()),
+        Some(other) => Err(must_be(
+            "config.stopDeadline.path",
+            "non-empty string",
+            other,
+        )),
+        None => Err(ApiError::validation(
+            "config.stopDeadline",
+            "must have required property 'path'",
+        )),
+    }
 }
 
 /// A request object at `field` (`action` or `request`); `null`/absent → none. Anything else must

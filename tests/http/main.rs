@@ -22,6 +22,7 @@ mod nlu;
 mod nlu_provider;
 mod public;
 mod server_actions;
+mod stops;
 
 mod state;
 mod stateless;

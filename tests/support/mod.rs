@@ -6,5 +6,6 @@ pub mod embeddings_stub;
 pub mod llm_stub;
 pub mod redis_servers;
 pub mod server;
+pub mod stops;
 pub mod stub_server;
 pub mod traces;
