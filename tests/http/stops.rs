@@ -224,3 +224,29 @@ async fn a_stop_past_its_deadline_resumes_on_its_path_at_the_next_request() {
         "config.stopDeadline.seconds",
     );
 }
+
+#[tokio::test]
+async fn the_resume_route_answers_only_documented_statuses() {
+    let s = server();
+    let trace = launch_stop(&s, "doc").await;
+    let url = trace["resume"]["url"].as_str().unwrap();
+    let token = trace["resume"]["token"].as_str();
+    let documented = documented_statuses("/state/{versionID}/user/{userID}/stops/{stopID}/resume");
+    let cases = [
+        (None, json!({ "type": "success" }), 401),
+        (Some("x"), json!({ "type": "success" }), 403),
+        (token, json!({ "type": "" }), 400),
+        (token, json!({ "type": "success", "extra": 1 }), 400),
+        (token, json!({ "type": "success", "payload": "text" }), 400),
+        (token, json!({ "type": "success" }), 200),
+    ];
+    for (token, body, status) in cases {
+        let r = server_resume(&s, url, token, &body).await;
+        assert_eq!(r.status, status, "{body}: {}", r.text);
+        assert!(documented.contains(&status), "{status} is not documented");
+    }
+    let unloaded = url.replace(STOPS_VERSION, "000000000000000000000000");
+    let r = server_resume(&s, &unloaded, token, &json!({ "type": "success" })).await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    assert_eq!(paid_count(&s, "doc").await, json!(1));
+}

@@ -9,4 +9,5 @@ mod cluster;
 mod fault;
 mod http;
 mod scenarios;
+mod stops;
 mod store;
