@@ -299,6 +299,7 @@ fn openapi_documents_every_route() {
         "/state/{versionID}/user/{userID}/interact:",
         "/state/{versionID}/user/{userID}:",
         "/state/{versionID}/user/{userID}/variables:",
+        "/state/{versionID}/user/{userID}/stops/{stopID}/resume:",
         "/interact:",
         "/interact/state:",
         "/interact/{versionID}:",
