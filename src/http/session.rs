@@ -102,11 +102,14 @@ pub async fn write_session<Change>(
 where
     Change: Future<Output = Result<(Option<State>, Vec<u8>), ApiError>>,
 {
+    let change = |stored| async { change(stored).await.map(|(s, body)| (s, body, true)) };
     write_session_keyed(state, ctx.idempotency()?, key, change).await
 }
 
 /// [`write_session`] with the idempotency key and fingerprint given (a resume naming a stop
-/// uses one derived from the stop, `super::stops`) instead of the request's header.
+/// uses one derived from the stop, `super::stops`) instead of the request's header; `change`
+/// also says whether the response is to be kept under the key (`false`: committed without a
+/// record, so the key stays free).
 pub async fn write_session_keyed<Change>(
     state: &AppState,
     idem: Option<(String, Fingerprint)>,
@@ -114,7 +117,7 @@ pub async fn write_session_keyed<Change>(
     change: impl FnOnce(Option<State>) -> Change,
 ) -> Result<Answer, ApiError>
 where
-    Change: Future<Output = Result<(Option<State>, Vec<u8>), ApiError>>,
+    Change: Future<Output = Result<(Option<State>, Vec<u8>, bool), ApiError>>,
 {
     let fingerprint = idem.as_ref().map(|(_, f)| *f);
     let mut txn = match begin_session(state, idem, key).await? {
@@ -122,7 +125,10 @@ where
         Begun::Replay(body) => return Ok(Answer::Replayed(body)),
     };
     let running = change(txn.state.take());
-    let (new_state, body) = keep_lock(state, &mut txn, running).await?;
+    let (new_state, body, record) = keep_lock(state, &mut txn, running).await?;
+    if !record {
+        txn.idempotency_key = None;
+    }
     commit_session(state, fingerprint, txn, new_state, &body).await?;
     Ok(Answer::Json(body))
 }

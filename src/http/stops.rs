@@ -219,7 +219,7 @@ pub async fn resume(
                     return Err(forbidden());
                 }
                 let bytes = answer(&stored)?;
-                return Ok((Some(stored), bytes));
+                return Ok((Some(stored), bytes, false));
             }
             Named::Pending => {
                 let hash = st.pending.as_ref().and_then(|p| p.token_hash.as_deref());
@@ -254,8 +254,14 @@ pub async fn resume(
             }
         }
         stops::put(&mut out.state, &st);
+        if stops::check(&out.state, stop_id) == Named::Pending {
+            return Err(ApiError::object(
+                StatusCode::CONFLICT,
+                format!("stop {stop_id} did not resume on this event; nothing was changed"),
+            ));
+        }
         let bytes = answer(&out.state)?;
-        Ok((Some(out.state), bytes))
+        Ok((Some(out.state), bytes, false))
     })
     .await
 }

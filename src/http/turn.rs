@@ -217,14 +217,19 @@ pub async fn session_turn(
             if !super::stops::client_resume(stored.as_ref(), id)? {
                 let out = super::stops::deliver(stored.unwrap_or_default(), body.request.clone());
                 let rendered = render(&out)?;
-                return Ok((Some(out.state), rendered));
+                return Ok((Some(out.state), rendered, true));
             }
         }
         let input = session(stored);
         let mut out = run_engine(data, ctx, agent, input, again).await?;
         super::stops::add_resume(&mut out, &agent.version.id, user_id);
         let rendered = render(&out)?;
-        Ok((Some(out.state), rendered))
+        // A request that did not resume the stop it names (an `action` request, an entity
+        // prompt) is not its answer: no record, so the real resume still runs.
+        let record = named
+            .as_deref()
+            .is_none_or(|id| stops::check(&out.state, id) != stops::Named::Pending);
+        Ok((Some(out.state), rendered, record))
     })
     .await
 }

@@ -250,3 +250,24 @@ async fn the_resume_route_answers_only_documented_statuses() {
     assert_eq!(r.status, 404, "{}", r.text);
     assert_eq!(paid_count(&s, "doc").await, json!(1));
 }
+
+#[tokio::test]
+async fn a_request_that_does_not_resume_the_stop_is_not_its_answer() {
+    let s = server();
+    let trace = launch_stop(&s, "act").await;
+    let id = stop_id(&trace);
+    let url = trace["resume"]["url"].as_str().unwrap();
+    let token = trace["resume"]["token"].as_str();
+    // `action` requests run nothing: the stop stays pending, nothing is recorded for it.
+    let noop = json!({ "action": { "type": "action", "payload": { "stopID": id } } });
+    assert_eq!(interact(&s, "act", &noop).await.status, 200);
+    let r = server_resume(&s, url, token, &json!({ "type": "action" })).await;
+    assert_error_object(
+        &r,
+        409,
+        &format!("stop {id} did not resume on this event; nothing was changed"),
+    );
+    let r = interact(&s, "act", &resume_body(&id)).await;
+    assert_eq!(messages(&r.json()), ["Paid 1."], "{}", r.text);
+    assert_eq!(paid_count(&s, "act").await, json!(1));
+}

@@ -144,17 +144,31 @@ fn run(
             effect: None,
         });
     };
-    if let Some(stop) = stops.pending.take() {
-        stops.resume(stop, request.as_ref(), now_ms, "request");
-    }
+    let pending = stops.pending.take();
+    let event = request.clone();
     let mut out = sub(state, request, env)?;
     traces.append(&mut out.trace);
     out.trace = traces;
-    if let Some(new) = stops::take_new(&mut out.state) {
-        stops.pending = Some(new);
+    let new = stops::take_new(&mut out.state);
+    if let Some(stop) = pending {
+        if new.is_none() && still_waits(&out.state, &stop) {
+            // Not resumed (an `action` request, an entity prompt, a default path to itself).
+            stops.pending = Some(stop);
+        } else {
+            stops.resume(stop, event.as_ref(), now_ms, "request");
+        }
+    }
+    if new.is_some() {
+        stops.pending = new;
     }
     stops::put(&mut out.state, &stops);
     Ok(out)
+}
+
+/// Whether the session still waits on the node of `stop`.
+fn still_waits(state: &State, stop: &stops::PendingStop) -> bool {
+    let top = state.stack.last().and_then(|f| f.node_id.id());
+    top.is_some() && top == stop.node_id.as_deref()
 }
 
 // One argument per part of the turn; a struct would only rename them.

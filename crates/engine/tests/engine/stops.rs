@@ -156,3 +156,21 @@ fn pending_traces_come_first_and_once() {
     assert_eq!(traces[0]["payload"]["message"], "earlier");
     assert!(stops::read(&s.state).traces.is_empty());
 }
+
+#[test]
+fn a_request_that_does_not_run_leaves_the_stop_pending() {
+    let mut s = pay_session();
+    let id = stop_id(&turn(&mut s, json!({ "type": "launch" })));
+    // `action` requests run nothing (§2.1): the session still waits on the same stop.
+    turn(
+        &mut s,
+        json!({ "type": "action", "payload": { "stopID": id } }),
+    );
+    assert_eq!(stops::check(&s.state, &id), Named::Pending);
+    let traces = turn(
+        &mut s,
+        json!({ "type": "success", "payload": { "stopID": id } }),
+    );
+    assert_eq!(messages(&traces), ["Paid."]);
+    assert!(matches!(stops::check(&s.state, &id), Named::Resumed(_)));
+}
