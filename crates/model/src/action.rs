@@ -27,6 +27,22 @@ pub enum Handler {
     Webhook(Webhook),
     /// JavaScript run in the sandbox with validated parameters; its result names the path.
     JavaScript(JavaScript),
+    /// A library sub-flow run in the turn (`library.rs`); its end names the path.
+    Subflow(Subflow),
+}
+
+/// `action_type: "subflow"`: `{entry, inputs, outputs, paths}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subflow {
+    /// The library entry's name.
+    pub entry: String,
+    /// Input key → template (`{{var}}`, `{{payload.x}}`, `{{user.id}}`, …); a template that is
+    /// exactly one `{{…}}` keeps the value's JSON type.
+    pub inputs: Vec<(String, String)>,
+    /// Sub-flow variable → agent variable.
+    pub outputs: Vec<(String, String)>,
+    /// Sub-flow path → the step's path label (missing: the same name).
+    pub paths: Vec<(String, String)>,
 }
 
 /// `action_type: "webhook"`.
@@ -74,7 +90,7 @@ pub struct Parameter {
 pub enum ActionError {
     #[error("the action has no {0}")]
     Missing(&'static str),
-    #[error("unknown action_type {0:?} (webhook, javascript)")]
+    #[error("unknown action_type {0:?} (webhook, javascript, subflow)")]
     UnknownType(String),
 }
 
@@ -149,6 +165,14 @@ impl ServerAction {
                             .collect()
                     })
                     .unwrap_or_default(),
+            }),
+            Some("subflow") => Handler::Subflow(Subflow {
+                entry: text(config, "entry")
+                    .filter(|e| !e.is_empty())
+                    .ok_or(ActionError::Missing("config.entry"))?,
+                inputs: pairs(config.get("inputs")),
+                outputs: pairs(config.get("outputs")),
+                paths: pairs(config.get("paths")),
             }),
             Some(other) => return Err(ActionError::UnknownType(other.into())),
             None => return Err(ActionError::Missing("action_type")),

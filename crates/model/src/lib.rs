@@ -8,12 +8,16 @@ mod action;
 mod ai;
 mod event;
 mod function;
+mod library;
 mod node;
 mod project;
 mod vfr;
 
 pub use action::{
-    ActionError, Handler, JavaScript, Parameter, ServerAction, ServerActions, Webhook,
+    ActionError, Handler, JavaScript, Parameter, ServerAction, ServerActions, Subflow, Webhook,
+};
+pub use library::{
+    Library, LibraryEntry, LibraryError, LibraryScope, LibrarySource, LibraryVersion,
 };
 pub use ai::{
     Agent, AiParams, AiResponse, AiSet, AiSetItem, FunctionTool, KbSearch, PathTool, PromptMode,

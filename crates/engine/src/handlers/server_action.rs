@@ -18,7 +18,7 @@ pub const ERROR_PATH: &str = "error";
 
 /// `{{name}}` replaced: `user.id`, `project.id`, `payload.key` (the step's payload), else a
 /// session variable; unknown names become empty.
-fn template(text: &str, vars: &dyn Lookup, user: &str, project: &str, payload: &Value) -> String {
+pub(super) fn template(text: &str, vars: &dyn Lookup, user: &str, project: &str, payload: &Value) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
@@ -113,6 +113,7 @@ impl Runtime<'_, '_> {
         let outcome = match &server.handler {
             Handler::Webhook(w) => self.run_webhook(w, &payload),
             Handler::JavaScript(js) => self.run_javascript(js, &payload),
+            Handler::Subflow(sub) => return self.run_subflow(action, sub, &payload),
         };
         let event = match outcome {
             Call::Pending => return Step::Wait,
