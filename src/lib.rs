@@ -20,4 +20,5 @@ pub mod http;
 pub mod kb;
 pub mod nlu_provider;
 pub mod projects;
+pub mod library;
 pub mod server_actions;
