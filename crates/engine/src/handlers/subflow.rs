@@ -238,10 +238,19 @@ impl Runtime<'_, '_> {
             "path": path,
             "label": label,
         });
+        // Agent variables: the caller's local if it has one, else the global.
+        let mut caller = self.state.stack.last_mut();
         for (var, value) in values {
-            self.set_var(&var, value);
+            match caller.as_deref_mut() {
+                Some(f) if f.variables.contains_key(&var) => {
+                    f.variables.insert(var, value);
+                }
+                _ => {
+                    self.state.variables.insert(var, value);
+                }
+            }
         }
-        if let Some(caller) = self.top_frame_mut() {
+        if let Some(caller) = caller {
             caller.storage.insert(RESULT_KEY.into(), result);
         }
     }

@@ -13,4 +13,5 @@ mod function;
 mod nodes;
 mod requests;
 mod server_actions;
+mod subflow;
 mod worked_example;
