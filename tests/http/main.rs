@@ -25,3 +25,4 @@ mod server_actions;
 
 mod state;
 mod stateless;
+mod subflow;
