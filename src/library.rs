@@ -115,10 +115,7 @@ mod tests {
         let lib = load(dir.path());
         let latest = lib.latest_shared("confirm-order", "any").expect("latest");
         assert_eq!(latest.entry.version, 2);
-        assert_eq!(
-            latest.start,
-            "lib:confirm-order@2:64d4d0000000000000000002"
-        );
+        assert_eq!(latest.start, "lib:confirm-order@2:64d4d0000000000000000002");
         // The component only: the agent's Home topic and the base program are not reachable.
         assert_eq!(latest.programs.len(), 1);
         assert!(lib.program(&latest.start).is_some());

@@ -56,7 +56,10 @@ async fn two_agents_use_the_same_library_sub_flow() {
     );
     let server = Server::builder()
         .files(&[
-            ("shop.vfr", shop("shop", "shop-v", 25, json!({ "currency": "USD" }))),
+            (
+                "shop.vfr",
+                shop("shop", "shop-v", 25, json!({ "currency": "USD" })),
+            ),
             ("cafe.vfr", shop("cafe", "cafe-v", 4, json!({}))),
         ])
         .args(&[
@@ -82,9 +85,7 @@ async fn two_agents_use_the_same_library_sub_flow() {
     let guest = User::new(&server, "bob", "cafe-v");
     let t = guest.act(json!({ "type": "launch" })).await;
     assert_eq!(messages(&t), ["Confirm the order of 4 EUR?"], "{t}");
-    let t = guest
-        .act(json!({ "type": "text", "payload": "No" }))
-        .await;
+    let t = guest.act(json!({ "type": "text", "payload": "No" })).await;
     assert_eq!(messages(&t), ["cafe: cancelled."], "{t}");
     let t = guest.act(json!({ "type": "launch" })).await;
     assert_eq!(messages(&t), ["Confirm the order of 4 EUR?"], "{t}");

@@ -323,10 +323,11 @@ impl Runtime<'_, '_> {
         let Some(name) = request.intent_name() else {
             return false;
         };
-        let node = self.state.stack.last().and_then(|frame| {
-            self.program(&frame.diagram_id)?
-                .node(frame.node_id.id()?)
-        });
+        let node = self
+            .state
+            .stack
+            .last()
+            .and_then(|frame| self.program(&frame.diagram_id)?.node(frame.node_id.id()?));
         match node.map(|n| &n.kind) {
             Some(NodeKind::CaptureV2(n)) => n.intent.as_ref().is_some_and(|(i, _)| i == name),
             Some(NodeKind::Interaction(n)) => n

@@ -146,7 +146,9 @@ impl<'a, 'e> Runtime<'a, 'e> {
 
     /// A program of the agent, else of the library (`lib:<name>@<version>:<diagramID>`).
     pub fn program(&self, id: &str) -> Option<&Arc<Program>> {
-        self.project.program(id).or_else(|| self.library.program(id))
+        self.project
+            .program(id)
+            .or_else(|| self.library.program(id))
     }
 
     // ---- traces -------------------------------------------------------------------------
@@ -278,10 +280,7 @@ impl<'a, 'e> Runtime<'a, 'e> {
         }
         let mut payload = json!({ "diagramID": top.diagram_id });
         if top.hydrated {
-            if let Some(name) = self
-                .program(&top.diagram_id)
-                .and_then(|p| p.name.clone())
-            {
+            if let Some(name) = self.program(&top.diagram_id).and_then(|p| p.name.clone()) {
                 payload["name"] = name.into();
             }
         }

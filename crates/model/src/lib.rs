@@ -16,9 +16,6 @@ mod vfr;
 pub use action::{
     ActionError, Handler, JavaScript, Parameter, ServerAction, ServerActions, Subflow, Webhook,
 };
-pub use library::{
-    Library, LibraryEntry, LibraryError, LibraryScope, LibrarySource, LibraryVersion,
-};
 pub use ai::{
     Agent, AiParams, AiResponse, AiSet, AiSetItem, FunctionTool, KbSearch, PathTool, PromptMode,
     PromptSet, PromptSetValue, ResponsePrompt,
@@ -26,6 +23,9 @@ pub use ai::{
 pub use event::{Command, CommandKind, Event};
 pub use function::{
     parse_definitions, Function, FunctionDefinition, FunctionDefinitions, FunctionRef,
+};
+pub use library::{
+    Library, LibraryEntry, LibraryError, LibraryScope, LibrarySource, LibraryVersion,
 };
 pub use node::{
     Api, ApiRequest, Button, Capture, CaptureV2, CardDef, CardV2, Carousel, Choice, Code,

@@ -18,7 +18,13 @@ pub const ERROR_PATH: &str = "error";
 
 /// `{{name}}` replaced: `user.id`, `project.id`, `payload.key` (the step's payload), else a
 /// session variable; unknown names become empty.
-pub(super) fn template(text: &str, vars: &dyn Lookup, user: &str, project: &str, payload: &Value) -> String {
+pub(super) fn template(
+    text: &str,
+    vars: &dyn Lookup,
+    user: &str,
+    project: &str,
+    payload: &Value,
+) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("{{") {

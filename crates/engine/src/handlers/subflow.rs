@@ -73,9 +73,17 @@ fn type_ok(ty: &str, v: &Value) -> bool {
 }
 
 /// The given inputs checked against the declared ones (defaults filled in).
-fn validate(declared: &[Parameter], given: Map<String, Value>) -> Result<Map<String, Value>, String> {
-    if let Some(key) = given.keys().find(|k| !declared.iter().any(|p| &p.key == *k)) {
-        return Err(format!("input {key:?} is not declared by the library entry"));
+fn validate(
+    declared: &[Parameter],
+    given: Map<String, Value>,
+) -> Result<Map<String, Value>, String> {
+    if let Some(key) = given
+        .keys()
+        .find(|k| !declared.iter().any(|p| &p.key == *k))
+    {
+        return Err(format!(
+            "input {key:?} is not declared by the library entry"
+        ));
     }
     let mut out = Map::new();
     for p in declared {
@@ -134,7 +142,10 @@ impl Runtime<'_, '_> {
             f.storage.get(FRAME_KEY).and_then(|s| s.get("entry")) == Some(&json!(sub.entry))
         });
         if running {
-            return fail(self, "it is already running (a sub-flow cannot call itself)".into());
+            return fail(
+                self,
+                "it is already running (a sub-flow cannot call itself)".into(),
+            );
         }
         let given: Map<String, Value> = {
             let user = self.user_id.clone().unwrap_or_default();
@@ -175,7 +186,9 @@ impl Runtime<'_, '_> {
             _ => Map::new(),
         };
         pins.insert(sub.entry.clone(), json!(version));
-        self.state.storage.insert(PINS_KEY.into(), Value::Object(pins));
+        self.state
+            .storage
+            .insert(PINS_KEY.into(), Value::Object(pins));
 
         let mut frame = Frame::new(lib.start.clone());
         frame.variables = inputs;
@@ -316,12 +329,18 @@ mod tests {
         let mut vars = Map::new();
         vars.insert("amount".into(), json!(25));
         let payload = json!({ "card": { "kind": "visa" } });
-        assert_eq!(input_value("{{amount}}", &vars, "u", "p", &payload), json!(25));
+        assert_eq!(
+            input_value("{{amount}}", &vars, "u", "p", &payload),
+            json!(25)
+        );
         assert_eq!(
             input_value("{{ payload.card }}", &vars, "u", "p", &payload),
             json!({ "kind": "visa" })
         );
-        assert_eq!(input_value("{{amount}} EUR", &vars, "u", "p", &payload), json!("25 EUR"));
+        assert_eq!(
+            input_value("{{amount}} EUR", &vars, "u", "p", &payload),
+            json!("25 EUR")
+        );
         let declared = vec![
             Parameter {
                 key: "amount".into(),

@@ -58,7 +58,9 @@ fn shop(amount: &str, action: Value, lib: Arc<Library>, again: bool) -> Agent {
         json!({ "variables": ["amount", "order_reference", "sessions", "user_id", "timestamp", "last_response", "last_utterance", "last_event", "intent_confidence"] }),
     );
     Agent {
-        actions: Arc::new(ServerActions::new(vec![ServerAction::parse(&action).unwrap()])),
+        actions: Arc::new(ServerActions::new(vec![
+            ServerAction::parse(&action).unwrap()
+        ])),
         library: lib,
         ..Agent::new(project)
     }
@@ -91,7 +93,12 @@ fn round_trip(s: &mut Session) {
 
 #[test]
 fn inputs_become_the_sub_flow_s_locals_and_it_waits_for_a_button_across_turns() {
-    let mut s = session(shop("25", confirm_action(), library(&[(1, "shared")]), false));
+    let mut s = session(shop(
+        "25",
+        confirm_action(),
+        library(&[(1, "shared")]),
+        false,
+    ));
     let t = s.turn(json!({ "type": "launch" }));
     assert_eq!(messages(&t), ["Confirm the order of 25 USD?"]);
     let top = s.state.stack.last().unwrap();
@@ -115,7 +122,12 @@ fn inputs_become_the_sub_flow_s_locals_and_it_waits_for_a_button_across_turns() 
         "{t}"
     );
     // The button's name as text works too (the waiting node is found in the library).
-    let mut s = session(shop("25", confirm_action(), library(&[(1, "shared")]), false));
+    let mut s = session(shop(
+        "25",
+        confirm_action(),
+        library(&[(1, "shared")]),
+        false,
+    ));
     s.turn(json!({ "type": "launch" }));
     round_trip(&mut s);
     let t = s.turn(json!({ "type": "text", "payload": "no" }));
@@ -130,7 +142,12 @@ fn each_path_maps_to_the_step_and_an_unknown_one_takes_the_default_path() {
         // `later` is no path of the step (and the action maps no label for it).
         (LATER, "Something else."),
     ] {
-        let mut s = session(shop("7", confirm_action(), library(&[(1, "shared")]), false));
+        let mut s = session(shop(
+            "7",
+            confirm_action(),
+            library(&[(1, "shared")]),
+            false,
+        ));
         s.turn(json!({ "type": "launch" }));
         let t = s.turn(json!({ "type": button }));
         assert_eq!(messages(&t), [said], "{button}");
@@ -149,10 +166,7 @@ fn each_path_maps_to_the_step_and_an_unknown_one_takes_the_default_path() {
 #[test]
 fn outputs_default_to_the_declared_ones_under_their_names() {
     let mut action = confirm_action();
-    action["config"]
-        .as_object_mut()
-        .unwrap()
-        .remove("outputs");
+    action["config"].as_object_mut().unwrap().remove("outputs");
     let mut s = session(shop("3", action, library(&[(1, "shared")]), false));
     s.turn(json!({ "type": "launch" }));
     s.turn(json!({ "type": YES }));
@@ -164,7 +178,12 @@ fn outputs_default_to_the_declared_ones_under_their_names() {
 #[test]
 fn invalid_inputs_and_a_missing_entry_take_the_default_path_with_a_debug_trace() {
     // `amount` must be a number.
-    let mut s = session(shop("'lots'", confirm_action(), library(&[(1, "shared")]), false));
+    let mut s = session(shop(
+        "'lots'",
+        confirm_action(),
+        library(&[(1, "shared")]),
+        false,
+    ));
     let t = s.turn(json!({ "type": "launch" }));
     assert_eq!(messages(&t), ["Something else."]);
     assert!(
@@ -175,7 +194,10 @@ fn invalid_inputs_and_a_missing_entry_take_the_default_path_with_a_debug_trace()
     );
     // A required input missing; an undeclared one.
     for (inputs, why) in [
-        (json!({ "amount": "{{nothing}}" }), r#"input "amount" is required"#),
+        (
+            json!({ "amount": "{{nothing}}" }),
+            r#"input "amount" is required"#,
+        ),
         (
             json!({ "amount": "1", "tip": "2" }),
             r#"input "tip" is not declared"#,
@@ -189,7 +211,12 @@ fn invalid_inputs_and_a_missing_entry_take_the_default_path_with_a_debug_trace()
         assert!(debug_messages(&t).iter().any(|m| m.contains(why)), "{t}");
     }
     // No shared version at all.
-    let mut s = session(shop("25", confirm_action(), library(&[(1, "draft")]), false));
+    let mut s = session(shop(
+        "25",
+        confirm_action(),
+        library(&[(1, "draft")]),
+        false,
+    ));
     let t = s.turn(json!({ "type": "launch" }));
     assert_eq!(messages(&t), ["Something else."]);
     assert!(
@@ -202,7 +229,12 @@ fn invalid_inputs_and_a_missing_entry_take_the_default_path_with_a_debug_trace()
 
 #[test]
 fn a_session_keeps_its_version_across_an_update_and_new_sessions_get_the_latest_shared() {
-    let mut old = session(shop("25", confirm_action(), library(&[(1, "shared")]), true));
+    let mut old = session(shop(
+        "25",
+        confirm_action(),
+        library(&[(1, "shared")]),
+        true,
+    ));
     assert_eq!(
         messages(&old.turn(json!({ "type": "launch" }))),
         ["Confirm the order of 25 USD?"]
