@@ -152,6 +152,12 @@ fn each_path_maps_to_the_step_and_an_unknown_one_takes_the_default_path() {
         let t = s.turn(json!({ "type": button }));
         assert_eq!(messages(&t), [said], "{button}");
     }
+    // The client's stop still wins: it gets the step's trace, no sub-flow runs.
+    let mut s = session(shop("7", confirm_action(), library(&[(1, "shared")]), false))
+        .with_config(json!({ "stopTypes": ["Confirm Order"] }));
+    let t = s.turn(json!({ "type": "launch" }));
+    assert!(types(&t).contains(&"Confirm Order".to_string()), "{t}");
+    assert_eq!(s.state.stack.last().unwrap().diagram_id, "D");
     // A path map renames: the sub-flow's `cancelled` is the step's `other` path.
     let mut action = confirm_action();
     action["config"]["paths"] = json!({ "cancelled": "other" });
