@@ -153,8 +153,13 @@ fn each_path_maps_to_the_step_and_an_unknown_one_takes_the_default_path() {
         assert_eq!(messages(&t), [said], "{button}");
     }
     // The client's stop still wins: it gets the step's trace, no sub-flow runs.
-    let mut s = session(shop("7", confirm_action(), library(&[(1, "shared")]), false))
-        .with_config(json!({ "stopTypes": ["Confirm Order"] }));
+    let mut s = session(shop(
+        "7",
+        confirm_action(),
+        library(&[(1, "shared")]),
+        false,
+    ))
+    .with_config(json!({ "stopTypes": ["Confirm Order"] }));
     let t = s.turn(json!({ "type": "launch" }));
     assert!(types(&t).contains(&"Confirm Order".to_string()), "{t}");
     assert_eq!(s.state.stack.last().unwrap().diagram_id, "D");
@@ -295,4 +300,70 @@ fn a_missing_diagram_is_reported_with_what_the_export_has() {
     );
     let parsed = LibraryEntry::parse(&example("library/confirm-order.json")).unwrap();
     assert_eq!(LibraryEntry::parse(&parsed.to_json()).unwrap(), parsed);
+}
+
+#[test]
+fn programs_reachable_from_the_start_are_namespaced_too() {
+    // The export's Home topic calls the Confirm Order component; the entry starts at Home.
+    let mut export = example("library/confirm-order.vf");
+    let home = "64d4d0000000000000000001";
+    let nodes = export
+        .pointer_mut(&format!("/diagrams/{home}/nodes"))
+        .unwrap()
+        .as_object_mut()
+        .unwrap();
+    nodes["64d401000000000000000001"]["data"]["portsV2"]["builtIn"]["next"]["target"] =
+        json!("64d4bc000000000000000011");
+    nodes.insert(
+        "64d4bc000000000000000011".into(),
+        json!({ "nodeID": "64d4bc000000000000000011", "type": "block", "coords": [0, 0],
+            "data": { "name": "Call", "color": "", "steps": ["64d401000000000000000002"] } }),
+    );
+    nodes.insert(
+        "64d401000000000000000002".into(),
+        json!({ "nodeID": "64d401000000000000000002", "type": "component",
+            "data": { "name": "", "diagramID": COMPONENT,
+                "variableMap": { "inputs": [["amount", "amount"], ["currency", "currency"]],
+                                 "outputs": [["path", "path"], ["reference", "reference"]] },
+                "portsV2": { "byKey": {}, "builtIn": { "next": { "type": "next", "target": null, "id": "p" } }, "dynamic": [] } } }),
+    );
+    let mut entry = example("library/confirm-order.json");
+    entry["config"]["diagram"] = json!("Home");
+    let v = compile_entry(LibraryEntry::parse(&entry).unwrap(), &export).unwrap();
+    assert_eq!(v.start, format!("lib:confirm-order@1:{home}"));
+    let mut ids: Vec<&String> = v.programs.keys().collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        [
+            &format!("lib:confirm-order@1:{home}"),
+            &format!("lib:confirm-order@1:{COMPONENT}")
+        ]
+    );
+    let mut s = session(shop(
+        "9",
+        confirm_action(),
+        Arc::new(Library::new(vec![v])),
+        false,
+    ));
+    let t = s.turn(json!({ "type": "launch" }));
+    assert_eq!(messages(&t), ["Confirm the order of 9 USD?"]);
+    let frames: Vec<&str> = s
+        .state
+        .stack
+        .iter()
+        .map(|f| f.diagram_id.as_str())
+        .collect();
+    assert_eq!(
+        frames[frames.len() - 2..],
+        [
+            format!("lib:confirm-order@1:{home}"),
+            format!("lib:confirm-order@1:{COMPONENT}")
+        ]
+    );
+    // The component returns its path and reference into Home, whose end names the path.
+    assert_eq!(
+        messages(&s.turn(json!({ "type": YES }))),
+        ["Confirmed R-9."]
+    );
 }
