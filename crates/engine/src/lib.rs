@@ -22,7 +22,7 @@ mod turn;
 
 pub use agent::Agent;
 pub use effects::{
-    ChatMessage, Effect, EffectResult, HttpBody, HttpRequest, HttpResponse, KbChunk, KbQuery,
+    CallPolicy, ChatMessage, Effect, EffectResult, HttpBody, HttpRequest, HttpResponse, KbChunk, KbQuery,
     LlmRequest, LlmResponse, ToolCall, ToolSpec,
 };
 pub use env::{
