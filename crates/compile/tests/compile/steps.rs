@@ -610,7 +610,12 @@ fn global_listen_actions_keep_their_paths_listening_later_in_the_conversation() 
         "q",
         "buttons",
         json!({ "buttons": [ { "id": "y", "name": "Yes", "intent": null } ], "noMatch": { "types": [] } }),
-        ports(Value::Null, json!({}), json!([]), json!({ "y": { "type": "y", "target": "b3" } })),
+        ports(
+            Value::Null,
+            json!({}),
+            json!([]),
+            json!({ "y": { "type": "y", "target": "b3" } }),
+        ),
     );
     let extra = json!({
         "b2": { "nodeID": "b2", "type": "block", "data": { "steps": ["q"] } },
