@@ -75,6 +75,10 @@ pub struct ServeArgs {
     /// (docs/custom-actions.md); a missing directory means none.
     #[arg(long, value_name = "DIR", env = "FLOWDM_ACTIONS_DIR", default_value = defaults::ACTIONS_DIR)]
     pub actions_dir: PathBuf,
+    /// Directory of the library of sub-flows: `*.json` entries, each naming a `.vf` of the
+    /// folder (docs/custom-actions.md § Library sub-flows); a missing directory means none.
+    #[arg(long, value_name = "DIR", env = "FLOWDM_LIBRARY_DIR", default_value = defaults::LIBRARY_DIR)]
+    pub library_dir: PathBuf,
     /// TCP port; 0 picks a free one (the address is printed on stdout).
     #[arg(long, env = "PORT", default_value_t = defaults::PORT)]
     pub port: u16,
@@ -452,6 +456,7 @@ impl ServeArgs {
             diagrams: self.diagrams,
             kb_dir: self.kb_dir,
             actions_dir: self.actions_dir,
+            library_dir: self.library_dir,
             host: self.host,
             port: self.port,
             workers: self.workers,

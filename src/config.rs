@@ -20,6 +20,8 @@ pub mod defaults {
     pub const KB_DIR: &str = "kb";
     /// Directory of the custom actions the server runs itself (docs/custom-actions.md).
     pub const ACTIONS_DIR: &str = "actions";
+    /// Directory of the library of sub-flows (docs/custom-actions.md § Library sub-flows).
+    pub const LIBRARY_DIR: &str = "library";
     pub const HOST: &str = "127.0.0.1";
     pub const PORT: u16 = 3000;
     /// body-parser's default `1mb`.
@@ -109,6 +111,8 @@ pub struct Config {
     pub kb_dir: PathBuf,
     /// Directory of the custom actions the server runs (missing: none).
     pub actions_dir: PathBuf,
+    /// Directory of the library of sub-flows `subflow` actions run (missing: none).
+    pub library_dir: PathBuf,
     pub host: String,
     /// 0 picks a free port ([`crate::app::Application::port`] tells which).
     pub port: u16,
@@ -140,6 +144,7 @@ impl Default for Config {
             diagrams: PathBuf::from(defaults::DIAGRAMS),
             kb_dir: PathBuf::from(defaults::KB_DIR),
             actions_dir: PathBuf::from(defaults::ACTIONS_DIR),
+            library_dir: PathBuf::from(defaults::LIBRARY_DIR),
             host: defaults::HOST.into(),
             port: defaults::PORT,
             workers: None,

@@ -149,6 +149,8 @@ fn help_lists_the_commands_and_options() {
         "FLOWDM_KEYS",
         "--allow-outbound",
         "FLOWDM_ALLOW_OUTBOUND",
+        "--library-dir",
+        "FLOWDM_LIBRARY_DIR",
     ] {
         assert!(text.contains(opt), "{opt} missing from:\n{text}");
     }

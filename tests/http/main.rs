@@ -26,3 +26,4 @@ mod stops;
 
 mod state;
 mod stateless;
+mod subflow;

@@ -23,8 +23,8 @@ mod turn;
 
 pub use agent::Agent;
 pub use effects::{
-    ChatMessage, Effect, EffectResult, HttpBody, HttpRequest, HttpResponse, KbChunk, KbQuery,
-    LlmRequest, LlmResponse, ToolCall, ToolSpec,
+    CallPolicy, ChatMessage, Effect, EffectResult, HttpBody, HttpRequest, HttpResponse, KbChunk,
+    KbQuery, LlmRequest, LlmResponse, ToolCall, ToolSpec,
 };
 pub use env::{
     Clock, Env, Fetch, FixedClock, FunctionRun, RandomSource, Sandbox, ScriptEnv, SeededRandom,

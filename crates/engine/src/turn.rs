@@ -12,7 +12,7 @@ use super::session;
 use super::state::State;
 use super::stops;
 use super::trace::{post_process, Trace};
-use flowdm_model::{NodeKind, Project};
+use flowdm_model::NodeKind;
 use flowdm_nlu::entities::ExtractContext;
 use flowdm_nlu::semantic::ExternalRanking;
 use flowdm_nlu::text::words;
@@ -273,6 +273,7 @@ fn run_pass(
 
     let mut rt = Runtime::new(project, config, env, state, None);
     rt.server_actions = agent.actions.clone();
+    rt.library = agent.library.clone();
     rt.log_level = logs;
     rt.user_id = user_id.map(str::to_string);
     rt.budget_deadline_ms = budget_deadline_ms;
@@ -362,7 +363,7 @@ fn understand(
     };
     let mut prediction = agent.nlu.predict_with(&text, &cx, hint);
     if prediction.source != Source::Nlc {
-        if let Some(button) = waiting_button(&agent.project, state, &text) {
+        if let Some(button) = waiting_button(agent, state, &text) {
             match button.get("payload").and_then(Value::as_str) {
                 // A button that sends text: what it sends is understood instead.
                 Some(sent) if button.get("type").and_then(Value::as_str) == Some("text") => {
@@ -389,10 +390,12 @@ fn understand(
 }
 
 /// The request of a button (of the node the session waits on) whose name equals `text`.
-fn waiting_button(project: &Project, state: &State, text: &str) -> Option<Value> {
+fn waiting_button(agent: &Agent, state: &State, text: &str) -> Option<Value> {
     let frame = state.stack.last()?;
-    let node = project
-        .program(&frame.diagram_id)?
+    let node = agent
+        .project
+        .program(&frame.diagram_id)
+        .or_else(|| agent.library.program(&frame.diagram_id))?
         .node(frame.node_id.id()?)?;
     // Words only: case, spacing and punctuation ("Vanilla." for "Vanilla") do not matter.
     let wanted = words(text);

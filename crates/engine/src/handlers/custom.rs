@@ -10,6 +10,10 @@ use serde_json::Value;
 
 impl Runtime<'_, '_> {
     pub(crate) fn handle_custom_action(&mut self, action: &CustomAction) -> Step {
+        // Back from a library sub-flow this step started (`handlers/subflow.rs`).
+        if let Some(step) = self.subflow_returned(action) {
+            return step;
+        }
         if self.mode == Mode::Request {
             return self.resume_custom_action(action);
         }

@@ -14,4 +14,5 @@ mod nodes;
 mod requests;
 mod server_actions;
 mod stops;
+mod subflow;
 mod worked_example;
