@@ -188,13 +188,14 @@ fn open_registry(config: &Config) -> Result<Arc<LiveActions>, StartError> {
 
 fn load_agents(config: &Config) -> Result<Registry, StartError> {
     // The custom actions come with each turn (`AppState::actions`), not with the agents.
+    let library = Arc::new(crate::library::load(&config.library_dir));
     let (registry, report) =
-        Registry::load_dir_with(&config.diagrams, Arc::default()).map_err(|source| {
-            StartError::Diagrams {
+        Registry::load_dir_with_library(&config.diagrams, Arc::default(), library).map_err(
+            |source| StartError::Diagrams {
                 dir: config.diagrams.display().to_string(),
                 source,
-            }
-        })?;
+            },
+        )?;
     for loaded in &report.loaded {
         tracing::info!(file = %loaded.path.display(), project = %loaded.project_id, version = %loaded.version_id, "agent loaded");
         for w in &loaded.warnings {

@@ -89,6 +89,10 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub admin_key: Option<String>,
+    /// Directory of the library of sub-flows: `*.json` entries, each naming a `.vf` of the
+    /// folder (docs/custom-actions.md § Library sub-flows); a missing directory means none.
+    #[arg(long, value_name = "DIR", env = "FLOWDM_LIBRARY_DIR", default_value = defaults::LIBRARY_DIR)]
+    pub library_dir: PathBuf,
     /// TCP port; 0 picks a free one (the address is printed on stdout).
     #[arg(long, env = "PORT", default_value_t = defaults::PORT)]
     pub port: u16,
@@ -471,6 +475,7 @@ impl ServeArgs {
                 .admin_key
                 .filter(|k| !k.trim().is_empty())
                 .map(|k| Secret(k.trim().to_string())),
+            library_dir: self.library_dir,
             host: self.host,
             port: self.port,
             workers: self.workers,

@@ -23,6 +23,8 @@ pub mod defaults {
     /// The registry database of custom actions managed through the API, without Redis
     /// (docs/custom-actions.md § Persistence).
     pub const REGISTRY_DB: &str = "flowdm-registry.redb";
+    /// Directory of the library of sub-flows (docs/custom-actions.md § Library sub-flows).
+    pub const LIBRARY_DIR: &str = "library";
     pub const HOST: &str = "127.0.0.1";
     pub const PORT: u16 = 3000;
     /// body-parser's default `1mb`.
@@ -117,6 +119,8 @@ pub struct Config {
     pub registry_db: Option<PathBuf>,
     /// The key of the management API (`/api/custom-actions`); `None`: that API answers 403.
     pub admin_key: Option<Secret>,
+    /// Directory of the library of sub-flows `subflow` actions run (missing: none).
+    pub library_dir: PathBuf,
     pub host: String,
     /// 0 picks a free port ([`crate::app::Application::port`] tells which).
     pub port: u16,
@@ -150,6 +154,7 @@ impl Default for Config {
             actions_dir: PathBuf::from(defaults::ACTIONS_DIR),
             registry_db: None,
             admin_key: None,
+            library_dir: PathBuf::from(defaults::LIBRARY_DIR),
             host: defaults::HOST.into(),
             port: defaults::PORT,
             workers: None,

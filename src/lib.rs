@@ -19,6 +19,7 @@ pub mod cli;
 pub mod config;
 pub mod http;
 pub mod kb;
+pub mod library;
 pub mod nlu_provider;
 pub mod projects;
 pub mod server_actions;

@@ -169,6 +169,8 @@ impl ProjectEntry {
 pub struct Registry {
     /// The custom actions the server runs, given to every agent.
     actions: Arc<flowdm_model::ServerActions>,
+    /// The library of sub-flows, given to every agent.
+    library: Arc<flowdm_model::Library>,
     projects: HashMap<String, ProjectEntry>,
     versions: HashMap<String, (Arc<Agent>, PathBuf)>,
     /// Project ids in load order.
@@ -190,6 +192,7 @@ impl Registry {
         }
         let project = Arc::new(Agent {
             actions: self.actions.clone(),
+            library: self.library.clone(),
             ..Agent::new(project)
         });
         // Sessions are namespaced by the version's project id (the reference's `attachProjectID`).
@@ -223,6 +226,15 @@ impl Registry {
         dir: &Path,
         actions: Arc<flowdm_model::ServerActions>,
     ) -> std::io::Result<(Registry, LoadReport)> {
+        Registry::load_dir_with_library(dir, actions, Arc::default())
+    }
+
+    /// [`Registry::load_dir_with`], every agent also given the server's library of sub-flows.
+    pub fn load_dir_with_library(
+        dir: &Path,
+        actions: Arc<flowdm_model::ServerActions>,
+        library: Arc<flowdm_model::Library>,
+    ) -> std::io::Result<(Registry, LoadReport)> {
         let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
             .filter_map(|e| e.ok())
             .map(|e| e.path())
@@ -237,6 +249,7 @@ impl Registry {
         paths.sort();
         let mut registry = Registry {
             actions,
+            library,
             ..Registry::new()
         };
         let mut report = LoadReport::default();

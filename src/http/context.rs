@@ -66,23 +66,30 @@ impl IdempotencyHeader {
                 "must be visible ASCII without spaces",
             ));
         }
-        let mut fingerprint = Fingerprint::default();
-        fingerprint.mix(req.method().as_str().as_bytes());
-        fingerprint.mix(req.path().as_bytes());
-        fingerprint.mix(req.query_string().as_bytes());
-        let version = req.headers().get("versionid").map(|v| v.as_bytes());
-        fingerprint.mix(version.unwrap_or(b""));
         Some(IdempotencyHeader::Key {
             key: key.to_string(),
-            fingerprint,
+            fingerprint: route_fingerprint(req),
         })
     }
+}
+
+/// The fingerprint of a request without its body: method, path, query, `versionID`.
+pub fn route_fingerprint(req: &ServiceRequest) -> Fingerprint {
+    let mut fingerprint = Fingerprint::default();
+    fingerprint.mix(req.method().as_str().as_bytes());
+    fingerprint.mix(req.path().as_bytes());
+    fingerprint.mix(req.query_string().as_bytes());
+    let version = req.headers().get("versionid").map(|v| v.as_bytes());
+    fingerprint.mix(version.unwrap_or(b""));
+    fingerprint
 }
 
 #[derive(Debug, Default)]
 struct Inner {
     id: String,
     idempotency: RefCell<Option<IdempotencyHeader>>,
+    /// [`route_fingerprint`] of the request.
+    route: Option<Fingerprint>,
     project: RefCell<Option<String>>,
     user: RefCell<Option<String>>,
 }
@@ -92,10 +99,15 @@ struct Inner {
 pub struct RequestCtx(Rc<Inner>);
 
 impl RequestCtx {
-    pub fn new(id: String, idempotency: Option<IdempotencyHeader>) -> RequestCtx {
+    pub fn new(
+        id: String,
+        idempotency: Option<IdempotencyHeader>,
+        route: Fingerprint,
+    ) -> RequestCtx {
         RequestCtx(Rc::new(Inner {
             id,
             idempotency: RefCell::new(idempotency),
+            route: Some(route),
             ..Inner::default()
         }))
     }
@@ -136,6 +148,11 @@ impl RequestCtx {
         {
             fingerprint.mix(body);
         }
+    }
+
+    /// The request's fingerprint without its body ([`route_fingerprint`]).
+    pub fn route(&self) -> Fingerprint {
+        self.0.route.unwrap_or_default()
     }
 
     /// The request's key and fingerprint; 400 for an unusable header.

@@ -40,6 +40,7 @@ pub mod response;
 pub mod session;
 pub mod state;
 pub mod stateless;
+pub mod stops;
 pub mod transcripts;
 pub mod turn;
 pub mod validate;
@@ -131,6 +132,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/state/{versionID}/user/{userID}",
             web::post().to(interact::reset_state),
+        )
+        // A stop's server-to-server resume (authorised by the stop's token, docs/custom-actions.md).
+        .route(
+            "/state/{versionID}/user/{userID}/stops/{stopID}/resume",
+            web::post().to(stops::resume),
         )
         // Stateless API.
         .route("/interact", web::post().to(stateless::interact))
@@ -236,7 +242,11 @@ pub fn app(
                 user = tracing::field::Empty,
             );
             let started = Instant::now();
-            let ctx = RequestCtx::new(id.clone(), IdempotencyHeader::read(&req));
+            let ctx = RequestCtx::new(
+                id.clone(),
+                IdempotencyHeader::read(&req),
+                context::route_fingerprint(&req),
+            );
             req.extensions_mut().insert(ctx.clone());
             let fut = span.in_scope(|| srv.call(req));
             let header_id = HeaderValue::from_str(&id).ok();

@@ -55,10 +55,9 @@ fn replay(stored: &[u8], fingerprint: Fingerprint) -> Result<Vec<u8>, ApiError> 
 /// [`Begun::Replay`] with the body answered then.
 async fn begin_session(
     state: &AppState,
-    ctx: &RequestCtx,
+    idem: Option<(String, Fingerprint)>,
     key: &SessionKey,
 ) -> Result<Begun, ApiError> {
-    let idem = ctx.idempotency()?;
     let opts = BeginOptions {
         wait: state.limits.lock_timeout,
         idempotency_key: idem.as_ref().map(|(k, _)| k.as_str()),
@@ -76,13 +75,13 @@ async fn begin_session(
 /// `Idempotency-Key`, `response` (the body answered with 200) is stored with it.
 async fn commit_session(
     state: &AppState,
-    ctx: &RequestCtx,
+    fingerprint: Option<Fingerprint>,
     mut txn: SessionTxn,
     new_state: Option<State>,
     response: &[u8],
 ) -> Result<(), ApiError> {
     if txn.idempotency_key.is_some() {
-        if let Ok(Some((_, fingerprint))) = ctx.idempotency() {
+        if let Some(fingerprint) = fingerprint {
             txn.response = Some(record(fingerprint, response));
         }
     }
@@ -103,13 +102,34 @@ pub async fn write_session<Change>(
 where
     Change: Future<Output = Result<(Option<State>, Vec<u8>), ApiError>>,
 {
-    let mut txn = match begin_session(state, ctx, key).await? {
+    let change = |stored| async { change(stored).await.map(|(s, body)| (s, body, true)) };
+    write_session_keyed(state, ctx.idempotency()?, key, change).await
+}
+
+/// [`write_session`] with the idempotency key and fingerprint given (a resume naming a stop
+/// uses one derived from the stop, `super::stops`) instead of the request's header; `change`
+/// also says whether the response is to be kept under the key (`false`: committed without a
+/// record, so the key stays free).
+pub async fn write_session_keyed<Change>(
+    state: &AppState,
+    idem: Option<(String, Fingerprint)>,
+    key: &SessionKey,
+    change: impl FnOnce(Option<State>) -> Change,
+) -> Result<Answer, ApiError>
+where
+    Change: Future<Output = Result<(Option<State>, Vec<u8>, bool), ApiError>>,
+{
+    let fingerprint = idem.as_ref().map(|(_, f)| *f);
+    let mut txn = match begin_session(state, idem, key).await? {
         Begun::Txn(txn) => txn,
         Begun::Replay(body) => return Ok(Answer::Replayed(body)),
     };
     let running = change(txn.state.take());
-    let (new_state, body) = keep_lock(state, &mut txn, running).await?;
-    commit_session(state, ctx, txn, new_state, &body).await?;
+    let (new_state, body, record) = keep_lock(state, &mut txn, running).await?;
+    if !record {
+        txn.idempotency_key = None;
+    }
+    commit_session(state, fingerprint, txn, new_state, &body).await?;
     Ok(Answer::Json(body))
 }
 

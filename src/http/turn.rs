@@ -13,13 +13,13 @@
 use super::context::RequestCtx;
 use super::errors::ApiError;
 use super::response::Answer;
-use super::session::write_session;
+use super::session::write_session_keyed;
 use super::state::AppState;
 use super::validate::TurnBody;
 use crate::engine::state::merge_variables;
 use crate::engine::{
-    self, session, Agent, Clock, EffectResult, Env, ExternalRanking, OverBudget, RandomSource,
-    Request, SeededRandom, State, SystemClock, TurnInput, TurnOutput,
+    self, session, stops, Agent, Clock, EffectResult, Env, ExternalRanking, OverBudget,
+    RandomSource, Request, SeededRandom, State, SystemClock, TurnInput, TurnOutput,
 };
 use crate::store::SessionKey;
 use flowdm_actions::perform::{EffectBudget, Performer};
@@ -203,6 +203,13 @@ pub async fn session_turn(
     render: impl FnOnce(&TurnOutput) -> Result<Vec<u8>, ApiError>,
 ) -> Result<Answer, ApiError> {
     let key = session_key(agent, user_id);
+    // A resume naming a stop is recorded under the stop (applied once, every duplicate answered
+    // the same), not under the request's Idempotency-Key (`super::stops`).
+    let named = stops::named(body.request.as_ref()).map(str::to_string);
+    let idem = match &named {
+        Some(id) => Some(super::stops::record_key(ctx, id)),
+        None => ctx.idempotency()?,
+    };
     let hint = nlu_hint(data, agent, body.request.as_ref()).await;
     // The session as this turn sees it: the stored state (or a new one: the reference resets
     // first, §1.3 step 1) with the body's `state.variables` merged in.
@@ -227,11 +234,24 @@ pub async fn session_turn(
     };
     // A retry re-reads the state: this turn holds the session's lock, so it is the same one.
     let again = || async { Ok(session(data.store.get(&key).await?)) };
-    write_session(data, ctx, &key, |stored| async {
+    write_session_keyed(data, idem, &key, |stored| async {
+        if let Some(id) = &named {
+            if !super::stops::client_resume(stored.as_ref(), id)? {
+                let out = super::stops::deliver(stored.unwrap_or_default(), body.request.clone());
+                let rendered = render(&out)?;
+                return Ok((Some(out.state), rendered, true));
+            }
+        }
         let input = session(stored);
-        let out = run_engine(data, ctx, agent, input, again).await?;
+        let mut out = run_engine(data, ctx, agent, input, again).await?;
+        super::stops::add_resume(&mut out, &agent.version.id, user_id);
         let rendered = render(&out)?;
-        Ok((Some(out.state), rendered))
+        // A request that did not resume the stop it names (an `action` request, an entity
+        // prompt) is not its answer: no record, so the real resume still runs.
+        let record = named
+            .as_deref()
+            .is_none_or(|id| stops::check(&out.state, id) != stops::Named::Pending);
+        Ok((Some(out.state), rendered, record))
     })
     .await
 }

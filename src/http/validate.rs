@@ -94,6 +94,9 @@ pub fn config(v: Option<&Value>, public: bool) -> Result<Config, ApiError> {
                 }
                 other => return Err(must_be(&field, "array", other)),
             }
+        } else if k == "stopDeadline" && !public {
+            known.insert(k.clone(), stop_deadline(val)?);
+            continue;
         } else if public {
             return Err(ApiError::validation(
                 "config",
@@ -106,6 +109,53 @@ pub fn config(v: Option<&Value>, public: bool) -> Result<Config, ApiError> {
     }
     serde_json::from_value(Value::Object(known))
         .map_err(|e| ApiError::validation("config", e.to_string()))
+}
+
+/// Longest `config.stopDeadline.seconds` (about 136 years; `openapi.yaml` says the same).
+const MAX_DEADLINE_SECONDS: f64 = 4_294_967_295.0;
+
+/// `config.stopDeadline` (flowdm's own, `docs/custom-actions.md`): `null`, or
+/// `{seconds: integer 0..=2^32-1, path: non-empty string}`; answers it with `seconds` as an
+/// integer (`1.0` is an integer too).
+fn stop_deadline(v: &Value) -> Result<Value, ApiError> {
+    let obj = match v {
+        Value::Null => return Ok(Value::Null),
+        Value::Object(o) => o,
+        other => return Err(must_be("config.stopDeadline", "object", other)),
+    };
+    only_keys("config.stopDeadline", obj, &["seconds", "path"])?;
+    let seconds = match obj.get("seconds") {
+        Some(n) => n
+            .as_f64()
+            .filter(|x| x.fract() == 0.0 && (0.0..=MAX_DEADLINE_SECONDS).contains(x))
+            .ok_or_else(|| {
+                must_be(
+                    "config.stopDeadline.seconds",
+                    "an integer from 0 to 4294967295",
+                    n,
+                )
+            })?,
+        None => {
+            return Err(ApiError::validation(
+                "config.stopDeadline",
+                "must have required property 'seconds'",
+            ))
+        }
+    };
+    match obj.get("path") {
+        Some(Value::String(p)) if !p.is_empty() => {
+            Ok(serde_json::json!({ "seconds": seconds as u64, "path": p }))
+        }
+        Some(other) => Err(must_be(
+            "config.stopDeadline.path",
+            "non-empty string",
+            other,
+        )),
+        None => Err(ApiError::validation(
+            "config.stopDeadline",
+            "must have required property 'path'",
+        )),
+    }
 }
 
 /// A request object at `field` (`action` or `request`); `null`/absent → none. Anything else must
@@ -354,6 +404,48 @@ mod tests {
             ApiError::Validation(f) => f[0].0.clone(),
             other => format!("not validation: {other}"),
         }
+    }
+
+    #[test]
+    fn stop_deadline() {
+        let c = config(
+            Some(&json!({"stopDeadline": {"seconds": 1.0, "path": "timeout"}})),
+            false,
+        )
+        .unwrap();
+        let d = c.stop_deadline.unwrap();
+        assert_eq!((d.seconds, d.path.as_str()), (1, "timeout"));
+        for (bad, f) in [
+            (
+                json!({"seconds": -1, "path": "x"}),
+                "config.stopDeadline.seconds",
+            ),
+            (
+                json!({"seconds": 1.5, "path": "x"}),
+                "config.stopDeadline.seconds",
+            ),
+            (
+                json!({"seconds": 1, "path": ""}),
+                "config.stopDeadline.path",
+            ),
+            (json!({"seconds": 1}), "config.stopDeadline"),
+            (
+                json!({"seconds": 1, "path": "x", "y": 1}),
+                "config.stopDeadline",
+            ),
+            (json!(3), "config.stopDeadline"),
+        ] {
+            let e = config(Some(&json!({ "stopDeadline": bad })), false).unwrap_err();
+            assert_eq!(field(e), f, "{bad}");
+        }
+        assert!(config(Some(&json!({"stopDeadline": null})), false)
+            .unwrap()
+            .stop_deadline
+            .is_none());
+        assert_eq!(
+            field(config(Some(&json!({"stopDeadline": null})), true).unwrap_err()),
+            "config"
+        );
     }
 
     #[test]

@@ -149,6 +149,8 @@ fn help_lists_the_commands_and_options() {
         "FLOWDM_KEYS",
         "--allow-outbound",
         "FLOWDM_ALLOW_OUTBOUND",
+        "--library-dir",
+        "FLOWDM_LIBRARY_DIR",
     ] {
         assert!(text.contains(opt), "{opt} missing from:\n{text}");
     }
@@ -299,6 +301,7 @@ fn openapi_documents_every_route() {
         "/state/{versionID}/user/{userID}/interact:",
         "/state/{versionID}/user/{userID}:",
         "/state/{versionID}/user/{userID}/variables:",
+        "/state/{versionID}/user/{userID}/stops/{stopID}/resume:",
         "/interact:",
         "/interact/state:",
         "/interact/{versionID}:",

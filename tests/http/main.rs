@@ -23,6 +23,8 @@ mod nlu;
 mod nlu_provider;
 mod public;
 mod server_actions;
+mod stops;
 
 mod state;
 mod stateless;
+mod subflow;

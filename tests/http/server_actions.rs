@@ -124,3 +124,104 @@ async fn the_example_payment_action_charges_the_shipped_payment_agent() {
         requests[0]
     );
 }
+
+/// A payment service that answers 503 to its first `failures` calls, then `{"status":
+/// "success"}` after `delay`; and how many calls it got.
+fn flaky_service(
+    failures: usize,
+    delay: std::time::Duration,
+) -> (
+    crate::support::stub_server::StubServer,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use actix_web::{web, App, HttpResponse};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let calls = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    let server = crate::support::stub_server::StubServer::start(2, move || {
+        let calls = counted.clone();
+        App::new().route(
+            "/charge",
+            web::post().to(move || {
+                let n = calls.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    if n < failures {
+                        return HttpResponse::ServiceUnavailable().finish();
+                    }
+                    actix_web::rt::time::sleep(delay).await;
+                    HttpResponse::Ok().json(json!({ "status": "success", "receipt": "R-2" }))
+                }
+            }),
+        )
+    });
+    (server, calls)
+}
+
+#[tokio::test]
+async fn a_webhook_is_retried_and_bounded_by_its_timeout() {
+    use std::sync::atomic::Ordering;
+    use std::time::Duration;
+    let (flaky, calls) = flaky_service(2, Duration::ZERO);
+    let (slow, slow_calls) = flaky_service(0, Duration::from_secs(3));
+    let actions = tempfile::tempdir().unwrap();
+    let declare = |name: &str, project: &str, base: &str, extra: Value| {
+        let mut a = action(base);
+        a["id"] = json!(name);
+        a["project_id"] = json!(project);
+        a["config"]["status_paths"] = json!({ "5xx": "pending" });
+        for (k, v) in extra.as_object().unwrap() {
+            a["config"][k] = v.clone();
+        }
+        std::fs::write(actions.path().join(format!("{name}.json")), a.to_string()).unwrap();
+    };
+    // Three projects answer the same step with three declarations of the action.
+    declare(
+        "retried",
+        "p-retried",
+        &flaky.origin,
+        json!({ "retries": 2 }),
+    );
+    declare("once", "p-once", &flaky.origin, json!({}));
+    declare("slow", "p-slow", &slow.origin, json!({ "timeout_ms": 300 }));
+    let agent = |project: &str| {
+        pay_agent()
+            .replace("\"sap\"", &format!("\"{project}\""))
+            .replace("\"sav\"", &format!("\"{project}-v\""))
+    };
+    let server = with_actions(
+        Server::builder().files(&[
+            ("retried.vfr", agent("p-retried")),
+            ("once.vfr", agent("p-once")),
+            ("slow.vfr", agent("p-slow")),
+        ]),
+        actions.path(),
+    );
+
+    // Two 503s, then the answer: the third attempt pays.
+    let t = User::new(&server, "u", "p-retried-v")
+        .act(json!({ "type": "launch" }))
+        .await;
+    assert_eq!(messages(&t), ["Paid, receipt R-2."], "{t}");
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+
+    // Without retries the first answer counts: a 503 names `pending`.
+    calls.store(0, Ordering::SeqCst);
+    let t = User::new(&server, "u", "p-once-v")
+        .act(json!({ "type": "launch" }))
+        .await;
+    assert_eq!(messages(&t), ["Payment pending."], "{t}");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+    // A service slower than the action's timeout fails the call (`error`, not a path of the
+    // step: the default path) long before the server's own 10 s outbound timeout.
+    let started = std::time::Instant::now();
+    let t = User::new(&server, "u", "p-slow-v")
+        .act(json!({ "type": "launch" }))
+        .await;
+    assert_eq!(messages(&t), ["Payment pending."], "{t}");
+    assert_eq!(slow_calls.load(Ordering::SeqCst), 1);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the call was cut at its timeout"
+    );
+}

@@ -10,4 +10,5 @@ mod custom_actions;
 mod fault;
 mod http;
 mod scenarios;
+mod stops;
 mod store;

@@ -8,5 +8,6 @@ pub mod llm_stub;
 pub mod redis_servers;
 pub mod registry_scenario;
 pub mod server;
+pub mod stops;
 pub mod stub_server;
 pub mod traces;

@@ -500,13 +500,16 @@ pub fn redact(mut v: Value) -> Value {
     v
 }
 
-/// Traces without `time`, Slate ids replaced (comparable across runs).
+/// Traces without `time` and a stop's random `stopID` and `resume` (`tests/http/stops.rs`
+/// checks those), Slate ids replaced (comparable across runs).
 pub fn normalize(traces: Value) -> Value {
     let mut v = redact(traces);
     if let Some(list) = v.as_array_mut() {
         for t in list {
             if let Some(o) = t.as_object_mut() {
                 o.remove("time");
+                o.remove("stopID");
+                o.remove("resume");
             }
         }
     }

@@ -140,6 +140,7 @@ mod tests {
             url: "https://example.com".into(),
             headers: Vec::new(),
             body: flowdm_engine::HttpBody::None,
+            policy: flowdm_engine::CallPolicy::default(),
         });
         let mut log = vec![answer(40, 20)];
         assert_eq!(b.refuses(&llm, &log, Duration::ZERO), None);

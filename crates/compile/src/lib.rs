@@ -14,6 +14,7 @@ pub mod content;
 pub mod diagnostics;
 pub mod expr;
 mod functions;
+pub mod library;
 pub mod names;
 pub mod nlu;
 pub mod ports;

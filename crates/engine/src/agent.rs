@@ -1,6 +1,6 @@
 //! What a turn runs on: a loaded project and the language understanding trained from it.
 
-use flowdm_model::{Project, ServerActions};
+use flowdm_model::{Library, Project, ServerActions};
 use flowdm_nlu::Nlu;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -15,6 +15,8 @@ pub struct Agent {
     /// The custom actions the server runs itself (`handlers/server_action.rs`); empty: every
     /// custom action is the client's.
     pub actions: Arc<ServerActions>,
+    /// The library of sub-flows `subflow` actions run (`handlers/subflow.rs`).
+    pub library: Arc<Library>,
 }
 
 impl Agent {
@@ -25,6 +27,7 @@ impl Agent {
             project,
             nlu,
             actions: Arc::default(),
+            library: Arc::default(),
         }
     }
 }

@@ -54,11 +54,15 @@ pub(crate) fn filled_entities(request: &Request) -> impl Iterator<Item = (&str, 
 /// the frame that owns it.
 pub(crate) fn find_command(
     project: &Project,
+    library: &flowdm_model::Library,
     stack: &[Frame],
     request: &Request,
 ) -> Option<(usize, Command)> {
     for (index, frame) in stack.iter().enumerate().rev() {
-        let Some(program) = project.program(&frame.diagram_id) else {
+        let program = project
+            .program(&frame.diagram_id)
+            .or_else(|| library.program(&frame.diagram_id));
+        let Some(program) = program else {
             continue;
         };
         for cmd in &program.commands {
@@ -98,7 +102,7 @@ impl Runtime<'_, '_> {
     /// The first command on the stack (top frame first) that matches the request.
     fn find_command(&self) -> Option<(usize, Command)> {
         let request = self.request.as_ref()?;
-        find_command(self.project, &self.state.stack, request)
+        find_command(self.project, &self.library, &self.state.stack, request)
     }
 
     /// Executes a matching stack command, if any (the "command handler").

@@ -317,17 +317,17 @@ impl Runtime<'_, '_> {
     /// Whether the request is one the session expects (§8.4 step 4): a stack command matches
     /// it, or the node the top frame waits on listens for its intent.
     fn in_scope(&self, request: &Request) -> bool {
-        if find_command(self.project, &self.state.stack, request).is_some() {
+        if find_command(self.project, &self.library, &self.state.stack, request).is_some() {
             return true;
         }
         let Some(name) = request.intent_name() else {
             return false;
         };
-        let node = self.state.stack.last().and_then(|frame| {
-            self.project
-                .program(&frame.diagram_id)?
-                .node(frame.node_id.id()?)
-        });
+        let node = self
+            .state
+            .stack
+            .last()
+            .and_then(|frame| self.program(&frame.diagram_id)?.node(frame.node_id.id()?));
         match node.map(|n| &n.kind) {
             Some(NodeKind::CaptureV2(n)) => n.intent.as_ref().is_some_and(|(i, _)| i == name),
             Some(NodeKind::Interaction(n)) => n

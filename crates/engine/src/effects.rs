@@ -102,6 +102,18 @@ pub struct HttpRequest {
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: HttpBody,
+    /// Timeout and retries (default: the server's timeout, no retry).
+    pub policy: CallPolicy,
+}
+
+/// How an [`HttpRequest`] is delivered: registered webhooks set their own timeout and retries;
+/// the API step and function `fetch`es use the defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CallPolicy {
+    /// This call's timeout in milliseconds (`None`: the outbound client's).
+    pub timeout_ms: Option<u64>,
+    /// Further attempts after a failure to connect, a timeout, a 429 or a 5xx answer.
+    pub retries: u32,
 }
 
 /// The body of an [`HttpRequest`].

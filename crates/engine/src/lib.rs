@@ -18,14 +18,15 @@ pub mod request;
 mod runtime;
 pub mod session;
 pub mod state;
+pub mod stops;
 pub mod trace;
 mod turn;
 
 pub use action_run::{run_action, ActionInput, ActionOutput};
 pub use agent::Agent;
 pub use effects::{
-    ChatMessage, Effect, EffectResult, HttpBody, HttpRequest, HttpResponse, KbChunk, KbQuery,
-    LlmRequest, LlmResponse, ToolCall, ToolSpec,
+    CallPolicy, ChatMessage, Effect, EffectResult, HttpBody, HttpRequest, HttpResponse, KbChunk,
+    KbQuery, LlmRequest, LlmResponse, ToolCall, ToolSpec,
 };
 pub use env::{
     Clock, Env, Fetch, FixedClock, FunctionRun, RandomSource, Sandbox, ScriptEnv, SeededRandom,

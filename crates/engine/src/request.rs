@@ -146,6 +146,9 @@ pub struct Config {
     pub exclude_types: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub self_delegate: Option<bool>,
+    /// A deadline for the stops of this turn (`crate::stops`, flowdm's own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_deadline: Option<crate::stops::StopDeadline>,
 }
 
 pub const DEFAULT_EXCLUDE: [&str; 3] = ["block", "debug", "flow"];

@@ -86,6 +86,8 @@ pub(crate) struct Runtime<'a, 'e> {
     pub pending_effect: Option<crate::effects::Effect>,
     /// The custom actions the server runs itself.
     pub server_actions: std::sync::Arc<flowdm_model::ServerActions>,
+    /// The library of sub-flows (`handlers/subflow.rs`); its programs run by namespaced id.
+    pub library: std::sync::Arc<flowdm_model::Library>,
 }
 
 impl<'a, 'e> Runtime<'a, 'e> {
@@ -128,6 +130,7 @@ impl<'a, 'e> Runtime<'a, 'e> {
             effect_results: std::collections::VecDeque::new(),
             pending_effect: None,
             server_actions: std::sync::Arc::default(),
+            library: std::sync::Arc::default(),
         }
     }
 
@@ -139,6 +142,13 @@ impl<'a, 'e> Runtime<'a, 'e> {
             Mode::Running
         };
         self.request = request;
+    }
+
+    /// A program of the agent, else of the library (`lib:<name>@<version>:<diagramID>`).
+    pub fn program(&self, id: &str) -> Option<&Arc<Program>> {
+        self.project
+            .program(id)
+            .or_else(|| self.library.program(id))
     }
 
     // ---- traces -------------------------------------------------------------------------
@@ -270,11 +280,7 @@ impl<'a, 'e> Runtime<'a, 'e> {
         }
         let mut payload = json!({ "diagramID": top.diagram_id });
         if top.hydrated {
-            if let Some(name) = self
-                .project
-                .program(&top.diagram_id)
-                .and_then(|p| p.name.clone())
-            {
+            if let Some(name) = self.program(&top.diagram_id).and_then(|p| p.name.clone()) {
                 payload["name"] = name.into();
             }
         }
@@ -353,6 +359,8 @@ impl<'a, 'e> Runtime<'a, 'e> {
                 time: self.now_ms,
                 paths: None,
                 default_path: None,
+                stop_id: None,
+                resume: None,
             });
         }
     }
@@ -393,7 +401,7 @@ impl<'a, 'e> Runtime<'a, 'e> {
                 self.end_turn();
                 return;
             }
-            let Some(program) = self.project.program(&top.diagram_id).cloned() else {
+            let Some(program) = self.program(&top.diagram_id).cloned() else {
                 let missing = top_diagram(&self.state);
                 self.debug(None, || format!("no program for diagram {missing}"));
                 self.end_turn();
@@ -416,6 +424,7 @@ impl<'a, 'e> Runtime<'a, 'e> {
 
     /// A frame finished: re-prompt after a push command (§6.10) and copy flow outputs (§5.6.14).
     fn frame_did_finish(&mut self, finished: Frame) {
+        self.subflow_finished(&finished);
         if let Some(top) = self.state.stack.last_mut() {
             if top.storage.shift_remove("calledCommand").is_some() {
                 if let Some(output) = top.storage.get("output").cloned() {
@@ -509,7 +518,7 @@ impl<'a, 'e> Runtime<'a, 'e> {
     pub fn path_ref(&self, next: Option<&str>) -> Value {
         let node = next.and_then(|id| {
             let frame = self.state.stack.last()?;
-            self.project.program(&frame.diagram_id)?.node(id)
+            self.program(&frame.diagram_id)?.node(id)
         });
         match node {
             Some(n) => Value::Object(super::logs::step_ref(n)),

@@ -18,6 +18,13 @@ pub struct Trace {
     pub paths: Option<Vec<Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_path: Option<Value>,
+    /// A custom action's stop for the client (`crate::stops`).
+    #[serde(rename = "stopID", default, skip_serializing_if = "Option::is_none")]
+    pub stop_id: Option<String>,
+    /// The server-to-server resume of that stop (`{url, token}`, stateful routes; set by the
+    /// server).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<Value>,
 }
 
 /// A trace payload. `text` traces, the most frequent, are built typed (no JSON maps to allocate
@@ -79,6 +86,8 @@ impl Trace {
             time,
             paths: None,
             default_path: None,
+            stop_id: None,
+            resume: None,
         }
     }
 

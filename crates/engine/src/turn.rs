@@ -10,8 +10,9 @@ use super::request::{Config, Request};
 use super::runtime::Runtime;
 use super::session;
 use super::state::State;
+use super::stops;
 use super::trace::{post_process, Trace};
-use flowdm_model::{NodeKind, Project};
+use flowdm_model::NodeKind;
 use flowdm_nlu::entities::ExtractContext;
 use flowdm_nlu::semantic::ExternalRanking;
 use flowdm_nlu::text::words;
@@ -81,6 +82,10 @@ pub fn interact_within(
     run(agent, input, env, Some(budget_deadline_ms))
 }
 
+/// One interact call with the session's stops (`crate::stops`): the pending traces first; a
+/// pending stop past its deadline resumes on its path first (a request naming that very stop is
+/// then answered by it and not run); the pending stop is recorded as resumed by the request; the
+/// stop the turn makes becomes the pending one.
 fn run(
     agent: &Agent,
     input: TurnInput,
@@ -89,7 +94,7 @@ fn run(
 ) -> Result<TurnOutput, OverBudget> {
     let TurnInput {
         mut state,
-        mut request,
+        request,
         config,
         user_id,
         logs,
@@ -98,10 +103,14 @@ fn run(
         actions,
     } = input;
     let actions = actions.unwrap_or_else(|| agent.actions.clone());
+    let mut stops = stops::take(&mut state);
     let mut effects: VecDeque<EffectResult> = effects.into();
-    let mut traces = Vec::new();
-    for pass in 0..MAX_DELEGATIONS {
-        let (next_state, pass_traces, final_request, effect) = run_pass(
+    let mut traces = std::mem::take(&mut stops.traces);
+    let now_ms = env.clock.now_ms();
+    let mut request = Some(request);
+    let named = stops::named(request.as_ref().and_then(Option::as_ref)).map(str::to_string);
+    let mut sub = |state: State, request: Option<Request>, env: &mut Env<'_>| {
+        run_request(
             agent,
             state,
             request,
@@ -111,6 +120,90 @@ fn run(
             nlu_hint.as_ref(),
             &mut effects,
             &actions,
+            env,
+            budget_deadline_ms,
+        )
+    };
+    if let Some(stop) = stops.pending.take_if(|p| stops::expired(p, now_ms)) {
+        let resumed_by = stops::deadline_request(&stop);
+        if named.as_deref() == Some(stop.id.as_str()) {
+            // The request resumes the stop its deadline already resumed: answered by that.
+            request = None;
+        }
+        stops.resume(stop, resumed_by.as_ref(), now_ms, "deadline");
+        let mut out = sub(state, resumed_by, env)?;
+        traces.append(&mut out.trace);
+        if out.effect.is_some() {
+            // Not committed: the turn runs again with the effect's result.
+            out.trace = traces;
+            return Ok(out);
+        }
+        state = out.state;
+        stops.pending = stops::take_new(&mut state);
+    }
+    let Some(request) = request else {
+        stops::put(&mut state, &stops);
+        return Ok(TurnOutput {
+            state,
+            trace: traces,
+            request: None,
+            effect: None,
+        });
+    };
+    let pending = stops.pending.take();
+    let event = request.clone();
+    let mut out = sub(state, request, env)?;
+    traces.append(&mut out.trace);
+    out.trace = traces;
+    let new = stops::take_new(&mut out.state);
+    if let Some(stop) = pending {
+        if new.is_none() && still_waits(&out.state, &stop) {
+            // Not resumed (an `action` request, an entity prompt, a default path to itself).
+            stops.pending = Some(stop);
+        } else {
+            stops.resume(stop, event.as_ref(), now_ms, "request");
+        }
+    }
+    if new.is_some() {
+        stops.pending = new;
+    }
+    stops::put(&mut out.state, &stops);
+    Ok(out)
+}
+
+/// Whether the session still waits on the node of `stop`.
+fn still_waits(state: &State, stop: &stops::PendingStop) -> bool {
+    let top = state.stack.last().and_then(|f| f.node_id.id());
+    top.is_some() && top == stop.node_id.as_deref()
+}
+
+// One argument per part of the turn; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
+fn run_request(
+    agent: &Agent,
+    mut state: State,
+    mut request: Option<Request>,
+    config: &Config,
+    user_id: Option<&str>,
+    logs: LogLevel,
+    nlu_hint: Option<&ExternalRanking>,
+    effects: &mut VecDeque<EffectResult>,
+    actions: &std::sync::Arc<flowdm_model::ServerActions>,
+    env: &mut Env<'_>,
+    budget_deadline_ms: Option<u64>,
+) -> Result<TurnOutput, OverBudget> {
+    let mut traces = Vec::new();
+    for pass in 0..MAX_DELEGATIONS {
+        let (next_state, pass_traces, final_request, effect) = run_pass(
+            agent,
+            state,
+            request,
+            config,
+            user_id,
+            logs,
+            nlu_hint,
+            effects,
+            actions,
             env,
             budget_deadline_ms,
         )?;
@@ -189,6 +282,7 @@ fn run_pass(
 
     let mut rt = Runtime::new(project, config, env, state, None);
     rt.server_actions = actions.clone();
+    rt.library = agent.library.clone();
     rt.log_level = logs;
     rt.user_id = user_id.map(str::to_string);
     rt.budget_deadline_ms = budget_deadline_ms;
@@ -278,7 +372,7 @@ fn understand(
     };
     let mut prediction = agent.nlu.predict_with(&text, &cx, hint);
     if prediction.source != Source::Nlc {
-        if let Some(button) = waiting_button(&agent.project, state, &text) {
+        if let Some(button) = waiting_button(agent, state, &text) {
             match button.get("payload").and_then(Value::as_str) {
                 // A button that sends text: what it sends is understood instead.
                 Some(sent) if button.get("type").and_then(Value::as_str) == Some("text") => {
@@ -305,10 +399,12 @@ fn understand(
 }
 
 /// The request of a button (of the node the session waits on) whose name equals `text`.
-fn waiting_button(project: &Project, state: &State, text: &str) -> Option<Value> {
+fn waiting_button(agent: &Agent, state: &State, text: &str) -> Option<Value> {
     let frame = state.stack.last()?;
-    let node = project
-        .program(&frame.diagram_id)?
+    let node = agent
+        .project
+        .program(&frame.diagram_id)
+        .or_else(|| agent.library.program(&frame.diagram_id))?
         .node(frame.node_id.id()?)?;
     // Words only: case, spacing and punctuation ("Vanilla." for "Vanilla") do not matter.
     let wanted = words(text);

@@ -39,6 +39,33 @@ pub enum Handler {
     Webhook(Webhook),
     /// JavaScript run in the sandbox with validated parameters; its result names the path.
     JavaScript(JavaScript),
+    /// An `open_url` trace for the client, then the step's default path.
+    Url(OpenUrl),
+    /// A library sub-flow run in the turn (`library.rs`); its end names the path.
+    Subflow(Subflow),
+}
+
+/// `action_type: "subflow"`: `{entry, inputs, outputs, paths}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subflow {
+    /// The library entry's name.
+    pub entry: String,
+    /// Input key → template (`{{var}}`, `{{payload.x}}`, `{{user.id}}`, …); a template that is
+    /// exactly one `{{…}}` keeps the value's JSON type.
+    pub inputs: Vec<(String, String)>,
+    /// Sub-flow variable → agent variable.
+    pub outputs: Vec<(String, String)>,
+    /// Sub-flow path → the step's path label (missing: the same name).
+    pub paths: Vec<(String, String)>,
+}
+
+/// `action_type: "url"`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenUrl {
+    /// The URL to open, a template like the webhook's.
+    pub url: String,
+    /// Where the client should open it (`_blank` by default; `_self` replaces the page).
+    pub target: String,
 }
 
 /// `action_type: "webhook"`.
@@ -58,7 +85,14 @@ pub struct Webhook {
     pub status_paths: Vec<(String, String)>,
     /// Answer field → variable.
     pub mappings: Vec<(String, String)>,
+    /// This call's timeout in milliseconds (`None`: the server's outbound timeout).
+    pub timeout_ms: Option<u64>,
+    /// Further attempts after a failure to connect, a timeout, a 429 or a 5xx answer.
+    pub retries: u32,
 }
+
+/// Most retries a webhook may ask for.
+pub const MAX_WEBHOOK_RETRIES: u32 = 5;
 
 /// `action_type: "javascript"`.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,7 +120,7 @@ pub struct Parameter {
 pub enum ActionError {
     #[error("the action has no {0}")]
     Missing(&'static str),
-    #[error("unknown action_type {0:?} (webhook, javascript)")]
+    #[error("unknown action_type {0:?} (webhook, javascript, url, subflow)")]
     UnknownType(String),
     /// A field of the wrong type or value: `field` names it (`config.url`, `is_active`).
     #[error("{field}: {reason}")]
@@ -165,14 +199,29 @@ fn check_types(v: &Value) -> Result<(), ActionError> {
     check_type(v, "display_order", |x| whole(x).is_some(), "an integer")?;
     check_type(v, "config", Value::is_object, "an object")?;
     let config = v.get("config").unwrap_or(&Value::Null);
-    for f in ["method", "url", "body", "path_field", "code"] {
+    for f in [
+        "method",
+        "url",
+        "body",
+        "path_field",
+        "code",
+        "target",
+        "entry",
+    ] {
         if let Some(x) = config.get(f) {
             if !(x.is_string() || f == "body") {
                 return Err(invalid(&format!("config.{f}"), "must be a string"));
             }
         }
     }
-    for f in ["headers", "status_paths", "mappings"] {
+    for f in [
+        "headers",
+        "status_paths",
+        "mappings",
+        "inputs",
+        "outputs",
+        "paths",
+    ] {
         if let Some(x) = config.get(f) {
             if !x.is_object() {
                 return Err(invalid(&format!("config.{f}"), "must be an object"));
@@ -231,6 +280,29 @@ impl ServerAction {
                 path_field: text(config, "path_field"),
                 status_paths: pairs(config.get("status_paths")),
                 mappings: pairs(config.get("mappings")),
+                timeout_ms: match config.get("timeout_ms") {
+                    None | Some(Value::Null) => None,
+                    Some(v) => Some(v.as_u64().filter(|ms| *ms > 0).ok_or_else(|| {
+                        invalid(
+                            "config.timeout_ms",
+                            "must be a positive number of milliseconds",
+                        )
+                    })?),
+                },
+                retries: match config.get("retries") {
+                    None | Some(Value::Null) => 0,
+                    Some(v) => v
+                        .as_u64()
+                        .filter(|n| *n <= u64::from(MAX_WEBHOOK_RETRIES))
+                        .and_then(|n| u32::try_from(n).ok())
+                        .ok_or_else(|| {
+                            invalid("config.retries", "must be a whole number from 0 to 5")
+                        })?,
+                },
+            }),
+            Some("url") => Handler::Url(OpenUrl {
+                url: text(config, "url").ok_or(ActionError::Missing("config.url"))?,
+                target: text(config, "target").unwrap_or_else(|| "_blank".into()),
             }),
             Some("javascript") => Handler::JavaScript(JavaScript {
                 code: text(config, "code").ok_or(ActionError::Missing("config.code"))?,
@@ -263,6 +335,14 @@ impl ServerAction {
                             .collect()
                     })
                     .unwrap_or_default(),
+            }),
+            Some("subflow") => Handler::Subflow(Subflow {
+                entry: text(config, "entry")
+                    .filter(|e| !e.is_empty())
+                    .ok_or(ActionError::Missing("config.entry"))?,
+                inputs: pairs(config.get("inputs")),
+                outputs: pairs(config.get("outputs")),
+                paths: pairs(config.get("paths")),
             }),
             Some(other) => return Err(ActionError::UnknownType(other.into())),
             None => return Err(ActionError::Missing("action_type")),

@@ -8,12 +8,14 @@ mod action;
 mod ai;
 mod event;
 mod function;
+mod library;
 mod node;
 mod project;
 mod vfr;
 
 pub use action::{
-    ActionError, Handler, JavaScript, Parameter, ServerAction, ServerActions, Webhook,
+    ActionError, Handler, JavaScript, OpenUrl, Parameter, ServerAction, ServerActions, Subflow,
+    Webhook, MAX_WEBHOOK_RETRIES,
 };
 pub use ai::{
     Agent, AiParams, AiResponse, AiSet, AiSetItem, FunctionTool, KbSearch, PathTool, PromptMode,
@@ -22,6 +24,9 @@ pub use ai::{
 pub use event::{Command, CommandKind, Event};
 pub use function::{
     parse_definitions, Function, FunctionDefinition, FunctionDefinitions, FunctionRef,
+};
+pub use library::{
+    Library, LibraryEntry, LibraryError, LibraryScope, LibrarySource, LibraryVersion,
 };
 pub use node::{
     Api, ApiRequest, Button, Capture, CaptureV2, CardDef, CardV2, Carousel, Choice, Code,

@@ -4,6 +4,7 @@ use super::error::{scrub, LlmError};
 use super::{sse, wire, LlmConfig, MAX_REQUEST_BYTES, MAX_RETRY_AFTER};
 use crate::outbound::header::{self, HeaderValue};
 use crate::outbound::{OutboundClient, OutboundRequest, OutboundResponse};
+use backon::{ExponentialBuilder, Retryable};
 use flowdm_engine::{LlmRequest, LlmResponse};
 use std::sync::Arc;
 use std::time::Duration;
@@ -109,13 +110,13 @@ impl LlmClient {
         .await
     }
 
-    /// POSTs `body`, retrying what [`LlmError::is_retryable`] says up to `config.retries` times;
-    /// a successful (2xx) answer is returned whole.
+    /// POSTs `body`, retrying what [`LlmError::is_retryable`] says up to `config.retries` times
+    /// (`config.backoff`, doubled per attempt, or the answer's `Retry-After`); a successful
+    /// (2xx) answer is returned whole.
     async fn post(&self, body: Vec<u8>) -> Result<OutboundResponse, LlmError> {
-        let mut attempt: u32 = 0;
-        loop {
-            let (error, retry_after) = match self.attempt(body.clone()).await {
-                Ok(answer) if answer.status.is_success() => return Ok(answer),
+        let attempt = || async {
+            match self.attempt(body.clone()).await {
+                Ok(answer) if answer.status.is_success() => Ok(answer),
                 Ok(answer) => {
                     let message = wire::error_message(&answer.body)
                         .map(|m| scrub(&m, self.config.api_key.as_deref()));
@@ -123,18 +124,25 @@ impl LlmClient {
                         status: answer.status.as_u16(),
                         message,
                     };
-                    (error, retry_after(&answer))
+                    Err((error, retry_after(&answer)))
                 }
-                Err(error) => (error, None),
-            };
-            if attempt >= self.config.retries || !error.is_retryable() {
-                return Err(error);
+                Err(error) => Err((error, None)),
             }
-            let wait = retry_after.unwrap_or_else(|| backoff(self.config.backoff, attempt));
-            tracing::warn!(%error, attempt = attempt + 1, wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), "AI provider failed: retrying");
-            tokio::time::sleep(wait).await;
-            attempt += 1;
-        }
+        };
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(self.config.backoff)
+            .with_max_delay(MAX_RETRY_AFTER.max(self.config.backoff))
+            .with_max_times(self.config.retries as usize);
+        attempt
+            .retry(backoff)
+            .sleep(tokio::time::sleep)
+            .when(|(error, _)| error.is_retryable())
+            .adjust(|(_, retry_after), wait| wait.map(|w| retry_after.unwrap_or(w)))
+            .notify(|(error, _), wait| {
+                tracing::warn!(%error, wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), "AI provider failed: retrying");
+            })
+            .await
+            .map_err(|(error, _)| error)
     }
 
     async fn attempt(&self, body: Vec<u8>) -> Result<OutboundResponse, LlmError> {
@@ -153,11 +161,6 @@ impl LlmClient {
         }
         Ok(self.http.send(request).await?)
     }
-}
-
-/// The wait before retry number `attempt + 1`: `base`, doubled per attempt already made.
-fn backoff(base: Duration, attempt: u32) -> Duration {
-    base.saturating_mul(2u32.saturating_pow(attempt))
 }
 
 /// A `Retry-After: <seconds>` of the answer, at most [`MAX_RETRY_AFTER`] (dates are ignored:
@@ -201,12 +204,5 @@ mod tests {
         assert_eq!(retry_after(&answer("2")), Some(Duration::from_secs(2)));
         assert_eq!(retry_after(&answer("3600")), Some(MAX_RETRY_AFTER));
         assert_eq!(retry_after(&answer("Wed, 21 Oct 2015 07:28:00 GMT")), None);
-    }
-
-    #[test]
-    fn backoff_doubles() {
-        let base = Duration::from_millis(500);
-        assert_eq!(backoff(base, 0), base);
-        assert_eq!(backoff(base, 2), Duration::from_secs(2));
     }
 }

@@ -178,6 +178,7 @@ fn recorder<'js>(
                 url,
                 headers,
                 body: body.map_or(HttpBody::None, HttpBody::Raw),
+                policy: flowdm_engine::CallPolicy::default(),
             });
             recorded.requests.len() as i64 - 1
         },

@@ -227,8 +227,12 @@ fn function(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
     )
 }
 
+/// A custom action. "Global Listen" (`payload.scope: "global"`, `spec/dm-api.md` §7.4): each
+/// path with a target also becomes a `jump` command of the agent, so a request of the path's
+/// event type is caught from any later waiting step (`docs/custom-actions.md`).
 fn custom_action(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
     let payload = st.get("payload");
+    let global = payload.get("scope").and_then(Value::as_str) == Some("global");
     let name = payload
         .get("name")
         .and_then(Value::as_str)
@@ -254,6 +258,12 @@ fn custom_action(cx: &mut Cx<'_>, st: &Step<'_>) -> Value {
             Exit::Key(label.as_str())
         };
         let next = cx.exit(st, exit);
+        if global && !label.is_empty() && next.is_some() {
+            cx.global_commands.push(json!({
+                "type": "jump", "event": { "type": label }, "nextID": opt(next.clone()),
+                "diagramID": st.dg.id,
+            }));
+        }
         paths.push(json!({ "label": label, "event": { "type": label }, "nextID": opt(next) }));
     }
     let default_path = st

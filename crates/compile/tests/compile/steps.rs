@@ -592,3 +592,64 @@ fn a_condition_on_a_variable_the_export_lacks_is_reported_and_never_taken() {
         .unwrap();
     assert!(known.contains("String(city)"), "{known}");
 }
+
+#[test]
+fn global_listen_actions_keep_their_paths_listening_later_in_the_conversation() {
+    // `s1`: a non-blocking custom action with Global Listen whose paths lead to `t1` / `t2`;
+    // then `q` waits for a button. Later, a request of a path's type is caught from `q`.
+    let action = |id: &str, scope: &str, next: &str| {
+        step(
+            id,
+            "trace",
+            json!({ "_v": 1, "paths": [ { "label": "go", "isDefault": true }, { "label": "open_ticket" } ],
+            "payload": { "name": "notify", "body": "{}", "bodyType": "json", "scope": scope, "isBlocking": false } }),
+            ports(Value::Null, json!({}), json!([next, "b4"]), json!({})),
+        )
+    };
+    let buttons = step(
+        "q",
+        "buttons",
+        json!({ "buttons": [ { "id": "y", "name": "Yes", "intent": null } ], "noMatch": { "types": [] } }),
+        ports(
+            Value::Null,
+            json!({}),
+            json!([]),
+            json!({ "y": { "type": "y", "target": "b3" } }),
+        ),
+    );
+    let extra = json!({
+        "b2": { "nodeID": "b2", "type": "block", "data": { "steps": ["q"] } },
+        "q": buttons,
+        "b3": { "nodeID": "b3", "type": "block", "data": { "steps": ["t1"] } },
+        "b4": { "nodeID": "b4", "type": "block", "data": { "steps": ["t2"] } },
+        "t1": text_step("t1", "answered", Value::Null),
+        "t2": text_step("t2", "ticket opened", Value::Null),
+    });
+    let (vfr, _) = run(&doc(json!([action("s1", "global", "b2")]), extra.clone()));
+    let global = &vfr["programs"]["V"]["commands"];
+    assert_eq!(
+        global,
+        &json!([
+            { "type": "jump", "event": { "type": "go" }, "nextID": "q", "diagramID": "D" },
+            { "type": "jump", "event": { "type": "open_ticket" }, "nextID": "t2", "diagramID": "D" }
+        ])
+    );
+    let mut s = crate::common::Session::new(crate::common::load_json(vfr));
+    let launch = s.turn(json!({ "type": "launch" }));
+    assert!(launch.to_string().contains("\"notify\""), "{launch}");
+    assert!(launch.to_string().contains("\"choice\""), "{launch}");
+    let later = s.turn(json!({ "type": "open_ticket", "payload": {} }));
+    assert!(later.to_string().contains("ticket opened"), "{later}");
+    assert_eq!(
+        s.var("last_event"),
+        Some(&json!({ "type": "open_ticket", "payload": {} }))
+    );
+
+    // A local-scope action's paths are only listened to while stopped on it.
+    let (vfr, _) = run(&doc(json!([action("s1", "local", "b2")]), extra));
+    assert_eq!(vfr["programs"]["V"]["commands"], json!([]));
+    let mut s = crate::common::Session::new(crate::common::load_json(vfr));
+    s.turn(json!({ "type": "launch" }));
+    let later = s.turn(json!({ "type": "open_ticket", "payload": {} }));
+    assert!(!later.to_string().contains("ticket opened"), "{later}");
+}

@@ -2,7 +2,7 @@
 //! `{var}` replaced, yields it as an effect, then maps the answer into variables and follows
 //! `success_id` (2xx) or `fail_id`.
 
-use crate::effects::{Effect, HttpBody, HttpRequest, HttpResponse};
+use crate::effects::{CallPolicy, Effect, HttpBody, HttpRequest, HttpResponse};
 use crate::interpolate::{number, replace};
 use crate::runtime::{Runtime, Step};
 use flowdm_model::{Api, ApiRequest, Node};
@@ -82,6 +82,7 @@ impl Runtime<'_, '_> {
             url: url.to_string(),
             headers,
             body,
+            policy: CallPolicy::default(),
         })
     }
 

@@ -3,12 +3,17 @@
 use crate::commands::event_matches;
 use crate::interpolate::{replace, replace_deep};
 use crate::runtime::{Mode, Runtime, Step};
+use crate::stops::{PendingStop, NEW_STOP_KEY};
 use crate::trace::{Payload, Trace};
 use flowdm_model::CustomAction;
 use serde_json::Value;
 
 impl Runtime<'_, '_> {
     pub(crate) fn handle_custom_action(&mut self, action: &CustomAction) -> Step {
+        // Back from a library sub-flow this step started (`handlers/subflow.rs`).
+        if let Some(step) = self.subflow_returned(action) {
+            return step;
+        }
         if self.mode == Mode::Request {
             return self.resume_custom_action(action);
         }
@@ -23,11 +28,14 @@ impl Runtime<'_, '_> {
                 return self.run_server_action(action, &server, trace);
             }
         }
-        self.push_trace(trace);
         let stop = client_stops || action.stop;
         if stop {
+            let mut trace = trace;
+            self.make_stop(action, &mut trace);
+            self.push_trace(trace);
             return Step::Wait;
         }
+        self.push_trace(trace);
         Step::Next(action.default_next().map(str::to_string))
     }
 
@@ -86,7 +94,47 @@ impl Runtime<'_, '_> {
             time: self.now_ms,
             paths: Some(action.paths.iter().map(|p| p.public.clone()).collect()),
             default_path: action.default_path.clone(),
+            stop_id: None,
+            resume: None,
         }
+    }
+
+    /// A stop for the client: an id (64 bits of the turn's random source) in the trace, and the
+    /// pending stop for the turn to record (`crate::stops`), with its deadline when
+    /// `config.stopDeadline` asks for one.
+    fn make_stop(&mut self, action: &CustomAction, trace: &mut Trace) {
+        let id = format!("{:016x}", self.env.rng.next_u64());
+        let deadline = self.config.stop_deadline.as_ref();
+        let deadline_event = deadline.map(|d| {
+            action
+                .paths
+                .iter()
+                .map(|p| &p.public)
+                .find(|p| {
+                    p.get("label").and_then(Value::as_str) == Some(d.path.as_str())
+                        || p.pointer("/event/type").and_then(Value::as_str) == Some(d.path.as_str())
+                })
+                .and_then(|p| p.get("event").cloned())
+                .unwrap_or_else(|| serde_json::json!({ "type": d.path }))
+        });
+        let stop = PendingStop {
+            id: id.clone(),
+            action: trace.ty.clone(),
+            node_id: self
+                .state
+                .stack
+                .last()
+                .and_then(|f| f.node_id.id())
+                .map(str::to_string),
+            at: self.now_ms,
+            deadline: deadline.map(|d| self.now_ms.saturating_add(d.seconds.saturating_mul(1000))),
+            deadline_event,
+            token_hash: None,
+        };
+        if let Ok(v) = serde_json::to_value(&stop) {
+            self.state.storage.insert(NEW_STOP_KEY.to_string(), v);
+        }
+        trace.stop_id = Some(id);
     }
 
     /// The request that arrives while stopped at the action (§7.3).

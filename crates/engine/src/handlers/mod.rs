@@ -11,6 +11,7 @@ mod navigation;
 mod output;
 mod prompts;
 mod server_action;
+mod subflow;
 mod unsupported;
 
 use super::runtime::{Mode, Runtime, Step};

@@ -65,7 +65,6 @@ impl Runtime<'_, '_> {
         let before = self.flow_ref(self.state.stack.last().map(|f| f.diagram_id.as_str()));
         self.push_frame(child);
         let name = self
-            .project
             .program(diagram_id)
             .and_then(|p| p.name.clone())
             .unwrap_or_default();
@@ -155,7 +154,7 @@ impl Runtime<'_, '_> {
     fn flow_ref(&self, diagram_id: Option<&str>) -> Value {
         match diagram_id {
             Some(id) => {
-                let name = self.project.program(id).and_then(|p| p.name.clone());
+                let name = self.program(id).and_then(|p| p.name.clone());
                 json!({ "name": name, "diagramID": id })
             }
             None => Value::Null,

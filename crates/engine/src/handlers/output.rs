@@ -154,6 +154,8 @@ impl Runtime<'_, '_> {
             time: self.now_ms,
             paths: None,
             default_path: None,
+            stop_id: None,
+            resume: None,
         });
         self.remember_output(&message);
         message

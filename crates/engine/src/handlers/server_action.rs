@@ -6,19 +6,30 @@
 //! A `debug` trace says which action ran and what it answered.
 
 use super::Call;
-use crate::effects::{Effect, EffectResult, HttpBody, HttpRequest};
+use crate::effects::{CallPolicy, Effect, EffectResult, HttpBody, HttpRequest};
 use crate::interpolate::Lookup;
 use crate::runtime::{Runtime, Step};
 use crate::trace::{Payload, Trace};
-use flowdm_model::{CustomAction, FunctionDefinition, Handler, JavaScript, ServerAction, Webhook};
+use flowdm_model::{
+    CustomAction, FunctionDefinition, Handler, JavaScript, OpenUrl, ServerAction, Webhook,
+};
 use serde_json::{json, Map, Value};
 
 /// The path a failed webhook call takes (when the step has one of that name).
 pub const ERROR_PATH: &str = "error";
 
+/// The trace type of a `url` action: the shape of a button's `open_url` action.
+pub const OPEN_URL: &str = "open_url";
+
 /// `{{name}}` replaced: `user.id`, `project.id`, `payload.key` (the step's payload), else a
 /// session variable; unknown names become empty.
-fn template(text: &str, vars: &dyn Lookup, user: &str, project: &str, payload: &Value) -> String {
+pub(super) fn template(
+    text: &str,
+    vars: &dyn Lookup,
+    user: &str,
+    project: &str,
+    payload: &Value,
+) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
@@ -110,7 +121,11 @@ impl Runtime<'_, '_> {
             Some(Payload::Json(p)) => p,
             _ => Value::Null,
         };
-        let event = match self.call_server_action(server, &payload) {
+        let outcome = match &server.handler {
+            Handler::Subflow(sub) => return self.run_subflow(action, sub, &payload),
+            _ => self.call_server_action(server, &payload),
+        };
+        let event = match outcome {
             Call::Pending => return Step::Wait,
             Call::Done(Ok(event)) => event,
             Call::Done(Err(why)) => {
@@ -154,6 +169,11 @@ impl Runtime<'_, '_> {
         match &server.handler {
             Handler::Webhook(w) => self.run_webhook(w, payload),
             Handler::JavaScript(js) => self.run_javascript(js, payload),
+            Handler::Url(u) => self.run_open_url(u, payload),
+            // A sub-flow runs as frames of a dialog turn: nothing to run alone.
+            Handler::Subflow(_) => {
+                Call::Done(Err("a subflow action runs only inside a dialog turn".into()))
+            }
         }
     }
 
@@ -175,6 +195,10 @@ impl Runtime<'_, '_> {
                 body: match (&w.body, w.method.as_str()) {
                     (Some(b), m) if m != "GET" => HttpBody::Raw(fill(b)),
                     _ => HttpBody::None,
+                },
+                policy: CallPolicy {
+                    timeout_ms: w.timeout_ms,
+                    retries: w.retries,
                 },
             })
         });
@@ -204,6 +228,23 @@ impl Runtime<'_, '_> {
             .and_then(|f| self.walk(&data, f))
             .and_then(|v| v.as_str().map(str::to_string));
         Call::Done(Ok(named.or_else(|| status_path(w, response.status))))
+    }
+
+    /// An `open_url` trace (`{url, target}`, the URL templated like a webhook's) for the
+    /// client to open; the step then takes its default path.
+    fn run_open_url(&mut self, u: &OpenUrl, payload: &Value) -> Call<Option<String>> {
+        let user = self.user_id.clone().unwrap_or_default();
+        let project = self.project.version.project_id.clone();
+        let url = template(&u.url, &self.scope(), &user, &project, payload);
+        if url.trim().is_empty() {
+            return Call::Done(Err("the URL is empty once filled in".into()));
+        }
+        self.push_trace(Trace::new(
+            OPEN_URL,
+            json!({ "url": url, "target": u.target }),
+            self.now_ms,
+        ));
+        Call::Done(Ok(None))
     }
 
     /// The JavaScript action in the sandbox: `main({params, variables})` → `{event, variables}`;

@@ -13,4 +13,6 @@ mod function;
 mod nodes;
 mod requests;
 mod server_actions;
+mod stops;
+mod subflow;
 mod worked_example;

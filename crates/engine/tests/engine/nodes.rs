@@ -306,7 +306,7 @@ fn if_v2_as_custom_action_under_stop_types() {
     let t = launch(&mut s);
     assert_eq!(
         t,
-        json!([{ "type": "ifV2", "payload": { "expressions": ["true"], "elseId": "e" }, "paths": [ { "event": { "type": "port0" } } ] }])
+        json!([{ "type": "ifV2", "payload": { "expressions": ["true"], "elseId": "e" }, "paths": [ { "event": { "type": "port0" } } ], "stopID": "STOP" }])
     );
     assert_eq!(messages(&s.turn(json!({ "type": "port0" }))), ["a"]);
 }
@@ -472,7 +472,7 @@ fn custom_action_with_no_usable_default_path_ends_the_frame() {
     let t = launch(&mut s);
     assert_eq!(
         t,
-        json!([{ "type": "X", "payload": "p", "paths": [ { "event": { "type": "ok" } } ] }])
+        json!([{ "type": "X", "payload": "p", "paths": [ { "event": { "type": "ok" } } ], "stopID": "STOP" }])
     );
     assert_eq!(
         s.turn(json!({ "type": "nope" })),

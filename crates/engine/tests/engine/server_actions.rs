@@ -199,3 +199,65 @@ fn the_example_actions_parse_and_the_ticket_action_runs() {
         ["Ticket T-u1 opened."]
     );
 }
+
+#[test]
+fn a_url_action_asks_the_client_to_open_a_link_then_takes_the_default_path() {
+    let url = json!({ "id": "a3", "name": "Pay Credit Card", "action_type": "url", "config": {
+        "url": "https://pay.example.com/checkout?user={{user.id}}&amount={{payload.amount}}" } });
+    let mut s = Session::new(pay_agent(vec![url]));
+    let (traces, effects) = s.turn_with_effects(json!({ "type": "launch" }), |_| panic!("no call"));
+    assert!(effects.is_empty());
+    let open = traces
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["type"] == "open_url")
+        .unwrap_or_else(|| panic!("{traces}"));
+    assert_eq!(
+        open["payload"],
+        json!({ "url": "https://pay.example.com/checkout?user=u1&amount=25", "target": "_blank" })
+    );
+    assert_eq!(messages(&traces), ["Payment pending."]);
+
+    // A URL that fills in to nothing is a debug trace and the default path, and no link.
+    let empty = json!({ "name": "Pay Credit Card", "action_type": "url", "config": { "url": "{{nothing}}" } });
+    let mut s = Session::new(pay_agent(vec![empty]))
+        .with_config(json!({ "excludeTypes": ["block", "flow"] }));
+    let traces = s.turn(json!({ "type": "launch" }));
+    assert!(types(&traces).iter().all(|t| t != "open_url"), "{traces}");
+    assert!(traces.to_string().contains("the URL is empty"), "{traces}");
+    assert_eq!(messages(&traces), ["Payment pending."]);
+}
+
+#[test]
+fn a_webhook_s_timeout_and_retries_go_with_its_call() {
+    let mut w = webhook();
+    w["config"]["timeout_ms"] = json!(1500);
+    w["config"]["retries"] = json!(3);
+    let mut s = Session::new(pay_agent(vec![w]));
+    let (_, effects) = s.turn_with_effects(json!({ "type": "launch" }), |_| http(200, json!({})));
+    let Effect::Http(r) = &effects[0] else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(
+        r.policy,
+        flowdm_engine::CallPolicy {
+            timeout_ms: Some(1500),
+            retries: 3
+        }
+    );
+    for (field, bad) in [
+        ("timeout_ms", json!(0)),
+        ("timeout_ms", json!("fast")),
+        ("retries", json!(6)),
+        ("retries", json!(-1)),
+    ] {
+        let mut w = webhook();
+        w["config"][field] = bad.clone();
+        let err = ServerAction::parse(&w).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("config.{field}")),
+            "{field}={bad}: {err}"
+        );
+    }
+}

@@ -65,7 +65,7 @@ fn worked_example_four_turns() {
         t3,
         json!([
             { "type": "path", "payload": { "path": "choice:1" } },
-            { "type": "Pay Credit Card", "payload": "{\"amount\": 25}", "defaultPath": 0,
+            { "type": "Pay Credit Card", "payload": "{\"amount\": 25}", "defaultPath": 0, "stopID": "STOP",
               "paths": [ { "label": "success", "event": { "type": "success" } }, { "label": "denied", "event": { "type": "denied" } } ] }
         ])
     );
