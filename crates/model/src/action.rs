@@ -282,17 +282,22 @@ impl ServerAction {
                 mappings: pairs(config.get("mappings")),
                 timeout_ms: match config.get("timeout_ms") {
                     None | Some(Value::Null) => None,
-                    Some(v) => Some(v.as_u64().filter(|ms| *ms > 0).ok_or_else(|| {
-                        invalid(
-                            "config.timeout_ms",
-                            "must be a positive number of milliseconds",
-                        )
-                    })?),
+                    Some(v) => Some(
+                        whole(v)
+                            .and_then(|ms| u64::try_from(ms).ok())
+                            .filter(|ms| *ms > 0)
+                            .ok_or_else(|| {
+                                invalid(
+                                    "config.timeout_ms",
+                                    "must be a positive number of milliseconds",
+                                )
+                            })?,
+                    ),
                 },
                 retries: match config.get("retries") {
                     None | Some(Value::Null) => 0,
-                    Some(v) => v
-                        .as_u64()
+                    Some(v) => whole(v)
+                        .and_then(|n| u64::try_from(n).ok())
                         .filter(|n| *n <= u64::from(MAX_WEBHOOK_RETRIES))
                         .and_then(|n| u32::try_from(n).ok())
                         .ok_or_else(|| {
