@@ -68,6 +68,7 @@ fn bench(c: &mut Criterion) {
         nlu_hint: None,
         effects: Vec::new(),
         actions: None,
+        library: None,
     };
     let mut turn = |input: TurnInput| {
         let mut env = Env {
@@ -151,6 +152,7 @@ fn launch(
         nlu_hint: None,
         effects,
         actions: None,
+        library: None,
     };
     interact(agent, input, &mut env)
 }

@@ -3,11 +3,11 @@
 //! [`Application::run_until_stopped`] serves until SIGINT/SIGTERM or [`Application::handle`]'s
 //! `stop`. `flowdm serve` and the in-process tests start the server the same way.
 
-use crate::action_registry::LiveActions;
 use crate::config::{Config, StoreConfig};
 use crate::http::auth::Keys;
 use crate::http::{self, AppState};
 use crate::kb::KbSearcher;
+use crate::live_registry::LiveRegistry;
 use crate::nlu_provider::SemanticNlu;
 use crate::projects::Registry;
 use actix_web::dev::{Server, ServerHandle};
@@ -54,8 +54,9 @@ impl Application {
     /// tokio runtime.
     pub fn build(config: Config) -> Result<Application, StartError> {
         let (store, store_info) = open_store(&config.store)?;
-        let actions = open_registry(&config)?;
-        let registry = load_agents(&config)?;
+        let library = Arc::new(crate::library::load(&config.library_dir));
+        let live = open_registry(&config, &library)?;
+        let registry = load_agents(&config, library)?;
         let keys = load_keys(&config, &registry)?;
         let semantic = load_semantic(&config, &registry);
         let kb = crate::kb::load(&config.kb_dir);
@@ -91,7 +92,7 @@ impl Application {
                 }),
             }),
             effect_budget: config.effect_budget,
-            actions,
+            live,
             admin_key: config.admin_key.clone(),
         };
         let data = web::Data::new(state);
@@ -151,11 +152,14 @@ fn open_store(config: &StoreConfig) -> Result<(Arc<dyn SessionStore>, String), S
     }
 }
 
-/// The live custom actions: `--actions-dir` plus the registry store (Redis with `--redis`; else
+/// The live custom actions and library: `--actions-dir` and `--library-dir` plus the registry store (Redis with `--redis`; else
 /// the `--registry-db` file when it exists or the admin key is set, so a server that does not
 /// use the management API creates no file; else in memory). The store is read once here (a
-/// Redis down at start: the file actions alone until it answers) and then about every second.
-fn open_registry(config: &Config) -> Result<Arc<LiveActions>, StartError> {
+/// Redis down at start: the files alone until it answers) and then about every second.
+fn open_registry(
+    config: &Config,
+    library: &flowdm_model::Library,
+) -> Result<Arc<LiveRegistry>, StartError> {
     let files = crate::server_actions::load_list(&config.actions_dir);
     let store: Arc<dyn RegistryStore> = match (&config.store, &config.registry_db) {
         (StoreConfig::Redis(cfg), _) => {
@@ -173,22 +177,30 @@ fn open_registry(config: &Config) -> Result<Arc<LiveActions>, StartError> {
         store = store.name(),
         files = files.len(),
         admin_api = config.admin_key.is_some(),
-        "custom actions registry"
+        "registry of custom actions and library entries"
     );
-    let live = Arc::new(LiveActions::new(files, store));
+    let live = Arc::new(LiveRegistry::new(
+        files,
+        library,
+        config.library_dir.clone(),
+        store,
+    ));
     let first = live.clone();
     tokio::spawn(async move {
         if let Err(error) = first.reload().await {
-            tracing::warn!(%error, "custom actions registry not read: the file actions alone until it answers");
+            tracing::warn!(%error, "registry not read: the files alone until it answers");
         }
     });
     live.watch();
     Ok(live)
 }
 
-fn load_agents(config: &Config) -> Result<Registry, StartError> {
-    // The custom actions come with each turn (`AppState::actions`), not with the agents.
-    let library = Arc::new(crate::library::load(&config.library_dir));
+fn load_agents(
+    config: &Config,
+    library: Arc<flowdm_model::Library>,
+) -> Result<Registry, StartError> {
+    // The custom actions and the live library come with each turn (`AppState::live`); the
+    // agents keep the file library as the engine's default.
     let (registry, report) =
         Registry::load_dir_with_library(&config.diagrams, Arc::default(), library).map_err(
             |source| StartError::Diagrams {

@@ -13,13 +13,13 @@ pub use flowdm_model as model;
 pub use flowdm_nlu as nlu;
 pub use flowdm_store as store;
 
-pub mod action_registry;
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod http;
 pub mod kb;
 pub mod library;
+pub mod live_registry;
 pub mod nlu_provider;
 pub mod projects;
 pub mod server_actions;

@@ -39,6 +39,22 @@ pub fn load_entry(dir: &Path, raw: &Value) -> Result<LibraryVersion, LibraryLoad
     Ok(flowdm_compile::library::compile_entry(entry, &export)?)
 }
 
+/// A stored entry version (`/api/library`: the export inline in `config.source`) compiled.
+pub fn compile_record(raw: &Value) -> Result<LibraryVersion, LibraryLoadError> {
+    let entry = LibraryEntry::parse(raw)?;
+    let export = match &entry.source {
+        LibrarySource::Inline(source) => source.clone(),
+        LibrarySource::File(_) => {
+            return Err(flowdm_model::LibraryError::Invalid(
+                "config.file",
+                "a stored entry carries its export in config.source".into(),
+            )
+            .into())
+        }
+    };
+    Ok(flowdm_compile::library::compile_entry(entry, &export)?)
+}
+
 /// The library of `dir`, files in name order.
 pub fn load(dir: &Path) -> Library {
     let Ok(entries) = std::fs::read_dir(dir) else {

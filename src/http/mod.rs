@@ -9,7 +9,8 @@
 //! | [`nlu`] | `GET /nlu/project/{projectID}/version/{versionID}/inference` |
 //! | [`knowledge_base`] | `POST /knowledge-base/query` |
 //! | [`transcripts`] | `POST /public/{projectID}/transcripts`, `POST /feedback/{projectID}/user/{userID}` |
-//! | [`custom_actions`] | `/api/custom-actions[/{id}[/versions\|rollback\|clone\|test\|execute]]` (the admin key; [`manage`]: the envelope) |
+//! | [`custom_actions`] | `/api/custom-actions[/{id}[/versions\|rollback\|clone\|test\|execute]]` (the admin key; [`manage`]: the envelope; [`registry_api`]: the routes every kind shares) |
+//! | [`library_api`] | `/api/library[/{id}[/versions\|rollback\|clone\|test]]` (the same) |
 //! | [`health`], [`ready`], [`openapi`] | `GET /health` (liveness), `GET /ready` (the session store answers), `GET /openapi.yaml` |
 //!
 //! Shared by the handlers (no handler imports another): [`state`] (the application state),
@@ -29,6 +30,7 @@ pub mod health;
 pub mod interact;
 pub mod keys;
 pub mod knowledge_base;
+pub mod library_api;
 pub mod limits;
 pub mod manage;
 pub mod nlu;
@@ -36,6 +38,7 @@ pub mod openapi;
 pub mod paths;
 pub mod public;
 pub mod ready;
+pub mod registry_api;
 pub mod response;
 pub mod session;
 pub mod state;
@@ -169,35 +172,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(nlu::inference),
         )
         // Management API of custom actions (docs/custom-actions.md).
-        .route("/api/custom-actions", web::get().to(custom_actions::list))
-        .route(
+        .configure(registry_api::routes::<flowdm_model::ServerAction>(
             "/api/custom-actions",
-            web::post().to(custom_actions::create),
-        )
-        .route(
-            "/api/custom-actions/{id}",
-            web::get().to(custom_actions::get),
-        )
-        .route(
-            "/api/custom-actions/{id}",
-            web::patch().to(custom_actions::patch),
-        )
-        .route(
-            "/api/custom-actions/{id}",
-            web::delete().to(custom_actions::delete),
-        )
-        .route(
-            "/api/custom-actions/{id}/versions",
-            web::get().to(custom_actions::versions),
-        )
-        .route(
-            "/api/custom-actions/{id}/rollback",
-            web::post().to(custom_actions::rollback),
-        )
-        .route(
-            "/api/custom-actions/{id}/clone",
-            web::post().to(custom_actions::clone),
-        )
+        ))
         .route(
             "/api/custom-actions/{id}/test",
             web::post().to(custom_actions::test),
@@ -206,6 +183,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/api/custom-actions/{id}/execute",
             web::post().to(custom_actions::execute),
         )
+        // Management API of the library of sub-flows (docs/custom-actions.md).
+        .configure(registry_api::routes::<library_api::Entry>("/api/library"))
+        .route("/api/library/{id}/test", web::post().to(library_api::test))
         // Knowledge base (docs/knowledge-base.md).
         .route(
             "/knowledge-base/query",

@@ -29,8 +29,9 @@ pub struct AppState {
     pub effects: Arc<Effects>,
     /// How much one turn may wait on effects and how many AI tokens it may use.
     pub effect_budget: EffectBudget,
-    /// The custom actions the server runs: files + the registry store, one snapshot per turn.
-    pub actions: Arc<crate::action_registry::LiveActions>,
+    /// The custom actions the server runs and the library of sub-flows: files + the registry
+    /// store, one snapshot per turn.
+    pub live: Arc<crate::live_registry::LiveRegistry>,
     /// The management API's key (`--admin-key`); `None`: that API answers 403.
     pub admin_key: Option<crate::config::Secret>,
 }

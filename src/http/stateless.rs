@@ -46,6 +46,7 @@ pub async fn interact(
             nlu_hint: None,
             effects: Vec::new(),
             actions: None,
+            library: None,
         })
     };
     let first = input()?;

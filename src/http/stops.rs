@@ -237,6 +237,7 @@ pub async fn resume(
             nlu_hint: None,
             effects: Vec::new(),
             actions: None,
+            library: None,
         };
         let again = || async {
             Ok(input(

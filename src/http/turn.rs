@@ -80,10 +80,11 @@ where
 {
     let seed = turn_seed();
     let inline = data.limits.inline_turn;
-    // The custom actions of this turn: one snapshot for all its runs (no I/O once loaded).
-    let actions = data.actions.for_turn().await;
+    // The custom actions and library of this turn: one snapshot for all its runs (no I/O once
+    // loaded).
+    let live = data.live.for_turn().await;
     let turn = Turn {
-        actions: &actions,
+        live: &live,
         seed,
         inline,
     };
@@ -116,18 +117,15 @@ async fn run_once<Again>(
 where
     Again: Future<Output = Result<TurnInput, ApiError>>,
 {
-    let Turn {
-        actions,
-        seed,
-        inline,
-    } = *turn;
+    let Turn { live, seed, inline } = *turn;
     let panicked = |panic: String| {
         tracing::error!(request_id = %ctx.id(), project = %ctx.project(), user = %ctx.user(), %panic, "the engine panicked; the session is unchanged");
         ApiError::internal("internal error while running the turn")
     };
     let input = TurnInput {
         effects: log.to_vec(),
-        actions: Some(actions.clone()),
+        actions: Some(live.actions.clone()),
+        library: Some(live.library.clone()),
         ..input
     };
     let input = if inline.is_zero() {
@@ -144,7 +142,8 @@ where
                 tracing::debug!("turn over the inline budget: runs again on the blocking pool");
                 TurnInput {
                     effects: log.to_vec(),
-                    actions: Some(actions.clone()),
+                    actions: Some(live.actions.clone()),
+                    library: Some(live.library.clone()),
                     ..again().await?
                 }
             }
@@ -165,7 +164,7 @@ where
 /// What every run of one turn shares.
 #[derive(Clone, Copy)]
 struct Turn<'a> {
-    actions: &'a Arc<flowdm_model::ServerActions>,
+    live: &'a Arc<crate::live_registry::Snapshot>,
     seed: u64,
     inline: Duration,
 }
@@ -230,6 +229,7 @@ pub async fn session_turn(
             nlu_hint: hint.clone(),
             effects: Vec::new(),
             actions: None,
+            library: None,
         }
     };
     // A retry re-reads the state: this turn holds the session's lock, so it is the same one.

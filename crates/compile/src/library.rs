@@ -10,9 +10,18 @@ use std::sync::Arc;
 
 /// Compiles `export` (the entry's `.vf`) into the entry's programs.
 pub fn compile_entry(entry: LibraryEntry, export: &Value) -> Result<LibraryVersion, LibraryError> {
+    compile_entry_with_diagnostics(entry, export).map(|(v, _)| v)
+}
+
+/// [`compile_entry`] with the compiler's findings on the export (`/api/library/{id}/test`).
+pub fn compile_entry_with_diagnostics(
+    entry: LibraryEntry,
+    export: &Value,
+) -> Result<(LibraryVersion, Vec<crate::Diagnostic>), LibraryError> {
     let file = format!("library:{}", entry.name);
     let compiled =
         crate::compile(export, &file).map_err(|e| LibraryError::Compile(e.to_string()))?;
+    let diagnostics = compiled.diagnostics;
     let mut vfr = compiled.vfr;
     let version_id = vfr
         .pointer("/version/_id")
@@ -72,11 +81,14 @@ pub fn compile_entry(entry: LibraryEntry, export: &Value) -> Result<LibraryVersi
         .into_iter()
         .filter(|(k, _)| reachable.contains(k))
         .collect();
-    Ok(LibraryVersion {
-        entry,
-        start,
-        programs,
-    })
+    Ok((
+        LibraryVersion {
+            entry,
+            start,
+            programs,
+        },
+        diagnostics,
+    ))
 }
 
 /// Every string equal to a diagram id replaced by its namespaced id (object keys too, except

@@ -43,6 +43,9 @@ pub struct TurnInput {
     /// The custom actions the server runs for this turn (the server's current registry
     /// snapshot); `None`: the agent's ([`Agent::actions`]).
     pub actions: Option<std::sync::Arc<flowdm_model::ServerActions>>,
+    /// The library of sub-flows for this turn (the server's current snapshot); `None`: the
+    /// agent's ([`Agent::library`]).
+    pub library: Option<std::sync::Arc<flowdm_model::Library>>,
 }
 
 /// The result: the new state, the traces, and the request as finally processed — or, when
@@ -101,8 +104,10 @@ fn run(
         nlu_hint,
         effects,
         actions,
+        library,
     } = input;
     let actions = actions.unwrap_or_else(|| agent.actions.clone());
+    let library = library.unwrap_or_else(|| agent.library.clone());
     let mut stops = stops::take(&mut state);
     let mut effects: VecDeque<EffectResult> = effects.into();
     let mut traces = std::mem::take(&mut stops.traces);
@@ -120,6 +125,7 @@ fn run(
             nlu_hint.as_ref(),
             &mut effects,
             &actions,
+            &library,
             env,
             budget_deadline_ms,
         )
@@ -189,6 +195,7 @@ fn run_request(
     nlu_hint: Option<&ExternalRanking>,
     effects: &mut VecDeque<EffectResult>,
     actions: &std::sync::Arc<flowdm_model::ServerActions>,
+    library: &std::sync::Arc<flowdm_model::Library>,
     env: &mut Env<'_>,
     budget_deadline_ms: Option<u64>,
 ) -> Result<TurnOutput, OverBudget> {
@@ -204,6 +211,7 @@ fn run_request(
             nlu_hint,
             effects,
             actions,
+            library,
             env,
             budget_deadline_ms,
         )?;
@@ -260,13 +268,14 @@ fn run_pass(
     nlu_hint: Option<&ExternalRanking>,
     effects: &mut VecDeque<EffectResult>,
     actions: &std::sync::Arc<flowdm_model::ServerActions>,
+    library: &std::sync::Arc<flowdm_model::Library>,
     env: &mut Env<'_>,
     budget_deadline_ms: Option<u64>,
 ) -> Result<Pass, OverBudget> {
     let project = &agent.project;
     let now_ms = env.clock.now_ms();
     let state = session::init(project, state, request.as_ref(), user_id, now_ms);
-    let understood = request.map(|r| understand(agent, &state, r, nlu_hint, now_ms));
+    let understood = request.map(|r| understand(agent, library, &state, r, nlu_hint, now_ms));
     let request = match understood {
         Some((r, Some(ranking))) => {
             match crate::llm_nlu::classify(agent, r, &ranking, effects, now_ms) {
@@ -282,7 +291,7 @@ fn run_pass(
 
     let mut rt = Runtime::new(project, config, env, state, None);
     rt.server_actions = actions.clone();
-    rt.library = agent.library.clone();
+    rt.library = library.clone();
     rt.log_level = logs;
     rt.user_id = user_id.map(str::to_string);
     rt.budget_deadline_ms = budget_deadline_ms;
@@ -348,6 +357,7 @@ fn said(r: &Request) -> Option<&str> {
 /// LLM classification may then choose again, `llm_nlu`).
 fn understand(
     agent: &Agent,
+    library: &flowdm_model::Library,
     state: &State,
     request: Request,
     hint: Option<&ExternalRanking>,
@@ -372,7 +382,7 @@ fn understand(
     };
     let mut prediction = agent.nlu.predict_with(&text, &cx, hint);
     if prediction.source != Source::Nlc {
-        if let Some(button) = waiting_button(agent, state, &text) {
+        if let Some(button) = waiting_button(agent, library, state, &text) {
             match button.get("payload").and_then(Value::as_str) {
                 // A button that sends text: what it sends is understood instead.
                 Some(sent) if button.get("type").and_then(Value::as_str) == Some("text") => {
@@ -399,12 +409,17 @@ fn understand(
 }
 
 /// The request of a button (of the node the session waits on) whose name equals `text`.
-fn waiting_button(agent: &Agent, state: &State, text: &str) -> Option<Value> {
+fn waiting_button(
+    agent: &Agent,
+    library: &flowdm_model::Library,
+    state: &State,
+    text: &str,
+) -> Option<Value> {
     let frame = state.stack.last()?;
     let node = agent
         .project
         .program(&frame.diagram_id)
-        .or_else(|| agent.library.program(&frame.diagram_id))?
+        .or_else(|| library.program(&frame.diagram_id))?
         .node(frame.node_id.id()?)?;
     // Words only: case, spacing and punctuation ("Vanilla." for "Vanilla") do not matter.
     let wanted = words(text);

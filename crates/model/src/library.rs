@@ -64,6 +64,18 @@ pub enum LibraryError {
     Compile(String),
 }
 
+impl LibraryError {
+    /// The field the error is about (for an API's 400 answer).
+    pub fn field(&self) -> &str {
+        match self {
+            LibraryError::Missing("config.file or config.source") => "config.source",
+            LibraryError::Missing(f) | LibraryError::Invalid(f, _) => f,
+            LibraryError::NoDiagram { .. } => "config.diagram",
+            LibraryError::Compile(_) => "config.source",
+        }
+    }
+}
+
 fn text(v: &Value, key: &str) -> Option<String> {
     v.get(key).and_then(Value::as_str).map(str::to_string)
 }
@@ -252,6 +264,11 @@ impl Library {
     /// A version declared twice (same name and version: their program ids would clash) keeps
     /// the first.
     pub fn new(versions: Vec<LibraryVersion>) -> Library {
+        Library::from_shared(versions.into_iter().map(Arc::new))
+    }
+
+    /// [`Library::new`] of versions already shared (a server's cache of compiled versions).
+    pub fn from_shared(versions: impl IntoIterator<Item = Arc<LibraryVersion>>) -> Library {
         let mut lib = Library::default();
         for v in versions {
             let list = lib.by_name.entry(v.entry.name.clone()).or_default();
@@ -261,7 +278,7 @@ impl Library {
             for (id, p) in &v.programs {
                 lib.programs.insert(id.clone(), p.clone());
             }
-            list.push(Arc::new(v));
+            list.push(v);
         }
         lib
     }

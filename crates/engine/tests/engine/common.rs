@@ -101,6 +101,7 @@ impl Session {
                 nlu_hint: self.nlu_hint.take(),
                 effects: std::mem::take(&mut self.effects),
                 actions: None,
+                library: None,
             },
             &mut env,
         );

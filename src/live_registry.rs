@@ -1,0 +1,250 @@
+//! The live registry of the server (`docs/custom-actions.md` § Persistence): the custom actions
+//! of `--actions-dir` and the library of `--library-dir` (both read-only), plus the records of
+//! the registry store (kinds `"actions"` and `"library"`, managed through `/api/custom-actions`
+//! and `/api/library`), as one [`Snapshot`] that every turn reads ([`LiveRegistry::current`], no
+//! I/O). A change through the API rebuilds the snapshot at once; a change made by another server
+//! process sharing the store (Redis) is seen by [`LiveRegistry::watch`], which reads the store's
+//! generation counter about every second and rebuilds the snapshot when it moved. When the store
+//! cannot be read, turns keep the last snapshot.
+//!
+//! The library is rebuilt from every version of every stored entry (a session keeps the version
+//! it started, so old versions stay runnable); compiled versions are cached by `(id, version)`
+//! (and the record's timestamps, so a record deleted and created again is compiled again), so a
+//! reload compiles only what is new.
+
+use arc_swap::ArcSwap;
+use flowdm_model::{Library, LibraryVersion, ServerAction, ServerActions};
+use flowdm_store::{RegistryError, RegistryStore};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+/// The registry kind of custom actions.
+pub const ACTIONS: &str = "actions";
+/// The registry kind of library entries.
+pub const LIBRARY: &str = "library";
+
+/// How often the store's generation is read to pick up other processes' changes.
+pub const POLL_EVERY: Duration = Duration::from_secs(1);
+
+/// What one turn uses: the custom actions and the library of sub-flows.
+#[derive(Clone, Default)]
+pub struct Snapshot {
+    pub actions: Arc<ServerActions>,
+    pub library: Arc<Library>,
+}
+
+/// A compiled stored version: `(id, version, created_at, updated_at)`.
+type CacheKey = (String, u64, String, String);
+
+pub struct LiveRegistry {
+    /// `--actions-dir`'s actions (never changed by the API).
+    action_files: Vec<ServerAction>,
+    /// `--library-dir`'s entries, compiled (never changed by the API).
+    library_files: Vec<Arc<LibraryVersion>>,
+    /// `--library-dir` (where a file entry's `config.file` is read).
+    pub library_dir: PathBuf,
+    pub store: Arc<dyn RegistryStore>,
+    snapshot: ArcSwap<Snapshot>,
+    /// Compiled stored library versions (`None`: it did not compile, logged once).
+    compiled: Mutex<HashMap<CacheKey, Option<Arc<LibraryVersion>>>>,
+    /// The store generation the snapshot was built from (`u64::MAX`: never built).
+    generation: AtomicU64,
+}
+
+fn text(v: &Value, key: &str) -> String {
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn cache_key(raw: &Value) -> CacheKey {
+    (
+        text(raw, "id"),
+        raw.get("version").and_then(Value::as_u64).unwrap_or(0),
+        text(raw, "created_at"),
+        text(raw, "updated_at"),
+    )
+}
+
+impl LiveRegistry {
+    /// The files alone until [`LiveRegistry::reload`] reads the store.
+    pub fn new(
+        action_files: Vec<ServerAction>,
+        library_files: &Library,
+        library_dir: PathBuf,
+        store: Arc<dyn RegistryStore>,
+    ) -> LiveRegistry {
+        let library_files: Vec<Arc<LibraryVersion>> = library_files.versions().cloned().collect();
+        LiveRegistry {
+            snapshot: ArcSwap::from_pointee(Snapshot {
+                actions: Arc::new(ServerActions::new(action_files.clone())),
+                library: Arc::new(Library::from_shared(library_files.clone())),
+            }),
+            action_files,
+            library_files,
+            library_dir,
+            store,
+            compiled: Mutex::new(HashMap::new()),
+            generation: AtomicU64::new(u64::MAX),
+        }
+    }
+
+    /// What the next turn uses.
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.snapshot.load_full()
+    }
+
+    /// The snapshot for a turn: [`LiveRegistry::current`] once the store has been read; before
+    /// that (the first turns after a start, or a store unreachable since the start) the store
+    /// is read first, and when it cannot be, the files alone.
+    pub async fn for_turn(&self) -> Arc<Snapshot> {
+        if self.generation.load(Ordering::SeqCst) == u64::MAX {
+            if let Err(error) = self.reload().await {
+                tracing::debug!(%error, "registry not read yet");
+            }
+        }
+        self.current()
+    }
+
+    /// The file-declared actions.
+    pub fn action_files(&self) -> &[ServerAction] {
+        &self.action_files
+    }
+
+    /// The file action of this id, if any.
+    pub fn file_action(&self, id: &str) -> Option<&ServerAction> {
+        self.action_files.iter().find(|a| a.id == id)
+    }
+
+    /// The file-declared library versions.
+    pub fn library_files(&self) -> &[Arc<LibraryVersion>] {
+        &self.library_files
+    }
+
+    /// Rebuilds the snapshot from the files and the store's records (a record that does not
+    /// parse or compile is logged and skipped; a store record never replaces a file action of
+    /// its id, nor a file library version of its name and version).
+    pub async fn reload(&self) -> Result<(), RegistryError> {
+        let generation = self.store.generation().await?;
+        let actions = self.actions_from(self.store.list(ACTIONS).await?);
+        let mut raw_versions = Vec::new();
+        for record in self.store.list(LIBRARY).await? {
+            let id = text(&record, "id");
+            raw_versions.extend(self.store.history(LIBRARY, &id).await?);
+        }
+        let library = self.library_from(raw_versions).await;
+        self.snapshot.store(Arc::new(Snapshot {
+            actions: Arc::new(actions),
+            library: Arc::new(library),
+        }));
+        self.generation.store(generation, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn actions_from(&self, records: Vec<Value>) -> ServerActions {
+        let mut actions = self.action_files.clone();
+        for raw in records {
+            match ServerAction::parse(&raw) {
+                Ok(a) if self.file_action(&a.id).is_none() => actions.push(a),
+                Ok(a) => {
+                    tracing::warn!(id = %a.id, "stored custom action shadowed by a file action of its id")
+                }
+                Err(error) => {
+                    let id = raw.get("id").and_then(Value::as_str).unwrap_or("?");
+                    tracing::error!(%id, %error, "stored custom action not used");
+                }
+            }
+        }
+        ServerActions::new(actions)
+    }
+
+    /// The library of the files and every stored version: the cached ones reused, the others
+    /// compiled on the blocking pool.
+    async fn library_from(&self, raw_versions: Vec<Value>) -> Library {
+        let mut ready: Vec<Arc<LibraryVersion>> = self.library_files.clone();
+        let mut fresh = Vec::new();
+        let mut keep = HashMap::new();
+        {
+            let cache = self.compiled.lock().unwrap_or_else(|p| p.into_inner());
+            for raw in raw_versions {
+                let key = cache_key(&raw);
+                match cache.get(&key) {
+                    Some(done) => {
+                        ready.extend(done.clone());
+                        keep.insert(key, done.clone());
+                    }
+                    None => fresh.push((key, raw)),
+                }
+            }
+        }
+        if !fresh.is_empty() {
+            let compiled = tokio::task::spawn_blocking(move || {
+                fresh
+                    .into_iter()
+                    .map(|(key, raw)| {
+                        let done = match crate::library::compile_record(&raw) {
+                            Ok(v) => Some(Arc::new(v)),
+                            Err(error) => {
+                                tracing::error!(id = %key.0, version = key.1, %error, "stored library version not used");
+                                None
+                            }
+                        };
+                        (key, done)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .unwrap_or_else(|error| {
+                tracing::error!(%error, "compiling stored library versions failed");
+                Vec::new()
+            });
+            for (key, done) in compiled {
+                ready.extend(done.clone());
+                keep.insert(key, done);
+            }
+        }
+        // Versions no longer stored (a deleted entry) leave the cache.
+        *self.compiled.lock().unwrap_or_else(|p| p.into_inner()) = keep;
+        Library::from_shared(ready)
+    }
+
+    /// Reads the store's generation; rebuilds the snapshot when it changed.
+    pub async fn refresh(&self) -> Result<(), RegistryError> {
+        let g = self.store.generation().await?;
+        if g != self.generation.load(Ordering::SeqCst) {
+            self.reload().await?;
+        }
+        Ok(())
+    }
+
+    /// Refreshes every [`POLL_EVERY`] while the registry lives (a task on the current tokio
+    /// runtime); a store that cannot be read is logged once per outage and the last snapshot
+    /// kept.
+    pub fn watch(self: &Arc<Self>) {
+        let weak: Weak<LiveRegistry> = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut failing = false;
+            loop {
+                tokio::time::sleep(POLL_EVERY).await;
+                let Some(live) = weak.upgrade() else { return };
+                match live.refresh().await {
+                    Ok(()) if failing => {
+                        failing = false;
+                        tracing::info!("registry reachable again");
+                    }
+                    Ok(()) => {}
+                    Err(error) if !failing => {
+                        failing = true;
+                        tracing::warn!(%error, "registry unreachable: turns keep the last custom actions and library");
+                    }
+                    Err(_) => {}
+                }
+            }
+        });
+    }
+}
