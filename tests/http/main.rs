@@ -18,6 +18,7 @@ mod custom_actions_api;
 mod errors;
 mod function_step;
 mod knowledge_base;
+mod library_api;
 mod logs;
 mod nlu;
 mod nlu_provider;
