@@ -9,6 +9,7 @@ mod cluster;
 mod custom_actions;
 mod fault;
 mod http;
+mod library;
 mod scenarios;
 mod stops;
 mod store;
