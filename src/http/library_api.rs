@@ -17,7 +17,6 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest};
 use flowdm_model::{LibraryEntry, LibraryError, LibrarySource};
 use serde_json::{json, Map, Value};
-use std::future::Future;
 use std::path::PathBuf;
 
 /// One version of a library entry as the API keeps it: the entry and its timestamps.
@@ -128,14 +127,12 @@ impl Managed for Entry {
     }
 
     /// The export inline, and it compiles.
-    fn admit(self) -> impl Future<Output = Result<Entry, ManageError>> {
-        async move {
-            if let LibrarySource::File(_) = self.entry.source {
-                return Err(no_file());
-            }
-            compiled(self.entry.clone(), None).await?;
-            Ok(self)
+    async fn admit(self) -> Result<Entry, ManageError> {
+        if let LibrarySource::File(_) = self.entry.source {
+            return Err(no_file());
         }
+        compiled(self.entry.clone(), None).await?;
+        Ok(self)
     }
 }
 
