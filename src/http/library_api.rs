@@ -67,6 +67,66 @@ async fn compiled(
     })?
 }
 
+/// What [`LibraryEntry::parse`] reads leniently (a file's mistakes default), checked for the
+/// API: each field of its JSON type, an id usable in a path, input types from the list.
+fn check_types(doc: &Value) -> Result<(), ManageError> {
+    let kind = |v: Option<&Value>, field: &str, ok: fn(&Value) -> bool, what: &str| match v {
+        None | Some(Value::Null) => Ok(()),
+        Some(x) if ok(x) => Ok(()),
+        Some(_) => Err(ManageError::invalid(
+            field,
+            format!("{field} must be {what}"),
+        )),
+    };
+    if !doc.is_object() {
+        return Err(ManageError::invalid(
+            "body",
+            "a library entry is a JSON object",
+        ));
+    }
+    for f in ["id", "name", "description", "created_at", "updated_at"] {
+        kind(doc.get(f), f, Value::is_string, "a string")?;
+    }
+    if let Some(id) = doc.get("id").and_then(Value::as_str) {
+        if id.is_empty() || id.len() > 200 || id.contains(['/', '?', '#']) {
+            return Err(ManageError::invalid(
+                "id",
+                "id must be 1-200 characters without '/', '?' or '#'",
+            ));
+        }
+    }
+    let config = doc.get("config");
+    kind(
+        config.and_then(|c| c.get("path_variable")),
+        "config.path_variable",
+        Value::is_string,
+        "a string",
+    )?;
+    let inputs = config
+        .and_then(|c| c.get("inputs"))
+        .and_then(Value::as_array);
+    for p in inputs.into_iter().flatten() {
+        kind(
+            p.get("type"),
+            "config.inputs",
+            |t| {
+                matches!(
+                    t.as_str(),
+                    Some("string" | "number" | "boolean" | "object" | "array")
+                )
+            },
+            "string, number, boolean, object or array (type)",
+        )?;
+        kind(
+            p.get("required"),
+            "config.inputs",
+            Value::is_boolean,
+            "a boolean (required)",
+        )?;
+    }
+    Ok(())
+}
+
 impl Managed for Entry {
     const KIND: &'static str = LIBRARY;
     const WHAT: &'static str = "library entry";
@@ -75,11 +135,7 @@ impl Managed for Entry {
     const NAME_IN_EVERY_SCOPE: bool = true;
 
     fn parse(doc: &Value) -> Result<Entry, ManageError> {
-        match doc.get("id") {
-            None | Some(Value::Null) => {}
-            Some(Value::String(s)) if !s.is_empty() => {}
-            Some(_) => return Err(ManageError::invalid("id", "id must be a non-empty string")),
-        }
+        check_types(doc)?;
         Ok(Entry {
             entry: LibraryEntry::parse(doc).map_err(|e| invalid(&e))?,
             created_at: doc.get("created_at").cloned().unwrap_or(Value::Null),

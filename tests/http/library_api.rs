@@ -282,6 +282,30 @@ async fn bad_entries_name_their_field_and_the_admin_key_guards_the_api() {
             },
             "config.source",
         ),
+        (
+            {
+                let mut e = entry("ask", "Q ");
+                e["config"]["inputs"][0]["type"] = json!("date");
+                e
+            },
+            "config.inputs",
+        ),
+        (
+            {
+                let mut e = entry("ask", "Q ");
+                e["description"] = json!(3);
+                e
+            },
+            "description",
+        ),
+        (
+            {
+                let mut e = entry("ask", "Q ");
+                e["id"] = json!("a/b");
+                e
+            },
+            "id",
+        ),
         (json!({ "config": {} }), "name"),
         (json!([1]), "body"),
     ];
