@@ -132,12 +132,21 @@ impl LiveRegistry {
     pub async fn reload(&self) -> Result<(), RegistryError> {
         let generation = self.store.generation().await?;
         let actions = self.actions_from(self.store.list(ACTIONS).await?);
+        // A record whose current version is compiled already has its history compiled too (a
+        // history only grows; a record deleted and created again has a new `created_at`): only
+        // the others' histories are read.
+        let mut known = Vec::new();
         let mut raw_versions = Vec::new();
         for record in self.store.list(LIBRARY).await? {
-            let id = text(&record, "id");
-            raw_versions.extend(self.store.history(LIBRARY, &id).await?);
+            match self.lineage(&cache_key(&record)) {
+                Some(versions) => known.extend(versions),
+                None => {
+                    let id = text(&record, "id");
+                    raw_versions.extend(self.store.history(LIBRARY, &id).await?);
+                }
+            }
         }
-        let library = self.library_from(raw_versions).await;
+        let library = self.library_from(known, raw_versions).await;
         self.snapshot.store(Arc::new(Snapshot {
             actions: Arc::new(actions),
             library: Arc::new(library),
@@ -163,12 +172,30 @@ impl LiveRegistry {
         ServerActions::new(actions)
     }
 
-    /// The library of the files and every stored version: the cached ones reused, the others
-    /// compiled on the blocking pool.
-    async fn library_from(&self, raw_versions: Vec<Value>) -> Library {
+    /// Every cached version of the record whose current version is `current` (same id and
+    /// creation), when that one is cached.
+    fn lineage(&self, current: &CacheKey) -> Option<Vec<(CacheKey, Option<Arc<LibraryVersion>>)>> {
+        let cache = self.compiled.lock().unwrap_or_else(|p| p.into_inner());
+        cache.contains_key(current).then(|| {
+            cache
+                .iter()
+                .filter(|(k, _)| k.0 == current.0 && k.2 == current.2 && k.1 <= current.1)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+    }
+
+    /// The library of the files, the `known` compiled versions and every version of
+    /// `raw_versions`: the cached ones reused, the others compiled on the blocking pool.
+    async fn library_from(
+        &self,
+        known: Vec<(CacheKey, Option<Arc<LibraryVersion>>)>,
+        raw_versions: Vec<Value>,
+    ) -> Library {
         let mut ready: Vec<Arc<LibraryVersion>> = self.library_files.clone();
+        ready.extend(known.iter().filter_map(|(_, v)| v.clone()));
         let mut fresh = Vec::new();
-        let mut keep = HashMap::new();
+        let mut keep: HashMap<CacheKey, Option<Arc<LibraryVersion>>> = known.into_iter().collect();
         {
             let cache = self.compiled.lock().unwrap_or_else(|p| p.into_inner());
             for raw in raw_versions {
@@ -246,5 +273,77 @@ impl LiveRegistry {
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LiveRegistry, LIBRARY};
+    use flowdm_model::Library;
+    use flowdm_store::{MemoryRegistry, RegistryStore};
+    use serde_json::{json, Value};
+    use std::sync::Arc;
+
+    fn record(version_text: &str, created_at: &str, updated_at: &str) -> Value {
+        let vf: Value = serde_json::from_slice(
+            &std::fs::read(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("examples/library/confirm-order.vf"),
+            )
+            .expect("read"),
+        )
+        .expect("json");
+        json!({ "id": "e1", "name": "confirm", "description": version_text, "scope": "shared",
+            "created_at": created_at, "updated_at": updated_at,
+            "config": { "source": vf, "diagram": "Confirm Order" } })
+    }
+
+    #[tokio::test]
+    async fn every_stored_version_is_in_the_library_and_compiled_once() {
+        let store = Arc::new(MemoryRegistry::new());
+        let live = LiveRegistry::new(
+            Vec::new(),
+            &Library::default(),
+            "library".into(),
+            store.clone(),
+        );
+        store
+            .put(LIBRARY, record("v1", "t0", "t0"), 0)
+            .await
+            .expect("put");
+        live.reload().await.expect("reload");
+        let first = live.current().library.clone();
+        let v1 = first.version("confirm", 1, "p").expect("v1").clone();
+        store
+            .put(LIBRARY, record("v2", "t0", "t1"), 1)
+            .await
+            .expect("put");
+        live.reload().await.expect("reload");
+        let lib = live.current().library.clone();
+        assert_eq!(
+            lib.latest_shared("confirm", "p")
+                .expect("latest")
+                .entry
+                .version,
+            2
+        );
+        // Version 1 stays (a pinned session runs it), not compiled again.
+        assert!(Arc::ptr_eq(
+            lib.version("confirm", 1, "p").expect("v1"),
+            &v1
+        ));
+        // Deleted and created again: compiled again from the new record.
+        store.delete(LIBRARY, "e1").await.expect("delete");
+        live.reload().await.expect("reload");
+        assert!(live.current().library.is_empty());
+        store
+            .put(LIBRARY, record("new", "t2", "t2"), 0)
+            .await
+            .expect("put");
+        live.reload().await.expect("reload");
+        let lib = live.current().library.clone();
+        let again = lib.version("confirm", 1, "p").expect("v1");
+        assert_eq!(again.entry.description, "new");
+        assert!(lib.version("confirm", 2, "p").is_none());
     }
 }

@@ -317,6 +317,19 @@ async fn bad_entries_name_their_field_and_the_admin_key_guards_the_api() {
         data(&admin(&s, Method::GET, "/api/library", None).await, 200),
         json!([])
     );
+    // The body limit bounds the export.
+    let small_dir = tempfile::tempdir().unwrap();
+    let small = server(
+        &small_dir.path().join("r.redb"),
+        actions.path(),
+        library.path(),
+        &["--body-limit", "4096"],
+    );
+    error(
+        &post(&small, "/api/library", &entry("ask", "Q ")).await,
+        413,
+        "payload_too_large",
+    );
     let statuses = documented_statuses("/api/library");
     for st in [400, 401, 403, 409, 413] {
         assert!(statuses.contains(&st), "{st} not documented");
