@@ -2,30 +2,9 @@
 //! test server answers the step unless the client stops on it.
 
 use crate::api_step::api_stub;
+use crate::support::custom_actions::pay_agent;
 use crate::support::server::*;
 use serde_json::{json, Value};
-
-fn pay_agent() -> String {
-    let text = |msg: &str| json!({ "type": "text", "texts": [ { "id": "t", "content": [ { "children": [ { "text": msg } ] } ] } ], "nextId": null });
-    json!({
-        "project": { "_id": "sap", "name": "Pay", "type": "chat", "platform": "webchat", "devVersion": "sav" },
-        "version": { "_id": "sav", "projectID": "sap", "rootDiagramID": "D", "variables": ["receipt"],
-            "platformData": { "settings": {} },
-            "prototype": { "type": "chat", "platform": "webchat", "data": { "name": "Pay", "locales": ["en-US"] },
-                "model": { "intents": [], "slots": [] }, "context": { "variables": {} } } },
-        "programs": {
-            "sav": { "id": "sav", "startId": "", "lines": {}, "commands": [], "variables": [] },
-            "D": { "id": "D", "name": "Home", "startId": "start", "commands": [], "variables": [], "lines": {
-                "start": { "type": "start", "nextId": "pay" },
-                "pay": { "_v": 1, "type": "Pay Credit Card", "payload": { "amount": 25 }, "defaultPath": 1,
-                    "paths": [ { "event": { "type": "success" }, "nextID": "ok" }, { "event": { "type": "pending" }, "nextID": "wait" } ] },
-                "ok": text("Paid, receipt {receipt}."),
-                "wait": text("Payment pending.")
-            } }
-        }
-    })
-    .to_string()
-}
 
 /// The server `builder` makes, with the actions of `dir` and loopback calls allowed (the
 /// tests' payment services are local stubs).

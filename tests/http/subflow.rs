@@ -2,36 +2,13 @@
 //! by two agents through the example `subflow` action of `--actions-dir`, each waiting for the
 //! sub-flow's buttons across requests.
 
+use crate::support::library::shop;
 use crate::support::server::*;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::path::Path;
 
 const YES: &str = "path-64d4b0000000000000000001";
 const NO: &str = "path-64d4b0000000000000000002";
-
-/// An agent (`project`, version `version`) whose "Confirm Order" step runs the sub-flow.
-fn shop(project: &str, version: &str, amount: u64, payload: Value) -> String {
-    let text = |msg: &str| json!({ "type": "text", "texts": [ { "id": "t", "content": [ { "children": [ { "text": msg } ] } ] } ], "nextId": null });
-    json!({
-        "project": { "_id": project, "name": project, "type": "chat", "platform": "webchat", "devVersion": version },
-        "version": { "_id": version, "projectID": project, "rootDiagramID": "D", "variables": ["amount", "order_reference"],
-            "platformData": { "settings": {} },
-            "prototype": { "type": "chat", "platform": "webchat", "data": { "name": project, "locales": ["en-US"] },
-                "model": { "intents": [], "slots": [] }, "context": { "variables": {} } } },
-        "programs": {
-            version: { "id": version, "startId": "", "lines": {}, "commands": [], "variables": [] },
-            "D": { "id": "D", "name": "Home", "startId": "start", "commands": [], "variables": [], "lines": {
-                "start": { "type": "start", "nextId": "set" },
-                "set": { "type": "setV2", "sets": [ { "variable": "amount", "expression": amount.to_string(), "type": "value" } ], "nextId": "confirm" },
-                "confirm": { "_v": 1, "type": "Confirm Order", "payload": payload, "defaultPath": 1,
-                    "paths": [ { "event": { "type": "confirmed" }, "nextID": "ok" }, { "event": { "type": "cancelled" }, "nextID": "no" } ] },
-                "ok": text(&format!("{project}: confirmed {{order_reference}}.")),
-                "no": text(&format!("{project}: cancelled."))
-            } }
-        }
-    })
-    .to_string()
-}
 
 fn copy(from: &Path, to: &Path) {
     std::fs::copy(from, to).unwrap();
