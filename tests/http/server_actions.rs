@@ -204,3 +204,42 @@ async fn a_webhook_is_retried_and_bounded_by_its_timeout() {
         "the call was cut at its timeout"
     );
 }
+
+#[tokio::test]
+async fn refused_addresses_and_javascript_limits_take_the_default_path() {
+    // Without `--allow-outbound`, a webhook to a loopback service is refused by the guard: no
+    // call, the default path, and a debug trace that says why.
+    let (base, seen) = api_stub(json!({ "status": "success" }), Default::default()).await;
+    let actions = tempfile::tempdir().unwrap();
+    std::fs::write(actions.path().join("pay.json"), action(&base).to_string()).unwrap();
+    let server = Server::builder()
+        .files(&[("pay.vfr", pay_agent())])
+        .args(&["--actions-dir", actions.path().to_str().unwrap()])
+        .start();
+    let u = User::new(&server, "guarded", "sav");
+    let t = u
+        .interact_body(json!({ "action": { "type": "launch" }, "config": { "excludeTypes": ["block", "flow"] } }))
+        .await;
+    assert_eq!(messages(&t), ["Payment pending."], "{t}");
+    assert!(t.to_string().contains("webhook failed"), "{t}");
+    assert!(seen.lock().unwrap().is_empty(), "the guard sent nothing");
+
+    // A JavaScript action that never returns is stopped at the sandbox's time limit.
+    let spin = json!({ "id": "spin", "name": "Pay Credit Card", "action_type": "javascript", "config": {
+        "code": "export default async function main() { while (true) {} }", "events_schema": ["success"] } });
+    std::fs::write(actions.path().join("pay.json"), spin.to_string()).unwrap();
+    let server = Server::builder()
+        .files(&[("pay.vfr", pay_agent())])
+        .args(&["--actions-dir", actions.path().to_str().unwrap()])
+        .start();
+    let u = User::new(&server, "spinner", "sav");
+    let t = u
+        .interact_body(json!({ "action": { "type": "launch" }, "config": { "excludeTypes": ["block", "flow"] } }))
+        .await;
+    assert_eq!(messages(&t), ["Payment pending."], "{t}");
+    assert!(
+        t.to_string()
+            .contains("server action \\\"Pay Credit Card\\\" failed"),
+        "{t}"
+    );
+}
