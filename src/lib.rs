@@ -16,6 +16,7 @@ pub use flowdm_store as store;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod declarations;
 pub mod http;
 pub mod kb;
 pub mod library;

@@ -1,5 +1,6 @@
 //! The library of reusable sub-flows, declared in `--library-dir` (default `library/`, next to
-//! the agents so it lives in git): every `*.json` file holds one entry version or a list of them
+//! the agents so it lives in git): every `*.json` / `*.yaml` file holds one entry version or a
+//! list of them (`crate::declarations`)
 //! (`flowdm_model::LibraryEntry::parse`); `config.file` names a `.vf` export in the same folder
 //! (or `config.source` holds one inline), compiled with `flowdm_compile::library::compile_entry`.
 //! Several versions of one entry may be declared. A file or an entry that does not load is
@@ -19,21 +20,18 @@ pub enum LibraryLoadError {
     Entry(#[from] flowdm_model::LibraryError),
 }
 
-fn read_json(path: &Path) -> Result<Value, LibraryLoadError> {
-    std::fs::read(path)
-        .map_err(|e| e.to_string())
-        .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
-        .map_err(|reason| LibraryLoadError::Read {
-            path: path.display().to_string(),
-            reason,
-        })
+fn read_export(path: &Path) -> Result<Value, LibraryLoadError> {
+    crate::declarations::read_document(path).map_err(|reason| LibraryLoadError::Read {
+        path: path.display().to_string(),
+        reason,
+    })
 }
 
 /// One declared entry version, its export read (relative to `dir`) and compiled.
 pub fn load_entry(dir: &Path, raw: &Value) -> Result<LibraryVersion, LibraryLoadError> {
     let entry = LibraryEntry::parse(raw)?;
     let export = match &entry.source {
-        LibrarySource::File(file) => read_json(&dir.join(file))?,
+        LibrarySource::File(file) => read_export(&dir.join(file))?,
         LibrarySource::Inline(source) => source.clone(),
     };
     Ok(flowdm_compile::library::compile_entry(entry, &export)?)
@@ -57,36 +55,15 @@ pub fn compile_record(raw: &Value) -> Result<LibraryVersion, LibraryLoadError> {
 
 /// The library of `dir`, files in name order.
 pub fn load(dir: &Path) -> Library {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Library::default();
-    };
-    let mut paths: Vec<_> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("json"))
-        .collect();
-    paths.sort();
     let mut versions = Vec::new();
-    for path in paths {
-        let doc = match read_json(&path) {
-            Ok(doc) => doc,
+    for (path, raw) in crate::declarations::read(dir, "library entry") {
+        match load_entry(dir, &raw) {
+            Ok(v) => {
+                tracing::info!(file = %path.display(), name = %v.entry.name, version = v.entry.version, programs = v.programs.len(), "library entry loaded");
+                versions.push(v);
+            }
             Err(error) => {
                 tracing::error!(file = %path.display(), %error, "library entry not loaded");
-                continue;
-            }
-        };
-        let list = match doc {
-            Value::Array(list) => list,
-            one => vec![one],
-        };
-        for raw in list {
-            match load_entry(dir, &raw) {
-                Ok(v) => {
-                    tracing::info!(file = %path.display(), name = %v.entry.name, version = v.entry.version, programs = v.programs.len(), "library entry loaded");
-                    versions.push(v);
-                }
-                Err(error) => {
-                    tracing::error!(file = %path.display(), %error, "library entry not loaded");
-                }
             }
         }
     }
