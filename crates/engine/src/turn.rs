@@ -157,7 +157,8 @@ fn run(
         });
     };
     let pending = stops.pending.take();
-    let event = request.clone();
+    // The request that resumes the pending stop, recorded with it (no copy without one).
+    let event = pending.as_ref().and_then(|_| request.clone());
     let mut out = sub(state, request, env)?;
     traces.append(&mut out.trace);
     out.trace = traces;
