@@ -128,6 +128,28 @@ pub fn resolve_public(
     project_id: &str,
     check_origin: bool,
 ) -> Result<Arc<Agent>, ApiError> {
+    let entry = public_entry(state, req, project_id, check_origin)?;
+    let project = match header(req, "versionid") {
+        None | Some("development") => entry.alias(Alias::Development),
+        Some("production") => entry.alias(Alias::Production),
+        Some(v) => entry
+            .version(v)
+            .ok_or_else(|| crate::projects::AliasError::VersionNotLoaded(v.to_string())),
+    }
+    .map_err(|e| ApiError::bad_request_verror(e.to_string()))?
+    .clone();
+    record_project(ctx, &project);
+    Ok(project)
+}
+
+/// The public-origin check (403) and the project of a public route (loaded and `apiPrivacy:
+/// "public"`, else 401), without choosing a version.
+pub fn public_entry<'a>(
+    state: &'a AppState,
+    req: &HttpRequest,
+    project_id: &str,
+    check_origin: bool,
+) -> Result<&'a ProjectEntry, ApiError> {
     if check_origin && !state.public_origins.is_empty() {
         let origin = header(req, "origin").unwrap_or("");
         if !state.public_origins.iter().any(|o| o == origin) {
@@ -142,17 +164,12 @@ pub fn resolve_public(
         .project(project_id)
         .filter(|e| e.is_public())
         .ok_or_else(|| ApiError::verror(StatusCode::UNAUTHORIZED, "no access to project"))?;
-    let project = match header(req, "versionid") {
-        None | Some("development") => entry.alias(Alias::Development),
-        Some("production") => entry.alias(Alias::Production),
-        Some(v) => entry
-            .version(v)
-            .ok_or_else(|| crate::projects::AliasError::VersionNotLoaded(v.to_string())),
-    }
-    .map_err(|e| ApiError::bad_request_verror(e.to_string()))?
-    .clone();
-    record_project(ctx, &project);
-    Ok(project)
+    Ok(entry)
+}
+
+/// Records a resolved version for the request's logs.
+pub fn record(ctx: &RequestCtx, project: &Project) {
+    record_project(ctx, project);
 }
 
 /// A state route's user and agent: the user is recorded for the request's logs first (so a

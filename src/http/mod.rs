@@ -6,6 +6,7 @@
 //! | [`interact`] | `POST /state/user/{userID}/interact`, `GET/PUT/DELETE/POST /state/user/{userID}`, `PATCH /state/user/{userID}/variables`, and the legacy `/state/{versionID}/user/{userID}/…` forms |
 //! | [`stateless`] | `POST /interact[/{versionID}]`, `GET /interact[/{versionID}]/state` |
 //! | [`public`] | `POST /public/{projectID}/state/user/{userID}/interact`, `GET /public/{projectID}/publishing` |
+//! | [`widget`] | `GET /v2/public/{projectID}/settings/widget`, `POST /v2/public/{projectID}/widget/setup`, `POST /v2/public/{projectID}/transcripts/download`, `POST /transcripts/end/project/{projectID}/user/{userID}`, `POST /v1alpha1/webchat-log/{projectID}` (the newer web chat; settings from [`widget_settings`]) |
 //! | [`nlu`] | `GET /nlu/project/{projectID}/version/{versionID}/inference` |
 //! | [`knowledge_base`] | `POST /knowledge-base/query` |
 //! | [`transcripts`] | `POST /public/{projectID}/transcripts`, `POST /feedback/{projectID}/user/{userID}` |
@@ -47,6 +48,8 @@ pub mod stops;
 pub mod transcripts;
 pub mod turn;
 pub mod validate;
+pub mod widget;
+pub mod widget_settings;
 
 pub use state::AppState;
 
@@ -165,6 +168,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/feedback/{projectID}/user/{userID}",
             web::post().to(transcripts::feedback),
+        )
+        // The newer web chat (sdk-runtime 1.69.1, widget-next; docs/clients.md).
+        .route(
+            "/v2/public/{projectID}/settings/widget",
+            web::get().to(widget::settings),
+        )
+        .route(
+            "/v2/public/{projectID}/widget/setup",
+            web::post().to(widget::setup),
+        )
+        .route(
+            "/v2/public/{projectID}/transcripts/download",
+            web::post().to(widget::download_transcript),
+        )
+        .route(
+            "/transcripts/end/project/{projectID}/user/{userID}",
+            web::post().to(widget::end_transcript),
+        )
+        .route(
+            "/v1alpha1/webchat-log/{projectID}",
+            web::post().to(widget::webchat_log),
         )
         // NLU prediction only (no session).
         .route(

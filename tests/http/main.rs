@@ -29,3 +29,4 @@ mod stops;
 mod state;
 mod stateless;
 mod subflow;
+mod widget;

@@ -66,6 +66,9 @@ pub struct VersionInfo {
     pub used_intents: Option<Vec<String>>,
     /// `platformData.publishing` (served to the web widget).
     pub publishing: Value,
+    /// `settings.widget` (the newer web chat's widget settings, served by
+    /// `/v2/public/{projectID}/settings/widget`), `Null` when the export has none.
+    pub widget: Value,
     /// `programResources.messages` (CMS responses).
     pub messages: Value,
     /// `prototype.surveyorContext.functionDefinitions` (function steps).

@@ -224,6 +224,11 @@ pub fn load_vfr(doc: &Value) -> Result<(Project, Vec<LoadWarning>), LoadError> {
             .get("publishing")
             .cloned()
             .unwrap_or(Value::Null),
+        widget: version
+            .get("settings")
+            .and_then(|s| s.get("widget"))
+            .cloned()
+            .unwrap_or(Value::Null),
         messages: version
             .get("programResources")
             .and_then(|r| r.get("messages"))
