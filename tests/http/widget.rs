@@ -306,3 +306,36 @@ async fn widget_routes_answer_cors_preflights() {
         );
     }
 }
+
+#[tokio::test]
+async fn log_sink_logs_labels_not_contents() {
+    let server = Server::builder()
+        .with_example(EXAMPLE)
+        .env("RUST_LOG", "flowdm=debug")
+        .start_process();
+    let r = post(
+        &server,
+        &format!("/v1alpha1/webchat-log/{CATALOGUE_PROJECT}"),
+        json!({
+            "source": "widget<script>",
+            "message": "user-typed-SECRET-9f1c",
+            "version": "1.69.1",
+            "additionalProperties": {"hostname": "private-host-7d2e", "userAgent": "UA-4b8a",
+                "error": {"message": "err-text-1a2b", "stack": "stack-3c4d"}}
+        }),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let logs = server.wait_for_log("webchat log entry");
+    assert!(logs.contains("source=widgetscript"), "{logs}");
+    assert!(logs.contains("version=1.69.1"), "{logs}");
+    for secret in [
+        "SECRET-9f1c",
+        "private-host-7d2e",
+        "UA-4b8a",
+        "err-text-1a2b",
+        "stack-3c4d",
+    ] {
+        assert!(!logs.contains(secret), "{secret} logged: {logs}");
+    }
+}
