@@ -11,15 +11,19 @@ fn catalogue() -> Server {
     Server::builder().with_example(EXAMPLE).start()
 }
 
-/// The catalogue example with `version.settings.widget` added.
-fn catalogue_with_widget(widget: Value) -> Server {
+fn catalogue_doc() -> Value {
     let text = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("diagrams")
             .join(EXAMPLE),
     )
     .unwrap();
-    let mut doc: Value = serde_json::from_str(&text).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The catalogue example with `version.settings.widget` added.
+fn catalogue_with_widget(widget: Value) -> Server {
+    let mut doc = catalogue_doc();
     let version = doc["version"].as_object_mut().unwrap();
     let settings = version.entry("settings").or_insert_with(|| json!({}));
     if !settings.is_object() {
@@ -338,4 +342,52 @@ async fn log_sink_logs_labels_not_contents() {
     ] {
         assert!(!logs.contains(secret), "{secret} logged: {logs}");
     }
+}
+
+#[tokio::test]
+async fn private_projects_and_other_origins_are_refused() {
+    let mut doc = catalogue_doc();
+    doc["project"]["apiPrivacy"] = json!("private");
+    let server = Server::builder()
+        .files(&[(EXAMPLE, doc.to_string())])
+        .start();
+    let r = get(
+        &server,
+        &format!("/v2/public/{CATALOGUE_PROJECT}/settings/widget"),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, 401, "{}", r.text);
+    assert_eq!(r.json()["message"], "no access to project");
+    let r = post(
+        &server,
+        &format!("/v1alpha1/webchat-log/{CATALOGUE_PROJECT}"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, 401, "{}", r.text);
+
+    let server = Server::builder()
+        .with_example(EXAMPLE)
+        .arg("--public-origins")
+        .arg("https://shop.example")
+        .start();
+    let path = format!("/v2/public/{CATALOGUE_PROJECT}/widget/setup");
+    let body = json!({"clientID": "c"});
+    let r = send(
+        Method::POST,
+        &server.url(&path),
+        &[("Origin", "https://evil.example")],
+        Some(&body),
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    let r = send(
+        Method::POST,
+        &server.url(&path),
+        &[("Origin", "https://shop.example")],
+        Some(&body),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
 }
