@@ -6,6 +6,7 @@
 //! | [`interact`] | `POST /state/user/{userID}/interact`, `GET/PUT/DELETE/POST /state/user/{userID}`, `PATCH /state/user/{userID}/variables`, and the legacy `/state/{versionID}/user/{userID}/…` forms |
 //! | [`stateless`] | `POST /interact[/{versionID}]`, `GET /interact[/{versionID}]/state` |
 //! | [`public`] | `POST /public/{projectID}/state/user/{userID}/interact`, `GET /public/{projectID}/publishing` |
+//! | [`stream`] | `POST /v2beta1/interact/{projectID}/{tag}/stream`, `POST /v2[/public]/project/{projectID}/user/{userID}/interact/stream` (Server-Sent Events, [`sse`]) |
 //! | [`nlu`] | `GET /nlu/project/{projectID}/version/{versionID}/inference` |
 //! | [`knowledge_base`] | `POST /knowledge-base/query` |
 //! | [`transcripts`] | `POST /public/{projectID}/transcripts`, `POST /feedback/{projectID}/user/{userID}` |
@@ -41,9 +42,11 @@ pub mod ready;
 pub mod registry_api;
 pub mod response;
 pub mod session;
+pub mod sse;
 pub mod state;
 pub mod stateless;
 pub mod stops;
+pub mod stream;
 pub mod transcripts;
 pub mod turn;
 pub mod validate;
@@ -165,6 +168,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/feedback/{projectID}/user/{userID}",
             web::post().to(transcripts::feedback),
+        )
+        // Streaming interact (Server-Sent Events, docs/streaming.md).
+        .route(
+            "/v2beta1/interact/{projectID}/{tag}/stream",
+            web::post().to(stream::beta),
+        )
+        .route(
+            "/v2/project/{projectID}/user/{userID}/interact/stream",
+            web::post().to(stream::v2),
+        )
+        .route(
+            "/v2/public/project/{projectID}/user/{userID}/interact/stream",
+            web::post().to(stream::v2_public),
         )
         // NLU prediction only (no session).
         .route(
