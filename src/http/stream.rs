@@ -158,7 +158,11 @@ fn only_keys(field: &str, obj: &Map<String, Value>, allowed: &[&str]) -> Result<
 fn required_string(field: &str, obj: &Map<String, Value>, key: &str) -> Result<String, ApiError> {
     match obj.get(key) {
         Some(Value::String(s)) => Ok(s.clone()),
-        Some(other) => Err(validate::must_be(&format!("{field}.{key}"), "string", other)),
+        Some(other) => Err(validate::must_be(
+            &format!("{field}.{key}"),
+            "string",
+            other,
+        )),
         None => Err(ApiError::validation(
             field,
             format!("must have required property '{key}'"),

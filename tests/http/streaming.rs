@@ -150,10 +150,12 @@ async fn wait_hits(hits: &AtomicUsize, n: usize) {
 /// An agent saying `one`, calling `{base}/a`, saying `two`, calling `{base}/b`, saying `three`.
 fn two_calls_agent(base: &str) -> String {
     let text = |msg: &str, next: Value| json!({ "type": "text", "texts": [ { "id": "t", "content": [ { "children": [ { "text": msg } ] } ] } ], "nextId": next });
-    let call = |path: &str, var: &str, next: &str| json!({ "type": "integrations", "selected_integration": "Custom API",
+    let call = |path: &str, var: &str, next: &str| {
+        json!({ "type": "integrations", "selected_integration": "Custom API",
         "action_data": { "url": format!("{base}/{path}"), "method": "GET", "params": [], "headers": [],
             "mapping": [ { "path": "response.v", "var": var } ] },
-        "success_id": next, "fail_id": next });
+        "success_id": next, "fail_id": next })
+    };
     json!({
         "project": { "_id": "twop", "name": "Two", "type": "chat", "platform": "webchat", "devVersion": "twov" },
         "version": { "_id": "twov", "projectID": "twop", "rootDiagramID": "D", "variables": ["a", "b"],
@@ -192,7 +194,11 @@ async fn v2beta1_streams_every_trace_then_the_state_then_end() {
     let server = weather_server(&base);
     let body = json!({ "action": { "type": "launch" }, "session": { "sessionID": "s1", "userID": "u1" },
         "state": { "variables": { "extra": { "a": 1 } } }, "config": { "tts": false } });
-    let mut sse = Sse::open(&server.url("/v2beta1/interact/apip/development/stream"), body).await;
+    let mut sse = Sse::open(
+        &server.url("/v2beta1/interact/apip/development/stream"),
+        body,
+    )
+    .await;
     let events = sse.rest().await;
     assert!(sse.raw.starts_with("retry: 2000\n\n"), "{}", sse.raw);
     let names: Vec<&str> = events.iter().map(|e| e.name.as_str()).collect();
@@ -229,7 +235,8 @@ async fn v2beta1_streams_every_trace_then_the_state_then_end() {
 #[tokio::test]
 async fn v2beta1_refuses_bad_tags_and_bodies() {
     let server = weather_server("http://127.0.0.1:9");
-    let ok = json!({ "action": { "type": "launch" }, "session": { "sessionID": "s", "userID": "u" } });
+    let ok =
+        json!({ "action": { "type": "launch" }, "session": { "sessionID": "s", "userID": "u" } });
     let post = |path: &str, body: &Value| {
         let url = server.url(path);
         let body = body.clone();
@@ -237,7 +244,11 @@ async fn v2beta1_refuses_bad_tags_and_bodies() {
     };
     let r = post("/v2beta1/interact/apip/nope/stream", &ok).await;
     assert_verror(&r, 400, "Invalid project version tag");
-    let r = post("/v2beta1/interact/apip/0123456789abcdef01234567/stream", &ok).await;
+    let r = post(
+        "/v2beta1/interact/apip/0123456789abcdef01234567/stream",
+        &ok,
+    )
+    .await;
     assert_verror(&r, 400, "Invalid project version tag");
     let r = post("/v2beta1/interact/apip/production/stream", &ok).await;
     assert_verror(&r, 400, "Cannot resolve project version");
@@ -290,7 +301,8 @@ async fn the_first_text_arrives_before_the_effect_completes() {
 async fn v2_merges_variables_and_returns_the_state_when_asked() {
     let (base, _) = api_stub(json!({ "current": { "temp": "5" } }), Default::default()).await;
     let server = weather_server(&base);
-    let url = server.url("/v2/project/apip/user/vars/interact/stream?environment=development&state=true");
+    let url =
+        server.url("/v2/project/apip/user/vars/interact/stream?environment=development&state=true");
     let body = json!({ "action": { "type": "launch" }, "variables": { "mood": "fine" } });
     let events = Sse::open(&url, body).await.rest().await;
     let names: Vec<&str> = events.iter().map(|e| e.name.as_str()).collect();
@@ -340,7 +352,10 @@ async fn ai_text_streams_as_completion_events_when_asked() {
         .collect();
     assert_eq!(completion.len(), 3, "{events:?}");
     assert_eq!(completion[0]["state"], "start");
-    assert_eq!(completion[1], &json!({ "state": "content", "content": "Greetings, Ada!" }));
+    assert_eq!(
+        completion[1],
+        &json!({ "state": "content", "content": "Greetings, Ada!" })
+    );
     assert_eq!(completion[2], &json!({ "state": "end" }));
     let texts: Vec<&str> = events.iter().filter_map(message).collect();
     assert_eq!(texts, ["(done)"], "the AI text is not also sent whole");
@@ -403,4 +418,27 @@ async fn a_client_that_leaves_mid_turn_leaves_the_session_whole_or_untouched() {
     // The session is usable afterwards.
     let t = u.act(json!({ "type": "launch" })).await;
     assert_eq!(messages(&t), ["one", "two", "three"], "{t}");
+}
+
+#[test]
+fn the_streaming_routes_document_their_statuses() {
+    for (path, statuses) in [
+        (
+            "/v2beta1/interact/{projectID}/{tag}/stream",
+            &[200, 400, 401, 409, 413][..],
+        ),
+        (
+            "/v2/project/{projectID}/user/{userID}/interact/stream",
+            &[200, 400, 401, 404, 409],
+        ),
+        (
+            "/v2/public/project/{projectID}/user/{userID}/interact/stream",
+            &[200, 400, 401, 403, 404, 409],
+        ),
+    ] {
+        let documented = documented_statuses(path);
+        for s in statuses {
+            assert!(documented.contains(s), "{path}: {s} not in {documented:?}");
+        }
+    }
 }
