@@ -393,7 +393,7 @@ async fn a_client_that_leaves_mid_turn_leaves_the_session_whole_or_untouched() {
     }
     assert!(seen.starts_with("HTTP/1.1 200"), "{seen}");
     wait_hits(&hits, 1).await;
-    sock.set_linger(Some(std::time::Duration::ZERO)).unwrap();
+    sock.set_zero_linger().unwrap();
     drop(sock);
     // Let every call through from now on.
     gate.add_permits(100);
