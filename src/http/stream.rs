@@ -145,6 +145,14 @@ fn object<'a>(field: &str, v: &'a Value) -> Result<&'a Map<String, Value>, ApiEr
         .ok_or_else(|| validate::must_be(field, "object", v))
 }
 
+/// `action`: an object when present (`null` is not a request here).
+fn action(obj: &Map<String, Value>) -> Result<Option<Request>, ApiError> {
+    if let Some(v @ Value::Null) = obj.get("action") {
+        return Err(validate::must_be("action", "object", v));
+    }
+    validate::request("action", obj.get("action"))
+}
+
 fn only_keys(field: &str, obj: &Map<String, Value>, allowed: &[&str]) -> Result<(), ApiError> {
     match obj.keys().find(|k| !allowed.contains(&k.as_str())) {
         Some(k) => Err(ApiError::validation(
@@ -182,9 +190,9 @@ fn beta_body(body: &Value) -> Result<(Option<Request>, String, Option<Value>), A
     only_keys("session", session, &["sessionID", "userID"])?;
     let session_id = required_string("session", session, "sessionID")?;
     let user_id = required_string("session", session, "userID")?;
-    let request = validate::request("action", obj.get("action"))?;
+    let request = action(obj)?;
     let state = match obj.get("state") {
-        None | Some(Value::Null) => None,
+        None => None,
         Some(v) => Some(Value::Object(object("state", v)?.clone())),
     };
     if let Some(config) = obj.get("config") {
@@ -197,9 +205,9 @@ fn beta_body(body: &Value) -> Result<(Option<Request>, String, Option<Value>), A
 fn v2_body(body: &Value) -> Result<(Option<Request>, Option<Vars>, Config), ApiError> {
     let obj = object("body", body)?;
     only_keys("body", obj, &["action", "variables", "config"])?;
-    let request = validate::request("action", obj.get("action"))?;
+    let request = action(obj)?;
     let variables = match obj.get("variables") {
-        None | Some(Value::Null) => None,
+        None => None,
         Some(v) => Some(validate::variables_patch(v)?),
     };
     let config = validate::config(obj.get("config"), false)?;
@@ -222,12 +230,19 @@ fn v2_query(req: &HttpRequest) -> Result<V2Query, ApiError> {
         completions: false,
         state: false,
     };
-    let flag = |v: &str| v == "true" || v == "1";
+    let flag = |name: &str, v: &str| match v {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(ApiError::validation(
+            name,
+            "must be equal to one of the allowed values (true, false, 1, 0)",
+        )),
+    };
     for (k, v) in pairs {
         match k.as_str() {
             "environment" => q.environment = Some(v),
-            "completion_events" => q.completions = flag(&v),
-            "state" => q.state = flag(&v),
+            "completion_events" => q.completions = flag("completion_events", &v)?,
+            "state" => q.state = flag("state", &v)?,
             _ => {}
         }
     }

@@ -261,6 +261,8 @@ async fn v2beta1_refuses_bad_tags_and_bodies() {
         json!({ "action": { "type": "launch" }, "session": { "sessionID": "s", "userID": "u", "x": 1 } }),
         json!({ "action": { "type": "launch" }, "session": { "sessionID": "s", "userID": "u" }, "extra": 1 }),
         json!({ "action": { "type": "launch" }, "session": { "sessionID": "s", "userID": "u" }, "state": 3 }),
+        json!({ "action": { "type": "launch" }, "session": { "sessionID": "s", "userID": "u" }, "state": null }),
+        json!({ "action": null, "session": { "sessionID": "s", "userID": "u" } }),
     ] {
         let r = post("/v2beta1/interact/apip/development/stream", &bad).await;
         assert_eq!(r.status, 400, "{bad} → {}", r.text);
@@ -312,6 +314,11 @@ async fn v2_merges_variables_and_returns_the_state_when_asked() {
     assert_eq!(state["variables"]["temp"], json!(5));
     // Bad body or environment: an ordinary error answer, nothing streamed.
     let r = send(Method::POST, &url, &[], Some(&json!({ "session": {} }))).await;
+    assert_eq!(r.status, 400);
+    let bad_flag = server.url("/v2/project/apip/user/vars/interact/stream?state=yes");
+    let r = send(Method::POST, &bad_flag, &[], Some(&json!({}))).await;
+    assert_validation(&r, "state");
+    let r = send(Method::POST, &url, &[], Some(&json!({ "variables": null }))).await;
     assert_eq!(r.status, 400);
     let bad_env = server.url("/v2/project/apip/user/vars/interact/stream?environment=nope");
     let r = send(Method::POST, &bad_env, &[], Some(&json!({}))).await;
