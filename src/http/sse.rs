@@ -14,8 +14,6 @@ use tokio::sync::mpsc;
 
 /// The reconnection hint sent first (the reference's SSE library default).
 pub const RETRY_MS: u64 = 2000;
-/// How long the stream stays silent before a keep-alive comment (the library's 30 s).
-pub const KEEP_ALIVE: Duration = Duration::from_secs(30);
 
 /// One event: `event: <name>`, an optional `id:`, `data: <json>` (one line: JSON has no raw
 /// newline), a blank line.

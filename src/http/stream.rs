@@ -348,7 +348,7 @@ fn v2_turn(
 
 /// Starts the turn task and answers the stream.
 fn start(data: web::Data<AppState>, ctx: RequestCtx, turn: StreamTurn) -> HttpResponse {
-    let (frames, body) = sse::channel(sse::KEEP_ALIVE);
+    let (frames, body) = sse::channel(data.limits.keep_alive);
     actix_web::rt::spawn(async move {
         let mut out = Emitter {
             frames,

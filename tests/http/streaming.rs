@@ -79,6 +79,16 @@ impl Sse {
         }
     }
 
+    /// Reads until the raw stream contains `needle` (comments included).
+    async fn read_until(&mut self, needle: &str) {
+        while !self.raw.contains(needle) {
+            let chunk = self.resp.chunk().await.unwrap().expect("the stream ended");
+            let text = String::from_utf8(chunk.to_vec()).unwrap();
+            self.raw.push_str(&text);
+            self.buf.push_str(&text);
+        }
+    }
+
     async fn rest(&mut self) -> Vec<Event> {
         let mut all = Vec::new();
         while let Some(e) = self.next().await {
@@ -448,4 +458,33 @@ fn the_streaming_routes_document_their_statuses() {
             assert!(documented.contains(s), "{path}: {s} not in {documented:?}");
         }
     }
+}
+
+#[tokio::test]
+async fn an_idle_stream_gets_keep_alive_comments() {
+    let (base, gate, _) = gated_stub(json!({ "current": { "temp": "9" } })).await;
+    let server = Server::builder()
+        .files(&[("weather.vfr", weather_agent(&base))])
+        .args(&[
+            "--allow-outbound",
+            "127.0.0.1/32",
+            "--sse-keep-alive-ms",
+            "20",
+        ])
+        .start();
+    let url = server.url("/v2beta1/interact/apip/development/stream");
+    let body =
+        json!({ "action": { "type": "launch" }, "session": { "sessionID": "k", "userID": "u" } });
+    let mut sse = Sse::open(&url, body).await;
+    // While the stub holds the API call, the stream stays open with comments only.
+    sse.read_until(": keep-alive\n\n").await;
+    gate.add_permits(1);
+    let events = sse.rest().await;
+    assert_eq!(events.last().unwrap().name, "end");
+    let texts: Vec<&str> = events
+        .iter()
+        .filter(|e| e.data["trace"]["type"] == "text")
+        .filter_map(|e| e.data["trace"]["payload"]["message"].as_str())
+        .collect();
+    assert_eq!(texts, ["Looking it up…", "It is 9 degrees in Paris."]);
 }
