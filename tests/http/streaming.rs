@@ -488,3 +488,32 @@ async fn an_idle_stream_gets_keep_alive_comments() {
         .collect();
     assert_eq!(texts, ["Looking it up…", "It is 9 degrees in Paris."]);
 }
+
+#[tokio::test]
+async fn with_keys_the_streams_need_a_key_of_the_project() {
+    let server = Server::builder().test_keys_file().start();
+    let beta = server.url(&format!(
+        "/v2beta1/interact/{PAYMENT_PROJECT}/{PAYMENT_VERSION}/stream"
+    ));
+    let v2 = server.url(&format!(
+        "/v2/project/{PAYMENT_PROJECT}/user/k/interact/stream"
+    ));
+    let beta_body =
+        json!({ "action": { "type": "launch" }, "session": { "sessionID": "s", "userID": "k" } });
+    let v2_body = json!({ "action": { "type": "launch" } });
+    for (url, body) in [(&beta, &beta_body), (&v2, &v2_body)] {
+        let r = send(Method::POST, url, &[], Some(body)).await;
+        assert_error_object(&r, 401, "Auth Key Required");
+        let r = send(
+            Method::POST,
+            url,
+            &[("authorization", HANDOFF_KEY)],
+            Some(body),
+        )
+        .await;
+        assert_eq!(r.status, 401, "{}", r.text);
+        let r = send(Method::POST, url, &[("authorization", PAY_KEY)], Some(body)).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(r.text.contains("event: end\n"), "{}", r.text);
+    }
+}
