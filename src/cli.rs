@@ -131,6 +131,10 @@ pub struct ServeArgs {
     /// blocking pool (0: every turn runs there).
     #[arg(long, value_name = "MS", default_value_t = ms(defaults::INLINE_TURN))]
     pub inline_turn_ms: u64,
+    /// Milliseconds of silence after which a streamed turn (Server-Sent Events) gets a
+    /// keep-alive comment.
+    #[arg(long, value_name = "MS", default_value_t = ms(defaults::SSE_KEEP_ALIVE))]
+    pub sse_keep_alive_ms: u64,
     /// Comma-separated origins allowed on the public routes (default: any origin).
     #[arg(
         long,
@@ -466,6 +470,7 @@ impl ServeArgs {
                 request_timeout: Duration::from_millis(self.timeout_ms.max(1)),
                 lock_timeout: Duration::from_millis(self.store.lock_wait_ms.max(1)),
                 inline_turn: Duration::from_millis(self.inline_turn_ms),
+                keep_alive: Duration::from_millis(self.sse_keep_alive_ms.max(1)),
             },
             diagrams: self.diagrams,
             kb_dir: self.kb_dir,

@@ -35,6 +35,8 @@ pub mod defaults {
     pub const LOCK_WAIT: Duration = Duration::from_secs(10);
     /// How long a turn may run on an HTTP worker before it moves to the blocking pool.
     pub const INLINE_TURN: Duration = Duration::from_millis(2);
+    /// Keep-alive comment of an idle event stream (the reference's SSE library: 30 s).
+    pub const SSE_KEEP_ALIVE: Duration = Duration::from_secs(30);
     /// What `/health` shows when `NODE_ENV` is not set.
     pub const ENVIRONMENT: &str = "production";
     /// How long a turn waits for the embeddings provider to embed its text (then: the local
@@ -178,6 +180,7 @@ impl Default for Limits {
             lock_timeout: defaults::LOCK_WAIT,
             request_timeout: defaults::REQUEST_TIMEOUT,
             inline_turn: defaults::INLINE_TURN,
+            keep_alive: defaults::SSE_KEEP_ALIVE,
         }
     }
 }

@@ -53,6 +53,13 @@ impl ApiError {
         ApiError::verror(StatusCode::PAYLOAD_TOO_LARGE, "request entity too large")
     }
 
+    /// A streamed turn whose client went away before an effect (nobody sees it: the turn is
+    /// dropped without commit, `docs/streaming.md`). 499, nginx's "client closed request".
+    pub fn cancelled() -> ApiError {
+        let status = StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST);
+        ApiError::object(status, "client closed the stream; the turn was dropped")
+    }
+
     /// The message, for logs.
     pub fn message(&self) -> String {
         self.to_string()

@@ -22,6 +22,9 @@ pub struct Limits {
     /// How long a turn may run on the HTTP worker before it moves to the blocking pool (zero:
     /// every turn runs there); see `super::turn`.
     pub inline_turn: Duration,
+    /// Silence after which a Server-Sent Events stream gets a keep-alive comment
+    /// (`docs/streaming.md`).
+    pub keep_alive: Duration,
 }
 
 /// A request body parsed as JSON: empty body → `{}` (like express' `json()`), top-level

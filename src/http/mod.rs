@@ -7,6 +7,7 @@
 //! | [`stateless`] | `POST /interact[/{versionID}]`, `GET /interact[/{versionID}]/state` |
 //! | [`public`] | `POST /public/{projectID}/state/user/{userID}/interact`, `GET /public/{projectID}/publishing` |
 //! | [`widget`] | `GET /v2/public/{projectID}/settings/widget`, `POST /v2/public/{projectID}/widget/setup`, `POST /v2/public/{projectID}/transcripts/download`, `POST /transcripts/end/project/{projectID}/user/{userID}`, `POST /v1alpha1/webchat-log/{projectID}` (the newer web chat; settings from [`widget_settings`]) |
+//! | [`stream`] | `POST /v2beta1/interact/{projectID}/{tag}/stream`, `POST /v2[/public]/project/{projectID}/user/{userID}/interact/stream` (Server-Sent Events, [`sse`]) |
 //! | [`nlu`] | `GET /nlu/project/{projectID}/version/{versionID}/inference` |
 //! | [`knowledge_base`] | `POST /knowledge-base/query` |
 //! | [`transcripts`] | `POST /public/{projectID}/transcripts`, `POST /feedback/{projectID}/user/{userID}` |
@@ -42,9 +43,11 @@ pub mod ready;
 pub mod registry_api;
 pub mod response;
 pub mod session;
+pub mod sse;
 pub mod state;
 pub mod stateless;
 pub mod stops;
+pub mod stream;
 pub mod transcripts;
 pub mod turn;
 pub mod validate;
@@ -189,6 +192,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/v1alpha1/webchat-log/{projectID}",
             web::post().to(widget::webchat_log),
+        )
+        // Streaming interact (Server-Sent Events, docs/streaming.md).
+        .route(
+            "/v2beta1/interact/{projectID}/{tag}/stream",
+            web::post().to(stream::beta),
+        )
+        .route(
+            "/v2/project/{projectID}/user/{userID}/interact/stream",
+            web::post().to(stream::v2),
+        )
+        .route(
+            "/v2/public/project/{projectID}/user/{userID}/interact/stream",
+            web::post().to(stream::v2_public),
         )
         // NLU prediction only (no session).
         .route(

@@ -78,6 +78,24 @@ pub async fn run_engine<Again>(
 where
     Again: Future<Output = Result<TurnInput, ApiError>>,
 {
+    run_engine_observed(data, ctx, agent, input, again, |_| true).await
+}
+
+/// [`run_engine`], showing `on_run` the output of every run that stopped for an effect (its
+/// traces so far) before the effect is performed; `on_run` answering `false` ends the turn
+/// there with [`ApiError::cancelled`] (no effect performed, nothing to commit). The streaming
+/// routes send each run's new traces from here (`docs/streaming.md`).
+pub async fn run_engine_observed<Again>(
+    data: &AppState,
+    ctx: &RequestCtx,
+    agent: &Arc<Agent>,
+    input: TurnInput,
+    again: impl Fn() -> Again,
+    mut on_run: impl FnMut(&TurnOutput) -> bool,
+) -> Result<TurnOutput, ApiError>
+where
+    Again: Future<Output = Result<TurnInput, ApiError>>,
+{
     let seed = turn_seed();
     let inline = data.limits.inline_turn;
     // The custom actions and library of this turn: one snapshot for all its runs (no I/O once
@@ -92,6 +110,9 @@ where
     let mut out = run_once(ctx, agent, input, &log, &turn, &again).await?;
     let started = Instant::now();
     while let Some(effect) = out.effect.take() {
+        if !on_run(&out) {
+            return Err(ApiError::cancelled());
+        }
         let result = match data.effect_budget.refuses(&effect, &log, started.elapsed()) {
             Some(why) => EffectBudget::refusal(&effect, why),
             None => data.effects.perform(&effect).await,
@@ -181,7 +202,7 @@ pub async fn nlu_hint(
 }
 
 /// A stored state counts as missing when it is `{}`-like (nothing in it).
-fn is_empty_state(s: &State) -> bool {
+pub(crate) fn is_empty_state(s: &State) -> bool {
     s.stack.is_empty() && s.storage.is_empty() && s.variables.is_empty()
 }
 

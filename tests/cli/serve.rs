@@ -312,6 +312,9 @@ fn openapi_documents_every_route() {
         "/feedback/{projectID}/user/{userID}:",
         "/nlu/project/{projectID}/version/{versionID}/inference:",
         "/knowledge-base/query:",
+        "/v2beta1/interact/{projectID}/{tag}/stream:",
+        "/v2/project/{projectID}/user/{userID}/interact/stream:",
+        "/v2/public/project/{projectID}/user/{userID}/interact/stream:",
     ] {
         assert!(
             doc.contains(&format!("\n  {route}\n")),

@@ -66,7 +66,7 @@ pub(crate) async fn api_stub(
 }
 
 /// A runtime export whose launch sets `city`, says so, calls `{base}/weather`, and reports.
-fn weather_agent(base: &str) -> String {
+pub(crate) fn weather_agent(base: &str) -> String {
     let text = |msg: &str, next: Value| json!({ "type": "text", "texts": [ { "id": "t", "content": [ { "children": [ { "text": msg } ] } ] } ], "nextId": next });
     json!({
         "project": { "_id": "apip", "name": "Weather", "type": "chat", "platform": "webchat", "devVersion": "apiv" },

@@ -25,6 +25,7 @@ mod nlu_provider;
 mod public;
 mod server_actions;
 mod stops;
+mod streaming;
 
 mod state;
 mod stateless;
