@@ -8,6 +8,45 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+/// Reads one HTTP request from `sock`: the head, then as much body as Content-Length says
+/// (`None`: the connection failed first).
+pub(crate) async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<String> {
+    let mut buf = vec![0u8; 65536];
+    let mut got = 0;
+    loop {
+        let n = sock.read(&mut buf[got..]).await.ok()?;
+        if n == 0 {
+            break;
+        }
+        got += n;
+        let text = String::from_utf8_lossy(&buf[..got]).to_string();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let len = text
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                })
+                .unwrap_or(0);
+            if got >= end + 4 + len {
+                break;
+            }
+        }
+    }
+    Some(String::from_utf8_lossy(&buf[..got]).to_string())
+}
+
+/// Answers `body` as a 200 JSON response and closes.
+pub(crate) async fn answer_json(sock: &mut tokio::net::TcpStream, body: &str) {
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
+        body.len(),
+        body
+    );
+    let _ = sock.write_all(answer.as_bytes()).await;
+}
+
 /// A tiny HTTP server on 127.0.0.1 answering every request with `body` after `delay`; records
 /// the requests it saw (head and body).
 pub(crate) async fn api_stub(
@@ -23,42 +62,12 @@ pub(crate) async fn api_stub(
             let log = log.clone();
             let body = body.to_string();
             tokio::spawn(async move {
-                let mut buf = vec![0u8; 65536];
-                let mut got = 0;
-                // Head, then as much body as Content-Length says.
-                loop {
-                    let Ok(n) = sock.read(&mut buf[got..]).await else {
-                        return;
-                    };
-                    if n == 0 {
-                        break;
-                    }
-                    got += n;
-                    let text = String::from_utf8_lossy(&buf[..got]).to_string();
-                    if let Some(end) = text.find("\r\n\r\n") {
-                        let len = text
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                            })
-                            .unwrap_or(0);
-                        if got >= end + 4 + len {
-                            break;
-                        }
-                    }
-                }
-                log.lock()
-                    .unwrap()
-                    .push(String::from_utf8_lossy(&buf[..got]).to_string());
+                let Some(request) = read_request(&mut sock).await else {
+                    return;
+                };
+                log.lock().unwrap().push(request);
                 tokio::time::sleep(delay).await;
-                let answer = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
-                    body.len(),
-                    body
-                );
-                let _ = sock.write_all(answer.as_bytes()).await;
+                answer_json(&mut sock, &body).await;
             });
         }
     });

@@ -4,7 +4,7 @@
 //! against the LLM stub, and a client that leaves mid-turn.
 
 use crate::ai_steps::agent_server;
-use crate::api_step::{api_stub, weather_agent};
+use crate::api_step::{answer_json, api_stub, read_request, weather_agent};
 use crate::support::llm_stub::LlmStub;
 use crate::support::server::*;
 use reqwest::Method;
@@ -110,39 +110,12 @@ async fn gated_stub(body: Value) -> (String, Arc<Semaphore>, Arc<AtomicUsize>) {
         while let Ok((mut sock, _)) = listener.accept().await {
             let (gate, hits, body) = (g.clone(), h.clone(), body.to_string());
             tokio::spawn(async move {
-                let mut buf = vec![0u8; 65536];
-                let mut got = 0;
-                loop {
-                    let Ok(n) = sock.read(&mut buf[got..]).await else {
-                        return;
-                    };
-                    if n == 0 {
-                        return;
-                    }
-                    got += n;
-                    let text = String::from_utf8_lossy(&buf[..got]).to_string();
-                    if let Some(end) = text.find("\r\n\r\n") {
-                        let len = text
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                            })
-                            .unwrap_or(0);
-                        if got >= end + 4 + len {
-                            break;
-                        }
-                    }
+                if read_request(&mut sock).await.is_none() {
+                    return;
                 }
                 hits.fetch_add(1, Ordering::SeqCst);
                 gate.acquire().await.unwrap().forget();
-                let answer = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
-                    body.len(),
-                    body
-                );
-                let _ = sock.write_all(answer.as_bytes()).await;
+                answer_json(&mut sock, &body).await;
             });
         }
     });
