@@ -30,4 +30,5 @@ mod streaming;
 mod state;
 mod stateless;
 mod subflow;
+mod v4;
 mod widget;
