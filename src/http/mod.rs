@@ -7,7 +7,7 @@
 //! | [`stateless`] | `POST /interact[/{versionID}]`, `GET /interact[/{versionID}]/state` |
 //! | [`public`] | `POST /public/{projectID}/state/user/{userID}/interact`, `GET /public/{projectID}/publishing` |
 //! | [`widget`] | `GET /v2/public/{projectID}/settings/widget`, `POST /v2/public/{projectID}/widget/setup`, `POST /v2/public/{projectID}/transcripts/download`, `POST /transcripts/end/project/{projectID}/user/{userID}`, `POST /v1alpha1/webchat-log/{projectID}` (the newer web chat; settings from [`widget_settings`]) |
-//! | [`v4`] | `POST /v4/project/{projectID}[/environment/{environmentID}]/session`, `POST /v4/interact` (session keys) |
+//! | [`v4`] | `POST /v4/project/{projectID}[/environment/{environmentID}]/session`, `POST /v4/interact[/stream]` (session keys) |
 //! | [`stream`] | `POST /v2beta1/interact/{projectID}/{tag}/stream`, `POST /v2[/public]/project/{projectID}/user/{userID}/interact/stream` (Server-Sent Events, [`sse`]) |
 //! | [`nlu`] | `GET /nlu/project/{projectID}/version/{versionID}/inference` |
 //! | [`knowledge_base`] | `POST /knowledge-base/query` |
@@ -160,6 +160,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(v4::start_session),
         )
         .route("/v4/interact", web::post().to(v4::interact))
+        .route("/v4/interact/stream", web::post().to(v4::interact_stream))
         .route("/interact", web::post().to(stateless::interact))
         .route("/interact/state", web::get().to(stateless::initial_state))
         .route("/interact/{versionID}", web::post().to(stateless::interact))

@@ -215,13 +215,13 @@ fn v2_body(body: &Value) -> Result<(Option<Request>, Option<Vars>, Config), ApiE
 }
 
 /// The `/v2` query: `environment`, `completion_events`, `state` (booleans: `true` / `1`).
-struct V2Query {
+pub(super) struct V2Query {
     environment: Option<String>,
     completions: bool,
     state: bool,
 }
 
-fn v2_query(req: &HttpRequest) -> Result<V2Query, ApiError> {
+pub(super) fn v2_query(req: &HttpRequest) -> Result<V2Query, ApiError> {
     let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
         .map_err(|e| ApiError::validation("query", e.to_string()))?
         .into_inner();
@@ -322,7 +322,7 @@ pub async fn v2_public(
     v2_turn(data, ctx, agent, user_id, &body.0, &query)
 }
 
-fn v2_turn(
+pub(super) fn v2_turn(
     data: web::Data<AppState>,
     ctx: RequestCtx,
     agent: Arc<Agent>,

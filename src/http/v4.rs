@@ -21,7 +21,7 @@ use crate::engine::{session, Agent, State};
 use crate::projects::Alias;
 use crate::store::SessionKey;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest};
+use actix_web::{web, HttpRequest, HttpResponse};
 use rand::RngCore;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -237,6 +237,30 @@ pub async fn interact(
         json_bytes(&out.trace)
     })
     .await
+}
+
+/// `POST /v4/interact/stream`: the turn of [`interact`] streamed as the `/v2` streaming route
+/// streams it (`docs/streaming.md`; `completion_events` and `state` in the query; the key's
+/// environment, not the query's). A bad body is 400 and a bad key 401, before any event.
+pub async fn interact_stream(
+    req: HttpRequest,
+    ctx: RequestCtx,
+    data: web::Data<AppState>,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    turn_body(&body.0)?;
+    let query = super::stream::v2_query(&req)?;
+    let (user_id, agent) = authorise(&data, &req, &ctx).await?;
+    // The stream's body has no `state` (ignored here as on `/v4/interact`) and no `null`
+    // variables (nothing to merge here as there).
+    let mut body = body.0;
+    if let Some(obj) = body.as_object_mut() {
+        obj.remove("state");
+        if obj.get("variables").is_some_and(Value::is_null) {
+            obj.remove("variables");
+        }
+    }
+    super::stream::v2_turn(data, ctx, agent, user_id, &body, &query)
 }
 
 #[cfg(test)]

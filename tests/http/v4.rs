@@ -1,5 +1,5 @@
 //! The v4 session API: `POST /v4/project/{projectID}[/environment/{environmentID}]/session`
-//! answers a session key; `POST /v4/interact` runs the key's session (docs/clients.md).
+//! answers a session key; `POST /v4/interact[/stream]` runs the key's session (docs/clients.md).
 
 use crate::support::server::*;
 use crate::support::traces::{messages, types};
@@ -173,6 +173,72 @@ async fn session_routes_need_a_project_key_when_keys_are_on() {
     assert_eq!(r.status, 200, "{}", r.text);
 }
 
+/// The event names of a whole `text/event-stream` body, and its `trace` events' data.
+fn events(text: &str) -> (Vec<String>, Vec<Value>) {
+    let mut names = Vec::new();
+    let mut traces = Vec::new();
+    for block in text.split("\n\n") {
+        let name = block.lines().find_map(|l| l.strip_prefix("event: "));
+        let data = block.lines().find_map(|l| l.strip_prefix("data: "));
+        if let Some(name) = name {
+            if name == "trace" {
+                traces.push(serde_json::from_str(data.unwrap_or("null")).unwrap());
+            }
+            names.push(name.to_string());
+        }
+    }
+    (names, traces)
+}
+
+#[tokio::test]
+async fn the_stream_runs_the_same_session() {
+    let server = Server::start();
+    let key = session_key(&server, "v4-stream").await;
+    let url = server.url("/v4/interact/stream?state=true");
+    let launch = json!({"action": {"type": "launch"}, "variables": null, "state": {}});
+    let r = send(
+        Method::POST,
+        &url,
+        &[("authorization", &key)],
+        Some(&launch),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let (names, traces) = events(&r.text);
+    assert_eq!(names[names.len() - 2..], ["state", "end"], "{names:?}");
+    assert_eq!(
+        types(&Value::Array(traces)),
+        ["text", "text", "choice", "no-reply"]
+    );
+    // The non-streamed route continues it.
+    let r = interact(
+        &server,
+        Some(&key),
+        &json!({"action": {"type": "path-64a1b0000000000000000001", "payload": {"label": "Pay $25", "actions": []}}}),
+    )
+    .await;
+    assert_eq!(types(&r.json()), ["path", "Pay Credit Card"]);
+    // Errors are ordinary answers, nothing streamed.
+    let r = send(
+        Method::POST,
+        &url,
+        &[("authorization", "nope")],
+        Some(&launch),
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    let r = send(Method::POST, &url, &[], Some(&launch)).await;
+    assert_eq!(r.status, 401);
+    let r = send(
+        Method::POST,
+        &url,
+        &[("authorization", &key)],
+        Some(&json!({"action": 1})),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+}
+
 #[test]
 fn the_routes_are_documented() {
     for path in [
@@ -184,8 +250,10 @@ fn the_routes_are_documented() {
             assert!(statuses.contains(&st), "{path}: {st}");
         }
     }
-    let statuses = documented_statuses("/v4/interact");
-    for st in [200, 400, 401] {
-        assert!(statuses.contains(&st), "{st}");
+    for path in ["/v4/interact", "/v4/interact/stream"] {
+        let statuses = documented_statuses(path);
+        for st in [200, 400, 401] {
+            assert!(statuses.contains(&st), "{path}: {st}");
+        }
     }
 }
