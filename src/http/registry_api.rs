@@ -85,16 +85,11 @@ fn version_of(v: &Value) -> u64 {
     v.get("version").and_then(Value::as_u64).unwrap_or(0)
 }
 
-/// A positive whole number (`3` or `3.0`).
+/// A positive whole number (`3` or `3.0`, within the model's range: [`flowdm_model::whole`]).
 pub fn positive(v: &Value) -> Option<u64> {
-    const MAX: u64 = i32::MAX as u64;
-    v.as_u64()
-        .or_else(|| {
-            let f = v.as_f64()?;
-            // The range check keeps the cast exact.
-            (f.fract() == 0.0 && f > 0.0 && f <= MAX as f64).then_some(f as u64)
-        })
-        .filter(|n| *n > 0 && *n <= MAX)
+    flowdm_model::whole(v)
+        .filter(|n| *n > 0)
+        .and_then(|n| u64::try_from(n).ok())
 }
 
 /// The file declarations of `id`, oldest version first (empty: no file record).

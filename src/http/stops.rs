@@ -72,6 +72,11 @@ fn segment(s: &str) -> String {
 /// Gives the turn's new pending stop its server-to-server resume: a token (its hash in the
 /// state) and `resume: {url, token}` in the stop's trace.
 pub fn add_resume(out: &mut TurnOutput, version_id: &str, user_id: &str) {
+    // Only a turn that made a stop has anything to add: no read of the session's stop records
+    // (a parse of them) on every other turn.
+    if out.trace.iter().all(|t| t.stop_id.is_none()) {
+        return;
+    }
     let mut st = stops::read(&out.state);
     let Some(pending) = st.pending.as_mut().filter(|p| p.token_hash.is_none()) else {
         return;

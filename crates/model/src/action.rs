@@ -139,8 +139,8 @@ impl ActionError {
 }
 
 /// A whole number within ±(2^31 − 1), also when written `3.0` (JSON tools do; in that range
-/// the decimal is read exactly).
-fn whole(v: &Value) -> Option<i64> {
+/// the decimal is read exactly). Shared by the management API's numbers (`version`).
+pub fn whole(v: &Value) -> Option<i64> {
     const MAX: i64 = i32::MAX as i64;
     v.as_i64()
         .or_else(|| {

@@ -14,8 +14,8 @@ mod project;
 mod vfr;
 
 pub use action::{
-    ActionError, Handler, JavaScript, OpenUrl, Parameter, ServerAction, ServerActions, Subflow,
-    Webhook, MAX_WEBHOOK_RETRIES,
+    whole, ActionError, Handler, JavaScript, OpenUrl, Parameter, ServerAction, ServerActions,
+    Subflow, Webhook, MAX_WEBHOOK_RETRIES,
 };
 pub use ai::{
     Agent, AiParams, AiResponse, AiSet, AiSetItem, FunctionTool, KbSearch, PathTool, PromptMode,
