@@ -24,3 +24,4 @@ pub mod live_registry;
 pub mod nlu_provider;
 pub mod projects;
 pub mod server_actions;
+pub mod socket;

@@ -7,6 +7,7 @@
 //! | [`stateless`] | `POST /interact[/{versionID}]`, `GET /interact[/{versionID}]/state` |
 //! | [`public`] | `POST /public/{projectID}/state/user/{userID}/interact`, `GET /public/{projectID}/publishing` |
 //! | [`widget`] | `GET /v2/public/{projectID}/settings/widget`, `POST /v2/public/{projectID}/widget/setup`, `POST /v2/public/{projectID}/transcripts/download`, `POST /transcripts/end/project/{projectID}/user/{userID}`, `POST /v1alpha1/webchat-log/{projectID}` (the newer web chat; settings from [`widget_settings`]) |
+//! | `crate::socket` | `GET\|POST /v4/interact/socket/` (socket.io, the v4 socket) |
 //! | [`v4`] | `POST /v4/project/{projectID}[/environment/{environmentID}]/session`, `POST /v4/interact[/stream]` (session keys) |
 //! | [`stream`] | `POST /v2beta1/interact/{projectID}/{tag}/stream`, `POST /v2[/public]/project/{projectID}/user/{userID}/interact/stream` (Server-Sent Events, [`sse`]) |
 //! | [`nlu`] | `GET /nlu/project/{projectID}/version/{versionID}/inference` |
@@ -161,6 +162,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/v4/interact", web::post().to(v4::interact))
         .route("/v4/interact/stream", web::post().to(v4::interact_stream))
+        // The v4 socket.io channel (src/socket/, docs/clients.md).
+        .service(
+            web::resource(["/v4/interact/socket", "/v4/interact/socket/"])
+                .route(web::get().to(crate::socket::bridge::handle))
+                .route(web::post().to(crate::socket::bridge::handle)),
+        )
         .route("/interact", web::post().to(stateless::interact))
         .route("/interact/state", web::get().to(stateless::initial_state))
         .route("/interact/{versionID}", web::post().to(stateless::interact))
@@ -249,6 +256,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// The application: routes, request middleware (id, span, timeout) and CORS around everything.
 pub fn app(
     data: web::Data<AppState>,
+    socket: web::Data<crate::socket::SocketChannel>,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -261,6 +269,7 @@ pub fn app(
     let timeout = data.limits.request_timeout;
     App::new()
         .app_data(data)
+        .app_data(socket)
         .configure(routes)
         .default_service(web::to(not_found))
         .wrap_fn(move |req, srv| {

@@ -32,12 +32,34 @@ use std::sync::Arc;
 
 /// How the events are written.
 #[derive(Debug, Clone, Copy)]
-enum Format {
+pub(crate) enum Format {
     /// `/v2beta1`: `{"type":"trace","trace":…}` for every trace, then `state`, then `end`.
     Beta,
     /// `/v2`: the trace itself with an `id:`; AI text as `completion` traces when asked; the
     /// state only when asked; then `end`.
     V2 { completions: bool, state: bool },
+    /// The v4 socket (`src/socket/`): `trace` events `{trace}` (AI text as `completion` traces
+    /// when asked), `state` `{state}` when asked, then `action` `{status: "completed"}`; a
+    /// failed turn ends with `action` `{status: "rejected", error}`.
+    Socket { completions: bool, state: bool },
+}
+
+/// Where a streamed turn's events go: the SSE body ([`Frames`]) or a socket.
+pub(crate) trait EventSink {
+    /// Sends one event; `false` when the client is gone.
+    fn event(&mut self, name: &str, id: Option<u64>, data: &Value) -> bool;
+    /// The client is gone (or the turn was cancelled): the turn stops before its next effect.
+    fn is_closed(&self) -> bool;
+}
+
+impl EventSink for Frames {
+    fn event(&mut self, name: &str, id: Option<u64>, data: &Value) -> bool {
+        self.send(sse::event(name, id, data))
+    }
+
+    fn is_closed(&self) -> bool {
+        Frames::is_closed(self)
+    }
 }
 
 /// What the body merges into the session before the turn.
@@ -49,7 +71,7 @@ enum Merge {
 }
 
 /// A validated streaming turn.
-struct StreamTurn {
+pub(crate) struct StreamTurn {
     agent: Arc<Agent>,
     key: SessionKey,
     user_id: String,
@@ -57,6 +79,28 @@ struct StreamTurn {
     config: Config,
     merge: Merge,
     format: Format,
+}
+
+impl StreamTurn {
+    /// A turn of `user_id`'s session of `agent` with `request`, the session as stored (no
+    /// merge), its events written as `format` says.
+    pub(crate) fn of_session(
+        agent: Arc<Agent>,
+        user_id: String,
+        request: Option<Request>,
+        config: Config,
+        format: Format,
+    ) -> StreamTurn {
+        StreamTurn {
+            key: SessionKey::new(agent.version.project_id.as_str(), &user_id),
+            agent,
+            user_id,
+            request,
+            config,
+            merge: Merge::Variables(None),
+            format,
+        }
+    }
 }
 
 /// `{projectID}` and `{tag}`.
@@ -349,29 +393,44 @@ pub(super) fn v2_turn(
 /// Starts the turn task and answers the stream.
 fn start(data: web::Data<AppState>, ctx: RequestCtx, turn: StreamTurn) -> HttpResponse {
     let (frames, body) = sse::channel(data.limits.keep_alive);
-    actix_web::rt::spawn(async move {
-        let mut out = Emitter {
-            frames,
-            sent: 0,
-            next_id: 1,
-            format: turn.format,
-        };
-        match run(&data, &ctx, &turn, &mut out).await {
-            Ok(state) => out.finish(&state),
-            Err(e) if out.frames.is_closed() => {
-                tracing::debug!(error = %e, "stream client gone; the turn was dropped");
-            }
-            Err(e) => {
-                tracing::debug!(error = %e, "streamed turn failed");
-                out.error(&e);
-            }
-        }
-    });
+    actix_web::rt::spawn(async move { stream_turn(&data, &ctx, &turn, frames).await });
     HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header(("cache-control", "no-cache"))
         .insert_header(("x-accel-buffering", "no"))
         .streaming(body)
+}
+
+/// Runs `turn` and writes its events to `sink`, the last one saying how it ended (nothing
+/// when the client is gone). Gives the turn's output when it committed.
+pub(crate) async fn stream_turn<S: EventSink>(
+    data: &AppState,
+    ctx: &RequestCtx,
+    turn: &StreamTurn,
+    sink: S,
+) -> Option<TurnOutput> {
+    let mut out = Emitter {
+        sink,
+        sent: 0,
+        next_id: 1,
+        format: turn.format,
+    };
+    match run(data, ctx, turn, &mut out).await {
+        Ok(output) => {
+            out.finish(&output);
+            Some(output)
+        }
+        Err(e) if out.sink.is_closed() => {
+            tracing::debug!(error = %e, "stream client gone; the turn was dropped");
+            out.cancelled();
+            None
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "streamed turn failed");
+            out.error(&e);
+            None
+        }
+    }
 }
 
 /// The session as the turn sees it: stored (or new) with the body merged in.
@@ -397,11 +456,11 @@ fn prepare(turn: &StreamTurn, stored: Option<State>) -> Result<State, ApiError> 
 
 /// Runs the turn under the session lock; sends the traces of each run that stopped for an
 /// effect; commits when it ends. Gives the final output (its traces not sent yet).
-async fn run(
+async fn run<S: EventSink>(
     data: &AppState,
     ctx: &RequestCtx,
     turn: &StreamTurn,
-    emitter: &mut Emitter,
+    emitter: &mut Emitter<S>,
 ) -> Result<TurnOutput, ApiError> {
     let hint = nlu_hint(data, &turn.agent, turn.request.as_ref()).await;
     let input = |stored: Option<State>| -> Result<TurnInput, ApiError> {
@@ -427,7 +486,7 @@ async fn run(
         })
         .await?;
         // A client gone by the end (as far as the server can tell) gets nothing committed.
-        if emitter.frames.is_closed() {
+        if emitter.sink.is_closed() {
             return Err(ApiError::cancelled());
         }
         super::stops::add_resume(&mut out, &turn.agent.version.id, &turn.user_id);
@@ -440,45 +499,51 @@ async fn run(
 }
 
 /// Writes the events of one streamed turn.
-struct Emitter {
-    frames: Frames,
+struct Emitter<S> {
+    sink: S,
     /// Traces of the turn already sent (every run repeats the ones before).
     sent: usize,
     next_id: u64,
     format: Format,
 }
 
-impl Emitter {
+impl<S: EventSink> Emitter<S> {
     fn send(&mut self, name: &str, data: &Value) -> bool {
         let id = match self.format {
-            Format::Beta => None,
+            Format::Beta | Format::Socket { .. } => None,
             Format::V2 { .. } => {
                 self.next_id += 1;
                 Some(self.next_id - 1)
             }
         };
-        self.frames.send(sse::event(name, id, data))
+        self.sink.event(name, id, data)
+    }
+
+    /// A trace event of the format (`{trace}` on the socket).
+    fn send_trace(&mut self, trace: Value) {
+        match self.format {
+            Format::Beta => self.send("trace", &json!({"type": "trace", "trace": trace})),
+            Format::V2 { .. } => self.send("trace", &trace),
+            Format::Socket { .. } => self.send("trace", &json!({ "trace": trace })),
+        };
     }
 
     /// Sends the traces after the ones sent; `false` when the client is gone.
     fn traces(&mut self, traces: &[Trace]) -> bool {
         for trace in traces.iter().skip(self.sent) {
             let value = serde_json::to_value(trace).unwrap_or(Value::Null);
-            match self.format {
-                Format::Beta => {
-                    self.send("trace", &json!({"type": "trace", "trace": value}));
-                }
-                Format::V2 { completions, .. } => {
-                    if completions && is_ai_text(&value) {
-                        self.completion(&value);
-                    } else {
-                        self.send("trace", &value);
-                    }
-                }
+            let completions = match self.format {
+                Format::Beta => false,
+                Format::V2 { completions, .. } | Format::Socket { completions, .. } => completions,
+            };
+            if completions && is_ai_text(&value) {
+                self.completion(&value);
+            } else {
+                self.send_trace(value);
             }
         }
         self.sent = self.sent.max(traces.len());
-        !self.frames.is_closed()
+        !self.sink.is_closed()
     }
 
     /// An AI text as `completion` traces: start, its whole text as one content, end.
@@ -494,10 +559,7 @@ impl Emitter {
             json!({"state": "content", "content": content}),
             json!({"state": "end"}),
         ] {
-            self.send(
-                "trace",
-                &json!({"type": "completion", "payload": payload, "time": time}),
-            );
+            self.send_trace(json!({"type": "completion", "payload": payload, "time": time}));
         }
     }
 
@@ -513,14 +575,41 @@ impl Emitter {
                 self.send("state", &json!({"type": "state", "state": state}));
             }
             Format::V2 { .. } => {}
+            Format::Socket {
+                state: with_state, ..
+            } => {
+                if with_state {
+                    self.send("state", &json!({ "state": state }));
+                }
+                self.send("action", &json!({"status": "completed"}));
+                return;
+            }
         }
         self.send("end", &json!({"type": "end"}));
+    }
+
+    /// A turn dropped because the client left or cancelled it: a socket still connected is
+    /// told (`action` `{status: "rejected"}`); an SSE client is gone.
+    fn cancelled(&mut self) {
+        if let Format::Socket { .. } = self.format {
+            self.send(
+                "action",
+                &json!({"status": "rejected", "error": {"code": 499, "message": "cancelled"}}),
+            );
+        }
     }
 
     /// A turn that failed after the stream started: an `error` event (the error's status and
     /// message), then the stream ends. Nothing was committed.
     fn error(&mut self, e: &ApiError) {
         let status = actix_web::ResponseError::status_code(e).as_u16();
+        if let Format::Socket { .. } = self.format {
+            self.send(
+                "action",
+                &json!({"status": "rejected", "error": {"code": status, "message": e.message()}}),
+            );
+            return;
+        }
         self.send(
             "error",
             &json!({"type": "error", "code": status, "message": e.message()}),

@@ -131,11 +131,22 @@ pub async fn start_session(
     let agent = resolve_project_version(&data, &req, &ctx, &path.project_id, environment)?;
     let user_id = user_id_of(&body.0)?;
     ctx.record_user(&user_id);
-    let key = new_key(&path.project_id, environment, &user_id);
-    let bytes = json_bytes(&json!({ "sessionKey": key }))?;
-    // The conversation starts over, then the new key replaces the old one.
-    let fresh = session::generate(&agent, None, None);
-    write_session_keyed(&data, None, &session_key(&agent, &user_id), |_| {
+    let key = new_session(&data, &agent, environment, &user_id).await?;
+    Ok(Answer::Json(json_bytes(&json!({ "sessionKey": key }))?))
+}
+
+/// Starts a new session of `user_id` on `agent` (the conversation starts over) and gives its
+/// key; the key record then holds the new key's hash, so the previous key stops working.
+pub(crate) async fn new_session(
+    data: &AppState,
+    agent: &Arc<Agent>,
+    environment: &str,
+    user_id: &str,
+) -> Result<String, ApiError> {
+    let project_id = agent.version.project_id.as_str();
+    let key = new_key(project_id, environment, user_id);
+    let fresh = session::generate(agent, None, None);
+    write_session_keyed(data, None, &session_key(agent, user_id), |_| {
         ready(Ok((Some(fresh), Vec::new(), false)))
     })
     .await?;
@@ -144,10 +155,49 @@ pub async fn start_session(
         STORAGE_KEY.to_string(),
         json!({ "hash": key_hash(&key), "environment": environment }),
     );
-    write_session_keyed(&data, None, &key_record(&path.project_id, &user_id), |_| {
-        ready(Ok((Some(record), bytes, false)))
+    write_session_keyed(data, None, &key_record(project_id, user_id), |_| {
+        ready(Ok((Some(record), Vec::new(), false)))
     })
-    .await
+    .await?;
+    Ok(key)
+}
+
+/// Ends `user_id`'s session of the project: its key stops working (the state stays, as after
+/// any last turn).
+pub(crate) async fn end_session(
+    data: &AppState,
+    project_id: &str,
+    user_id: &str,
+) -> Result<(), ApiError> {
+    write_session_keyed(data, None, &key_record(project_id, user_id), |_| {
+        ready(Ok((None, Vec::new(), false)))
+    })
+    .await?;
+    Ok(())
+}
+
+/// Whether `key` is the current session key of `user_id` in the project (its hash compared in
+/// constant time with the stored one).
+pub(crate) async fn key_is_current(
+    data: &AppState,
+    project_id: &str,
+    user_id: &str,
+    key: &str,
+) -> Result<bool, ApiError> {
+    let Some(parsed) = parse_key(key) else {
+        return Ok(false);
+    };
+    if parsed.project_id != project_id || parsed.user_id != user_id {
+        return Ok(false);
+    }
+    let stored = data.store.get(&key_record(project_id, user_id)).await?;
+    let hash = stored
+        .as_ref()
+        .and_then(|s| s.storage.get(STORAGE_KEY))
+        .and_then(|v| v.get("hash"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    Ok(hash.is_some_and(|h| bool::from(key_hash(key).as_bytes().ct_eq(h.as_bytes()))))
 }
 
 /// Where a user's current session key (its hash) is kept: a record of its own beside the
@@ -180,17 +230,7 @@ async fn authorise(
     }
     .ok_or_else(unauthorised)?
     .clone();
-    let stored = data
-        .store
-        .get(&key_record(&parsed.project_id, &parsed.user_id))
-        .await?;
-    let hash = stored
-        .as_ref()
-        .and_then(|s| s.storage.get(STORAGE_KEY))
-        .and_then(|v| v.get("hash"))
-        .and_then(Value::as_str)
-        .ok_or_else(unauthorised)?;
-    if !bool::from(key_hash(key).as_bytes().ct_eq(hash.as_bytes())) {
+    if !key_is_current(data, &parsed.project_id, &parsed.user_id, key).await? {
         return Err(unauthorised());
     }
     ctx.record_user(&parsed.user_id);

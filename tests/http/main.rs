@@ -24,6 +24,7 @@ mod nlu;
 mod nlu_provider;
 mod public;
 mod server_actions;
+mod socket;
 mod stops;
 mod streaming;
 
