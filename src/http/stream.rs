@@ -414,6 +414,8 @@ pub(crate) async fn stream_turn<S: EventSink>(
         sent: 0,
         next_id: 1,
         format: turn.format,
+        turn_id: ctx.id().to_string(),
+        handled: 0,
     };
     match run(data, ctx, turn, &mut out).await {
         Ok(output) => {
@@ -505,6 +507,10 @@ struct Emitter<S> {
     sent: usize,
     next_id: u64,
     format: Format,
+    /// The socket's `turnID` (the turn's request id) and the traces sent so far (each trace's
+    /// `handleID` is `{turnID}.{n}`).
+    turn_id: String,
+    handled: u64,
 }
 
 impl<S: EventSink> Emitter<S> {
@@ -524,12 +530,25 @@ impl<S: EventSink> Emitter<S> {
         match self.format {
             Format::Beta => self.send("trace", &json!({"type": "trace", "trace": trace})),
             Format::V2 { .. } => self.send("trace", &trace),
-            Format::Socket { .. } => self.send("trace", &json!({ "trace": trace })),
+            Format::Socket { .. } => {
+                let mut trace = trace;
+                if let Some(obj) = trace.as_object_mut() {
+                    self.handled += 1;
+                    obj.insert("turnID".into(), json!(self.turn_id));
+                    let handle = format!("{}.{}", self.turn_id, self.handled);
+                    obj.insert("handleID".into(), json!(handle));
+                }
+                self.send("trace", &json!({ "trace": trace }))
+            }
         };
     }
 
     /// Sends the traces after the ones sent; `false` when the client is gone.
     fn traces(&mut self, traces: &[Trace]) -> bool {
+        // A cancelled turn sends nothing more.
+        if self.sink.is_closed() {
+            return false;
+        }
         for trace in traces.iter().skip(self.sent) {
             let value = serde_json::to_value(trace).unwrap_or(Value::Null);
             let completions = match self.format {

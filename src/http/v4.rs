@@ -184,20 +184,55 @@ pub(crate) async fn key_is_current(
     user_id: &str,
     key: &str,
 ) -> Result<bool, ApiError> {
+    Ok(current_record(data, project_id, user_id, key).await?.is_some())
+}
+
+/// The key record of `user_id`'s session (`{hash, environment, last?}`) when `key` is its
+/// current key.
+pub(crate) async fn current_record(
+    data: &AppState,
+    project_id: &str,
+    user_id: &str,
+    key: &str,
+) -> Result<Option<Value>, ApiError> {
     let Some(parsed) = parse_key(key) else {
-        return Ok(false);
+        return Ok(None);
     };
     if parsed.project_id != project_id || parsed.user_id != user_id {
-        return Ok(false);
+        return Ok(None);
     }
     let stored = data.store.get(&key_record(project_id, user_id)).await?;
-    let hash = stored
+    let record = stored.and_then(|mut s| s.storage.remove(STORAGE_KEY));
+    let hash = record
         .as_ref()
-        .and_then(|s| s.storage.get(STORAGE_KEY))
         .and_then(|v| v.get("hash"))
         .and_then(Value::as_str)
-        .map(str::to_string);
-    Ok(hash.is_some_and(|h| bool::from(key_hash(key).as_bytes().ct_eq(h.as_bytes()))))
+        .unwrap_or("");
+    let current = bool::from(key_hash(key).as_bytes().ct_eq(hash.as_bytes()));
+    Ok(record.filter(|_| current))
+}
+
+/// Keeps the traces of the session's last turn in its key record (`last: {at, traces}`, `at`
+/// in milliseconds since the epoch): the socket replays them to a client that reconnects
+/// having received less (`crate::socket::protocol`).
+pub(crate) async fn remember_turn(
+    data: &AppState,
+    project_id: &str,
+    user_id: &str,
+    at: u64,
+    traces: Value,
+) -> Result<(), ApiError> {
+    write_session_keyed(data, None, &key_record(project_id, user_id), |stored| {
+        let record = stored.map(|mut s| {
+            if let Some(Value::Object(r)) = s.storage.get_mut(STORAGE_KEY) {
+                r.insert("last".into(), json!({ "at": at, "traces": traces }));
+            }
+            s
+        });
+        ready(Ok((record, Vec::new(), false)))
+    })
+    .await?;
+    Ok(())
 }
 
 /// Where a user's current session key (its hash) is kept: a record of its own beside the

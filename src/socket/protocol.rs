@@ -208,17 +208,18 @@ fn on_start(s: SocketRef, data: web::Data<AppState>, conn: Shared, p: Value) {
     };
     let user_id = user_id.to_string();
     let key = text(&p, "sessionKey").map(str::to_string);
+    let received = p.get("lastReceivedAt").and_then(Value::as_u64);
     let completions = p.pointer("/config/completionEvents") == Some(&Value::Bool(true));
     let socket = s.clone();
     on_worker(&s, move || async move {
         let project_id = agent.version.project_id.to_string();
         let current = match &key {
-            Some(k) => v4::key_is_current(&data, &project_id, &user_id, k).await,
-            None => Ok(false),
+            Some(k) => v4::current_record(&data, &project_id, &user_id, k).await,
+            None => Ok(None),
         };
-        let key = match current {
-            Ok(true) => key,
-            Ok(false) => None,
+        let (key, replay) = match current {
+            Ok(Some(record)) => (key, missed(&record, received)),
+            Ok(None) => (None, Vec::new()),
             Err(e) => {
                 let (code, message) = error_parts(&e);
                 return exception(&socket, code, &message);
@@ -237,7 +238,30 @@ fn on_start(s: SocketRef, data: web::Data<AppState>, conn: Shared, p: Value) {
             "start",
             &json!({"versionID": version_id, "newSessionRequired": fresh}),
         );
+        if !replay.is_empty() {
+            let _ = socket.emit("replay", &json!({ "traces": replay }));
+        }
     });
+}
+
+/// The traces of the session's last turn made after `received` (the client's
+/// `lastReceivedAt`, milliseconds): what a client that lost its connection during or after
+/// the turn did not get. Nothing when the client did not say.
+fn missed(record: &Value, received: Option<u64>) -> Vec<Value> {
+    let Some(received) = received else {
+        return Vec::new();
+    };
+    record
+        .pointer("/last/traces")
+        .and_then(Value::as_array)
+        .map(|traces| {
+            traces
+                .iter()
+                .filter(|t| t.get("time").and_then(Value::as_u64).unwrap_or(0) > received)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn on_key_update(s: SocketRef, data: web::Data<AppState>, conn: Shared) {
@@ -363,7 +387,17 @@ fn on_action(s: SocketRef, data: web::Data<AppState>, conn: Shared, p: Value) {
                 socket: socket.clone(),
                 cancelled: flag,
             };
-            stream::stream_turn(&data, &ctx, &turn, sink).await;
+            if let Some(out) = stream::stream_turn(&data, &ctx, &turn, sink).await {
+                let traces = serde_json::to_value(&out.trace).unwrap_or(Value::Null);
+                let at = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis() as u64)
+                    .unwrap_or(0);
+                let kept = v4::remember_turn(&data, &project_id, &started.user_id, at, traces);
+                if let Err(error) = kept.await {
+                    tracing::warn!(%error, "the turn's traces were not kept for a replay");
+                }
+            }
         }
         .instrument(span)
         .await;

@@ -87,10 +87,20 @@ impl Io {
 
     /// `start` then, without a key, `session-key-update`: the session key.
     async fn start(&mut self, user: &str, key: Option<&str>) -> (Value, Option<String>) {
-        let mut body = json!({"userID": user, "projectID": PAYMENT_PROJECT, "environmentID": "production",
+        self.start_in(PAYMENT_PROJECT, user, key).await
+    }
+
+    async fn start_in(
+        &mut self,
+        project: &str,
+        user: &str,
+        key: Option<&str>,
+    ) -> (Value, Option<String>) {
+        let mut body = json!({"userID": user, "projectID": project, "environmentID": "development",
             "config": {"completionEvents": true, "audioEncoding": "pcm", "modality": "chat"}});
         if let Some(k) = key {
             body["sessionKey"] = json!(k);
+            body["lastReceivedAt"] = json!(u64::MAX / 2);
         }
         self.emit("start", Some(body)).await;
         let (name, started) = self.event().await;
@@ -127,6 +137,13 @@ async fn a_conversation_over_the_socket_with_a_stop_and_its_resume() {
     let (events, end) = io.turn(json!({"type": "launch"})).await;
     assert_eq!(end, json!({"status": "completed"}));
     assert_eq!(trace_types(&events), ["text", "text", "choice", "no-reply"]);
+    // One turnID for the turn, one handleID per trace.
+    let turn = &events[0].1["trace"]["turnID"];
+    assert!(turn.is_string());
+    assert!(events.iter().all(|(_, d)| &d["trace"]["turnID"] == turn));
+    let handles: std::collections::HashSet<String> =
+        events.iter().map(|(_, d)| d["trace"]["handleID"].to_string()).collect();
+    assert_eq!(handles.len(), 4);
     let (events, end) = io
         .turn(json!({"type": "path-64a1b0000000000000000001", "payload": {"label": "Pay $25"}}))
         .await;
@@ -161,7 +178,23 @@ async fn a_reconnect_with_the_current_key_keeps_the_session_and_a_stale_key_does
     assert_eq!(events.len(), 4);
     drop(io);
 
-    // A new connection with the key: no new session needed, the conversation goes on.
+    // A client that reconnects having received nothing since before the turn gets it replayed.
+    let mut io = Io::connect(&server).await;
+    io.emit("start", Some(json!({"userID": "socket-reconnect", "projectID": PAYMENT_PROJECT, "sessionKey": key, "lastReceivedAt": 1}))).await;
+    assert_eq!(io.event().await.0, "start");
+    let (name, replay) = io.event().await;
+    assert_eq!(name, "replay");
+    let replayed: Vec<&str> = replay["traces"]
+        .as_array()
+        .expect("traces")
+        .iter()
+        .filter_map(|t| t["type"].as_str())
+        .collect();
+    assert_eq!(replayed, ["text", "text", "choice", "no-reply"]);
+    drop(io);
+
+    // A new connection with the key: no new session needed, the conversation goes on (and a
+    // client that got everything is replayed nothing).
     let mut io = Io::connect(&server).await;
     let (started, none) = io.start("socket-reconnect", Some(&key)).await;
     assert_eq!(started["newSessionRequired"], json!(false));
@@ -235,4 +268,40 @@ async fn the_polling_transport_answers_the_handshake() {
     let open: Value = serde_json::from_str(&r.text[1..]).expect("open packet");
     assert!(open["sid"].is_string());
     assert!(open["upgrades"].as_array().is_some_and(|u| u.contains(&json!("websocket"))));
+}
+
+#[tokio::test]
+async fn cancel_stops_the_running_turn_before_its_next_effect_and_commits_nothing() {
+    use crate::streaming::{gated_stub, two_calls_agent, wait_hits};
+    use std::sync::atomic::Ordering;
+    let (base, gate, hits) = gated_stub(json!({ "v": "x" })).await;
+    let server = Server::builder()
+        .files(&[("two.vfr", two_calls_agent(&base))])
+        .args(&["--allow-outbound", "127.0.0.1/32"])
+        .start();
+    let mut io = Io::connect(&server).await;
+    io.start_in("twop", "canceller", None).await;
+    let before = User::new(&server, "canceller", "twov").state().await;
+    io.emit("action", Some(json!({"action": {"type": "launch"}})))
+        .await;
+    let (name, first) = io.event().await;
+    assert_eq!((name.as_str(), &first["trace"]["payload"]["message"]), ("trace", &json!("one")));
+    wait_hits(&hits, 1).await;
+    io.emit("cancel", None).await;
+    assert_eq!(io.event().await, ("cancel".into(), json!({"success": true})));
+    gate.add_permits(100);
+    let (name, end) = io.event().await;
+    assert_eq!(name, "action");
+    assert_eq!(end["status"], "rejected", "{end}");
+    assert_eq!(hits.load(Ordering::SeqCst), 1, "the second call is never made");
+    let after = User::new(&server, "canceller", "twov").state().await;
+    assert_eq!(before, after, "nothing committed");
+    // The connection goes on.
+    let (events, end) = io.turn(json!({"type": "launch"})).await;
+    assert_eq!(end["status"], "completed");
+    let said: Vec<&str> = events
+        .iter()
+        .filter_map(|(_, d)| d["trace"]["payload"]["message"].as_str())
+        .collect();
+    assert_eq!(said, ["one", "two", "three"]);
 }

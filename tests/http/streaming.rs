@@ -100,7 +100,7 @@ impl Sse {
 
 /// A stub HTTP server on 127.0.0.1 that answers `body` to every request, each only once the
 /// test has added a permit; counts the requests it received.
-async fn gated_stub(body: Value) -> (String, Arc<Semaphore>, Arc<AtomicUsize>) {
+pub(crate) async fn gated_stub(body: Value) -> (String, Arc<Semaphore>, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let gate = Arc::new(Semaphore::new(0));
@@ -124,14 +124,14 @@ async fn gated_stub(body: Value) -> (String, Arc<Semaphore>, Arc<AtomicUsize>) {
 
 /// Waits until the stub has received `n` requests (the server sends the traces before it
 /// performs the effect, so the request may still be on its way).
-async fn wait_hits(hits: &AtomicUsize, n: usize) {
+pub(crate) async fn wait_hits(hits: &AtomicUsize, n: usize) {
     while hits.load(Ordering::SeqCst) < n {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
 }
 
 /// An agent saying `one`, calling `{base}/a`, saying `two`, calling `{base}/b`, saying `three`.
-fn two_calls_agent(base: &str) -> String {
+pub(crate) fn two_calls_agent(base: &str) -> String {
     let text = |msg: &str, next: Value| json!({ "type": "text", "texts": [ { "id": "t", "content": [ { "children": [ { "text": msg } ] } ] } ], "nextId": next });
     let call = |path: &str, var: &str, next: &str| {
         json!({ "type": "integrations", "selected_integration": "Custom API",
