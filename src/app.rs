@@ -98,8 +98,7 @@ impl Application {
         let data = web::Data::new(state);
         let factory_data = data.clone();
         let socket = web::Data::new(crate::socket::SocketChannel::new(data.clone()));
-        let mut server =
-            HttpServer::new(move || http::app(factory_data.clone(), socket.clone()));
+        let mut server = HttpServer::new(move || http::app(factory_data.clone(), socket.clone()));
         if let Some(n) = config.workers {
             server = server.workers(n.max(1));
         }

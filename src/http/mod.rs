@@ -26,6 +26,7 @@
 //! (bodies).
 
 pub mod auth;
+use crate::socket::bridge as socket;
 pub mod context;
 pub mod cors;
 pub mod custom_actions;
@@ -163,11 +164,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/v4/interact", web::post().to(v4::interact))
         .route("/v4/interact/stream", web::post().to(v4::interact_stream))
         // The v4 socket.io channel (src/socket/, docs/clients.md).
-        .service(
-            web::resource(["/v4/interact/socket", "/v4/interact/socket/"])
-                .route(web::get().to(crate::socket::bridge::handle))
-                .route(web::post().to(crate::socket::bridge::handle)),
-        )
+        .route("/v4/interact/socket", web::get().to(socket::handle))
+        .route("/v4/interact/socket", web::post().to(socket::handle))
+        .route("/v4/interact/socket/", web::get().to(socket::handle))
+        .route("/v4/interact/socket/", web::post().to(socket::handle))
         .route("/interact", web::post().to(stateless::interact))
         .route("/interact/state", web::get().to(stateless::initial_state))
         .route("/interact/{versionID}", web::post().to(stateless::interact))

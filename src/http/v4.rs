@@ -184,7 +184,9 @@ pub(crate) async fn key_is_current(
     user_id: &str,
     key: &str,
 ) -> Result<bool, ApiError> {
-    Ok(current_record(data, project_id, user_id, key).await?.is_some())
+    Ok(current_record(data, project_id, user_id, key)
+        .await?
+        .is_some())
 }
 
 /// The key record of `user_id`'s session (`{hash, environment, last?}`) when `key` is its

@@ -88,6 +88,13 @@ async fn polling(
         .map_err(|e| ApiError::internal(format!("socket.io body: {e:?}")))?
         .to_bytes();
     let status = StatusCode::from_u16(head.status.as_u16()).unwrap_or(StatusCode::OK);
+    if body.is_empty() && !status.is_success() {
+        // engine.io's bare refusals (a WebSocket request without its upgrade headers, …).
+        return Err(ApiError::verror(
+            status,
+            "not a socket.io request: see docs/clients.md § The v4 socket",
+        ));
+    }
     let mut out = HttpResponse::build(status);
     for (name, value) in &head.headers {
         // CORS is the actix middleware's (one policy for every route).
@@ -103,8 +110,8 @@ fn websocket(
     body: web::Payload,
     channel: &SocketChannel,
 ) -> Result<HttpResponse, ApiError> {
-    let (response, session, stream) = actix_ws::handle(req, body)
-        .map_err(|e| ApiError::validation("upgrade", e.to_string()))?;
+    let (response, session, stream) =
+        actix_ws::handle(req, body).map_err(|e| ApiError::validation("upgrade", e.to_string()))?;
     let (inner, outer) = tokio::io::duplex(DUPLEX_BYTES);
     let request = parts(req, ())?;
     channel

@@ -27,7 +27,10 @@ impl Io {
         assert!(open.starts_with('0'), "engine.io open: {open}");
         io.ws.send(Message::text("40")).await.expect("connect");
         let connected = io.packet().await;
-        assert!(connected.starts_with("40"), "socket.io connect: {connected}");
+        assert!(
+            connected.starts_with("40"),
+            "socket.io connect: {connected}"
+        );
         io
     }
 
@@ -111,7 +114,10 @@ impl Io {
         self.emit("session-key-update", None).await;
         let (name, k) = self.event().await;
         assert_eq!(name, "session-key-update", "{k}");
-        (started, Some(k["sessionKey"].as_str().expect("key").to_string()))
+        (
+            started,
+            Some(k["sessionKey"].as_str().expect("key").to_string()),
+        )
     }
 }
 
@@ -141,8 +147,10 @@ async fn a_conversation_over_the_socket_with_a_stop_and_its_resume() {
     let turn = &events[0].1["trace"]["turnID"];
     assert!(turn.is_string());
     assert!(events.iter().all(|(_, d)| &d["trace"]["turnID"] == turn));
-    let handles: std::collections::HashSet<String> =
-        events.iter().map(|(_, d)| d["trace"]["handleID"].to_string()).collect();
+    let handles: std::collections::HashSet<String> = events
+        .iter()
+        .map(|(_, d)| d["trace"]["handleID"].to_string())
+        .collect();
     assert_eq!(handles.len(), 4);
     let (events, end) = io
         .turn(json!({"type": "path-64a1b0000000000000000001", "payload": {"label": "Pay $25"}}))
@@ -156,12 +164,18 @@ async fn a_conversation_over_the_socket_with_a_stop_and_its_resume() {
         .collect();
     assert_eq!(said, ["Payment of $25 received. Thank you!"]);
     // The HTTP API sees the same session.
-    let st = User::new(&server, "socket-user", PAYMENT_VERSION).state().await;
+    let st = User::new(&server, "socket-user", PAYMENT_VERSION)
+        .state()
+        .await;
     assert!(st["stack"].is_array(), "{st}");
 
     // `end` ends the session: completed, then session-ended; the key no longer starts.
-    io.emit("action", Some(json!({"action": {"type": "end"}}))).await;
-    assert_eq!(io.event().await, ("action".into(), json!({"status": "completed"})));
+    io.emit("action", Some(json!({"action": {"type": "end"}})))
+        .await;
+    assert_eq!(
+        io.event().await,
+        ("action".into(), json!({"status": "completed"}))
+    );
     assert_eq!(io.event().await.0, "session-ended");
     let (name, rejected) = io.turn(json!({"type": "launch"})).await;
     assert!(name.is_empty());
@@ -216,7 +230,13 @@ async fn a_reconnect_with_the_current_key_keeps_the_session_and_a_stale_key_does
 
     // And the old key is stale on a new connection.
     let mut late = Io::connect(&server).await;
-    late.emit("start", Some(json!({"userID": "socket-reconnect", "projectID": PAYMENT_PROJECT, "sessionKey": key}))).await;
+    late.emit(
+        "start",
+        Some(
+            json!({"userID": "socket-reconnect", "projectID": PAYMENT_PROJECT, "sessionKey": key}),
+        ),
+    )
+    .await;
     let (name, started) = late.event().await;
     assert_eq!(name, "start");
     assert_eq!(started["newSessionRequired"], json!(true));
@@ -232,25 +252,42 @@ async fn bad_starts_and_actions_get_clear_errors_and_change_nothing() {
     assert_eq!(end["status"], "rejected");
     assert_eq!(end["error"]["code"], 401);
     // Unknown project, missing user.
-    io.emit("start", Some(json!({"userID": "u", "projectID": "nope"}))).await;
+    io.emit("start", Some(json!({"userID": "u", "projectID": "nope"})))
+        .await;
     let (name, e) = io.event().await;
-    assert_eq!((name.as_str(), &e["code"]), ("exception", &json!(404)), "{e}");
-    io.emit("start", Some(json!({"projectID": PAYMENT_PROJECT}))).await;
+    assert_eq!(
+        (name.as_str(), &e["code"]),
+        ("exception", &json!(404)),
+        "{e}"
+    );
+    io.emit("start", Some(json!({"projectID": PAYMENT_PROJECT})))
+        .await;
     let (name, e) = io.event().await;
-    assert_eq!((name.as_str(), &e["code"]), ("exception", &json!(400)), "{e}");
+    assert_eq!(
+        (name.as_str(), &e["code"]),
+        ("exception", &json!(400)),
+        "{e}"
+    );
     // A bad action is rejected with the validator's message; the session is untouched.
     let (_, key) = io.start("socket-bad", None).await;
     assert!(key.is_some());
-    let before = User::new(&server, "socket-bad", PAYMENT_VERSION).state().await;
+    let before = User::new(&server, "socket-bad", PAYMENT_VERSION)
+        .state()
+        .await;
     let (events, end) = io.turn(json!({"type": 7})).await;
     assert!(events.is_empty());
     assert_eq!(end["status"], "rejected");
     assert_eq!(end["error"]["code"], 400, "{end}");
-    let after = User::new(&server, "socket-bad", PAYMENT_VERSION).state().await;
+    let after = User::new(&server, "socket-bad", PAYMENT_VERSION)
+        .state()
+        .await;
     assert_eq!(before, after);
     // cancel with nothing running.
     io.emit("cancel", None).await;
-    assert_eq!(io.event().await, ("cancel".into(), json!({"success": false})));
+    assert_eq!(
+        io.event().await,
+        ("cancel".into(), json!({"success": false}))
+    );
 }
 
 #[tokio::test]
@@ -267,7 +304,9 @@ async fn the_polling_transport_answers_the_handshake() {
     assert!(r.text.starts_with('0'), "{}", r.text);
     let open: Value = serde_json::from_str(&r.text[1..]).expect("open packet");
     assert!(open["sid"].is_string());
-    assert!(open["upgrades"].as_array().is_some_and(|u| u.contains(&json!("websocket"))));
+    assert!(open["upgrades"]
+        .as_array()
+        .is_some_and(|u| u.contains(&json!("websocket"))));
 }
 
 #[tokio::test]
@@ -285,15 +324,25 @@ async fn cancel_stops_the_running_turn_before_its_next_effect_and_commits_nothin
     io.emit("action", Some(json!({"action": {"type": "launch"}})))
         .await;
     let (name, first) = io.event().await;
-    assert_eq!((name.as_str(), &first["trace"]["payload"]["message"]), ("trace", &json!("one")));
+    assert_eq!(
+        (name.as_str(), &first["trace"]["payload"]["message"]),
+        ("trace", &json!("one"))
+    );
     wait_hits(&hits, 1).await;
     io.emit("cancel", None).await;
-    assert_eq!(io.event().await, ("cancel".into(), json!({"success": true})));
+    assert_eq!(
+        io.event().await,
+        ("cancel".into(), json!({"success": true}))
+    );
     gate.add_permits(100);
     let (name, end) = io.event().await;
     assert_eq!(name, "action");
     assert_eq!(end["status"], "rejected", "{end}");
-    assert_eq!(hits.load(Ordering::SeqCst), 1, "the second call is never made");
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        1,
+        "the second call is never made"
+    );
     let after = User::new(&server, "canceller", "twov").state().await;
     assert_eq!(before, after, "nothing committed");
     // The connection goes on.
