@@ -550,6 +550,10 @@ impl<S: EventSink> Emitter<S> {
             return false;
         }
         for trace in traces.iter().skip(self.sent) {
+            // §1.6: the beta stream has the runtime's traces only.
+            if trace.outside_runtime && matches!(self.format, Format::Beta) {
+                continue;
+            }
             let value = serde_json::to_value(trace).unwrap_or(Value::Null);
             let completions = match self.format {
                 Format::Beta => false,

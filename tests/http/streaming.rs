@@ -490,3 +490,38 @@ async fn with_keys_the_streams_need_a_key_of_the_project() {
         assert!(r.text.contains("event: end\n"), "{}", r.text);
     }
 }
+
+#[tokio::test]
+async fn v2beta1_leaves_out_the_traces_made_outside_the_runtime() {
+    // §1.6: the dialog manager's `entity-filling` and its prompt, and the NLU's intent debug
+    // trace, are made outside the runtime: the classic route returns them, the beta stream not.
+    let (text, _) = crate::api_step::corpus_file("voiceflow__nlu-testing-example__NLU_test_v1.vf");
+    let server = Server::builder().files(&[("nlu.vf", text)]).start();
+    let url = server.url("/v2beta1/interact/6302919c28c872000870fe2e/development/stream");
+    let beta = |action: Value| json!({ "action": action, "session": { "sessionID": "s", "userID": "beta" } });
+    Sse::open(&url, beta(json!({ "type": "launch" })))
+        .await
+        .rest()
+        .await;
+    let order = json!({ "type": "intent", "payload": { "intent": { "name": "order_pizza" }, "entities": [] } });
+    let events = Sse::open(&url, beta(order.clone())).await.rest().await;
+    let types: Vec<&str> = events
+        .iter()
+        .filter(|e| e.name == "trace")
+        .map(|e| e.data["trace"]["type"].as_str().unwrap_or(""))
+        .collect();
+    assert!(!types.contains(&"entity-filling"), "{types:?}");
+    assert!(!types.contains(&"text"), "{types:?}");
+    assert!(!types.contains(&"debug"), "{types:?}");
+    let names: Vec<&str> = events.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names[names.len() - 2..], ["state", "end"]);
+    // The same turn on the classic route (another user) has them.
+    let u = User::new(&server, "classic", "6302919c28c872000870fe2f");
+    u.act(json!({ "type": "launch" })).await;
+    let t = u.act(order).await;
+    assert_eq!(messages(&t), ["What type?"]);
+    assert!(
+        crate::support::traces::types(&t).contains(&"entity-filling".to_string()),
+        "{t}"
+    );
+}

@@ -91,6 +91,14 @@ pub(crate) struct Runtime<'a, 'e> {
 }
 
 impl<'a, 'e> Runtime<'a, 'e> {
+    /// Marks the traces made so far as made outside the runtime's execution
+    /// ([`Trace::outside_runtime`]).
+    pub(crate) fn mark_outside_runtime(&mut self) {
+        for t in &mut self.traces {
+            t.outside_runtime = true;
+        }
+    }
+
     pub fn new(
         project: &'a Project,
         config: &'a Config,
@@ -361,6 +369,7 @@ impl<'a, 'e> Runtime<'a, 'e> {
                 default_path: None,
                 stop_id: None,
                 resume: None,
+                outside_runtime: false,
             });
         }
     }

@@ -25,6 +25,11 @@ pub struct Trace {
     /// server).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resume: Option<Value>,
+    /// Made outside the runtime's execution (the dialog manager's `entity-filling` and its
+    /// prompt, the NLU's `debug` intent trace): the `/v2beta1` stream leaves them out
+    /// (`spec/dm-api.md` §1.6). Never serialised.
+    #[serde(skip)]
+    pub outside_runtime: bool,
 }
 
 /// A trace payload. `text` traces, the most frequent, are built typed (no JSON maps to allocate
@@ -88,6 +93,7 @@ impl Trace {
             default_path: None,
             stop_id: None,
             resume: None,
+            outside_runtime: false,
         }
     }
 

@@ -305,6 +305,7 @@ fn run_pass(
         Some(r) => match rt.dialog(&agent.nlu, r) {
             Dialog::Continue(r) => Some(r),
             Dialog::Asked(r) => {
+                rt.mark_outside_runtime();
                 rt.render_memory();
                 let traces = post_process(std::mem::take(&mut rt.traces), config);
                 return Ok((rt.state, traces, Some(r), None));
@@ -328,6 +329,9 @@ fn run_pass(
             });
         }
     }
+    // Everything so far (the dialog manager's traces, the intent debug trace) was made
+    // outside the runtime's execution.
+    rt.mark_outside_runtime();
     rt.effect_results = std::mem::take(effects);
     if request.as_ref().map(|r| r.ty() != "action").unwrap_or(true) {
         rt.update();

@@ -96,6 +96,7 @@ impl Runtime<'_, '_> {
             default_path: action.default_path.clone(),
             stop_id: None,
             resume: None,
+            outside_runtime: false,
         }
     }
 

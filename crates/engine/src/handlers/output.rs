@@ -156,6 +156,7 @@ impl Runtime<'_, '_> {
             default_path: None,
             stop_id: None,
             resume: None,
+            outside_runtime: false,
         });
         self.remember_output(&message);
         message
