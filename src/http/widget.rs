@@ -179,7 +179,12 @@ pub async fn end_transcript(
 }
 
 /// One line of the downloaded file per stored transcript field the widget shows.
-fn transcript_text(project_name: &str, user_id: &str, doc: Option<&Value>) -> String {
+fn transcript_text(
+    project_name: &str,
+    user_id: &str,
+    doc: Option<&Value>,
+    memory: Option<&Value>,
+) -> String {
     let mut out = format!("Transcript\nAgent: {project_name}\nSession: {user_id}\n");
     if let Some(doc) = doc {
         for (label, key) in [
@@ -195,7 +200,23 @@ fn transcript_text(project_name: &str, user_id: &str, doc: Option<&Value>) -> St
             }
         }
     }
-    out.push_str("\n(flowdm keeps no log of the messages of a conversation.)\n");
+    // The messages the session remembers (its AI memory `_memory_`: the last turns, each
+    // message cut to its last characters); flowdm keeps no other log of them.
+    let messages = memory.and_then(Value::as_array).filter(|m| !m.is_empty());
+    match messages {
+        Some(messages) => {
+            out.push_str("\nMessages (the latest the session remembers):\n");
+            for m in messages {
+                let who = match m.get("role").and_then(Value::as_str) {
+                    Some("user") => "User",
+                    _ => "Agent",
+                };
+                let text = m.get("content").and_then(Value::as_str).unwrap_or("");
+                out.push_str(&format!("{who}: {text}\n"));
+            }
+        }
+        None => out.push_str("\n(No messages: the session has none to remember.)\n"),
+    }
     out
 }
 
@@ -217,7 +238,12 @@ pub async fn download_transcript(
     let doc = docs
         .iter()
         .find(|d| d.get("sessionID").and_then(Value::as_str) == Some(user_id));
-    let text = transcript_text(&entry.info.name, user_id, doc);
+    let session = data
+        .store
+        .get(&crate::store::SessionKey::new(entry.id(), user_id))
+        .await?;
+    let memory = session.as_ref().and_then(|s| s.variables.get("_memory_"));
+    let text = transcript_text(&entry.info.name, user_id, doc, memory);
     Ok(HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .insert_header(ContentDisposition {

@@ -197,6 +197,7 @@ async fn transcript_end_and_download() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json(), json!({}));
     let download = format!("/v2/public/{CATALOGUE_PROJECT}/transcripts/download");
+    // A user without a conversation: no messages.
     let r = send(
         Method::POST,
         &server.url(&download),
@@ -204,6 +205,32 @@ async fn transcript_end_and_download() {
         Some(&json!({"userID": "w-user", "sessionKey": "k"})),
     )
     .await;
+    assert!(r.text.contains("(No messages"), "{}", r.text);
+    // After a launch on the public route, the messages the session remembers are in it.
+    let launched = send(
+        Method::POST,
+        &server.url(&format!(
+            "/public/{CATALOGUE_PROJECT}/state/user/w-user/interact"
+        )),
+        &[("versionID", "production")],
+        Some(&json!({"action": {"type": "launch"}})),
+    )
+    .await;
+    let said = crate::support::traces::messages(&launched.json()["trace"]);
+    assert!(!said.is_empty(), "{}", launched.text);
+    let r = send(
+        Method::POST,
+        &server.url(&download),
+        &[("versionID", "production")],
+        Some(&json!({"userID": "w-user", "sessionKey": "k"})),
+    )
+    .await;
+    assert!(r.text.contains("Messages (the latest"), "{}", r.text);
+    assert!(
+        r.text.contains(&format!("Agent: {}", said[0])),
+        "{}",
+        r.text
+    );
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(r.header("content-type").unwrap().starts_with("text/plain"));
     let cd = r.header("content-disposition").unwrap();
