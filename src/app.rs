@@ -94,6 +94,7 @@ impl Application {
             effect_budget: config.effect_budget,
             live,
             admin_key: config.admin_key.clone(),
+            chat: config.chat.clone(),
         };
         let data = web::Data::new(state);
         let factory_data = data.clone();

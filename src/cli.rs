@@ -2,7 +2,9 @@
 //! [`Config`]; their defaults come from [`crate::config::defaults`] and
 //! [`RedisConfig::default`], never from literals here.
 
-use crate::config::{defaults, Config, EmbeddingsConfig, KeysConfig, Secret, StoreConfig};
+use crate::config::{
+    defaults, ChatConfig, Config, EmbeddingsConfig, KeysConfig, Secret, StoreConfig,
+};
 use crate::http::limits::Limits;
 use clap::{Args, Parser, Subcommand};
 use flowdm_actions::llm::LlmConfig;
@@ -162,6 +164,27 @@ pub struct ServeArgs {
     /// The optional AI provider of AI steps (docs/ai.md).
     #[command(flatten)]
     pub ai: AiArgs,
+    /// The web chat bundle (`@voiceflow/react-chat` 1.65.2's dist/bundle.mjs) served at
+    /// /chat/assets/widget.js for the chat pages /chat/{projectID}; `scripts/clients` installs it
+    /// at the default path (docs/clients.md § Chat page).
+    #[arg(long, value_name = "PATH", env = "FLOWDM_WIDGET_BUNDLE", default_value = defaults::WIDGET_BUNDLE)]
+    pub widget_bundle: PathBuf,
+    /// Where the chat pages load the web chat bundle from instead of --widget-bundle (an
+    /// http(s) URL or an absolute path on this server).
+    #[arg(long, value_name = "URL", env = "FLOWDM_WIDGET_URL", value_parser = widget_url)]
+    pub widget_url: Option<String>,
+}
+
+fn widget_url(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    let ok = s.starts_with("https://")
+        || s.starts_with("http://")
+        || (s.starts_with('/') && !s.starts_with("//"));
+    if ok && !s.chars().any(char::is_whitespace) {
+        Ok(s.to_string())
+    } else {
+        Err("expected an http(s) URL or an absolute path such as /static/bundle.js".into())
+    }
 }
 
 fn allow_list(s: &str) -> Result<Policy, String> {
@@ -471,6 +494,10 @@ impl ServeArgs {
                 lock_timeout: Duration::from_millis(self.store.lock_wait_ms.max(1)),
                 inline_turn: Duration::from_millis(self.inline_turn_ms),
                 keep_alive: Duration::from_millis(self.sse_keep_alive_ms.max(1)),
+            },
+            chat: ChatConfig {
+                widget_bundle: self.widget_bundle,
+                widget_url: self.widget_url,
             },
             diagrams: self.diagrams,
             kb_dir: self.kb_dir,

@@ -25,6 +25,9 @@ pub mod defaults {
     pub const REGISTRY_DB: &str = "flowdm-registry.redb";
     /// Directory of the library of sub-flows (docs/custom-actions.md § Library sub-flows).
     pub const LIBRARY_DIR: &str = "library";
+    /// The web chat bundle the chat page loads (`scripts/clients` puts it there;
+    /// docs/clients.md § Chat page).
+    pub const WIDGET_BUNDLE: &str = "target/clients/widget/bundle.js";
     pub const HOST: &str = "127.0.0.1";
     pub const PORT: u16 = 3000;
     /// body-parser's default `1mb`.
@@ -107,6 +110,24 @@ pub struct EmbeddingsConfig {
     pub weight: f64,
 }
 
+/// The chat page's web chat bundle (`docs/clients.md` § Chat page).
+#[derive(Debug, Clone)]
+pub struct ChatConfig {
+    /// The file served at `GET /chat/assets/widget.js` (`--widget-bundle`), read on each request.
+    pub widget_bundle: PathBuf,
+    /// When set, the chat page loads the bundle from this URL instead (`--widget-url`).
+    pub widget_url: Option<String>,
+}
+
+impl Default for ChatConfig {
+    fn default() -> ChatConfig {
+        ChatConfig {
+            widget_bundle: PathBuf::from(defaults::WIDGET_BUNDLE),
+            widget_url: None,
+        }
+    }
+}
+
 /// Everything [`crate::app::Application::build`] needs.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -146,6 +167,8 @@ pub struct Config {
     pub ai: Option<LlmConfig>,
     /// How much one turn may wait on effects and how many AI tokens it may use.
     pub effect_budget: EffectBudget,
+    /// The chat page's web chat bundle.
+    pub chat: ChatConfig,
 }
 
 impl Default for Config {
@@ -169,6 +192,7 @@ impl Default for Config {
             outbound: Policy::strict(),
             ai: None,
             effect_budget: EffectBudget::default(),
+            chat: ChatConfig::default(),
         }
     }
 }

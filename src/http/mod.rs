@@ -15,6 +15,7 @@
 //! | [`transcripts`] | `POST /public/{projectID}/transcripts`, `POST /feedback/{projectID}/user/{userID}` |
 //! | [`custom_actions`] | `/api/custom-actions[/{id}[/versions\|rollback\|clone\|test\|execute]]` (the admin key; [`manage`]: the envelope; [`registry_api`]: the routes every kind shares) |
 //! | [`library_api`] | `/api/library[/{id}[/versions\|rollback\|clone\|test]]` (the same) |
+//! | [`chat`] | `GET /` (the agents), `GET /chat/{projectID}` (a page with the web chat widget), `GET /chat/assets/widget.js`, `GET /chat/assets/extensions.js` |
 //! | [`health`], [`ready`], [`openapi`] | `GET /health` (liveness), `GET /ready` (the session store answers), `GET /openapi.yaml` |
 //!
 //! Shared by the handlers (no handler imports another): [`state`] (the application state),
@@ -26,6 +27,7 @@
 //! (bodies).
 
 pub mod auth;
+pub mod chat;
 use crate::socket::bridge as socket;
 pub mod context;
 pub mod cors;
@@ -102,6 +104,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health::health))
         .route("/ready", web::get().to(ready::ready))
         .route("/openapi.yaml", web::get().to(openapi::openapi))
+        // The chat pages (the real web chat widget against this server; docs/clients.md).
+        .route("/", web::get().to(chat::index))
+        .route("/chat/assets/widget.js", web::get().to(chat::widget_bundle))
+        .route(
+            "/chat/assets/extensions.js",
+            web::get().to(chat::extensions),
+        )
+        .route("/chat/{projectID}", web::get().to(chat::chat_page))
         // Stateful API.
         .route(
             "/state/user/{userID}/interact",

@@ -151,6 +151,8 @@ fn help_lists_the_commands_and_options() {
         "FLOWDM_ALLOW_OUTBOUND",
         "--library-dir",
         "FLOWDM_LIBRARY_DIR",
+        "--widget-bundle",
+        "--widget-url",
     ] {
         assert!(text.contains(opt), "{opt} missing from:\n{text}");
     }
@@ -295,6 +297,10 @@ fn openapi_documents_every_route() {
         "/health:",
         "/ready:",
         "/openapi.yaml:",
+        "/:",
+        "/chat/{projectID}:",
+        "/chat/assets/widget.js:",
+        "/chat/assets/extensions.js:",
         "/state/user/{userID}/interact:",
         "/state/user/{userID}:",
         "/state/user/{userID}/variables:",

@@ -11,6 +11,7 @@ mod ai_provider;
 mod ai_steps;
 mod api_step;
 mod auth;
+mod chat;
 mod clients;
 mod concurrency;
 mod contract;

@@ -39,7 +39,7 @@ pub async fn launch_with(server: &Server, headers: &[(&str, &str)]) -> Resp {
 
 /// Environment variables the server reads; removed so the machine's environment cannot change
 /// what a test sees.
-const SERVER_ENV: [&str; 24] = [
+const SERVER_ENV: [&str; 26] = [
     "REDIS_URL",
     "FLOWDM_AI_URL",
     "FLOWDM_AI_API_KEY",
@@ -64,6 +64,8 @@ const SERVER_ENV: [&str; 24] = [
     "FLOWDM_WORKERS",
     "NODE_ENV",
     "FLOWDM_KB_DIR",
+    "FLOWDM_WIDGET_BUNDLE",
+    "FLOWDM_WIDGET_URL",
 ];
 
 pub fn diagrams_dir() -> PathBuf {
