@@ -15,7 +15,8 @@ globalThis.location ??= { hostname: '127.0.0.1' };
 const { WebSocketRuntimeClient } = await import('@voiceflow/sdk-runtime');
 const { io } = await import('socket.io-client');
 
-const [baseURL, only] = process.argv.slice(2);
+const [baseURL, arg] = process.argv.slice(2);
+const only = ['websocket', 'polling'].includes(arg) ? arg : undefined;
 for (const transport of only ? [only] : ['websocket', 'polling']) await conversation(transport);
 process.exit(0);
 
