@@ -7,6 +7,7 @@ use crate::config::{Config, StoreConfig};
 use crate::http::auth::Keys;
 use crate::http::{self, AppState};
 use crate::kb::KbSearcher;
+use crate::agents::LiveAgents;
 use crate::live_registry::LiveRegistry;
 use crate::nlu_provider::SemanticNlu;
 use crate::projects::Registry;
@@ -56,7 +57,8 @@ impl Application {
         let (store, store_info) = open_store(&config.store)?;
         let library = Arc::new(crate::library::load(&config.library_dir));
         let live = open_registry(&config, &library)?;
-        let registry = load_agents(&config, library)?;
+        let agents = load_agents(&config, library)?;
+        let registry = agents.registry();
         let keys = load_keys(&config, &registry)?;
         let semantic = load_semantic(&config, &registry);
         let kb = crate::kb::load(&config.kb_dir);
@@ -73,8 +75,7 @@ impl Application {
             .transpose()?;
         tracing::info!(store = %store_info, "session store");
         let state = AppState {
-            openapi: http::openapi::document(&registry).into(),
-            registry: Arc::new(registry),
+            agents: agents.clone(),
             keys,
             store,
             limits: config.limits,
@@ -111,7 +112,7 @@ impl Application {
             })?;
         let addrs = server.addrs();
         for addr in &addrs {
-            tracing::info!(%addr, projects = data.registry.project_count(), store = data.store.name(), "listening");
+            tracing::info!(%addr, projects = registry.project_count(), store = data.store.name(), "listening");
         }
         Ok(Application {
             addrs,
@@ -181,12 +182,15 @@ fn open_registry(
         admin_api = config.admin_key.is_some(),
         "registry of custom actions and library entries"
     );
-    let live = Arc::new(LiveRegistry::new(
+    let live = Arc::new(
+        LiveRegistry::new(
         files,
         library,
         config.library_dir.clone(),
         store,
-    ));
+    )
+        .with_actions_dir(config.actions_dir.clone()),
+    );
     let first = live.clone();
     tokio::spawn(async move {
         if let Err(error) = first.reload().await {
@@ -200,33 +204,32 @@ fn open_registry(
 fn load_agents(
     config: &Config,
     library: Arc<flowdm_model::Library>,
-) -> Result<Registry, StartError> {
+) -> Result<Arc<LiveAgents>, StartError> {
     // The custom actions and the live library come with each turn (`AppState::live`); the
     // agents keep the file library as the engine's default.
-    let (registry, report) =
-        Registry::load_dir_with_library(&config.diagrams, Arc::default(), library).map_err(
-            |source| StartError::Diagrams {
-                dir: config.diagrams.display().to_string(),
-                source,
-            },
-        )?;
+    let (agents, report) = LiveAgents::load(
+        &config.diagrams,
+        Arc::default(),
+        library,
+        config.retire_after,
+    )
+    .map_err(|source| StartError::Diagrams {
+        dir: config.diagrams.display().to_string(),
+        source,
+    })?;
     for loaded in &report.loaded {
         tracing::info!(file = %loaded.path.display(), project = %loaded.project_id, version = %loaded.version_id, "agent loaded");
-        for w in &loaded.warnings {
-            tracing::warn!(file = %loaded.path.display(), warning = %w, "agent loaded with a warning");
-        }
     }
-    for failed in &report.failed {
-        tracing::error!(file = %failed.path.display(), reason = %failed.error, "agent not loaded");
-    }
-    if registry.is_empty() {
+    if agents.registry().is_empty() {
         tracing::warn!(dir = %config.diagrams.display(), "no agent loaded: every project route will answer an error");
     }
-    Ok(registry)
+    let agents = Arc::new(agents);
+    if config.watch_diagrams {
+        crate::agents::watch(&agents);
+    }
+    Ok(agents)
 }
 
-/// Hybrid knowledge-base retrieval's embeddings: the embeddings provider's, when one is
-/// configured (a client that cannot be built is logged: BM25 alone).
 fn kb_embedder(config: &Config) -> Option<crate::kb::KbEmbedder> {
     let cfg = config.nlu_embeddings.as_ref()?;
     match crate::nlu_provider::client::EmbeddingsClient::new(cfg, &config.outbound) {

@@ -69,6 +69,14 @@ pub struct ServeArgs {
     /// Directory of agents: every `.vf` / `.vfr` file is one project (other files are skipped).
     #[arg(long, value_name = "DIR", default_value = defaults::DIAGRAMS)]
     pub diagrams: PathBuf,
+    /// Do not watch `--diagrams` for changes (reload with `POST /admin/reload` only;
+    /// docs/reload.md).
+    #[arg(long, env = "FLOWDM_NO_WATCH")]
+    pub no_watch: bool,
+    /// Seconds a replaced agent revision is kept after the last turn that used it, for the
+    /// sessions that started on it (docs/reload.md; default: the Redis session TTL, 7 days).
+    #[arg(long, value_name = "SECONDS", env = "FLOWDM_RETIRED_TTL", default_value_t = defaults::RETIRE_AFTER_SECS)]
+    pub retired_ttl: u64,
     /// Directory of knowledge-base documents, one folder per project ID (docs/knowledge-base.md);
     /// a missing directory means no knowledge base.
     #[arg(long, value_name = "DIR", env = "FLOWDM_KB_DIR", default_value = defaults::KB_DIR)]
@@ -500,6 +508,8 @@ impl ServeArgs {
                 widget_url: self.widget_url,
             },
             diagrams: self.diagrams,
+            watch_diagrams: !self.no_watch,
+            retire_after: Duration::from_secs(self.retired_ttl),
             kb_dir: self.kb_dir,
             actions_dir: self.actions_dir,
             registry_db: Some(self.registry_db).filter(|p| p.as_os_str() != ":memory:"),

@@ -16,6 +16,9 @@ pub mod defaults {
 
     /// Directory of agents.
     pub const DIAGRAMS: &str = "diagrams";
+    /// How long a retired agent revision is kept after its last turn (the Redis store's idle
+    /// session TTL: no session older than that is left to use it).
+    pub const RETIRE_AFTER_SECS: u64 = 7 * 24 * 3600;
     /// Directory of the knowledge bases, one folder per project (docs/knowledge-base.md).
     pub const KB_DIR: &str = "kb";
     /// Directory of the custom actions the server runs itself (docs/custom-actions.md).
@@ -133,6 +136,10 @@ impl Default for ChatConfig {
 pub struct Config {
     /// Directory of agents (`.vf`, `.vfr`).
     pub diagrams: PathBuf,
+    /// Reload the agents when a file of `diagrams` changes (`crate::agents`).
+    pub watch_diagrams: bool,
+    /// How long a replaced agent revision is kept for the sessions that started on it.
+    pub retire_after: std::time::Duration,
     /// Directory of the knowledge bases, `<kb_dir>/<projectID>/` (missing: none).
     pub kb_dir: PathBuf,
     /// Directory of the custom actions the server runs (missing: none).
@@ -175,6 +182,8 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             diagrams: PathBuf::from(defaults::DIAGRAMS),
+            watch_diagrams: true,
+            retire_after: std::time::Duration::from_secs(defaults::RETIRE_AFTER_SECS),
             kb_dir: PathBuf::from(defaults::KB_DIR),
             actions_dir: PathBuf::from(defaults::ACTIONS_DIR),
             registry_db: None,

@@ -13,6 +13,7 @@ pub use flowdm_model as model;
 pub use flowdm_nlu as nlu;
 pub use flowdm_store as store;
 
+pub mod agents;
 pub mod app;
 pub mod cli;
 pub mod config;

@@ -40,13 +40,29 @@ pub struct Snapshot {
 /// A compiled stored version: `(id, version, created_at, updated_at)`.
 type CacheKey = (String, u64, String, String);
 
+/// The file-declared actions and library entries (never changed by the API; read again by
+/// [`LiveRegistry::reload_files`]).
+#[derive(Default)]
+pub struct Files {
+    /// `--actions-dir`'s actions.
+    pub actions: Vec<ServerAction>,
+    /// `--library-dir`'s entries, compiled.
+    pub library: Vec<Arc<LibraryVersion>>,
+}
+
+impl Files {
+    /// The file action of this id, if any.
+    pub fn action(&self, id: &str) -> Option<&ServerAction> {
+        self.actions.iter().find(|a| a.id == id)
+    }
+}
+
 pub struct LiveRegistry {
-    /// `--actions-dir`'s actions (never changed by the API).
-    action_files: Vec<ServerAction>,
-    /// `--library-dir`'s entries, compiled (never changed by the API).
-    library_files: Vec<Arc<LibraryVersion>>,
+    files: ArcSwap<Files>,
     /// `--library-dir` (where a file entry's `config.file` is read).
     pub library_dir: PathBuf,
+    /// `--actions-dir` (read again by [`LiveRegistry::reload_files`]; empty: not known).
+    pub actions_dir: PathBuf,
     pub store: Arc<dyn RegistryStore>,
     snapshot: ArcSwap<Snapshot>,
     /// Compiled stored library versions (`None`: it did not compile, logged once).
@@ -72,6 +88,12 @@ fn cache_key(raw: &Value) -> CacheKey {
 }
 
 impl LiveRegistry {
+    /// Where the file actions are read again from.
+    pub fn with_actions_dir(mut self, dir: PathBuf) -> LiveRegistry {
+        self.actions_dir = dir;
+        self
+    }
+
     /// The files alone until [`LiveRegistry::reload`] reads the store.
     pub fn new(
         action_files: Vec<ServerAction>,
@@ -85,9 +107,12 @@ impl LiveRegistry {
                 actions: Arc::new(ServerActions::new(action_files.clone())),
                 library: Arc::new(Library::from_shared(library_files.clone())),
             }),
-            action_files,
-            library_files,
+            files: ArcSwap::from_pointee(Files {
+                actions: action_files,
+                library: library_files,
+            }),
             library_dir,
+            actions_dir: PathBuf::new(),
             store,
             compiled: Mutex::new(HashMap::new()),
             generation: AtomicU64::new(u64::MAX),
@@ -111,20 +136,26 @@ impl LiveRegistry {
         self.current()
     }
 
-    /// The file-declared actions.
-    pub fn action_files(&self) -> &[ServerAction] {
-        &self.action_files
+    /// The file-declared actions and library entries.
+    pub fn files(&self) -> Arc<Files> {
+        self.files.load_full()
     }
 
-    /// The file action of this id, if any.
-    pub fn file_action(&self, id: &str) -> Option<&ServerAction> {
-        self.action_files.iter().find(|a| a.id == id)
+    /// Reads `--actions-dir` and `--library-dir` again (`POST /admin/reload`, docs/reload.md),
+    /// then rebuilds the snapshot. Sessions keep the library versions they pinned
+    /// (`storage.subflowVersions`) as long as a version of that number is loaded.
+    pub async fn reload_files(&self) -> Result<(), RegistryError> {
+        let (dir, lib) = (self.actions_dir.clone(), self.library_dir.clone());
+        let files = tokio::task::spawn_blocking(move || Files {
+            actions: crate::server_actions::load_list(&dir),
+            library: crate::library::load(&lib).versions().cloned().collect(),
+        })
+        .await
+        .unwrap_or_default();
+        self.files.store(Arc::new(files));
+        self.reload().await
     }
 
-    /// The file-declared library versions.
-    pub fn library_files(&self) -> &[Arc<LibraryVersion>] {
-        &self.library_files
-    }
 
     /// Rebuilds the snapshot from the files and the store's records (a record that does not
     /// parse or compile is logged and skipped; a store record never replaces a file action of
@@ -156,10 +187,11 @@ impl LiveRegistry {
     }
 
     fn actions_from(&self, records: Vec<Value>) -> ServerActions {
-        let mut actions = self.action_files.clone();
+        let files = self.files();
+        let mut actions = files.actions.clone();
         for raw in records {
             match ServerAction::parse(&raw) {
-                Ok(a) if self.file_action(&a.id).is_none() => actions.push(a),
+                Ok(a) if files.action(&a.id).is_none() => actions.push(a),
                 Ok(a) => {
                     tracing::warn!(id = %a.id, "stored custom action shadowed by a file action of its id")
                 }
@@ -192,7 +224,7 @@ impl LiveRegistry {
         known: Vec<(CacheKey, Option<Arc<LibraryVersion>>)>,
         raw_versions: Vec<Value>,
     ) -> Library {
-        let mut ready: Vec<Arc<LibraryVersion>> = self.library_files.clone();
+        let mut ready: Vec<Arc<LibraryVersion>> = self.files().library.clone();
         ready.extend(known.iter().filter_map(|(_, v)| v.clone()));
         let mut fresh = Vec::new();
         let mut keep: HashMap<CacheKey, Option<Arc<LibraryVersion>>> = known.into_iter().collect();

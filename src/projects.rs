@@ -82,7 +82,7 @@ pub struct LoadReport {
 }
 
 /// All versions of one project.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ProjectEntry {
     /// Project metadata (`apiPrivacy`, `devVersion`, `liveVersion`, …) of the first file loaded.
     pub info: ProjectInfo,
@@ -171,7 +171,7 @@ pub struct Registry {
     actions: Arc<flowdm_model::ServerActions>,
     /// The library of sub-flows, given to every agent.
     library: Arc<flowdm_model::Library>,
-    projects: HashMap<String, ProjectEntry>,
+    projects: HashMap<String, Arc<ProjectEntry>>,
     versions: HashMap<String, (Arc<Agent>, PathBuf)>,
     /// Project ids in load order.
     order: Vec<String>,
@@ -182,6 +182,28 @@ impl Registry {
         Registry::default()
     }
 
+    /// An empty registry whose agents get these custom actions and library.
+    pub fn with(
+        actions: Arc<flowdm_model::ServerActions>,
+        library: Arc<flowdm_model::Library>,
+    ) -> Registry {
+        Registry {
+            actions,
+            library,
+            ..Registry::new()
+        }
+    }
+
+    /// The agent of a loaded version (its NLU trained), with this registry's custom actions
+    /// and library; not added.
+    pub fn agent(&self, project: Project) -> Arc<Agent> {
+        Arc::new(Agent {
+            actions: self.actions.clone(),
+            library: self.library.clone(),
+            ..Agent::new(project)
+        })
+    }
+
     /// Adds a loaded version. A version id already present is refused.
     pub fn insert(&mut self, project: Project, path: &Path) -> Result<Arc<Agent>, AgentError> {
         if let Some((_, first)) = self.versions.get(&project.version.id) {
@@ -190,28 +212,37 @@ impl Registry {
                 first: first.display().to_string(),
             });
         }
-        let project = Arc::new(Agent {
-            actions: self.actions.clone(),
-            library: self.library.clone(),
-            ..Agent::new(project)
-        });
+        let project = self.agent(project);
+        self.insert_agent(project.clone(), path)?;
+        Ok(project)
+    }
+
+    /// Adds an agent built by [`Registry::agent`] (or kept from an earlier registry). A version
+    /// id already present is refused.
+    pub fn insert_agent(&mut self, project: Arc<Agent>, path: &Path) -> Result<(), AgentError> {
+        if let Some((_, first)) = self.versions.get(&project.version.id) {
+            return Err(AgentError::DuplicateVersion {
+                version: project.version.id.clone(),
+                first: first.display().to_string(),
+            });
+        }
         // Sessions are namespaced by the version's project id (the reference's `attachProjectID`).
         let pid = project.version.project_id.clone();
         let entry = self.projects.entry(pid.clone()).or_insert_with(|| {
             self.order.push(pid.clone());
             let mut info = project.info.clone();
             info.id = pid.clone();
-            ProjectEntry {
+            Arc::new(ProjectEntry {
                 info,
                 versions: Vec::new(),
-            }
+            })
         });
-        entry.versions.push(project.clone());
+        Arc::make_mut(entry).versions.push(project.clone());
         self.versions.insert(
             project.version.id.clone(),
             (project.clone(), path.to_path_buf()),
         );
-        Ok(project)
+        Ok(())
     }
 
     /// Loads every agent file (`*.vfr`, `*.vf`) of `dir` in file-name order. Files that fail are
@@ -267,7 +298,7 @@ impl Registry {
         Ok((registry, report))
     }
 
-    pub fn project(&self, id: &str) -> Option<&ProjectEntry> {
+    pub fn project(&self, id: &str) -> Option<&Arc<ProjectEntry>> {
         self.projects.get(id)
     }
 
@@ -278,18 +309,20 @@ impl Registry {
     /// A version id, or a project id (→ its default version).
     pub fn resolve_id(&self, id: &str) -> Option<&Arc<Agent>> {
         self.version(id)
-            .or_else(|| self.project(id).map(ProjectEntry::default_version))
+            .or_else(|| self.project(id).map(|p| p.default_version()))
     }
 
     /// Projects in load order.
     pub fn projects(&self) -> impl Iterator<Item = &ProjectEntry> {
-        self.order.iter().filter_map(|id| self.projects.get(id))
+        self.order
+            .iter()
+            .filter_map(|id| self.projects.get(id).map(|e| &**e))
     }
 
     /// The only project, when exactly one is loaded.
     pub fn single_project(&self) -> Option<&ProjectEntry> {
         if self.projects.len() == 1 {
-            self.projects.values().next()
+            self.projects.values().next().map(|e| &**e)
         } else {
             None
         }

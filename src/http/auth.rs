@@ -41,7 +41,7 @@ pub fn resolve_version(
     ctx: &RequestCtx,
     path_version: Option<&str>,
 ) -> Result<Arc<Agent>, ApiError> {
-    let registry = &state.registry;
+    let registry = state.agents.registry();
     let keys = &state.keys;
     let auth = header(req, "authorization");
     let keys_on = !keys.is_empty();
@@ -75,7 +75,7 @@ pub fn resolve_version(
                 }
             } else {
                 let found = if keys_on {
-                    key_project.and_then(|p| registry.project(p))
+                    key_project.and_then(|p| registry.project(p)).map(|e| &**e)
                 } else {
                     registry.single_project()
                 };
@@ -144,12 +144,12 @@ pub fn resolve_public(
 
 /// The public-origin check (403) and the project of a public route (loaded and `apiPrivacy:
 /// "public"`, else 401), without choosing a version.
-pub fn public_entry<'a>(
-    state: &'a AppState,
+pub fn public_entry(
+    state: &AppState,
     req: &HttpRequest,
     project_id: &str,
     check_origin: bool,
-) -> Result<&'a ProjectEntry, ApiError> {
+) -> Result<Arc<ProjectEntry>, ApiError> {
     if check_origin && !state.public_origins.is_empty() {
         let origin = header(req, "origin").unwrap_or("");
         if !state.public_origins.iter().any(|o| o == origin) {
@@ -160,9 +160,11 @@ pub fn public_entry<'a>(
         }
     }
     let entry = state
-        .registry
+        .agents
+        .registry()
         .project(project_id)
         .filter(|e| e.is_public())
+        .cloned()
         .ok_or_else(|| ApiError::verror(StatusCode::UNAUTHORIZED, "no access to project"))?;
     Ok(entry)
 }
@@ -225,9 +227,7 @@ pub fn resolve_project_version(
         }
     }
     let not_found = |message: String| ApiError::verror(StatusCode::NOT_FOUND, message);
-    let entry = state
-        .registry
-        .project(project_id)
+    let entry = state.agents.registry().project(project_id).cloned()
         .ok_or_else(|| not_found(format!("Project {project_id} is not loaded")))?;
     let agent = match Alias::parse(version_id) {
         Some(alias) => entry.alias(alias).map_err(|e| not_found(e.to_string()))?,

@@ -97,7 +97,7 @@ fn page(title: &str, body: &str) -> HttpResponse {
 pub async fn index(data: web::Data<AppState>) -> HttpResponse {
     let mut rows = String::new();
     let mut hidden = 0usize;
-    for entry in data.registry.projects() {
+    for entry in data.agents.registry().projects() {
         if !entry.is_public() {
             hidden += 1;
             continue;
@@ -148,7 +148,7 @@ pub async fn chat_page(
     path: web::Path<ProjectPath>,
 ) -> Result<HttpResponse, ApiError> {
     let project_id = &path.project_id;
-    if data.registry.project(project_id).is_none() {
+    if data.agents.registry().project(project_id).cloned().is_none() {
         return Err(ApiError::verror(
             StatusCode::NOT_FOUND,
             format!("Project {project_id} not found"),

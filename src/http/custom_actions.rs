@@ -49,7 +49,8 @@ impl Managed for ServerAction {
     }
 
     fn files(live: &LiveRegistry) -> Vec<Value> {
-        live.action_files()
+        live.files()
+            .actions
             .iter()
             .map(ServerAction::to_json)
             .collect()

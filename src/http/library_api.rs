@@ -165,7 +165,8 @@ impl Managed for Entry {
     }
 
     fn files(live: &LiveRegistry) -> Vec<Value> {
-        live.library_files()
+        live.files()
+            .library
             .iter()
             .map(|v| v.entry.to_json())
             .collect()

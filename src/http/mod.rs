@@ -45,6 +45,7 @@ pub mod openapi;
 pub mod paths;
 pub mod public;
 pub mod ready;
+pub mod reload;
 pub mod registry_api;
 pub mod response;
 pub mod session;
@@ -256,6 +257,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         // Management API of the library of sub-flows (docs/custom-actions.md).
         .configure(registry_api::routes::<library_api::Entry>("/api/library"))
         .route("/api/library/{id}/test", web::post().to(library_api::test))
+        // Hot reload of agents, actions and library (docs/reload.md).
+        .route("/admin/reload", web::post().to(reload::reload))
         // Knowledge base (docs/knowledge-base.md).
         .route(
             "/knowledge-base/query",

@@ -62,7 +62,7 @@ pub fn document(registry: &Registry) -> String {
 pub async fn openapi(data: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/yaml; charset=utf-8")
-        .body(data.openapi.clone())
+        .body(data.agents.openapi())
 }
 
 #[cfg(test)]

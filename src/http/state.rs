@@ -3,7 +3,6 @@
 use super::auth::Keys;
 use super::limits::Limits;
 use crate::nlu_provider::SemanticNlu;
-use crate::projects::Registry;
 use crate::store::SessionStore;
 use flowdm_actions::effects::Effects;
 use flowdm_actions::perform::EffectBudget;
@@ -11,7 +10,8 @@ use std::sync::Arc;
 
 /// The application state (built by [`crate::app::Application::build`]).
 pub struct AppState {
-    pub registry: Arc<Registry>,
+    /// The loaded agents (reloaded without a restart, `crate::agents`).
+    pub agents: Arc<crate::agents::LiveAgents>,
     pub keys: Keys,
     pub store: Arc<dyn SessionStore>,
     pub limits: Limits,
@@ -19,8 +19,6 @@ pub struct AppState {
     pub public_origins: Vec<String>,
     /// Shown by `/health` (`NODE_ENV`).
     pub environment: String,
-    /// The OpenAPI document served (`super::openapi::document`).
-    pub openapi: actix_web::web::Bytes,
     /// The optional embeddings provider of intent classification (unset: the local classifier
     /// alone).
     pub semantic: Option<Arc<SemanticNlu>>,

@@ -183,7 +183,8 @@ pub async fn resume(
         })?
         .to_string();
     let agent = data
-        .registry
+        .agents
+        .registry()
         .resolve_id(&version_id)
         .cloned()
         .ok_or_else(|| {

@@ -96,6 +96,10 @@ pub async fn run_engine_observed<Again>(
 where
     Again: Future<Output = Result<TurnInput, ApiError>>,
 {
+    // The revision the session started on, while it is kept (`crate::agents`); a launch
+    // starts the conversation on the current one.
+    let fresh = input.request.as_ref().is_some_and(|r| r.is_launch());
+    let agent = &data.agents.pinned(agent, &input.state, fresh);
     let seed = turn_seed();
     let inline = data.limits.inline_turn;
     // The custom actions and library of this turn: one snapshot for all its runs (no I/O once
@@ -120,6 +124,7 @@ where
         log.push(result);
         out = run_once(ctx, agent, again().await?, &log, &turn, &again).await?;
     }
+    data.agents.record(agent, &mut out.state);
     Ok(out)
 }
 

@@ -35,12 +35,12 @@ use std::sync::Arc;
 pub const LOG_LIMIT: usize = 16 * 1024;
 
 /// 404 for a project that is not loaded, then the public checks of the other public routes.
-fn entry<'a>(
-    data: &'a AppState,
+fn entry(
+    data: &AppState,
     req: &HttpRequest,
     project_id: &str,
-) -> Result<&'a ProjectEntry, ApiError> {
-    if data.registry.project(project_id).is_none() {
+) -> Result<Arc<ProjectEntry>, ApiError> {
+    if data.agents.registry().project(project_id).cloned().is_none() {
         return Err(ApiError::verror(
             StatusCode::NOT_FOUND,
             format!("Project {project_id} not found"),
@@ -87,7 +87,7 @@ pub async fn settings(
     path: web::Path<ProjectPath>,
 ) -> Result<Answer, ApiError> {
     let entry = entry(&data, &req, &path.project_id)?;
-    let agent = version_of(entry, header(&req, "versionid"), false)?;
+    let agent = version_of(&entry, header(&req, "versionid"), false)?;
     record(&ctx, &agent);
     Answer::json(&widget_settings(&agent))
 }
@@ -148,7 +148,7 @@ pub async fn setup(
             ))
         }
     };
-    let agent = version_of(entry, environment, variant == Some("published"))?;
+    let agent = version_of(&entry, environment, variant == Some("published"))?;
     record(&ctx, &agent);
     Answer::json(&json!({
         "settings": widget_settings(&agent),

@@ -17,15 +17,26 @@ use crate::http::AppState;
 use actix_web::web;
 use socketioxide::service::SocketIoService;
 use socketioxide::SocketIo;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The path of the channel.
 pub const PATH: &str = "/v4/interact/socket";
 
+/// What the shutdown needs to know of the channel: the turns running, and whether new ones
+/// are refused.
+#[derive(Debug, Default)]
+pub struct Activity {
+    pub running: AtomicUsize,
+    pub closing: AtomicBool,
+}
+
 /// The socket.io service and its handle.
 pub struct SocketChannel {
     svc: SocketIoService<engineioxide::service::NotFoundService>,
     io: SocketIo,
+    activity: Arc<Activity>,
 }
 
 impl SocketChannel {
@@ -40,13 +51,23 @@ impl SocketChannel {
             .ping_timeout(ping)
             .max_payload(data.limits.body_bytes as u64)
             .build_svc();
-        protocol::register(&io, data);
-        SocketChannel { svc, io }
+        let activity = Arc::new(Activity::default());
+        protocol::register(&io, data, activity.clone());
+        SocketChannel { svc, io, activity }
     }
 
-    /// Tells every connected client that the server is closing (`session-ended` is not sent:
-    /// the sessions live on) and disconnects it.
-    pub async fn close(&self) {
+    /// The shutdown's part (`docs/operations.md`): new actions are refused (`action`
+    /// `{status: "rejected", error: {code: 503}}`), the running turns get up to `drain` to
+    /// finish and commit, then every client is disconnected with socket.io's own disconnect
+    /// packet (`session-ended` is not sent: the sessions live on, a client reconnects to
+    /// another server with its key).
+    pub async fn drain(&self, drain: Duration) {
+        self.activity.closing.store(true, Ordering::SeqCst);
+        let until = std::time::Instant::now() + drain;
+        while self.activity.running.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < until
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         self.io.close().await;
     }
 }

@@ -22,6 +22,7 @@
 //! commit at the end.
 
 use super::bridge::TurnArbiter;
+use super::Activity;
 use crate::engine::Agent;
 use crate::http::context::{Fingerprint, RequestCtx};
 use crate::http::errors::ApiError;
@@ -58,6 +59,8 @@ struct Conn {
     started: Option<Started>,
     /// The running turn's cancel flag.
     running: Option<Arc<AtomicBool>>,
+    /// The channel's turns (for the shutdown).
+    activity: Arc<Activity>,
 }
 
 type Shared = Arc<Mutex<Conn>>;
@@ -67,9 +70,12 @@ fn lock(conn: &Shared) -> std::sync::MutexGuard<'_, Conn> {
 }
 
 /// Registers the namespace `/` and its events.
-pub fn register(io: &SocketIo, data: web::Data<AppState>) {
+pub fn register(io: &SocketIo, data: web::Data<AppState>, activity: Arc<Activity>) {
     io.ns("/", move |s: SocketRef| {
-        let conn: Shared = Arc::default();
+        let conn: Shared = Arc::new(Mutex::new(Conn {
+            activity: activity.clone(),
+            ..Conn::default()
+        }));
         let (d, c) = (data.clone(), conn.clone());
         s.on("start", move |s: SocketRef, TryData(p): TryData<Value>| {
             let (d, c) = (d.clone(), c.clone());
@@ -114,8 +120,9 @@ pub fn register(io: &SocketIo, data: web::Data<AppState>) {
     });
 }
 
-/// Runs `work` on the connection's worker (see [`super::bridge`]).
-fn on_worker<F, Fut>(s: &SocketRef, work: F)
+/// Runs `work` on the connection's worker (see [`super::bridge`]); `false` (and an
+/// `exception`) when that worker is gone.
+fn on_worker<F, Fut>(s: &SocketRef, work: F) -> bool
 where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: Future<Output = ()> + 'static,
@@ -129,6 +136,7 @@ where
     if !spawned {
         exception(s, 503, "the server is closing");
     }
+    spawned
 }
 
 fn exception(s: &SocketRef, code: u16, message: &str) {
@@ -162,7 +170,7 @@ fn resolve(data: &AppState, s: &SocketRef, p: &Value) -> Result<(Arc<Agent>, Str
     let bad = |field: &str, why: &str| ApiError::validation(field, why);
     let project_id = text(p, "projectID").ok_or_else(|| bad("projectID", "must be a string"))?;
     let environment = text(p, "environmentID").unwrap_or("production").to_string();
-    let entry = data.registry.project(project_id).ok_or_else(|| {
+    let entry = data.agents.registry().project(project_id).cloned().ok_or_else(|| {
         ApiError::verror(
             StatusCode::NOT_FOUND,
             format!("Project {project_id} is not loaded"),
@@ -314,6 +322,10 @@ fn on_action(s: SocketRef, data: web::Data<AppState>, conn: Shared, p: Value) {
     let flag = Arc::new(AtomicBool::new(false));
     let started = {
         let mut c = lock(&conn);
+        if c.activity.closing.load(Ordering::SeqCst) {
+            drop(c);
+            return rejected(&s, 503, "the server is closing: reconnect");
+        }
         if c.running.is_some() {
             drop(c);
             return rejected(&s, 409, "a turn of this connection is running");
@@ -323,11 +335,16 @@ fn on_action(s: SocketRef, data: web::Data<AppState>, conn: Shared, p: Value) {
             return rejected(&s, 401, "Invalid session key");
         };
         c.running = Some(flag.clone());
+        c.activity.running.fetch_add(1, Ordering::SeqCst);
         started
     };
     let finish = {
         let conn = conn.clone();
-        move || lock(&conn).running = None
+        move || {
+            let mut c = lock(&conn);
+            c.running = None;
+            c.activity.running.fetch_sub(1, Ordering::SeqCst);
+        }
     };
     let action = p.get("action").cloned().unwrap_or(Value::Null);
     let stateful = p.pointer("/config/stateful") == Some(&Value::Bool(true));
@@ -345,7 +362,8 @@ fn on_action(s: SocketRef, data: web::Data<AppState>, conn: Shared, p: Value) {
         }
     };
     let socket = s.clone();
-    on_worker(&s, move || async move {
+    let finish_if_not_run = finish.clone();
+    let spawned = on_worker(&s, move || async move {
         let ctx = RequestCtx::new(new_request_id(), None, Fingerprint::default());
         let project_id = started.agent.version.project_id.to_string();
         let span = tracing::info_span!("socket turn", id = %ctx.id(), project = %project_id, user = %started.user_id);
@@ -405,4 +423,7 @@ fn on_action(s: SocketRef, data: web::Data<AppState>, conn: Shared, p: Value) {
         .await;
         finish();
     });
+    if !spawned {
+        finish_if_not_run();
+    }
 }

@@ -24,6 +24,7 @@ mod logs;
 mod nlu;
 mod nlu_provider;
 mod public;
+mod reload;
 mod server_actions;
 mod socket;
 mod stops;

@@ -485,6 +485,8 @@ pub fn redact(mut v: Value) -> Value {
                     match k.as_str() {
                         "time" if x.is_number() => *x = json!("[time]"),
                         "timestamp" if x.is_number() => *x = json!("[timestamp]"),
+                        // The agent file's content hash (docs/reload.md).
+                        "flowdm:revision" if x.is_string() => *x = json!("[revision]"),
                         _ => walk(x),
                     }
                 }

@@ -244,6 +244,13 @@ pub trait SessionStore: Send + Sync + 'static {
         Box::pin(async { Ok(()) })
     }
 
+    /// Releases every session lock this process still holds (a shutdown whose drain timeout
+    /// cut turns short): the sessions are free at once instead of one lock TTL later. Gives how
+    /// many were released; the in-memory store has nothing to release.
+    fn release_held(&self) -> StoreFuture<'_, usize> {
+        Box::pin(async { Ok(0) })
+    }
+
     /// The stored state, if any, without locking (a consistent snapshot of the last commit).
     fn get<'a>(&'a self, key: &'a SessionKey) -> StoreFuture<'a, Option<State>>;
 

@@ -339,6 +339,25 @@ struct Inner {
     lanes: Vec<Lane>,
     queue: LocalLocks,
     round_trips: AtomicU64,
+    /// The session locks this process holds (lock key → token), released by
+    /// [`SessionStore::release_held`] at shutdown.
+    held: Mutex<std::collections::HashMap<String, String>>,
+}
+
+impl Inner {
+    fn hold(&self, lock_key: &str, token: &str) {
+        self.held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(lock_key.to_string(), token.to_string());
+    }
+
+    fn let_go(&self, lock_key: &str, token: &str) {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        if held.get(lock_key).is_some_and(|t| t == token) {
+            held.remove(lock_key);
+        }
+    }
 }
 
 impl Inner {
@@ -448,7 +467,10 @@ fn release_later(inner: Arc<Inner>, lock_key: String, token: String, local: Opti
         let mut pause = Duration::from_millis(50);
         loop {
             match inner.unlock(lock_key.clone(), token.clone()).await {
-                Ok(()) => break,
+                Ok(()) => {
+                    inner.let_go(&lock_key, &token);
+                    break;
+                }
                 Err(e) => {
                     // Do not keep this process's next request waiting on an outage.
                     drop(local.take());
@@ -575,6 +597,7 @@ impl RedisStore {
                 lanes: (0..lanes).map(|_| Lane::default()).collect(),
                 queue: LocalLocks::default(),
                 round_trips: AtomicU64::new(0),
+                held: Mutex::default(),
                 cfg,
             }),
         })
@@ -682,6 +705,7 @@ impl RedisStore {
                     return Ok(Begun::Replay(response));
                 }
                 BeginReply::Locked { version, data } => {
+                    inner.hold(&keys.lock, &token);
                     let guard = RedisGuard {
                         inner: inner.clone(),
                         keys,
@@ -815,6 +839,7 @@ impl RedisStore {
                 }
             }
         };
+        inner.let_go(&guard.keys.lock, &guard.token);
         match r {
             1 => {
                 guard.held = false;
@@ -907,6 +932,25 @@ fn parse_docs(list: Vec<Vec<u8>>, what: &str) -> Result<Vec<Value>, StoreError> 
 impl SessionStore for RedisStore {
     fn name(&self) -> &'static str {
         "redis"
+    }
+
+    fn release_held(&self) -> StoreFuture<'_, usize> {
+        Box::pin(async move {
+            let held: Vec<(String, String)> = self
+                .inner
+                .held
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .drain()
+                .collect();
+            let mut released = 0;
+            for (lock_key, token) in held {
+                if self.inner.unlock(lock_key, token).await.is_ok() {
+                    released += 1;
+                }
+            }
+            Ok(released)
+        })
     }
 
     fn ready(&self) -> StoreFuture<'_, ()> {
