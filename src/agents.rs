@@ -151,7 +151,11 @@ impl LiveAgents {
     fn build(
         &self,
         previous: &HashMap<PathBuf, FileAgents>,
-    ) -> std::io::Result<(Snapshot, LoadReport, (ReloadReport, Vec<(Arc<Agent>, String)>))> {
+    ) -> std::io::Result<(
+        Snapshot,
+        LoadReport,
+        (ReloadReport, Vec<(Arc<Agent>, String)>),
+    )> {
         let mut registry = Registry::with(self.actions.clone(), self.library.clone());
         let mut files = HashMap::new();
         let mut report = LoadReport::default();
@@ -231,7 +235,11 @@ impl LiveAgents {
                     }));
                 }
             }
-            if unchanged && previous.get(&path).is_some_and(|o| o.revision == file.revision) {
+            if unchanged
+                && previous
+                    .get(&path)
+                    .is_some_and(|o| o.revision == file.revision)
+            {
                 reload.unchanged += 1;
             }
             if !inserted.is_empty() {
@@ -337,9 +345,9 @@ impl LiveAgents {
             return requested.clone();
         };
         let mut retired = lock(&self.retired);
-        let found = retired.iter_mut().find(|r| {
-            r.revision == recorded && r.agent.version.id == requested.version.id
-        });
+        let found = retired
+            .iter_mut()
+            .find(|r| r.revision == recorded && r.agent.version.id == requested.version.id);
         match found {
             Some(r) if !Arc::ptr_eq(&r.agent, requested) => {
                 r.last_used = Instant::now();
@@ -352,9 +360,10 @@ impl LiveAgents {
     /// Records in `state` the revision of `agent` (when it is known).
     pub fn record(&self, agent: &Arc<Agent>, state: &mut State) {
         if let Some(revision) = self.revision(agent) {
-            state
-                .storage
-                .insert(REVISION_KEY.to_string(), serde_json::Value::String(revision));
+            state.storage.insert(
+                REVISION_KEY.to_string(),
+                serde_json::Value::String(revision),
+            );
         }
     }
 

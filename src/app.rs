@@ -3,11 +3,11 @@
 //! [`Application::run_until_stopped`] serves until SIGINT/SIGTERM or [`Application::handle`]'s
 //! `stop`. `flowdm serve` and the in-process tests start the server the same way.
 
+use crate::agents::LiveAgents;
 use crate::config::{Config, StoreConfig};
 use crate::http::auth::Keys;
 use crate::http::{self, AppState};
 use crate::kb::KbSearcher;
-use crate::agents::LiveAgents;
 use crate::live_registry::LiveRegistry;
 use crate::nlu_provider::SemanticNlu;
 use crate::projects::Registry;
@@ -47,6 +47,22 @@ pub enum StartError {
 pub struct Application {
     addrs: Vec<SocketAddr>,
     server: Server,
+    socket: web::Data<crate::socket::SocketChannel>,
+    store: Arc<dyn SessionStore>,
+    drain: std::time::Duration,
+    signals: bool,
+}
+
+/// The next SIGTERM or SIGINT.
+async fn wait_for_signal() -> std::io::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    Ok(())
 }
 
 impl Application {
@@ -100,7 +116,12 @@ impl Application {
         let data = web::Data::new(state);
         let factory_data = data.clone();
         let socket = web::Data::new(crate::socket::SocketChannel::new(data.clone()));
-        let mut server = HttpServer::new(move || http::app(factory_data.clone(), socket.clone()));
+        let app_socket = socket.clone();
+        let mut server =
+            HttpServer::new(move || http::app(factory_data.clone(), app_socket.clone()))
+                // SIGTERM and SIGINT are handled by `run_until_stopped` (both drain).
+                .disable_signals()
+                .shutdown_timeout(config.shutdown_timeout.as_secs());
         if let Some(n) = config.workers {
             server = server.workers(n.max(1));
         }
@@ -117,6 +138,10 @@ impl Application {
         Ok(Application {
             addrs,
             server: server.run(),
+            socket,
+            store: data.store.clone(),
+            drain: config.shutdown_timeout,
+            signals: config.handle_signals,
         })
     }
 
@@ -135,9 +160,50 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until the server is stopped (signal or handle).
+    /// Serves until the server is stopped (a signal or [`Application::handle`]).
+    ///
+    /// SIGTERM or SIGINT starts the shutdown (`docs/operations.md`): the listener stops
+    /// accepting, the socket channel refuses new turns and gives its running ones the drain
+    /// timeout before it disconnects its clients, in-flight requests (streams included) get the
+    /// same timeout to finish and commit; then the session locks this process still holds are
+    /// released. A second signal stops at once.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let handle = self.server.handle();
+        let (socket, drain, signals) = (self.socket.clone(), self.drain, self.signals);
+        let store = self.store.clone();
+        actix_web::rt::spawn(async move {
+            if !signals {
+                return;
+            }
+            if wait_for_signal().await.is_err() {
+                return;
+            }
+            tracing::info!(
+                drain_secs = drain.as_secs(),
+                "shutting down: draining in-flight turns"
+            );
+            let stopped = handle.stop(true);
+            actix_web::rt::spawn(async move {
+                if wait_for_signal().await.is_ok() {
+                    tracing::warn!("second signal: stopping at once");
+                    let release = store.release_held();
+                    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), release).await;
+                    std::process::exit(130);
+                }
+            });
+            socket.drain(drain).await;
+            stopped.await;
+        });
+        let result = self.server.await;
+        match self.store.release_held().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(released = n, "session locks released"),
+            Err(error) => {
+                tracing::warn!(%error, "session locks not released: they expire by their TTL")
+            }
+        }
+        tracing::info!("stopped");
+        result
     }
 }
 
@@ -183,13 +249,8 @@ fn open_registry(
         "registry of custom actions and library entries"
     );
     let live = Arc::new(
-        LiveRegistry::new(
-        files,
-        library,
-        config.library_dir.clone(),
-        store,
-    )
-        .with_actions_dir(config.actions_dir.clone()),
+        LiveRegistry::new(files, library, config.library_dir.clone(), store)
+            .with_actions_dir(config.actions_dir.clone()),
     );
     let first = live.clone();
     tokio::spawn(async move {

@@ -77,6 +77,10 @@ pub struct ServeArgs {
     /// sessions that started on it (docs/reload.md; default: the Redis session TTL, 7 days).
     #[arg(long, value_name = "SECONDS", env = "FLOWDM_RETIRED_TTL", default_value_t = defaults::RETIRE_AFTER_SECS)]
     pub retired_ttl: u64,
+    /// Seconds a shutdown (SIGTERM or SIGINT) waits for in-flight turns to finish and commit
+    /// before it stops them (docs/operations.md); a second signal stops at once.
+    #[arg(long, value_name = "SECONDS", env = "FLOWDM_SHUTDOWN_TIMEOUT", default_value_t = defaults::SHUTDOWN_SECS)]
+    pub shutdown_timeout: u64,
     /// Directory of knowledge-base documents, one folder per project ID (docs/knowledge-base.md);
     /// a missing directory means no knowledge base.
     #[arg(long, value_name = "DIR", env = "FLOWDM_KB_DIR", default_value = defaults::KB_DIR)]
@@ -510,6 +514,8 @@ impl ServeArgs {
             diagrams: self.diagrams,
             watch_diagrams: !self.no_watch,
             retire_after: Duration::from_secs(self.retired_ttl),
+            shutdown_timeout: Duration::from_secs(self.shutdown_timeout),
+            handle_signals: true,
             kb_dir: self.kb_dir,
             actions_dir: self.actions_dir,
             registry_db: Some(self.registry_db).filter(|p| p.as_os_str() != ":memory:"),

@@ -16,6 +16,8 @@ pub mod defaults {
 
     /// Directory of agents.
     pub const DIAGRAMS: &str = "diagrams";
+    /// How long a shutdown waits for in-flight turns (the drain timeout).
+    pub const SHUTDOWN_SECS: u64 = 30;
     /// How long a retired agent revision is kept after its last turn (the Redis store's idle
     /// session TTL: no session older than that is left to use it).
     pub const RETIRE_AFTER_SECS: u64 = 7 * 24 * 3600;
@@ -140,6 +142,11 @@ pub struct Config {
     pub watch_diagrams: bool,
     /// How long a replaced agent revision is kept for the sessions that started on it.
     pub retire_after: std::time::Duration,
+    /// How long a shutdown (SIGTERM, SIGINT) waits for in-flight turns.
+    pub shutdown_timeout: std::time::Duration,
+    /// SIGTERM / SIGINT start the shutdown (`false`: an embedder, e.g. the in-process tests,
+    /// stops the server through its handle).
+    pub handle_signals: bool,
     /// Directory of the knowledge bases, `<kb_dir>/<projectID>/` (missing: none).
     pub kb_dir: PathBuf,
     /// Directory of the custom actions the server runs (missing: none).
@@ -184,6 +191,8 @@ impl Default for Config {
             diagrams: PathBuf::from(defaults::DIAGRAMS),
             watch_diagrams: true,
             retire_after: std::time::Duration::from_secs(defaults::RETIRE_AFTER_SECS),
+            shutdown_timeout: std::time::Duration::from_secs(defaults::SHUTDOWN_SECS),
+            handle_signals: true,
             kb_dir: PathBuf::from(defaults::KB_DIR),
             actions_dir: PathBuf::from(defaults::ACTIONS_DIR),
             registry_db: None,

@@ -156,7 +156,6 @@ impl LiveRegistry {
         self.reload().await
     }
 
-
     /// Rebuilds the snapshot from the files and the store's records (a record that does not
     /// parse or compile is logged and skipped; a store record never replaces a file action of
     /// its id, nor a file library version of its name and version).

@@ -227,7 +227,11 @@ pub fn resolve_project_version(
         }
     }
     let not_found = |message: String| ApiError::verror(StatusCode::NOT_FOUND, message);
-    let entry = state.agents.registry().project(project_id).cloned()
+    let entry = state
+        .agents
+        .registry()
+        .project(project_id)
+        .cloned()
         .ok_or_else(|| not_found(format!("Project {project_id} is not loaded")))?;
     let agent = match Alias::parse(version_id) {
         Some(alias) => entry.alias(alias).map_err(|e| not_found(e.to_string()))?,

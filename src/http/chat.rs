@@ -148,7 +148,13 @@ pub async fn chat_page(
     path: web::Path<ProjectPath>,
 ) -> Result<HttpResponse, ApiError> {
     let project_id = &path.project_id;
-    if data.agents.registry().project(project_id).cloned().is_none() {
+    if data
+        .agents
+        .registry()
+        .project(project_id)
+        .cloned()
+        .is_none()
+    {
         return Err(ApiError::verror(
             StatusCode::NOT_FOUND,
             format!("Project {project_id} not found"),

@@ -12,12 +12,21 @@ use serde_json::json;
 /// Reloads and answers the report: `{agents: {loaded, unchanged, failed, removed, retired},
 /// registry: "reloaded" | <error>}`. A folder that cannot be read is a 500 and changes
 /// nothing.
-pub async fn reload(req: HttpRequest, data: web::Data<AppState>) -> Result<HttpResponse, ManageError> {
+pub async fn reload(
+    req: HttpRequest,
+    data: web::Data<AppState>,
+) -> Result<HttpResponse, ManageError> {
     admin(&req, &data)?;
     let agents = data.agents.clone();
     let report = web::block(move || agents.reload())
         .await
-        .map_err(|e| ManageError::new(StatusCode::INTERNAL_SERVER_ERROR, "reload_failed", e.to_string()))?
+        .map_err(|e| {
+            ManageError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "reload_failed",
+                e.to_string(),
+            )
+        })?
         .map_err(|e| {
             ManageError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -148,7 +148,12 @@ fn is_version_id(tag: &str) -> bool {
 /// 24-hex version id of the project (else 400 `Invalid project version tag`).
 fn resolve_tag(data: &AppState, project_id: &str, tag: &str) -> Result<Arc<Agent>, ApiError> {
     let unresolved = || ApiError::bad_request_verror("Cannot resolve project version");
-    let entry = data.agents.registry().project(project_id).cloned().ok_or_else(unresolved)?;
+    let entry = data
+        .agents
+        .registry()
+        .project(project_id)
+        .cloned()
+        .ok_or_else(unresolved)?;
     match Alias::parse(tag) {
         Some(alias) => entry.alias(alias).cloned().map_err(|_| unresolved()),
         None if is_version_id(tag) => entry
@@ -166,7 +171,11 @@ fn resolve_environment(
     environment: Option<&str>,
 ) -> Result<Arc<Agent>, ApiError> {
     let not_found = |m: String| ApiError::verror(StatusCode::NOT_FOUND, m);
-    let entry = data.agents.registry().project(project_id).cloned()
+    let entry = data
+        .agents
+        .registry()
+        .project(project_id)
+        .cloned()
         .ok_or_else(|| not_found(format!("Project {project_id} is not loaded")))?;
     let environment = environment.unwrap_or("development");
     match Alias::parse(environment) {

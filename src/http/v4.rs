@@ -257,7 +257,11 @@ async fn authorise(
         .map(str::trim)
         .ok_or_else(unauthorised)?;
     let parsed = parse_key(key).ok_or_else(unauthorised)?;
-    let entry = data.agents.registry().project(&parsed.project_id).cloned()
+    let entry = data
+        .agents
+        .registry()
+        .project(&parsed.project_id)
+        .cloned()
         .ok_or_else(unauthorised)?;
     let agent = match Alias::parse(&parsed.environment) {
         Some(alias) => entry.alias(alias).ok(),

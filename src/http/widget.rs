@@ -40,7 +40,13 @@ fn entry(
     req: &HttpRequest,
     project_id: &str,
 ) -> Result<Arc<ProjectEntry>, ApiError> {
-    if data.agents.registry().project(project_id).cloned().is_none() {
+    if data
+        .agents
+        .registry()
+        .project(project_id)
+        .cloned()
+        .is_none()
+    {
         return Err(ApiError::verror(
             StatusCode::NOT_FOUND,
             format!("Project {project_id} not found"),

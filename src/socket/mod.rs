@@ -58,9 +58,9 @@ impl SocketChannel {
 
     /// The shutdown's part (`docs/operations.md`): new actions are refused (`action`
     /// `{status: "rejected", error: {code: 503}}`), the running turns get up to `drain` to
-    /// finish and commit, then every client is disconnected with socket.io's own disconnect
-    /// packet (`session-ended` is not sent: the sessions live on, a client reconnects to
-    /// another server with its key).
+    /// finish and commit, then every connection is closed with engine.io's close packet
+    /// (`session-ended` is not sent: the sessions live on; the client sees a transport close and
+    /// reconnects — to another server behind a load balancer — with its key).
     pub async fn drain(&self, drain: Duration) {
         self.activity.closing.store(true, Ordering::SeqCst);
         let until = std::time::Instant::now() + drain;

@@ -170,12 +170,17 @@ fn resolve(data: &AppState, s: &SocketRef, p: &Value) -> Result<(Arc<Agent>, Str
     let bad = |field: &str, why: &str| ApiError::validation(field, why);
     let project_id = text(p, "projectID").ok_or_else(|| bad("projectID", "must be a string"))?;
     let environment = text(p, "environmentID").unwrap_or("production").to_string();
-    let entry = data.agents.registry().project(project_id).cloned().ok_or_else(|| {
-        ApiError::verror(
-            StatusCode::NOT_FOUND,
-            format!("Project {project_id} is not loaded"),
-        )
-    })?;
+    let entry = data
+        .agents
+        .registry()
+        .project(project_id)
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::verror(
+                StatusCode::NOT_FOUND,
+                format!("Project {project_id} is not loaded"),
+            )
+        })?;
     let keyed = text(p, "authorization").and_then(|a| data.keys.lookup(a)) == Some(project_id);
     let origin = s
         .req_parts()

@@ -5,47 +5,9 @@
 use crate::support::server::*;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-/// Reads one HTTP request from `sock`: the head, then as much body as Content-Length says
-/// (`None`: the connection failed first).
-pub(crate) async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<String> {
-    let mut buf = vec![0u8; 65536];
-    let mut got = 0;
-    loop {
-        let n = sock.read(&mut buf[got..]).await.ok()?;
-        if n == 0 {
-            break;
-        }
-        got += n;
-        let text = String::from_utf8_lossy(&buf[..got]).to_string();
-        if let Some(end) = text.find("\r\n\r\n") {
-            let len = text
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("content-length:")
-                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                })
-                .unwrap_or(0);
-            if got >= end + 4 + len {
-                break;
-            }
-        }
-    }
-    Some(String::from_utf8_lossy(&buf[..got]).to_string())
-}
-
-/// Answers `body` as a 200 JSON response and closes.
-pub(crate) async fn answer_json(sock: &mut tokio::net::TcpStream, body: &str) {
-    let answer = format!(
-        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
-        body.len(),
-        body
-    );
-    let _ = sock.write_all(answer.as_bytes()).await;
-}
+pub(crate) use crate::support::gated::{answer_json, read_request};
 
 /// A tiny HTTP server on 127.0.0.1 answering every request with `body` after `delay`; records
 /// the requests it saw (head and body).

@@ -26,6 +26,7 @@ mod nlu_provider;
 mod public;
 mod reload;
 mod server_actions;
+mod shutdown;
 mod socket;
 mod stops;
 mod streaming;

@@ -14,7 +14,10 @@ const PAY: &str = "path-64a1b0000000000000000001";
 
 fn payment(v: &str) -> String {
     let text = std::fs::read_to_string(diagrams_dir().join("payment.vf")).expect("payment.vf");
-    text.replace("\" received. Thank you!\"", &format!("\" {v}. Thank you!\""))
+    text.replace(
+        "\" received. Thank you!\"",
+        &format!("\" {v}. Thank you!\""),
+    )
 }
 
 /// A server of a copy of the payment agent, reloaded by the admin route alone (`watch`: also by
@@ -65,7 +68,11 @@ async fn a_session_stays_on_its_revision_and_new_sessions_get_the_new_one() {
 
     std::fs::write(dir.join("payment.vf"), payment("accepted")).unwrap();
     let report = reload(&server).await;
-    assert_eq!(report["agents"]["loaded"].as_array().map(Vec::len), Some(1), "{report}");
+    assert_eq!(
+        report["agents"]["loaded"].as_array().map(Vec::len),
+        Some(1),
+        "{report}"
+    );
     assert_eq!(report["agents"]["retired"], 1, "{report}");
 
     // The session that started before the change finishes on its revision.
@@ -111,7 +118,10 @@ async fn added_and_removed_files_come_and_go() {
     let catalogue = std::fs::read_to_string(diagrams_dir().join("catalogue.vf")).unwrap();
     std::fs::write(dir.join("catalogue.vf"), catalogue).unwrap();
     let report = reload(&server).await;
-    assert_eq!(report["agents"]["loaded"][0]["projectID"], CATALOGUE_PROJECT, "{report}");
+    assert_eq!(
+        report["agents"]["loaded"][0]["projectID"], CATALOGUE_PROJECT,
+        "{report}"
+    );
     let t = User::new(&server, "shopper", CATALOGUE_VERSION)
         .act(json!({"type": "launch"}))
         .await;
@@ -122,9 +132,17 @@ async fn added_and_removed_files_come_and_go() {
 
     std::fs::remove_file(dir.join("catalogue.vf")).unwrap();
     let report = reload(&server).await;
-    assert_eq!(report["agents"]["removed"].as_array().map(Vec::len), Some(1), "{report}");
+    assert_eq!(
+        report["agents"]["removed"].as_array().map(Vec::len),
+        Some(1),
+        "{report}"
+    );
     let r = User::new(&server, "shopper2", CATALOGUE_VERSION)
-        .raw(Method::POST, "/interact", Some(&json!({"action": {"type": "launch"}})))
+        .raw(
+            Method::POST,
+            "/interact",
+            Some(&json!({"action": {"type": "launch"}})),
+        )
         .await;
     assert!(r.status >= 400 && r.status < 500, "{} {}", r.status, r.text);
 }
@@ -152,7 +170,10 @@ async fn the_watcher_reloads_a_changed_file() {
         if said == ["Payment of $25 watched. Thank you!"] {
             break;
         }
-        assert!(Instant::now() < deadline, "not reloaded within 15 s: {said:?}");
+        assert!(
+            Instant::now() < deadline,
+            "not reloaded within 15 s: {said:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

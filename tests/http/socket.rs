@@ -12,12 +12,12 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// A socket.io client of the default namespace over the WebSocket transport.
-struct Io {
+pub(crate) struct Io {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
 }
 
 impl Io {
-    async fn connect(server: &Server) -> Io {
+    pub(crate) async fn connect(server: &Server) -> Io {
         let url = server
             .url("/v4/interact/socket/?EIO=4&transport=websocket")
             .replacen("http://", "ws://", 1);
@@ -35,7 +35,7 @@ impl Io {
     }
 
     /// The next engine.io packet (pings answered on the way).
-    async fn packet(&mut self) -> String {
+    pub(crate) async fn packet(&mut self) -> String {
         loop {
             let msg = tokio::time::timeout(Duration::from_secs(10), self.ws.next())
                 .await
@@ -52,7 +52,7 @@ impl Io {
         }
     }
 
-    async fn emit(&mut self, event: &str, data: Option<Value>) {
+    pub(crate) async fn emit(&mut self, event: &str, data: Option<Value>) {
         let args = match data {
             Some(d) => json!([event, d]),
             None => json!([event]),
@@ -64,7 +64,7 @@ impl Io {
     }
 
     /// The next event: (name, data).
-    async fn event(&mut self) -> (String, Value) {
+    pub(crate) async fn event(&mut self) -> (String, Value) {
         let p = self.packet().await;
         let body = p.strip_prefix("42").unwrap_or_else(|| panic!("event: {p}"));
         let v: Value = serde_json::from_str(body).expect("event JSON");
@@ -93,7 +93,7 @@ impl Io {
         self.start_in(PAYMENT_PROJECT, user, key).await
     }
 
-    async fn start_in(
+    pub(crate) async fn start_in(
         &mut self,
         project: &str,
         user: &str,

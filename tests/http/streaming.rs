@@ -4,16 +4,14 @@
 //! against the LLM stub, and a client that leaves mid-turn.
 
 use crate::ai_steps::agent_server;
-use crate::api_step::{answer_json, api_stub, read_request, weather_agent};
+use crate::api_step::{api_stub, weather_agent};
+pub(crate) use crate::support::gated::{gated_stub, two_calls_agent, wait_hits};
 use crate::support::llm_stub::LlmStub;
 use crate::support::server::*;
 use reqwest::Method;
 use serde_json::{json, Value};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 
 /// One parsed event.
 #[derive(Debug)]
@@ -96,68 +94,6 @@ impl Sse {
         }
         all
     }
-}
-
-/// A stub HTTP server on 127.0.0.1 that answers `body` to every request, each only once the
-/// test has added a permit; counts the requests it received.
-pub(crate) async fn gated_stub(body: Value) -> (String, Arc<Semaphore>, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let gate = Arc::new(Semaphore::new(0));
-    let hits = Arc::new(AtomicUsize::new(0));
-    let (g, h) = (gate.clone(), hits.clone());
-    tokio::spawn(async move {
-        while let Ok((mut sock, _)) = listener.accept().await {
-            let (gate, hits, body) = (g.clone(), h.clone(), body.to_string());
-            tokio::spawn(async move {
-                if read_request(&mut sock).await.is_none() {
-                    return;
-                }
-                hits.fetch_add(1, Ordering::SeqCst);
-                gate.acquire().await.unwrap().forget();
-                answer_json(&mut sock, &body).await;
-            });
-        }
-    });
-    (format!("http://{addr}"), gate, hits)
-}
-
-/// Waits until the stub has received `n` requests (the server sends the traces before it
-/// performs the effect, so the request may still be on its way).
-pub(crate) async fn wait_hits(hits: &AtomicUsize, n: usize) {
-    while hits.load(Ordering::SeqCst) < n {
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
-}
-
-/// An agent saying `one`, calling `{base}/a`, saying `two`, calling `{base}/b`, saying `three`.
-pub(crate) fn two_calls_agent(base: &str) -> String {
-    let text = |msg: &str, next: Value| json!({ "type": "text", "texts": [ { "id": "t", "content": [ { "children": [ { "text": msg } ] } ] } ], "nextId": next });
-    let call = |path: &str, var: &str, next: &str| {
-        json!({ "type": "integrations", "selected_integration": "Custom API",
-        "action_data": { "url": format!("{base}/{path}"), "method": "GET", "params": [], "headers": [],
-            "mapping": [ { "path": "response.v", "var": var } ] },
-        "success_id": next, "fail_id": next })
-    };
-    json!({
-        "project": { "_id": "twop", "name": "Two", "type": "chat", "platform": "webchat", "devVersion": "twov" },
-        "version": { "_id": "twov", "projectID": "twop", "rootDiagramID": "D", "variables": ["a", "b"],
-            "platformData": { "settings": {} },
-            "prototype": { "type": "chat", "platform": "webchat", "data": { "name": "Two", "locales": ["en-US"] },
-                "model": { "intents": [], "slots": [] }, "context": { "variables": {} } } },
-        "programs": {
-            "twov": { "id": "twov", "startId": "", "lines": {}, "commands": [], "variables": [] },
-            "D": { "id": "D", "name": "Home", "startId": "start", "commands": [], "variables": [], "lines": {
-                "start": { "type": "start", "nextId": "one" },
-                "one": text("one", json!("a")),
-                "a": call("a", "a", "two"),
-                "two": text("two", json!("b")),
-                "b": call("b", "b", "three"),
-                "three": text("three", Value::Null)
-            } }
-        }
-    })
-    .to_string()
 }
 
 fn weather_server(base: &str) -> Server {

@@ -4,6 +4,7 @@
 
 pub mod custom_actions;
 pub mod embeddings_stub;
+pub mod gated;
 pub mod library;
 pub mod llm_stub;
 pub mod redis_servers;

@@ -197,6 +197,8 @@ impl ServerBuilder {
         let mut config = flowdm::cli::ServeArgs::parse_args(&args)
             .unwrap_or_else(|e| panic!("bad server arguments {args:?}: {e}"))
             .into_config();
+        // Signals are the test process's: this server stops through its handle.
+        config.handle_signals = false;
         if let Some(e) = config.nlu_embeddings.as_mut() {
             e.api_key = self.nlu_api_key.clone().map(flowdm::config::Secret);
         }
@@ -333,6 +335,38 @@ impl Server {
             std::thread::sleep(Duration::from_millis(20));
         }
         panic!("log line {needle:?} not found in:\n{}", self.logs());
+    }
+}
+
+impl Server {
+    /// Sends `signal` (`TERM`, `INT`, …) to a server started with [`ServerBuilder::start_process`].
+    pub fn signal(&self, signal: &str) {
+        let Running::Process { child, .. } = &self.running else {
+            panic!("signals need a server process: use start_process()");
+        };
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
+    /// Waits (at most `timeout`) for the server process to exit: its status.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let Running::Process { child, .. } = &mut self.running else {
+            panic!("only a server process exits: use start_process()");
+        };
+        let until = std::time::Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(status);
+            }
+            if std::time::Instant::now() >= until {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 
