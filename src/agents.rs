@@ -71,6 +71,15 @@ pub struct ReloadReport {
     pub retired: usize,
 }
 
+/// What [`LiveAgents::build`] read: the new snapshot, the start-up report, the reload's report
+/// and the agents no longer in the snapshot (with their revisions).
+struct Built {
+    snapshot: Snapshot,
+    report: LoadReport,
+    reload: ReloadReport,
+    gone: Vec<(Arc<Agent>, String)>,
+}
+
 /// The live agents.
 pub struct LiveAgents {
     dir: PathBuf,
@@ -130,9 +139,9 @@ impl LiveAgents {
             reloading: Mutex::new(()),
             watcher: Mutex::new(None),
         };
-        let (snapshot, report, _) = live.build(&HashMap::new())?;
-        live.current.store(Arc::new(snapshot));
-        Ok((live, report))
+        let built = live.build(&HashMap::new())?;
+        live.current.store(Arc::new(built.snapshot));
+        Ok((live, built.report))
     }
 
     /// The current registry.
@@ -148,14 +157,7 @@ impl LiveAgents {
     /// Reads the folder and builds a snapshot, reusing `previous` files whose bytes did not
     /// change (and keeping a failed file's previous agents). Gives the agents no longer in the
     /// snapshot too.
-    fn build(
-        &self,
-        previous: &HashMap<PathBuf, FileAgents>,
-    ) -> std::io::Result<(
-        Snapshot,
-        LoadReport,
-        (ReloadReport, Vec<(Arc<Agent>, String)>),
-    )> {
+    fn build(&self, previous: &HashMap<PathBuf, FileAgents>) -> std::io::Result<Built> {
         let mut registry = Registry::with(self.actions.clone(), self.library.clone());
         let mut files = HashMap::new();
         let mut report = LoadReport::default();
@@ -268,22 +270,28 @@ impl LiveAgents {
         }
         let registry = Arc::new(registry);
         let openapi = crate::http::openapi::document(&registry).into();
-        Ok((
-            Snapshot {
+        Ok(Built {
+            snapshot: Snapshot {
                 registry,
                 files,
                 openapi,
             },
             report,
-            (reload, gone),
-        ))
+            reload,
+            gone,
+        })
     }
 
     /// Reads the folder again (see the module's doc) and swaps the new registry in.
     pub fn reload(&self) -> std::io::Result<ReloadReport> {
         let _one = lock(&self.reloading);
         let previous = self.current.load_full();
-        let (snapshot, _, (mut report, gone)) = self.build(&previous.files)?;
+        let Built {
+            snapshot,
+            reload: mut report,
+            gone,
+            ..
+        } = self.build(&previous.files)?;
         self.current.store(Arc::new(snapshot));
         let mut retired = lock(&self.retired);
         let now = Instant::now();
