@@ -11,5 +11,6 @@ mod fault;
 mod http;
 mod library;
 mod scenarios;
+mod shutdown;
 mod stops;
 mod store;
