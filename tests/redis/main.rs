@@ -14,3 +14,4 @@ mod scenarios;
 mod shutdown;
 mod stops;
 mod store;
+mod tls;
