@@ -441,6 +441,15 @@ pub struct StoreArgs {
     /// Long-lived multiplexed Redis connections (default: one per worker).
     #[arg(long, value_name = "N", env = "FLOWDM_REDIS_CONNECTIONS")]
     pub redis_connections: Option<usize>,
+    /// Replicas a commit must reach before its turn is answered (Redis `WAIT`; fewer in time:
+    /// 503), so an answered turn survives a primary's failover (docs/redis.md). 0: no wait.
+    #[arg(
+        long,
+        value_name = "N",
+        env = "FLOWDM_REDIS_WAIT_REPLICAS",
+        default_value_t = 0
+    )]
+    pub redis_wait_replicas: usize,
 }
 
 impl StoreArgs {
@@ -468,6 +477,7 @@ impl StoreArgs {
             timeout: Duration::from_millis(self.redis_timeout_ms),
             max_state_bytes: self.max_state_bytes,
             connections: self.redis_connections.or(workers).unwrap_or(0),
+            wait_replicas: self.redis_wait_replicas,
         })
     }
 }

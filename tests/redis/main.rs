@@ -5,6 +5,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod chaos;
 mod cluster;
 mod custom_actions;
 mod fault;

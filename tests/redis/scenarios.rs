@@ -22,6 +22,7 @@ pub fn config(urls: &str, cluster: bool, prefix: &str) -> RedisConfig {
         timeout: Duration::from_secs(2),
         max_state_bytes: 64 * 1024,
         connections: 2,
+        wait_replicas: 0,
     }
 }
 

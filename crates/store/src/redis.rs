@@ -56,8 +56,8 @@ const TRANSCRIPT_TRIES: usize = 16;
 /// Redis store settings (`flowdm serve --redis …`, `docs/redis.md`).
 #[derive(Debug, Clone)]
 pub struct RedisConfig {
-    /// `redis://[user:password@]host:port[/db]` (`rediss://` is not built in). One URL for a
-    /// single node; for a cluster, any number of seed nodes.
+    /// `redis://[user:password@]host:port[/db]` (`rediss://` for TLS). One URL for a single
+    /// node; for a cluster, any number of seed nodes.
     pub urls: Vec<String>,
     /// Talk Redis Cluster (slots, redirections) instead of a single node.
     pub cluster: bool,
@@ -74,6 +74,10 @@ pub struct RedisConfig {
     pub max_state_bytes: usize,
     /// Long-lived multiplexed connections (lanes); 0 = one per CPU.
     pub connections: usize,
+    /// Replicas that must have a commit before the turn is answered (`WAIT`, sent to the
+    /// session's primary); fewer within `timeout` → 503, so an answered turn survives the
+    /// failover of its primary. 0: no wait.
+    pub wait_replicas: usize,
 }
 
 impl Default for RedisConfig {
@@ -87,6 +91,7 @@ impl Default for RedisConfig {
             timeout: Duration::from_millis(1000),
             max_state_bytes: super::DEFAULT_MAX_STATE_BYTES,
             connections: 0,
+            wait_replicas: 0,
         }
     }
 }
@@ -436,6 +441,44 @@ impl Inner {
                 Err(self.timed_out())
             }
         }
+    }
+
+    /// With `wait_replicas`, waits until that many replicas have this process's writes to
+    /// the primary of `key` (`WAIT`, routed to that primary in a cluster); fewer in time → 503
+    /// (the commit may not survive a failover: a retry with the same Idempotency-Key replays
+    /// it, or runs it again if it was lost).
+    async fn replicated(&self, key: &str) -> Result<(), StoreError> {
+        let want = self.cfg.wait_replicas;
+        if want == 0 {
+            return Ok(());
+        }
+        let wait_ms = (self.cfg.timeout.as_millis() as u64 / 2).max(1);
+        let key = key.to_string();
+        let acked: i64 = self
+            .exec(|c| async move {
+                let mut cmd = redis::cmd("WAIT");
+                cmd.arg(want).arg(wait_ms);
+                match c {
+                    Conn::Single(mut c) => cmd.query_async(&mut c).await,
+                    Conn::Cluster(mut c) => {
+                        use redis::cluster_routing::{
+                            Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr,
+                        };
+                        let route = Route::with_key(key.as_bytes(), SlotAddr::Master);
+                        let routing =
+                            RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(route));
+                        let v = c.route_command(cmd, routing).await?;
+                        Ok(redis::from_redis_value(v)?)
+                    }
+                }
+            })
+            .await?;
+        if (acked as usize) < want {
+            return Err(StoreError::Unavailable(format!(
+                "the commit reached {acked} of {want} replicas in time; retry with the same Idempotency-Key"
+            )));
+        }
+        Ok(())
     }
 
     async fn unlock(&self, lock_key: String, token: String) -> Result<(), StoreError> {
@@ -843,7 +886,7 @@ impl RedisStore {
         match r {
             1 => {
                 guard.held = false;
-                Ok(())
+                inner.replicated(&guard.keys.lock).await
             }
             -1 => {
                 guard.held = false;
