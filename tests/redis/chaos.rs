@@ -3,7 +3,7 @@
 //! 409 while a lock is in doubt) until then, and correctly after; no answered turn is lost and
 //! none is applied twice: every user's final count is exactly the number of turns answered 200.
 //! The server waits for one replica per commit (`--redis-wait-replicas 1`) and the clients
-//! retry a refused turn with the same `Idempotency-Key`. Bounded: the load stops 20 s after the
+//! retry a refused turn with the same `Idempotency-Key`. Bounded: the load stops 8 s after the
 //! kill (a refused turn is retried at most 10 s more).
 
 use crate::support::server::*;
