@@ -321,6 +321,11 @@ fn openapi_documents_every_route() {
         "/v2beta1/interact/{projectID}/{tag}/stream:",
         "/v2/project/{projectID}/user/{userID}/interact/stream:",
         "/v2/public/project/{projectID}/user/{userID}/interact/stream:",
+        "/v4/project/{projectID}/session:",
+        "/v4/interact:",
+        "/v4/interact/stream:",
+        "/v4/interact/socket/:",
+        "/admin/reload:",
     ] {
         assert!(
             doc.contains(&format!("\n  {route}\n")),
