@@ -45,6 +45,8 @@ struct FileAgents {
 pub struct Snapshot {
     pub registry: Arc<Registry>,
     files: HashMap<PathBuf, FileAgents>,
+    /// Version id → its loaded agent and revision.
+    by_version: HashMap<String, (Arc<Agent>, String)>,
     /// The OpenAPI document with this registry's projects and versions.
     pub openapi: actix_web::web::Bytes,
 }
@@ -270,10 +272,19 @@ impl LiveAgents {
         }
         let registry = Arc::new(registry);
         let openapi = crate::http::openapi::document(&registry).into();
+        let by_version = files
+            .values()
+            .flat_map(|f| {
+                f.agents
+                    .iter()
+                    .map(|a| (a.version.id.clone(), (a.clone(), f.revision.clone())))
+            })
+            .collect();
         Ok(Built {
             snapshot: Snapshot {
                 registry,
                 files,
+                by_version,
                 openapi,
             },
             report,
@@ -333,9 +344,9 @@ impl LiveAgents {
     /// The revision of a loaded or retired agent.
     pub fn revision(&self, agent: &Arc<Agent>) -> Option<String> {
         let current = self.current.load();
-        for file in current.files.values() {
-            if file.agents.iter().any(|a| Arc::ptr_eq(a, agent)) {
-                return Some(file.revision.clone());
+        if let Some((loaded, revision)) = current.by_version.get(&agent.version.id) {
+            if Arc::ptr_eq(loaded, agent) {
+                return Some(revision.clone());
             }
         }
         lock(&self.retired)
@@ -352,16 +363,25 @@ impl LiveAgents {
         let Some(recorded) = recorded.filter(|_| !fresh) else {
             return requested.clone();
         };
+        // The usual case: the session is on the current revision.
+        let current = self.current.load();
+        if current
+            .by_version
+            .get(&requested.version.id)
+            .is_some_and(|(a, r)| r == recorded && Arc::ptr_eq(a, requested))
+        {
+            return requested.clone();
+        }
         let mut retired = lock(&self.retired);
         let found = retired
             .iter_mut()
             .find(|r| r.revision == recorded && r.agent.version.id == requested.version.id);
         match found {
-            Some(r) if !Arc::ptr_eq(&r.agent, requested) => {
+            Some(r) => {
                 r.last_used = Instant::now();
                 r.agent.clone()
             }
-            _ => requested.clone(),
+            None => requested.clone(),
         }
     }
 
