@@ -19,7 +19,9 @@
 //!   sessions move to the current revision).
 
 use crate::engine::{Agent, State};
-use crate::projects::{load_agent, AgentError, LoadReport, Loaded, Registry, AGENT_EXTENSIONS};
+use crate::projects::{
+    agent_files, load_agent, AgentError, LoadReport, Loaded, Registry, AGENT_EXTENSIONS,
+};
 use arc_swap::ArcSwap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -101,21 +103,6 @@ fn revision_of(bytes: &[u8]) -> String {
         .take(8)
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-fn agent_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.is_file())
-        .filter(|p| {
-            p.extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| AGENT_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-        })
-        .collect();
-    paths.sort();
-    Ok(paths)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -59,6 +59,22 @@ pub fn load_agent(path: &Path) -> Result<(Project, Vec<LoadWarning>), AgentError
 }
 
 /// An agent file that failed to load.
+/// The agent files (`*.vf`, `*.vfr`, any case) of `dir`, in file-name order.
+pub fn agent_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .filter(|p| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| AGENT_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        })
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
 #[derive(Debug)]
 pub struct LoadFailure {
     pub path: PathBuf,
@@ -266,18 +282,7 @@ impl Registry {
         actions: Arc<flowdm_model::ServerActions>,
         library: Arc<flowdm_model::Library>,
     ) -> std::io::Result<(Registry, LoadReport)> {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
-            .filter(|p| p.is_file())
-            .filter(|p| {
-                p.extension()
-                    .and_then(|e| e.to_str())
-                    .map(|e| AGENT_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-                    .unwrap_or(false)
-            })
-            .collect();
-        paths.sort();
+        let paths = agent_files(dir)?;
         let mut registry = Registry {
             actions,
             library,

@@ -169,6 +169,23 @@ pub fn public_entry(
     Ok(entry)
 }
 
+/// [`public_entry`] after a 404 VError `Project <id> not found` for a project that is not
+/// loaded (the widget and chat routes).
+pub fn loaded_public_entry(
+    state: &AppState,
+    req: &HttpRequest,
+    project_id: &str,
+    check_origin: bool,
+) -> Result<Arc<ProjectEntry>, ApiError> {
+    if state.agents.registry().project(project_id).is_none() {
+        return Err(ApiError::verror(
+            StatusCode::NOT_FOUND,
+            format!("Project {project_id} not found"),
+        ));
+    }
+    public_entry(state, req, project_id, check_origin)
+}
+
 /// Records a resolved version for the request's logs.
 pub fn record(ctx: &RequestCtx, project: &Project) {
     record_project(ctx, project);

@@ -13,7 +13,7 @@
 //! routes ([`super::widget`]). Every name written into a page is HTML-escaped; values given to the
 //! page's script travel as JSON in a `<script type="application/json">` element.
 
-use super::auth::public_entry;
+use super::auth::loaded_public_entry;
 use super::errors::ApiError;
 use super::paths::ProjectPath;
 use super::state::AppState;
@@ -148,19 +148,7 @@ pub async fn chat_page(
     path: web::Path<ProjectPath>,
 ) -> Result<HttpResponse, ApiError> {
     let project_id = &path.project_id;
-    if data
-        .agents
-        .registry()
-        .project(project_id)
-        .cloned()
-        .is_none()
-    {
-        return Err(ApiError::verror(
-            StatusCode::NOT_FOUND,
-            format!("Project {project_id} not found"),
-        ));
-    }
-    let entry = public_entry(&data, &req, project_id, false)?;
+    let entry = loaded_public_entry(&data, &req, project_id, false)?;
     let name = &entry.info.name;
     let mut body = format!(
         "<p><a href=\"/\">All agents</a></p>\n<h1>{}</h1>\n",

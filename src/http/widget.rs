@@ -14,7 +14,7 @@
 //! A project that is not loaded answers 404 (VError); one that is not public 401, like the
 //! other public routes.
 
-use super::auth::{public_entry, record};
+use super::auth::{loaded_public_entry, record};
 use super::context::RequestCtx;
 use super::errors::{iso8601, now_ms, ApiError};
 use super::limits::JsonBody;
@@ -26,7 +26,6 @@ use super::widget_settings::widget_settings;
 use crate::engine::Agent;
 use crate::projects::{Alias, AliasError, ProjectEntry};
 use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
@@ -40,19 +39,7 @@ fn entry(
     req: &HttpRequest,
     project_id: &str,
 ) -> Result<Arc<ProjectEntry>, ApiError> {
-    if data
-        .agents
-        .registry()
-        .project(project_id)
-        .cloned()
-        .is_none()
-    {
-        return Err(ApiError::verror(
-            StatusCode::NOT_FOUND,
-            format!("Project {project_id} not found"),
-        ));
-    }
-    public_entry(data, req, project_id, true)
+    loaded_public_entry(data, req, project_id, true)
 }
 
 /// A version named by an environment (`production`, `development`, or a loaded version id);

@@ -5,7 +5,7 @@
 //! locks checked on Redis, is in tests/redis/shutdown.rs.
 
 use crate::socket::Io;
-use crate::support::gated::{gated_stub, two_calls_agent, wait_hits};
+use crate::support::gated::{gated_stub, launch_two, two_calls_agent, wait_hits};
 use crate::support::server::*;
 use crate::support::traces::messages;
 use reqwest::Method;
@@ -27,18 +27,7 @@ async fn sigterm_lets_the_turns_in_flight_finish_and_answer() {
         let mut server = process(&base, &["--shutdown-timeout", "20"]);
         // A classic turn and a streamed one, both held at their first API call.
         let url = server.url("");
-        let classic = tokio::spawn({
-            let url = url.clone();
-            async move {
-                send(
-                    Method::POST,
-                    &format!("{url}/state/user/classic/interact"),
-                    &[("versionID", "twov")],
-                    Some(&json!({"action": {"type": "launch"}})),
-                )
-                .await
-            }
-        });
+        let classic = tokio::spawn(launch_two(url.clone(), "classic"));
         let streamed = tokio::spawn({
             let url = url.clone();
             async move {
@@ -98,16 +87,7 @@ async fn the_drain_timeout_bounds_the_wait_and_a_second_signal_stops_at_once() {
     let (base, _gate, hits) = gated_stub(json!({ "v": "x" })).await;
     // A turn that never gets its answer: the drain timeout (1 s) ends the wait.
     let mut server = process(&base, &["--shutdown-timeout", "1"]);
-    let url = server.url("");
-    let stuck = tokio::spawn(async move {
-        send(
-            Method::POST,
-            &format!("{url}/state/user/stuck/interact"),
-            &[("versionID", "twov")],
-            Some(&json!({"action": {"type": "launch"}})),
-        )
-        .await
-    });
+    let stuck = tokio::spawn(launch_two(server.url(""), "stuck"));
     wait_hits(&hits, 1).await;
     server.signal("TERM");
     let status = tokio::task::block_in_place(|| server.wait_exit(Duration::from_secs(15)));
@@ -117,16 +97,7 @@ async fn the_drain_timeout_bounds_the_wait_and_a_second_signal_stops_at_once() {
     // A second signal does not wait for the drain timeout (60 s here).
     let (base, _gate, hits) = gated_stub(json!({ "v": "x" })).await;
     let mut server = process(&base, &["--shutdown-timeout", "60"]);
-    let url = server.url("");
-    let stuck = tokio::spawn(async move {
-        send(
-            Method::POST,
-            &format!("{url}/state/user/stuck/interact"),
-            &[("versionID", "twov")],
-            Some(&json!({"action": {"type": "launch"}})),
-        )
-        .await
-    });
+    let stuck = tokio::spawn(launch_two(server.url(""), "stuck"));
     wait_hits(&hits, 1).await;
     server.signal("TERM");
     tokio::time::sleep(Duration::from_millis(200)).await;

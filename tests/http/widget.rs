@@ -197,14 +197,17 @@ async fn transcript_end_and_download() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json(), json!({}));
     let download = format!("/v2/public/{CATALOGUE_PROJECT}/transcripts/download");
+    let fetch = || async {
+        send(
+            Method::POST,
+            &server.url(&download),
+            &[("versionID", "production")],
+            Some(&json!({"userID": "w-user", "sessionKey": "k"})),
+        )
+        .await
+    };
     // A user without a conversation: no messages.
-    let r = send(
-        Method::POST,
-        &server.url(&download),
-        &[("versionID", "production")],
-        Some(&json!({"userID": "w-user", "sessionKey": "k"})),
-    )
-    .await;
+    let r = fetch().await;
     assert!(r.text.contains("(No messages"), "{}", r.text);
     // After a launch on the public route, the messages the session remembers are in it.
     let launched = send(
@@ -218,13 +221,7 @@ async fn transcript_end_and_download() {
     .await;
     let said = crate::support::traces::messages(&launched.json()["trace"]);
     assert!(!said.is_empty(), "{}", launched.text);
-    let r = send(
-        Method::POST,
-        &server.url(&download),
-        &[("versionID", "production")],
-        Some(&json!({"userID": "w-user", "sessionKey": "k"})),
-    )
-    .await;
+    let r = fetch().await;
     assert!(r.text.contains("Messages (the latest"), "{}", r.text);
     assert!(
         r.text.contains(&format!("Agent: {}", said[0])),

@@ -2,11 +2,10 @@
 //! in flight; they finish and commit (read back through another server), and the session locks
 //! are free as soon as the process is gone — also for a turn its drain timeout cut short.
 
-use crate::support::gated::{gated_stub, two_calls_agent, wait_hits};
+use crate::support::gated::{gated_stub, launch_two, two_calls_agent, wait_hits};
 use crate::support::redis_servers::*;
 use crate::support::server::*;
 use crate::support::traces::messages;
-use reqwest::Method;
 use serde_json::json;
 use std::time::Duration;
 
@@ -23,16 +22,6 @@ fn builder(base: &str, url: &str, prefix: &str) -> ServerBuilder {
         ])
 }
 
-async fn launch(url: String, user: &str) -> Resp {
-    send(
-        Method::POST,
-        &format!("{url}/state/user/{user}/interact"),
-        &[("versionID", "twov")],
-        Some(&json!({"action": {"type": "launch"}})),
-    )
-    .await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_commits_the_turns_in_flight_and_frees_their_locks() {
     let Some(url) = redis_url("shutdown commits") else {
@@ -45,7 +34,7 @@ async fn sigterm_commits_the_turns_in_flight_and_frees_their_locks() {
         .start_process();
     let turns: Vec<_> = ["u1", "u2", "u3"]
         .into_iter()
-        .map(|u| tokio::spawn(launch(server.url(""), u)))
+        .map(|u| tokio::spawn(launch_two(server.url(""), u)))
         .collect();
     wait_hits(&hits, 3).await;
     server.signal("TERM");
@@ -68,7 +57,7 @@ async fn sigterm_commits_the_turns_in_flight_and_frees_their_locks() {
         let st = User::new(&other, u, "twov").state().await;
         assert_eq!(st["variables"]["a"], "x", "{st}");
         assert_eq!(st["variables"]["b"], "x", "{st}");
-        let r = launch(other.url(""), u).await;
+        let r = launch_two(other.url(""), u).await;
         assert_eq!(r.status, 200, "{}", r.text);
     }
 }
@@ -83,7 +72,7 @@ async fn a_turn_cut_by_the_drain_timeout_leaves_its_session_unlocked_and_unchang
     let mut server = builder(&base, &url, &prefix)
         .args(&["--shutdown-timeout", "1"])
         .start_process();
-    let stuck = tokio::spawn(launch(server.url(""), "stuck"));
+    let stuck = tokio::spawn(launch_two(server.url(""), "stuck"));
     wait_hits(&hits, 1).await;
     server.signal("TERM");
     let status = tokio::task::block_in_place(|| server.wait_exit(Duration::from_secs(15)));
@@ -99,7 +88,7 @@ async fn a_turn_cut_by_the_drain_timeout_leaves_its_session_unlocked_and_unchang
         st["variables"].get("a").is_none(),
         "nothing committed: {st}"
     );
-    let r = launch(other.url(""), "stuck").await;
+    let r = launch_two(other.url(""), "stuck").await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(messages(&r.json()), ["one", "two", "three"]);
 }

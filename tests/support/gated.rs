@@ -109,3 +109,14 @@ pub fn two_calls_agent(base: &str) -> String {
     })
     .to_string()
 }
+
+/// A `launch` of `user` on the agent of [`two_calls_agent`] at the server `base`.
+pub async fn launch_two(base: String, user: &str) -> crate::support::server::Resp {
+    crate::support::server::send(
+        reqwest::Method::POST,
+        &format!("{base}/state/user/{user}/interact"),
+        &[("versionID", "twov")],
+        Some(&json!({"action": {"type": "launch"}})),
+    )
+    .await
+}
