@@ -34,4 +34,7 @@ pub struct AppState {
     pub live: Arc<crate::live_registry::LiveRegistry>,
     /// The management API's key (`--admin-key`); `None`: that API answers 403.
     pub admin_key: Option<crate::config::Secret>,
+    /// Rate limits per API key and per user (`--rate-limit-key`, `--rate-limit-user`;
+    /// `docs/limits.md`); off by default.
+    pub rate_limits: super::rate_limit::RateLimits,
 }

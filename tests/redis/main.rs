@@ -10,6 +10,7 @@ mod custom_actions;
 mod fault;
 mod http;
 mod library;
+mod limits;
 mod scenarios;
 mod stops;
 mod store;
