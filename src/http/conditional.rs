@@ -70,7 +70,9 @@ enum Condition {
 }
 
 /// Parses `If-Match` / `If-None-Match` (RFC 9110 §13.1.1–2): `*`, or a comma-separated list
-/// of `"opaque"` / `W/"opaque"` (opaque: visible ASCII but `"`, or non-ASCII bytes).
+/// of `"opaque"` / `W/"opaque"` (opaque: visible ASCII but `"`, or non-ASCII bytes). An empty
+/// value is an empty list (RFC 9110 §5.6.1): `If-Match` then matches nothing, `If-None-Match`
+/// everything.
 fn parse(value: &[u8]) -> Option<Condition> {
     let trimmed = value.trim_ascii();
     if trimmed == b"*" {
@@ -112,7 +114,7 @@ fn parse(value: &[u8]) -> Option<Condition> {
             Some(_) => return None,
         }
     }
-    (!tags.is_empty()).then_some(Condition::Tags(tags))
+    Some(Condition::Tags(tags))
 }
 
 /// The header (its lines joined), parsed; 400 (Validation shape) when malformed.
@@ -252,9 +254,10 @@ mod tests {
             ]))
         );
         assert_eq!(parse(br#""""#), Some(Condition::Tags(vec![tag(false, "")])));
+        assert_eq!(parse(b""), Some(Condition::Tags(vec![])));
+        assert_eq!(parse(b" , "), Some(Condition::Tags(vec![])));
         for bad in [
-            &b""[..],
-            b"abc",
+            &b"abc"[..],
             b"\"a",
             b"\"a\" b",
             b"*, \"a\"",

@@ -332,6 +332,17 @@ async fn legacy_routes_and_malformed_headers() {
         assert_eq!(r.status, 400, "{h}: {v} -> {}", r.text);
     }
     assert_eq!(get(&u).await, before);
+    // An empty value is an empty list: If-Match matches nothing (412), If-None-Match everything.
+    assert_412(&with(&u, Method::DELETE, "", &[("if-match", "")], None).await);
+    let r = with(
+        &u,
+        Method::PUT,
+        "",
+        &[("if-none-match", "")],
+        Some(&put_body("e")),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
 }
 
 #[tokio::test]
@@ -349,4 +360,38 @@ async fn a_replayed_write_is_not_refused_by_its_own_change() {
     assert_eq!(again.status, 200, "{}", again.text);
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
     assert_eq!(again.json(), first.json());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_with_one_tag_one_wins() {
+    // Eight admin tools read the same tag and write at once: the check runs under the session
+    // lock, so exactly one write goes through and the others change nothing.
+    let server = Server::start();
+    let u = User::new(&server, "cond-race", PAYMENT_VERSION);
+    let r = with(&u, Method::PUT, "", &[], Some(&put_body("start"))).await;
+    let t = etag(&r);
+    let url = server.url("/state/user/cond-race");
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let (url, t) = (url.clone(), t.clone());
+            tokio::spawn(async move {
+                let h = [("versionID", PAYMENT_VERSION), ("if-match", t.as_str())];
+                let r = send(Method::PUT, &url, &h, Some(&put_body(&format!("w{i}")))).await;
+                (i, r)
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for task in tasks {
+        let (i, r) = task.await.unwrap();
+        match r.status {
+            200 => winners.push((i, etag(&r))),
+            _ => assert_412(&r),
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    let (i, tag) = &winners[0];
+    let (state, now) = get(&u).await;
+    assert_eq!(state["variables"]["name"], format!("w{i}"));
+    assert_eq!(now.as_ref(), Some(tag));
 }

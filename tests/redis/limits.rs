@@ -154,3 +154,36 @@ async fn etags_are_the_same_on_every_server() {
     .await;
     assert_eq!(r.status, 412, "{}", r.text);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_if_match_writes_on_two_servers_one_wins() {
+    let url = redis_or_skip!("etags_race");
+    let prefix = unique_prefix("etag-race");
+    let s = [server(&url, &prefix, &[]), server(&url, &prefix, &[])];
+    let r = tick(&s[0], "raced").await;
+    let tag = r.header("etag").unwrap().to_string();
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let (url, tag) = (s[i % 2].url("/state/user/raced/variables"), tag.clone());
+            tokio::spawn(async move {
+                let h = [V, ("if-match", tag.as_str())];
+                (
+                    i,
+                    send(Method::PATCH, &url, &h, Some(&json!({"winner": i}))).await,
+                )
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for t in tasks {
+        let (i, r) = t.await.unwrap();
+        match r.status {
+            200 => winners.push(i),
+            412 => assert_eq!(r.json()["code"], 412),
+            other => panic!("{other}: {}", r.text),
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    let g = send(Method::GET, &s[1].url("/state/user/raced"), &[V], None).await;
+    assert_eq!(g.json()["variables"]["winner"], json!(winners[0]));
+}
