@@ -17,8 +17,8 @@ use flowdm_actions::effects::{Effects, KbSearch};
 use flowdm_actions::llm::{LlmClient, LlmConfig, MAX_REQUEST_BYTES};
 use flowdm_actions::outbound::{OutboundClient, OutboundConfig, Policy};
 use flowdm_store::{
-    MemoryRegistry, MemoryStore, RedbRegistry, RedisRegistry, RedisStore, RegistryStore,
-    SessionStore,
+    MemoryRateLimiter, MemoryRegistry, MemoryStore, RateLimiter, RateQuota, RedbRegistry,
+    RedisRegistry, RedisStore, RegistryStore, SessionStore,
 };
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -70,7 +70,12 @@ impl Application {
     /// and binds the listener (`port` 0 picks a free one). Must be called inside an actix or
     /// tokio runtime.
     pub fn build(config: Config) -> Result<Application, StartError> {
-        let (store, store_info) = open_store(&config.store)?;
+        let OpenedStore {
+            store,
+            info: store_info,
+            redis,
+        } = open_store(&config.store)?;
+        let rate_limits = rate_limits(&config, redis.as_ref());
         let library = Arc::new(crate::library::load(&config.library_dir));
         let live = open_registry(&config, &library)?;
         let agents = load_agents(&config, library)?;
@@ -112,6 +117,7 @@ impl Application {
             live,
             admin_key: config.admin_key.clone(),
             chat: config.chat.clone(),
+            rate_limits,
         };
         let data = web::Data::new(state);
         let factory_data = data.clone();
@@ -207,18 +213,51 @@ impl Application {
     }
 }
 
-fn open_store(config: &StoreConfig) -> Result<(Arc<dyn SessionStore>, String), StartError> {
+/// The opened session store: the store, its description for the log, and the Redis store
+/// again when it is one (its connections also carry the rate limits).
+struct OpenedStore {
+    store: Arc<dyn SessionStore>,
+    info: String,
+    redis: Option<RedisStore>,
+}
+
+fn open_store(config: &StoreConfig) -> Result<OpenedStore, StartError> {
     match config {
-        StoreConfig::Memory(cfg) => Ok((
-            Arc::new(MemoryStore::with_config(cfg.clone())),
-            "memory".into(),
-        )),
+        StoreConfig::Memory(cfg) => Ok(OpenedStore {
+            store: Arc::new(MemoryStore::with_config(cfg.clone())),
+            info: "memory".into(),
+            redis: None,
+        }),
         StoreConfig::Redis(cfg) => {
             let store = RedisStore::new(cfg.clone()).map_err(StartError::Store)?;
-            let what = store.describe();
-            Ok((Arc::new(store), what))
+            Ok(OpenedStore {
+                info: store.describe(),
+                store: Arc::new(store.clone()),
+                redis: Some(store),
+            })
         }
     }
+}
+
+/// The rate limiters (`docs/limits.md`): in Redis with the Redis store (shared by every
+/// server), else in this process.
+fn rate_limits(config: &Config, redis: Option<&RedisStore>) -> http::rate_limit::RateLimits {
+    let build = |name: &str, quota: Option<RateQuota>| {
+        quota.map(|q| -> Arc<dyn RateLimiter> {
+            match redis {
+                Some(r) => Arc::new(r.rate_limiter(name, q)),
+                None => Arc::new(MemoryRateLimiter::new(q)),
+            }
+        })
+    };
+    let limits = http::rate_limit::RateLimits {
+        key: build("key", config.rate_limits.key),
+        user: build("user", config.rate_limits.user),
+    };
+    if !limits.is_off() {
+        tracing::info!(limits = ?limits, "rate limits");
+    }
+    limits
 }
 
 /// The live custom actions and library: `--actions-dir` and `--library-dir` plus the registry store (Redis with `--redis`; else

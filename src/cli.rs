@@ -3,14 +3,15 @@
 //! [`RedisConfig::default`], never from literals here.
 
 use crate::config::{
-    defaults, ChatConfig, Config, EmbeddingsConfig, KeysConfig, Secret, StoreConfig,
+    defaults, ChatConfig, Config, EmbeddingsConfig, KeysConfig, RateLimitConfig, Secret,
+    StoreConfig,
 };
 use crate::http::limits::Limits;
 use clap::{Args, Parser, Subcommand};
 use flowdm_actions::llm::LlmConfig;
 use flowdm_actions::outbound::{Policy, Url};
 use flowdm_actions::perform::EffectBudget;
-use flowdm_store::{MemoryConfig, RedisConfig, DEFAULT_MAX_STATE_BYTES};
+use flowdm_store::{MemoryConfig, RateQuota, RedisConfig, DEFAULT_MAX_STATE_BYTES};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -170,6 +171,27 @@ pub struct ServeArgs {
         value_parser = allow_list
     )]
     pub allow_outbound: Option<Policy>,
+    /// Rate limit per API key: `<requests>/<seconds>` (e.g. 500/60) or off. The bucket is the
+    /// Authorization value (public routes: the project). Shared by every server on the same
+    /// Redis with --redis (docs/limits.md).
+    #[arg(
+        long,
+        value_name = "N/SECONDS",
+        env = "FLOWDM_RATE_LIMIT_KEY",
+        default_value = defaults::RATE_LIMIT,
+        value_parser = rate_setting
+    )]
+    pub rate_limit_key: RateSetting,
+    /// Rate limit per user of a project (the path's userID): `<requests>/<seconds>` or off
+    /// (docs/limits.md).
+    #[arg(
+        long,
+        value_name = "N/SECONDS",
+        env = "FLOWDM_RATE_LIMIT_USER",
+        default_value = defaults::RATE_LIMIT,
+        value_parser = rate_setting
+    )]
+    pub rate_limit_user: RateSetting,
     /// The optional embeddings provider of intent classification (docs/nlu.md).
     #[command(flatten)]
     pub nlu: NluArgs,
@@ -197,6 +219,16 @@ fn widget_url(s: &str) -> Result<String, String> {
     } else {
         Err("expected an http(s) URL or an absolute path such as /static/bundle.js".into())
     }
+}
+
+/// A rate limit option's value: a quota or off (`None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateSetting(pub Option<RateQuota>);
+
+fn rate_setting(s: &str) -> Result<RateSetting, String> {
+    RateQuota::parse(s)
+        .map(RateSetting)
+        .map_err(|e| e.to_string())
 }
 
 fn allow_list(s: &str) -> Result<Policy, String> {
@@ -509,6 +541,10 @@ impl ServeArgs {
                 ..EffectBudget::default()
             },
             outbound: self.allow_outbound.unwrap_or_default(),
+            rate_limits: RateLimitConfig {
+                key: self.rate_limit_key.0,
+                user: self.rate_limit_user.0,
+            },
             store: self.store.store_config(self.workers),
             limits: Limits {
                 body_bytes: self.body_limit,

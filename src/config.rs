@@ -7,7 +7,7 @@ use crate::http::limits::Limits;
 use flowdm_actions::llm::LlmConfig;
 use flowdm_actions::outbound::Policy;
 use flowdm_actions::perform::EffectBudget;
-use flowdm_store::{MemoryConfig, RedisConfig};
+use flowdm_store::{MemoryConfig, RateQuota, RedisConfig};
 use std::path::PathBuf;
 
 /// Every default of the server. The command line shows these as its defaults.
@@ -62,6 +62,17 @@ pub mod defaults {
     pub const AI_RETRIES: u32 = flowdm_actions::llm::DEFAULT_RETRIES;
     /// AI tokens (prompt + completion) one turn may use.
     pub const AI_MAX_TOKENS_PER_TURN: u64 = flowdm_actions::perform::DEFAULT_MAX_LLM_TOKENS;
+    /// Rate limits per API key and per user (`docs/limits.md`): off, for local use.
+    pub const RATE_LIMIT: &str = "off";
+}
+
+/// Rate limits on the DM routes (`docs/limits.md`); `None`: no limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateLimitConfig {
+    /// Per API key (the `Authorization` value; on public routes the project).
+    pub key: Option<RateQuota>,
+    /// Per user of a project (the `{userID}` of the path).
+    pub user: Option<RateQuota>,
 }
 
 /// Where sessions, transcripts and feedback live.
@@ -183,6 +194,8 @@ pub struct Config {
     pub effect_budget: EffectBudget,
     /// The chat page's web chat bundle.
     pub chat: ChatConfig,
+    /// Rate limits (off by default); shared through Redis with the Redis store.
+    pub rate_limits: RateLimitConfig,
 }
 
 impl Default for Config {
@@ -211,6 +224,7 @@ impl Default for Config {
             ai: None,
             effect_budget: EffectBudget::default(),
             chat: ChatConfig::default(),
+            rate_limits: RateLimitConfig::default(),
         }
     }
 }

@@ -6,14 +6,15 @@
 //! are applied one after the other and none is lost.
 
 use super::auth::resolve_user;
+use super::conditional::{etag_of_bytes, Preconditions, Tagged};
 use super::context::RequestCtx;
 use super::errors::ApiError;
 use super::limits::{interact_query, JsonBody};
 use super::paths::UserPath;
 use super::response::{json_bytes, Answer};
-use super::session::write_session;
+use super::session::write_session_conditional;
 use super::state::AppState;
-use super::turn::{session_key, session_turn};
+use super::turn::{session_key, session_turn_tagged};
 use super::validate::{self, TurnRoute};
 use crate::engine::{session, Request, State, Trace};
 use crate::store::SessionKey;
@@ -40,19 +41,20 @@ fn user_session(
     Ok(session_key(&agent, &user_id))
 }
 
-/// `POST /state/user/{userID}/interact`, `POST /state/{versionID}/user/{userID}/interact`.
+/// `POST /state/user/{userID}/interact`, `POST /state/{versionID}/user/{userID}/interact`;
+/// answers the new session's `ETag`.
 pub async fn interact(
     req: HttpRequest,
     ctx: RequestCtx,
     data: web::Data<AppState>,
     path: web::Path<UserPath>,
     body: JsonBody,
-) -> Result<Answer, ApiError> {
+) -> Result<Tagged, ApiError> {
     let (user_id, agent) = resolve_user(&data, &req, &ctx, path.into_inner())?;
     let query = interact_query(&req)?;
     let mut body = validate::turn_body(&body.0, TurnRoute::Stateful)?;
     body.logs = query.logs;
-    session_turn(&data, &ctx, &agent, &user_id, body, |out| {
+    session_turn_tagged(&data, &ctx, &agent, &user_id, body, true, |out| {
         if query.verbose {
             json_bytes(&Verbose {
                 state: &out.state,
@@ -66,70 +68,83 @@ pub async fn interact(
     .await
 }
 
-/// `GET /state/user/{userID}`: the stored state or `{}`.
+/// `GET /state/user/{userID}`: the stored state (with its `ETag`) or `{}` (no tag).
 pub async fn get_state(
     req: HttpRequest,
     ctx: RequestCtx,
     data: web::Data<AppState>,
     path: web::Path<UserPath>,
-) -> Result<Answer, ApiError> {
+) -> Result<Tagged, ApiError> {
     let key = user_session(&data, &req, &ctx, path)?;
     match data.store.get(&key).await? {
-        Some(state) => Answer::json(&state),
-        None => Ok(Answer::Json(b"{}".to_vec())),
+        Some(state) => {
+            let bytes = json_bytes(&state)?;
+            Ok(Tagged {
+                etag: Some(etag_of_bytes(&bytes)),
+                answer: Answer::Json(bytes),
+            })
+        }
+        None => Ok(Tagged::untagged(Answer::Json(b"{}".to_vec()))),
     }
 }
 
-/// `PUT /state/user/{userID}`: replaces the state; answers the body as sent.
+/// `PUT /state/user/{userID}`: replaces the state; answers the body as sent. `If-Match`,
+/// `If-None-Match: *` (create only) apply (`super::conditional`).
 pub async fn put_state(
     req: HttpRequest,
     ctx: RequestCtx,
     data: web::Data<AppState>,
     path: web::Path<UserPath>,
     body: JsonBody,
-) -> Result<Answer, ApiError> {
+) -> Result<Tagged, ApiError> {
     let key = user_session(&data, &req, &ctx, path)?;
     let state = validate::put_state(&body.0)?;
+    let pre = Preconditions::read(&req)?;
     let bytes = json_bytes(&body.0)?;
-    write_session(&data, &ctx, &key, |_| ready(Ok((Some(state), bytes)))).await
+    write_session_conditional(&data, &ctx, &key, &pre, |_| ready(Ok((Some(state), bytes)))).await
 }
 
-/// `DELETE /state/user/{userID}`: 200 with an empty body.
+/// `DELETE /state/user/{userID}`: 200 with an empty body; `If-Match` applies.
 pub async fn delete_state(
     req: HttpRequest,
     ctx: RequestCtx,
     data: web::Data<AppState>,
     path: web::Path<UserPath>,
-) -> Result<Answer, ApiError> {
+) -> Result<Tagged, ApiError> {
     let key = user_session(&data, &req, &ctx, path)?;
-    write_session(&data, &ctx, &key, |_| ready(Ok((None, Vec::new())))).await
+    let pre = Preconditions::read(&req)?;
+    write_session_conditional(&data, &ctx, &key, &pre, |_| ready(Ok((None, Vec::new())))).await
 }
 
-/// `POST /state/user/{userID}` (reset): a fresh initial state, stored and returned.
+/// `POST /state/user/{userID}` (reset): a fresh initial state, stored and returned; `If-Match`
+/// applies.
 pub async fn reset_state(
     req: HttpRequest,
     ctx: RequestCtx,
     data: web::Data<AppState>,
     path: web::Path<UserPath>,
-) -> Result<Answer, ApiError> {
+) -> Result<Tagged, ApiError> {
     let (user_id, agent) = resolve_user(&data, &req, &ctx, path.into_inner())?;
+    let pre = Preconditions::read(&req)?;
     let state = session::generate(&agent, None, None);
     let bytes = json_bytes(&state)?;
     let key = session_key(&agent, &user_id);
-    write_session(&data, &ctx, &key, |_| ready(Ok((Some(state), bytes)))).await
+    write_session_conditional(&data, &ctx, &key, &pre, |_| ready(Ok((Some(state), bytes)))).await
 }
 
-/// `PATCH /state/user/{userID}/variables`: shallow merge into the stored variables.
+/// `PATCH /state/user/{userID}/variables`: shallow merge into the stored variables; `If-Match`
+/// applies.
 pub async fn patch_variables(
     req: HttpRequest,
     ctx: RequestCtx,
     data: web::Data<AppState>,
     path: web::Path<UserPath>,
     body: JsonBody,
-) -> Result<Answer, ApiError> {
+) -> Result<Tagged, ApiError> {
     let key = user_session(&data, &req, &ctx, path)?;
     let patch = validate::variables_patch(&body.0)?;
-    write_session(&data, &ctx, &key, |stored| {
+    let pre = Preconditions::read(&req)?;
+    write_session_conditional(&data, &ctx, &key, &pre, |stored| {
         let mut state = stored.unwrap_or_default();
         for (k, v) in patch {
             state.variables.insert(k, v);

@@ -24,11 +24,13 @@
 //! idempotent replays), [`response`] (answers), [`paths`], [`auth`] (version aliases),
 //! [`keys`] (the API keys),
 //! [`errors`] (the three error shapes), [`cors`], [`limits`] (body size, query), [`validate`]
-//! (bodies).
+//! (bodies), [`rate_limit`] (the rate-limit middleware), [`conditional`] (`ETag`, `If-Match`,
+//! `If-None-Match` of the state routes).
 
 pub mod auth;
 pub mod chat;
 use crate::socket::bridge as socket;
+pub mod conditional;
 pub mod context;
 pub mod cors;
 pub mod custom_actions;
@@ -44,6 +46,7 @@ pub mod nlu;
 pub mod openapi;
 pub mod paths;
 pub mod public;
+pub mod rate_limit;
 pub mod ready;
 pub mod registry_api;
 pub mod reload;
@@ -285,6 +288,8 @@ pub fn app(
         .app_data(socket)
         .configure(routes)
         .default_service(web::to(not_found))
+        // Inside the request middleware: a 429 carries the request id.
+        .wrap(rate_limit::RateLimit)
         .wrap_fn(move |req, srv| {
             let id = new_request_id();
             let span = tracing::debug_span!(

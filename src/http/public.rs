@@ -3,13 +3,14 @@
 //! `GET /public/{projectID}/publishing`.
 
 use super::auth::{resolve_public, resolve_public_user};
+use super::conditional::Tagged;
 use super::context::RequestCtx;
 use super::errors::ApiError;
 use super::limits::JsonBody;
 use super::paths::{ProjectPath, PublicUserPath};
 use super::response::{json_bytes, Answer};
 use super::state::AppState;
-use super::turn::session_turn;
+use super::turn::session_turn_tagged;
 use super::validate::{self, TurnRoute};
 use crate::engine::Trace;
 use actix_web::{web, HttpRequest};
@@ -21,17 +22,17 @@ struct PublicAnswer<'a> {
 }
 
 /// `POST /public/{projectID}/state/user/{userID}/interact`: body `{action?, config?}` only;
-/// answers `{trace}`. `verbose` and `logs` are ignored.
+/// answers `{trace}` and the new session's `ETag`. `verbose` and `logs` are ignored.
 pub async fn interact(
     req: HttpRequest,
     ctx: RequestCtx,
     data: web::Data<AppState>,
     path: web::Path<PublicUserPath>,
     body: JsonBody,
-) -> Result<Answer, ApiError> {
+) -> Result<Tagged, ApiError> {
     let (user_id, agent) = resolve_public_user(&data, &req, &ctx, path.into_inner(), true)?;
     let body = validate::turn_body(&body.0, TurnRoute::Public)?;
-    session_turn(&data, &ctx, &agent, &user_id, body, |out| {
+    session_turn_tagged(&data, &ctx, &agent, &user_id, body, true, |out| {
         json_bytes(&PublicAnswer { trace: &out.trace })
     })
     .await

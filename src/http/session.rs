@@ -9,6 +9,7 @@
 //! body) is refused with 422. The key and the request's fingerprint come with the
 //! [`RequestCtx`].
 
+use super::conditional::{etag_of, Preconditions, Tagged};
 use super::context::{Fingerprint, RequestCtx};
 use super::errors::ApiError;
 use super::response::Answer;
@@ -106,6 +107,27 @@ where
     write_session_keyed(state, ctx.idempotency()?, key, change).await
 }
 
+/// [`write_session`] under the request's `If-Match` / `If-None-Match` (`pre`, checked on the
+/// state read under the lock: 412 and nothing changed when one fails), answering the new
+/// state's `ETag` (`super::conditional`).
+pub async fn write_session_conditional<Change>(
+    state: &AppState,
+    ctx: &RequestCtx,
+    key: &SessionKey,
+    pre: &Preconditions,
+    change: impl FnOnce(Option<State>) -> Change,
+) -> Result<Tagged, ApiError>
+where
+    Change: Future<Output = Result<(Option<State>, Vec<u8>), ApiError>>,
+{
+    let change = |stored| async { change(stored).await.map(|(s, body)| (s, body, true)) };
+    let conditions = WriteConditions {
+        pre: Some(pre),
+        tag: true,
+    };
+    write_session_if(state, ctx.idempotency()?, key, conditions, change).await
+}
+
 /// [`write_session`] with the idempotency key and fingerprint given (a resume naming a stop
 /// uses one derived from the stop, `super::stops`) instead of the request's header; `change`
 /// also says whether the response is to be kept under the key (`false`: committed without a
@@ -119,18 +141,56 @@ pub async fn write_session_keyed<Change>(
 where
     Change: Future<Output = Result<(Option<State>, Vec<u8>, bool), ApiError>>,
 {
+    write_session_if(state, idem, key, WriteConditions::default(), change)
+        .await
+        .map(|t| t.answer)
+}
+
+/// What a write checks before `change` runs, and whether it answers the new state's tag.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct WriteConditions<'a> {
+    /// `If-Match` / `If-None-Match`, checked on the stored state under the lock.
+    pub pre: Option<&'a Preconditions>,
+    /// Compute the committed state's `ETag` (none for a deleted session or a replay, whose
+    /// record keeps only the body).
+    pub tag: bool,
+}
+
+/// [`write_session_keyed`] with [`WriteConditions`].
+pub async fn write_session_if<Change>(
+    state: &AppState,
+    idem: Option<(String, Fingerprint)>,
+    key: &SessionKey,
+    conditions: WriteConditions<'_>,
+    change: impl FnOnce(Option<State>) -> Change,
+) -> Result<Tagged, ApiError>
+where
+    Change: Future<Output = Result<(Option<State>, Vec<u8>, bool), ApiError>>,
+{
     let fingerprint = idem.as_ref().map(|(_, f)| *f);
     let mut txn = match begin_session(state, idem, key).await? {
         Begun::Txn(txn) => txn,
-        Begun::Replay(body) => return Ok(Answer::Replayed(body)),
+        Begun::Replay(body) => return Ok(Tagged::untagged(Answer::Replayed(body))),
     };
-    let running = change(txn.state.take());
+    let stored = txn.state.take();
+    if let Some(pre) = conditions.pre {
+        // Refused: the transaction is dropped, its lock released, nothing written.
+        pre.check(stored.as_ref())?;
+    }
+    let running = change(stored);
     let (new_state, body, record) = keep_lock(state, &mut txn, running).await?;
     if !record {
         txn.idempotency_key = None;
     }
+    let etag = match (&new_state, conditions.tag) {
+        (Some(s), true) => Some(etag_of(s)?),
+        _ => None,
+    };
     commit_session(state, fingerprint, txn, new_state, &body).await?;
-    Ok(Answer::Json(body))
+    Ok(Tagged {
+        answer: Answer::Json(body),
+        etag,
+    })
 }
 
 /// Awaits `running` while renewing the transaction's lock as often as the store asks (a turn

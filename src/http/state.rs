@@ -34,4 +34,7 @@ pub struct AppState {
     pub admin_key: Option<crate::config::Secret>,
     /// The chat pages' web chat bundle (`--widget-bundle`, `--widget-url`; [`super::chat`]).
     pub chat: crate::config::ChatConfig,
+    /// Rate limits per API key and per user (`--rate-limit-key`, `--rate-limit-user`;
+    /// `docs/limits.md`); off by default.
+    pub rate_limits: super::rate_limit::RateLimits,
 }

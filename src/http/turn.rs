@@ -10,10 +10,11 @@
 //! it with a `debug` trace). So a long turn holds the worker for the budget plus at most one
 //! node, never for the whole turn, and the other requests of that worker keep being served.
 
+use super::conditional::Tagged;
 use super::context::RequestCtx;
 use super::errors::ApiError;
 use super::response::Answer;
-use super::session::write_session_keyed;
+use super::session::{write_session_if, WriteConditions};
 use super::state::AppState;
 use super::validate::TurnBody;
 use crate::engine::state::merge_variables;
@@ -227,6 +228,22 @@ pub async fn session_turn(
     body: TurnBody,
     render: impl FnOnce(&TurnOutput) -> Result<Vec<u8>, ApiError>,
 ) -> Result<Answer, ApiError> {
+    session_turn_tagged(data, ctx, agent, user_id, body, false, render)
+        .await
+        .map(|t| t.answer)
+}
+
+/// [`session_turn`], answering the new session's `ETag` when `tag` (`super::conditional`;
+/// none on an idempotent replay).
+pub async fn session_turn_tagged(
+    data: &AppState,
+    ctx: &RequestCtx,
+    agent: &Arc<Agent>,
+    user_id: &str,
+    body: TurnBody,
+    tag: bool,
+    render: impl FnOnce(&TurnOutput) -> Result<Vec<u8>, ApiError>,
+) -> Result<Tagged, ApiError> {
     let key = session_key(agent, user_id);
     // A resume naming a stop is recorded under the stop (applied once, every duplicate answered
     // the same), not under the request's Idempotency-Key (`super::stops`).
@@ -260,7 +277,8 @@ pub async fn session_turn(
     };
     // A retry re-reads the state: this turn holds the session's lock, so it is the same one.
     let again = || async { Ok(session(data.store.get(&key).await?)) };
-    write_session_keyed(data, idem, &key, |stored| async {
+    let conditions = WriteConditions { pre: None, tag };
+    write_session_if(data, idem, &key, conditions, |stored| async {
         if let Some(id) = &named {
             if !super::stops::client_resume(stored.as_ref(), id)? {
                 let out = super::stops::deliver(stored.unwrap_or_default(), body.request.clone());

@@ -11,6 +11,7 @@ mod custom_actions;
 mod fault;
 mod http;
 mod library;
+mod limits;
 mod scenarios;
 mod shutdown;
 mod stops;

@@ -19,12 +19,14 @@
 mod keys;
 mod memory;
 mod queue;
+pub mod rate;
 mod redis;
 pub mod registry;
 
 pub use self::redis::{RedisConfig, RedisStore};
 pub use keys::{hash_tag, ProjectKeys, SessionKeys};
 pub use memory::{MemoryConfig, MemoryStore};
+pub use rate::{MemoryRateLimiter, RateDecision, RateLimiter, RateQuota, RedisRateLimiter};
 pub use registry::{
     MemoryRegistry, RedbRegistry, RedisRegistry, RegistryError, RegistryFuture, RegistryStore,
 };

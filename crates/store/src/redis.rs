@@ -117,7 +117,7 @@ static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
 
 /// A connection to a node or to the cluster (both multiplexed and cheap to clone).
 #[derive(Clone)]
-enum Conn {
+pub(crate) enum Conn {
     Single(MultiplexedConnection),
     Cluster(ClusterConnection),
 }
@@ -338,7 +338,8 @@ fn parse_begin(replies: Vec<RValue>, with_record: bool) -> Result<BeginReply, St
     })
 }
 
-struct Inner {
+/// The store's connections and settings (shared with the rate limiter, `super::rate`).
+pub(crate) struct Inner {
     cfg: RedisConfig,
     pool: Pool,
     lanes: Vec<Lane>,
@@ -415,9 +416,14 @@ impl Inner {
         ))
     }
 
+    /// The key prefix.
+    pub(crate) fn prefix(&self) -> &str {
+        &self.cfg.prefix
+    }
+
     /// Runs one Redis round trip with the store's timeout; a broken or silent connection is
     /// thrown away (the next call reconnects).
-    async fn exec<T, F, Fut>(&self, op: F) -> Result<T, StoreError>
+    pub(crate) async fn exec<T, F, Fut>(&self, op: F) -> Result<T, StoreError>
     where
         F: FnOnce(Conn) -> Fut,
         Fut: Future<Output = Result<T, RedisError>>,
@@ -677,6 +683,16 @@ impl RedisStore {
     /// Requests waiting in (or holding) the in-process queue.
     pub fn queued_sessions(&self) -> usize {
         self.inner.queue.len()
+    }
+
+    /// A rate limiter named `name` (its keys: `<prefix>rate:<name>:<bucket>`) on this store's
+    /// connections, shared by every server on the same Redis (`docs/limits.md`).
+    pub fn rate_limiter(
+        &self,
+        name: &str,
+        quota: super::rate::RateQuota,
+    ) -> super::rate::RedisRateLimiter {
+        super::rate::RedisRateLimiter::new(self.inner.clone(), name, quota)
     }
 
     /// The keys of a session.
