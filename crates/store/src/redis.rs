@@ -26,6 +26,9 @@
 //! fail fast with [`StoreError::Unavailable`] (503) and a reconnect is tried at most every
 //! [`RECONNECT_BACKOFF`] per lane.
 
+mod conn;
+mod reply;
+
 use super::keys::{ProjectKeys, SessionKeys};
 use super::memory::{MAX_FEEDBACK_PER_PROJECT, MAX_TRANSCRIPTS_PER_PROJECT};
 use super::queue::{LocalGuard, LocalLocks};
@@ -33,15 +36,15 @@ use super::{
     new_transcript, update_transcript, BeginOptions, Begun, SessionKey, SessionLock, SessionStore,
     SessionTxn, StoreError, StoreFuture, IDEMPOTENCY_RECORDS_PER_SESSION,
 };
+pub(crate) use conn::Conn;
+use conn::{lane_index, Held, Lane, Pool};
 use deadpool_redis::{Runtime, Timeouts};
 use flowdm_engine::State;
-use redis::aio::{ConnectionLike, MultiplexedConnection};
-use redis::cluster_async::ClusterConnection;
-use redis::{Cmd, RedisError, RedisFuture, Script, Value as RValue};
+use redis::{RedisError, Script, Value as RValue};
+use reply::{corrupt, is_broken, is_noscript, parse_begin, pool_error, unavailable, BeginReply};
 use serde_json::{Map, Value};
-use std::cell::Cell;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -114,229 +117,6 @@ static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     transcripts: Script::new(include_str!("lua/transcripts.lua")),
     feedback: Script::new(include_str!("lua/feedback.lua")),
 });
-
-/// A connection to a node or to the cluster (both multiplexed and cheap to clone).
-#[derive(Clone)]
-pub(crate) enum Conn {
-    Single(MultiplexedConnection),
-    Cluster(ClusterConnection),
-}
-
-impl ConnectionLike for Conn {
-    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, RValue> {
-        match self {
-            Conn::Single(c) => c.req_packed_command(cmd),
-            Conn::Cluster(c) => c.req_packed_command(cmd),
-        }
-    }
-
-    fn req_packed_commands<'a>(
-        &'a mut self,
-        cmd: &'a redis::Pipeline,
-        offset: usize,
-        count: usize,
-    ) -> RedisFuture<'a, Vec<RValue>> {
-        match self {
-            Conn::Single(c) => c.req_packed_commands(cmd, offset, count),
-            Conn::Cluster(c) => c.req_packed_commands(cmd, offset, count),
-        }
-    }
-
-    fn get_db(&self) -> i64 {
-        match self {
-            Conn::Single(c) => c.get_db(),
-            Conn::Cluster(c) => c.get_db(),
-        }
-    }
-}
-
-enum Pool {
-    Single(deadpool_redis::Pool),
-    Cluster(deadpool_redis::cluster::Pool),
-}
-
-/// A connection checked out of the pool for as long as its lane uses it.
-enum Held {
-    Single(deadpool_redis::Connection),
-    Cluster(deadpool_redis::cluster::Connection),
-}
-
-impl Held {
-    fn conn(&self) -> Conn {
-        match self {
-            Held::Single(c) => Conn::Single((**c).clone()),
-            Held::Cluster(c) => Conn::Cluster((**c).clone()),
-        }
-    }
-
-    /// Removes a broken connection from the pool (it is closed when its last clone is dropped).
-    fn discard(self) {
-        match self {
-            Held::Single(c) => drop(deadpool_redis::Connection::take(c)),
-            Held::Cluster(c) => drop(deadpool_redis::cluster::Connection::take(c)),
-        }
-    }
-}
-
-#[derive(Default)]
-struct LaneState {
-    conn: Option<(Conn, u64)>,
-    held: Option<Held>,
-    next_id: u64,
-    retry_at: Option<Instant>,
-}
-
-/// One long-lived connection slot.
-#[derive(Default)]
-struct Lane {
-    state: Mutex<LaneState>,
-    connecting: tokio::sync::Mutex<()>,
-}
-
-impl Lane {
-    fn current(&self) -> Option<(Conn, u64)> {
-        self.state.lock().ok()?.conn.clone()
-    }
-
-    /// Throws away connection `id` (if it is still the lane's).
-    fn invalidate(&self, id: u64) {
-        let held = match self.state.lock() {
-            Ok(mut s) if s.conn.as_ref().map(|c| c.1) == Some(id) => {
-                s.conn = None;
-                s.held.take()
-            }
-            _ => None,
-        };
-        if let Some(h) = held {
-            h.discard();
-        }
-    }
-}
-
-thread_local! {
-    /// This thread's lane number (assigned on first use, round robin).
-    static LANE_SEED: Cell<Option<usize>> = const { Cell::new(None) };
-}
-static NEXT_LANE: AtomicUsize = AtomicUsize::new(0);
-
-fn lane_index(lanes: usize) -> usize {
-    LANE_SEED.with(|c| {
-        let seed = c.get().unwrap_or_else(|| {
-            let s = NEXT_LANE.fetch_add(1, Ordering::Relaxed);
-            c.set(Some(s));
-            s
-        });
-        seed % lanes
-    })
-}
-
-/// A readable reason for a Redis error, without any URL (it may hold a password).
-fn describe(e: &RedisError) -> String {
-    let text = e.to_string();
-    if text.contains("://") {
-        format!("{:?} error", e.kind())
-    } else {
-        text
-    }
-}
-
-/// Whether the connection that gave `e` should be thrown away.
-fn is_broken(e: &RedisError) -> bool {
-    e.is_io_error()
-        || e.is_connection_dropped()
-        || e.is_connection_refusal()
-        || e.is_timeout()
-        || e.is_unrecoverable_error()
-}
-
-fn unavailable(e: &RedisError) -> StoreError {
-    StoreError::Unavailable(format!("Redis error: {}", describe(e)))
-}
-
-fn pool_error(e: deadpool_redis::PoolError) -> StoreError {
-    use deadpool_redis::PoolError;
-    let why = match e {
-        PoolError::Timeout(_) => "connecting timed out".to_string(),
-        PoolError::Backend(e) => {
-            let t = e.to_string();
-            if t.contains("://") {
-                "connection failed".into()
-            } else {
-                t
-            }
-        }
-        PoolError::Closed => "the pool is closed".into(),
-        other => other.to_string(),
-    };
-    StoreError::Unavailable(format!("cannot connect to Redis: {why}"))
-}
-
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("{what}: {e}"))
-}
-
-fn bytes(v: RValue) -> Option<Vec<u8>> {
-    match v {
-        RValue::BulkString(b) => Some(b),
-        RValue::SimpleString(s) => Some(s.into_bytes()),
-        RValue::Int(n) => Some(n.to_string().into_bytes()),
-        _ => None,
-    }
-}
-
-/// The first server error among pipeline replies.
-fn server_error(replies: &[RValue]) -> Option<RedisError> {
-    replies.iter().find_map(|r| match r {
-        RValue::ServerError(e) => Some(RedisError::from(e.clone())),
-        _ => None,
-    })
-}
-
-fn is_noscript(e: &RedisError) -> bool {
-    e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript)
-}
-
-/// What the begin pipeline answered.
-enum BeginReply {
-    /// The idempotency record; `locked`: the lock was taken too (to release).
-    Replay {
-        response: Vec<u8>,
-        locked: bool,
-    },
-    Locked {
-        version: String,
-        data: Option<Vec<u8>>,
-    },
-    Busy,
-}
-
-fn parse_begin(replies: Vec<RValue>, with_record: bool) -> Result<BeginReply, StoreError> {
-    if let Some(e) = server_error(&replies) {
-        return Err(unavailable(&e));
-    }
-    let mut it = replies.into_iter();
-    let record = if with_record {
-        it.next().and_then(bytes)
-    } else {
-        None
-    };
-    let locked = matches!(it.next(), Some(RValue::Okay | RValue::SimpleString(_)));
-    if let Some(response) = record {
-        return Ok(BeginReply::Replay { response, locked });
-    }
-    if !locked {
-        return Ok(BeginReply::Busy);
-    }
-    let version = it
-        .next()
-        .and_then(bytes)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_else(|| "0".into());
-    Ok(BeginReply::Locked {
-        version,
-        data: it.next().and_then(bytes),
-    })
-}
 
 /// The store's connections and settings (shared with the rate limiter, `super::rate`).
 pub(crate) struct Inner {
