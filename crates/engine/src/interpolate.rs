@@ -28,11 +28,11 @@ pub fn js_number(f: f64) -> String {
     if f == 0.0 {
         return "0".into();
     }
-    if f.fract() == 0.0 && f.abs() < 1e21 {
-        return format!("{}", f as i128);
-    }
+    // Decimal form from 1e-6 to 1e21 (ECMAScript Number::toString): the shortest digits that
+    // read back as `f`, padded with zeros, as Rust's `Display` writes them (a whole number
+    // above 2^53 is not its exact binary value: 5.677317268562087e17 → "567731726856208700").
     let abs = f.abs();
-    if (1e-7..1e21).contains(&abs) {
+    if (1e-6..1e21).contains(&abs) {
         return format!("{f}");
     }
     // Exponent form: shortest digits, JS style `1e+21`, `1.5e-7`.
@@ -245,6 +245,19 @@ mod tests {
         assert_eq!(js_number(1e21), "1e+21");
         assert_eq!(js_number(-0.0), "0");
         assert_eq!(js_number(25.0), "25");
+    }
+
+    /// Found by `tests/engine/properties.rs` (`numbers_print_as_javascript_does`): whole numbers
+    /// above 2^53 printed their exact binary value, numbers below 1e-6 their decimal form.
+    #[test]
+    fn js_numbers_as_quickjs_prints_them() {
+        assert_eq!(js_number(5.677317268562087e17), "567731726856208700");
+        assert_eq!(js_number(-1.2345678901234568e20), "-123456789012345680000");
+        assert_eq!(js_number(1e20), "100000000000000000000");
+        assert_eq!(js_number(0.000001), "0.000001");
+        assert_eq!(js_number(1.5e-7), "1.5e-7");
+        assert_eq!(js_number(-1e-7), "-1e-7");
+        assert_eq!(js_number(9007199254740993.0), "9007199254740992");
     }
 
     #[test]

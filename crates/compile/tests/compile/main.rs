@@ -5,9 +5,13 @@
 /// The engine tests' helpers (sessions with a fixed clock and randomness, trace accessors).
 #[path = "../../../engine/tests/engine/common.rs"]
 mod common;
+/// The property tests' strategies and bounded configuration (shared with the root tests).
+#[path = "../../../../tests/support/arbitrary_json.rs"]
+mod arbitrary_json;
 mod conversations;
 mod corpus;
 mod corpus_files;
 mod ground_truth;
+mod properties;
 mod steps;
 mod understanding;

@@ -1,6 +1,9 @@
 //! Engine tests: the pure turn, no server. One test binary; the modules are its areas.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+/// The property tests' strategies and bounded configuration (shared with the root tests).
+#[path = "../../../../tests/support/arbitrary_json.rs"]
+mod arbitrary_json;
 mod agent;
 mod agents;
 mod ai;
@@ -11,6 +14,7 @@ mod dm;
 mod dm_capture;
 mod function;
 mod nodes;
+mod properties;
 mod requests;
 mod server_actions;
 mod stops;
