@@ -462,3 +462,23 @@ fn rejected_registry_writes_change_nothing() {
         panic!("{e}");
     }
 }
+
+/// Found by the sandbox's properties (`crates/actions/tests/sandbox/properties.rs`): a float a
+/// client sends is stored as the very same number (serde_json's default parser could be one
+/// ULP off; `float_roundtrip`, root `Cargo.toml`).
+#[tokio::test]
+async fn floats_are_stored_exactly() {
+    let server = server();
+    let u = User::new(&server, "float-user", PAYMENT_VERSION);
+    let r = u
+        .raw(
+            Method::PATCH,
+            "/variables",
+            Some(&json!({ "x": 2.0408020368223362e-85, "y": [-2.7652366199908546e-306] })),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let state = u.state().await;
+    assert_eq!(state["variables"]["x"], json!(2.0408020368223362e-85));
+    assert_eq!(state["variables"]["y"], json!([-2.7652366199908546e-306]));
+}

@@ -197,3 +197,17 @@ proptest! {
         }
     }
 }
+
+/// Found by `variables_round_trip`: serde_json's default float parser read QuickJS's
+/// `2.0408020368223362e-85` back one ULP off (fixed with its `float_roundtrip` feature, root
+/// `Cargo.toml`).
+#[test]
+fn floats_come_back_exactly() {
+    for x in [2.0408020368223362e-85, -2.7652366199908546e-306, -1.4890394718302442e+304] {
+        let v = json!({ "type": x, "list": [[x]] });
+        let out = QuickJs.eval_expression("v", &one("v", v.clone()), &ENV).unwrap();
+        assert_eq!(out, v, "{x:e}");
+        let parsed: Value = serde_json::from_str(&v.to_string()).unwrap();
+        assert_eq!(parsed, v, "{x:e}");
+    }
+}

@@ -11,6 +11,9 @@ use crate::common::Session;
 use crate::corpus_files::corpus_file;
 use proptest::prelude::*;
 use proptest::sample::Index;
+use proptest::test_runner::{Config, TestRunner};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -29,6 +32,8 @@ struct Export {
     name: String,
     doc: Value,
     strings: Vec<String>,
+    /// The export compiled: the `.vfr` the server also loads as it is.
+    vfr: Value,
 }
 
 fn exports() -> &'static [Export] {
@@ -46,10 +51,13 @@ fn exports() -> &'static [Export] {
                 let doc: Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
                 let mut strings = Vec::new();
                 collect_strings(&doc, &mut strings);
+                let vfr = flowdm_compile::compile(&doc, "export.vf").unwrap().vfr;
+                collect_strings(&vfr, &mut strings);
                 Export {
                     name: p.file_name().unwrap().to_string_lossy().into_owned(),
                     doc,
                     strings,
+                    vfr,
                 }
             })
             .collect()
@@ -159,40 +167,76 @@ fn apply(doc: &mut Value, strings: &[String], pointer: &str, m: &Mutation) {
     }
 }
 
-fn compile_and_run(doc: &Value) {
-    let Ok(compiled) = flowdm_compile::compile(doc, "mutated.vf") else {
-        return;
-    };
-    let Ok((project, _)) = flowdm_model::load_vfr(&compiled.vfr) else {
-        return;
+/// How far a mutated export got: not compiled, not loaded, or loaded and run.
+fn compile_and_run(doc: &Value) -> &'static str {
+    match flowdm_compile::compile(doc, "mutated.vf") {
+        Ok(compiled) => load_and_run(&compiled.vfr),
+        Err(_) => "compile error",
+    }
+}
+
+/// Loads a `.vfr` document, builds its NLU, runs a launch and a text turn.
+fn load_and_run(vfr: &Value) -> &'static str {
+    let Ok((project, _)) = flowdm_model::load_vfr(vfr) else {
+        return "load error";
     };
     let mut session = Session::new(project);
     session.turn(json!({ "type": "launch" }));
     session.turn(json!({ "type": "text", "payload": "yes please, the large one" }));
+    "ran"
 }
 
-proptest! {
-    #![proptest_config(bounded(96))]
-
-    #[test]
-    fn mutated_exports_never_panic_the_compiler(
-        which in any::<Index>(),
-        changes in prop::collection::vec((any::<Index>(), mutation()), 1..5),
-    ) {
-        let export = which.get(exports());
-        let mut doc = export.doc.clone();
-        let mut applied = Vec::new();
-        for (at, m) in &changes {
-            let mut all = Vec::new();
-            pointers(&doc, String::new(), &mut all);
-            if all.is_empty() {
-                break;
-            }
-            let pointer = at.get(&all);
-            apply(&mut doc, &export.strings, pointer, m);
-            applied.push(format!("{pointer}: {m:?}"));
+/// Export (its `.vf`, or its compiled `.vfr` with `vfr`) and mutations → a mutated document
+/// and what was done.
+fn mutated(which: &Index, changes: &[(Index, Mutation)], vfr: bool) -> (String, Value, Vec<String>) {
+    let export = which.get(exports());
+    let mut doc = if vfr { export.vfr.clone() } else { export.doc.clone() };
+    let mut applied = Vec::new();
+    for (at, m) in changes {
+        let mut all = Vec::new();
+        pointers(&doc, String::new(), &mut all);
+        if all.is_empty() {
+            break;
         }
-        let outcome = std::panic::catch_unwind(|| compile_and_run(&doc));
-        prop_assert!(outcome.is_ok(), "{} with {:#?}", export.name, applied);
+        let pointer = at.get(&all);
+        apply(&mut doc, &export.strings, pointer, m);
+        applied.push(format!("{pointer}: {m:?}"));
     }
+    (export.name.clone(), doc, applied)
+}
+
+/// Runs `cases` mutations of the exports (`.vf` or compiled `.vfr`) through `run`.
+fn mutations(cases: u32, vfr: bool, run: fn(&Value) -> &'static str) {
+    let mut runner = TestRunner::new(Config {
+        failure_persistence: None,
+        ..bounded(cases)
+    });
+    // How far the cases got (printed with `--nocapture`).
+    let seen = RefCell::new(BTreeMap::<&str, usize>::new());
+    let changes = prop::collection::vec((any::<Index>(), mutation()), 1..8);
+    let result = runner.run(&(any::<Index>(), changes), |(which, changes)| {
+        let (name, doc, applied) = mutated(&which, &changes, vfr);
+        let outcome = std::panic::catch_unwind(|| run(&doc));
+        prop_assert!(outcome.is_ok(), "{} with {:#?}", name, applied);
+        if let Ok(how) = outcome {
+            *seen.borrow_mut().entry(how).or_default() += 1;
+        }
+        Ok(())
+    });
+    eprintln!("outcomes: {:?}", seen.borrow());
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+#[test]
+fn mutated_exports_never_panic_the_compiler() {
+    mutations(96, false, compile_and_run);
+}
+
+/// The same for the `.vfr` loader (`flowdm_model::load_vfr`, which the server uses for `.vfr`
+/// files) on mutated compiled programs.
+#[test]
+fn mutated_programs_never_panic_the_loader() {
+    mutations(96, true, load_and_run);
 }

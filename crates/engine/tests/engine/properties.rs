@@ -110,6 +110,7 @@ proptest! {
         any::<f64>(),
         (-1e-5f64..1e-5),
         (1e15f64..1e22),
+        (-1e17f64..1e17),
         any::<i64>().prop_map(|i| i as f64),
     ]) {
         if let Some(Value::String(js)) = quickjs_string(x) {
