@@ -4,7 +4,7 @@
 //! server per test; proptest runs the cases one after the other on a Tokio runtime of its own.
 //! Bounded case counts; `PROPTEST_CASES=5000` for a deeper run.
 
-use super::validate_properties::DIAGRAMS;
+use super::validate_properties::{raw_body, DIAGRAMS};
 use crate::support::arbitrary_json::{self as arb, bounded};
 use crate::support::custom_actions::ADMIN_KEY;
 use crate::support::server::*;
@@ -186,22 +186,40 @@ impl Session<'_> {
         let vh = [("versionID", v)];
         let (method, path, headers): (Method, String, &[(&str, &str)]) = match route {
             Route::Interact => (Method::POST, format!("/state/user/{USER}/interact"), &vh),
-            Route::LegacyInteract => (Method::POST, format!("/state/{v}/user/{USER}/interact"), &[]),
+            Route::LegacyInteract => (
+                Method::POST,
+                format!("/state/{v}/user/{USER}/interact"),
+                &[],
+            ),
             Route::PatchVariables => (Method::PATCH, format!("/state/user/{USER}/variables"), &vh),
-            Route::LegacyPatchVariables => {
-                (Method::PATCH, format!("/state/{v}/user/{USER}/variables"), &[])
-            }
+            Route::LegacyPatchVariables => (
+                Method::PATCH,
+                format!("/state/{v}/user/{USER}/variables"),
+                &[],
+            ),
             Route::PutState => (Method::PUT, format!("/state/user/{USER}"), &vh),
             Route::LegacyPutState => (Method::PUT, format!("/state/{v}/user/{USER}"), &[]),
             Route::Reset => (Method::POST, format!("/state/user/{USER}"), &vh),
-            Route::Public => (Method::POST, format!("/public/{p}/state/user/{USER}/interact"), &[]),
-            Route::V2Stream => (Method::POST, format!("/v2/project/{p}/user/{USER}/interact/stream"), &[]),
+            Route::Public => (
+                Method::POST,
+                format!("/public/{p}/state/user/{USER}/interact"),
+                &[],
+            ),
+            Route::V2Stream => (
+                Method::POST,
+                format!("/v2/project/{p}/user/{USER}/interact/stream"),
+                &[],
+            ),
             Route::V2PublicStream => (
                 Method::POST,
                 format!("/v2/public/project/{p}/user/{USER}/interact/stream"),
                 &[],
             ),
-            Route::BetaStream => (Method::POST, format!("/v2beta1/interact/{p}/development/stream"), &[]),
+            Route::BetaStream => (
+                Method::POST,
+                format!("/v2beta1/interact/{p}/development/stream"),
+                &[],
+            ),
             Route::V4 => {
                 let auth = [("authorization", self.v4_key.as_str())];
                 let url = self.server.url(&format!("/v4/interact{query}"));
@@ -268,6 +286,69 @@ fn session_routes_never_fail_and_rejections_change_nothing() {
     }
 }
 
+/// Raw bodies (cut short, nested deeply, any bytes) with any content type on the routes that
+/// write `USER`'s session: never 5xx; a rejected one changes nothing stored.
+#[test]
+fn raw_bodies_never_fail_and_rejections_change_nothing() {
+    let server = server();
+    let rt = runtime();
+    rt.block_on(async {
+        User::new(&server, USER, PAYMENT_VERSION)
+            .act(json!({"type": "launch"}))
+            .await;
+    });
+    let session = Session {
+        server: &server,
+        v4_key: String::new(),
+    };
+    let routes = prop::sample::select(vec![
+        (Method::POST, "/interact"),
+        (Method::PUT, ""),
+        (Method::PATCH, "/variables"),
+        (Method::POST, ""),
+    ]);
+    let types = prop::sample::select(vec![
+        None,
+        Some("application/json"),
+        Some("application/json; charset=utf-16"),
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data; boundary=x"),
+    ]);
+    let mut runner = runner(128);
+    let result = runner.run(
+        &(routes, types, raw_body()),
+        |((method, suffix), ty, bytes)| {
+            rt.block_on(async {
+                let before = session.state().await;
+                let url = server.url(&format!("/state/user/{USER}{suffix}"));
+                let mut headers = vec![("versionID", PAYMENT_VERSION)];
+                headers.extend(ty.map(|t| ("content-type", t)));
+                let r = send_raw(method.clone(), &url, &headers, bytes.clone()).await;
+                let what = format!(
+                    "{method} {suffix} {ty:?} {:?} -> {} {}",
+                    String::from_utf8_lossy(&bytes),
+                    r.status,
+                    r.text
+                );
+                prop_assert!(r.status < 500, "5xx: {what}");
+                if (400..500).contains(&r.status) {
+                    prop_assert_eq!(
+                        &before,
+                        &session.state().await,
+                        "rejected but changed: {}",
+                        what
+                    );
+                }
+                Ok::<(), TestCaseError>(())
+            })
+        },
+    );
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
 /// Routes with a random user id, version, project, key or body: never 5xx.
 #[derive(Debug, Clone, Copy)]
 enum Wild {
@@ -316,7 +397,8 @@ const WILD: [Wild; 19] = [
 
 /// A project or version id: a real one, or anything.
 fn id(real: &'static [&'static str]) -> BoxedStrategy<String> {
-    prop_oneof![2 => prop::sample::select(real).prop_map(str::to_string), 1 => arb::string()].boxed()
+    prop_oneof![2 => prop::sample::select(real).prop_map(str::to_string), 1 => arb::string()]
+        .boxed()
 }
 
 /// A management API body: a custom action or library entry, well or badly shaped.
@@ -328,7 +410,8 @@ fn managed_body() -> BoxedStrategy<Value> {
         arb::leaf(),
     ];
     let config = prop_oneof![
-        (arb::string(), arb::json(2)).prop_map(|(url, body)| json!({"url": url, "body": body, "mappings": {"a": "b"}})),
+        (arb::string(), arb::json(2))
+            .prop_map(|(url, body)| json!({"url": url, "body": body, "mappings": {"a": "b"}})),
         arb::string().prop_map(|code| json!({"code": code, "events_schema": ["success"]})),
         arb::json(3),
     ];
@@ -379,14 +462,30 @@ async fn wild(
         Wild::Stateless => (Method::POST, "/interact".into(), &vh),
         Wild::StatelessVersion => (Method::POST, format!("/interact/{v}"), &[]),
         Wild::StatelessState => (Method::GET, format!("/interact/{v}/state"), &[]),
-        Wild::PublicInteract => (Method::POST, format!("/public/{p}/state/user/{u}/interact"), &vh),
-        Wild::V4Session => (Method::POST, format!("/v4/project/{p}/environment/{v}/session"), &[]),
+        Wild::PublicInteract => (
+            Method::POST,
+            format!("/public/{p}/state/user/{u}/interact"),
+            &vh,
+        ),
+        Wild::V4Session => (
+            Method::POST,
+            format!("/v4/project/{p}/environment/{v}/session"),
+            &[],
+        ),
         Wild::V4Interact => (Method::POST, "/v4/interact".into(), &[]),
         Wild::Transcripts => (Method::POST, format!("/public/{p}/transcripts"), &vh),
         Wild::Feedback => (Method::POST, format!("/feedback/{p}/user/{u}"), &[]),
         Wild::WidgetSetup => (Method::POST, format!("/v2/public/{p}/widget/setup"), &[]),
-        Wild::WidgetTranscript => (Method::POST, format!("/v2/public/{p}/transcripts/download"), &[]),
-        Wild::EndTranscript => (Method::POST, format!("/transcripts/end/project/{p}/user/{u}"), &[]),
+        Wild::WidgetTranscript => (
+            Method::POST,
+            format!("/v2/public/{p}/transcripts/download"),
+            &[],
+        ),
+        Wild::EndTranscript => (
+            Method::POST,
+            format!("/transcripts/end/project/{p}/user/{u}"),
+            &[],
+        ),
         Wild::WebchatLog => (Method::POST, format!("/v1alpha1/webchat-log/{p}"), &[]),
         Wild::Nlu => (
             Method::GET,
@@ -397,7 +496,11 @@ async fn wild(
         Wild::CustomActions => (Method::POST, "/api/custom-actions".into(), &auth),
         Wild::CustomActionTest => (Method::POST, format!("/api/custom-actions/{u}/test"), &auth),
         Wild::Library => (Method::POST, "/api/library".into(), &auth),
-        Wild::BetaStream => (Method::POST, format!("/v2beta1/interact/{p}/{v}/stream"), &[]),
+        Wild::BetaStream => (
+            Method::POST,
+            format!("/v2beta1/interact/{p}/{v}/stream"),
+            &[],
+        ),
     };
     let body = (method != Method::GET).then_some(body);
     send(method, &server.url(&path), headers, body).await

@@ -45,7 +45,10 @@ fn rebuild(b: &TurnBody, route: TurnRoute) -> Value {
 }
 
 fn same(a: &TurnBody, b: &TurnBody) -> bool {
-    a.request == b.request && a.config == b.config && a.variables == b.variables && a.state == b.state
+    a.request == b.request
+        && a.config == b.config
+        && a.variables == b.variables
+        && a.state == b.state
 }
 
 proptest! {
@@ -103,6 +106,39 @@ proptest! {
         }
         if let Ok(fields) = validate::feedback(&shaped) {
             prop_assert_eq!(Some(&fields), shaped.as_object());
+        }
+    }
+}
+
+/// Raw bodies: JSON-ish text, cut short, nested deeply, with odd numbers, or any bytes.
+pub fn raw_body() -> BoxedStrategy<Vec<u8>> {
+    prop_oneof![
+        2 => arb::turn_body(DIAGRAMS).prop_map(|v| v.to_string().into_bytes()),
+        2 => (arb::turn_body(DIAGRAMS), any::<prop::sample::Index>()).prop_map(|(v, i)| {
+            let mut b = v.to_string().into_bytes();
+            b.truncate(i.index(b.len() + 1));
+            b
+        }),
+        1 => (1usize..5000, prop::sample::select(vec!["[", "{\"a\":", "[{\"action\":"]))
+            .prop_map(|(n, open)| open.repeat(n).into_bytes()),
+        1 => prop::sample::select(vec![
+            "", " ", "\u{c}{}", "{}\u{0}", "\u{feff}{}", "{\"action\": {\"type\": \"launch\"}, \"action\": 1}",
+            "{\"config\": {\"tts\": 1e999}}", "[1e999999999]", "{\"a\": -0}", "{\"a\": 123456789012345678901234567890}",
+            "{\"action\": {\"type\": \"text\", \"payload\": \"\\ud800\"}}", "null", "true", "\"x\"", "[]",
+        ])
+        .prop_map(|s| s.as_bytes().to_vec()),
+        1 => prop::collection::vec(any::<u8>(), 0..64),
+    ]
+    .boxed()
+}
+
+proptest! {
+    #![proptest_config(bounded(256))]
+
+    #[test]
+    fn raw_bodies_never_panic_the_parser(bytes in raw_body()) {
+        if let Ok(v) = flowdm::http::limits::parse_json(&bytes) {
+            prop_assert!(v.is_object() || v.is_array(), "{:?} -> {}", String::from_utf8_lossy(&bytes), v);
         }
     }
 }

@@ -217,7 +217,8 @@ pub fn action() -> BoxedStrategy<Value> {
 
 /// A `config` object with its known keys, well or badly typed.
 pub fn config() -> BoxedStrategy<Value> {
-    let flag = || maybe(prop_oneof![any::<bool>().prop_map(Value::Bool), Just(Value::Null)].boxed());
+    let flag =
+        || maybe(prop_oneof![any::<bool>().prop_map(Value::Bool), Just(Value::Null)].boxed());
     let list = || {
         maybe(
             prop::collection::vec(
@@ -229,7 +230,10 @@ pub fn config() -> BoxedStrategy<Value> {
         )
     };
     let deadline = maybe(
-        (maybe(number()), maybe(string().prop_map(Value::String).boxed()))
+        (
+            maybe(number()),
+            maybe(string().prop_map(Value::String).boxed()),
+        )
             .prop_map(|(s, p)| object(vec![("seconds", s), ("path", p)], Vec::new()))
             .boxed(),
     );
@@ -239,28 +243,33 @@ pub fn config() -> BoxedStrategy<Value> {
         deadline,
         few_extra(),
     )
-        .prop_map(|((tts, strip, all, delegate), (stop, exclude), deadline, extra)| {
-            object(
-                vec![
-                    ("tts", tts),
-                    ("stripSSML", strip),
-                    ("stopAll", all),
-                    ("selfDelegate", delegate),
-                    ("stopTypes", stop),
-                    ("excludeTypes", exclude),
-                    ("stopDeadline", deadline),
-                ],
-                extra,
-            )
-        })
+        .prop_map(
+            |((tts, strip, all, delegate), (stop, exclude), deadline, extra)| {
+                object(
+                    vec![
+                        ("tts", tts),
+                        ("stripSSML", strip),
+                        ("stopAll", all),
+                        ("selfDelegate", delegate),
+                        ("stopTypes", stop),
+                        ("excludeTypes", exclude),
+                        ("stopDeadline", deadline),
+                    ],
+                    extra,
+                )
+            },
+        )
         .boxed()
 }
 
 /// A flat object of variables.
 pub fn variables() -> BoxedStrategy<Value> {
-    prop::collection::vec((prop_oneof![3 => "[a-z_]{1,8}", 1 => string()], json(2)), 0..5)
-        .prop_map(|kv| Value::Object(kv.into_iter().collect()))
-        .boxed()
+    prop::collection::vec(
+        (prop_oneof![3 => "[a-z_]{1,8}", 1 => string()], json(2)),
+        0..5,
+    )
+    .prop_map(|kv| Value::Object(kv.into_iter().collect()))
+    .boxed()
 }
 
 /// A stack frame: `diagramID` (real ids of the example agents or random), `nodeID`, stores.
@@ -275,7 +284,10 @@ pub fn frame(diagram_ids: &'static [&'static str]) -> BoxedStrategy<Value> {
         1 => string().prop_map(Value::String),
     ];
     let commands = prop::collection::vec(
-        (maybe(prop::sample::select(TYPES).prop_map(Value::from).boxed()), few_extra())
+        (
+            maybe(prop::sample::select(TYPES).prop_map(Value::from).boxed()),
+            few_extra(),
+        )
             .prop_map(|(ty, extra)| object(vec![("type", ty)], extra)),
         0..3,
     )
@@ -367,7 +379,12 @@ pub fn good_action() -> BoxedStrategy<Value> {
         1 => json(2).prop_map(Some),
     ];
     (prop::sample::select(TYPES), payload)
-        .prop_map(|(ty, payload)| object(vec![("type", Some(Value::from(ty))), ("payload", payload)], Vec::new()))
+        .prop_map(|(ty, payload)| {
+            object(
+                vec![("type", Some(Value::from(ty))), ("payload", payload)],
+                Vec::new(),
+            )
+        })
         .boxed()
 }
 

@@ -52,7 +52,11 @@ pub fn js_number(f: f64) -> String {
         format!("0.{}{digits}", "0".repeat(-n as usize))
     } else {
         let e = n - 1;
-        let e = if e < 0 { format!("-{}", -e) } else { format!("+{e}") };
+        let e = if e < 0 {
+            format!("-{}", -e)
+        } else {
+            format!("+{e}")
+        };
         match digits.split_at(1) {
             (d, "") => format!("{d}e{e}"),
             (d, rest) => format!("{d}.{rest}e{e}"),

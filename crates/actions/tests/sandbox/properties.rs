@@ -82,7 +82,10 @@ fn script() -> BoxedStrategy<String> {
         Just("function f() { return f() + 1; } f();".to_string()),
         Just("let s = 'x'; while (true) s += s;".to_string()),
         Just("Object.prototype.x = 1; Array.prototype.push = null;".to_string()),
-        Just("Object.defineProperty(globalThis, 'stuck', {value: 1, configurable: false});".to_string()),
+        Just(
+            "Object.defineProperty(globalThis, 'stuck', {value: 1, configurable: false});"
+                .to_string()
+        ),
         Just("Object.freeze(globalThis);".to_string()),
         Just("globalThis.__proto__ = null;".to_string()),
         Just("a.b.c.d;".to_string()),
@@ -115,8 +118,10 @@ fn literalish() -> BoxedStrategy<String> {
         "'([a-z \"]|\\\\[nrtbfv0'\"\\\\xu]|\\\\x[0-9a-f]{2}|\\\\u[0-9a-f]{4})*'",
         "\"[^\"\\\\`$]{0,6}\"",
         "'[^'\\\\`$]{0,6}'",
-        prop::sample::select(vec!["true", "false", "null", "-0", "+1", "1_000", ".5", "5."])
-            .prop_map(str::to_string),
+        prop::sample::select(vec![
+            "true", "false", "null", "-0", "+1", "1_000", ".5", "5."
+        ])
+        .prop_map(str::to_string),
     ];
     (space(), core, space())
         .prop_map(|(a, c, b)| format!("{a}{c}{b}"))
@@ -203,9 +208,15 @@ proptest! {
 /// `Cargo.toml`).
 #[test]
 fn floats_come_back_exactly() {
-    for x in [2.0408020368223362e-85, -2.7652366199908546e-306, -1.4890394718302442e+304] {
+    for x in [
+        2.0408020368223362e-85,
+        -2.7652366199908546e-306,
+        -1.4890394718302442e+304,
+    ] {
         let v = json!({ "type": x, "list": [[x]] });
-        let out = QuickJs.eval_expression("v", &one("v", v.clone()), &ENV).unwrap();
+        let out = QuickJs
+            .eval_expression("v", &one("v", v.clone()), &ENV)
+            .unwrap();
         assert_eq!(out, v, "{x:e}");
         let parsed: Value = serde_json::from_str(&v.to_string()).unwrap();
         assert_eq!(parsed, v, "{x:e}");

@@ -12,9 +12,9 @@ use crate::corpus_files::corpus_file;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config, TestRunner};
+use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -188,9 +188,17 @@ fn load_and_run(vfr: &Value) -> &'static str {
 
 /// Export (its `.vf`, or its compiled `.vfr` with `vfr`) and mutations → a mutated document
 /// and what was done.
-fn mutated(which: &Index, changes: &[(Index, Mutation)], vfr: bool) -> (String, Value, Vec<String>) {
+fn mutated(
+    which: &Index,
+    changes: &[(Index, Mutation)],
+    vfr: bool,
+) -> (String, Value, Vec<String>) {
     let export = which.get(exports());
-    let mut doc = if vfr { export.vfr.clone() } else { export.doc.clone() };
+    let mut doc = if vfr {
+        export.vfr.clone()
+    } else {
+        export.doc.clone()
+    };
     let mut applied = Vec::new();
     for (at, m) in changes {
         let mut all = Vec::new();

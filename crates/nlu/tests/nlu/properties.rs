@@ -14,8 +14,10 @@ use std::sync::OnceLock;
 
 /// A model with a slot of every built-in type and a custom one, utterances using them.
 fn model() -> Value {
-    let mut slots = vec![json!({ "key": "size", "name": "size", "type": { "value": "Custom" },
-        "inputs": ["small, little, petit", "large, big, grand", "extra large, xl"] })];
+    let mut slots = vec![
+        json!({ "key": "size", "name": "size", "type": { "value": "Custom" },
+        "inputs": ["small, little, petit", "large, big, grand", "extra large, xl"] }),
+    ];
     let mut intents = vec![
         json!({ "key": "order", "name": "order_pizza", "inputs": [
             { "text": "i want a {{[size].size}} pizza" }, { "text": "can i get a pizza" },
@@ -27,10 +29,12 @@ fn model() -> Value {
     for (i, t) in supported_types().iter().enumerate() {
         let key = format!("s{i}");
         slots.push(json!({ "key": key, "name": key, "type": { "value": t }, "inputs": [] }));
-        intents.push(json!({ "key": format!("i{i}"), "name": format!("give_{i}"), "inputs": [
+        intents.push(
+            json!({ "key": format!("i{i}"), "name": format!("give_{i}"), "inputs": [
             { "text": format!("it is {{{{[{key}].{key}}}}}") },
             { "text": format!("my {} is {{{{[{key}].{key}}}}}", t.to_lowercase()) } ],
-            "slots": [ { "id": key } ] }));
+            "slots": [ { "id": key } ] }),
+        );
     }
     json!({ "intents": intents, "slots": slots })
 }
@@ -51,7 +55,11 @@ fn extractors() -> Vec<(String, Extractor)> {
                 key: t.into(),
                 name: t.into(),
                 type_name: t.into(),
-                inputs: vec!["small, little".into(), "large, big, XL".into(), "paris, city of light".into()],
+                inputs: vec![
+                    "small, little".into(),
+                    "large, big, XL".into(),
+                    "paris, city of light".into(),
+                ],
             };
             Extractor::for_slot(&slot).map(|e| (t.to_string(), e))
         })
@@ -60,13 +68,68 @@ fn extractors() -> Vec<(String, Extractor)> {
 
 /// Words the extractors look for, and words they nearly look for.
 const WORDS: &[&str] = &[
-    "pizza", "large", "Big", "xl", "twenty five", "one hundred and three", "3rd", "third", "$20",
-    "€5.50", "15 euros", "15%", "15 percent", "1,200.5", "-4", "0042", "1e5", "٣", "１２",
-    "jane@x.org", "a@b", "@@", "+1 415 555 0123", "(415) 555-0123", "example.com", "https://x.org/a?b#c",
-    "http://", "tomorrow", "next friday", "at 5pm", "17:30", "25:99", "12/31/2024", "31/02/2024",
-    "2024-02-30", "in 3 days", "noon", "midnight", "years old", "paris", "city of light", "my email is",
-    "it's", "please", "مرحبا", "שלום", "\u{202e}", "\u{200f}", "😀", "🇫🇷", "\u{0}", "\u{7}", "\r\n",
-    "\u{feff}", "İ", "ß", "ǅ", "Σ", "ﬁ", "\u{301}", "9999999999999999999999", "0.0000001",
+    "pizza",
+    "large",
+    "Big",
+    "xl",
+    "twenty five",
+    "one hundred and three",
+    "3rd",
+    "third",
+    "$20",
+    "€5.50",
+    "15 euros",
+    "15%",
+    "15 percent",
+    "1,200.5",
+    "-4",
+    "0042",
+    "1e5",
+    "٣",
+    "１２",
+    "jane@x.org",
+    "a@b",
+    "@@",
+    "+1 415 555 0123",
+    "(415) 555-0123",
+    "example.com",
+    "https://x.org/a?b#c",
+    "http://",
+    "tomorrow",
+    "next friday",
+    "at 5pm",
+    "17:30",
+    "25:99",
+    "12/31/2024",
+    "31/02/2024",
+    "2024-02-30",
+    "in 3 days",
+    "noon",
+    "midnight",
+    "years old",
+    "paris",
+    "city of light",
+    "my email is",
+    "it's",
+    "please",
+    "مرحبا",
+    "שלום",
+    "\u{202e}",
+    "\u{200f}",
+    "😀",
+    "🇫🇷",
+    "\u{0}",
+    "\u{7}",
+    "\r\n",
+    "\u{feff}",
+    "İ",
+    "ß",
+    "ǅ",
+    "Σ",
+    "ﬁ",
+    "\u{301}",
+    "9999999999999999999999",
+    "0.0000001",
 ];
 
 fn text() -> BoxedStrategy<String> {
