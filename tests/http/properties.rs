@@ -145,10 +145,28 @@ fn good_or_any(keys: &'static [&'static str]) -> BoxedStrategy<Value> {
     .boxed()
 }
 
-/// A route, its body, a query string.
-fn case() -> impl Strategy<Value = (Route, Value, &'static str)> {
-    prop::sample::select(ROUTES.to_vec())
-        .prop_flat_map(|r| (Just(r), route_body(r), prop::sample::select(QUERIES)))
+/// `Idempotency-Key`s: none mostly, a few reused ones (replays and conflicts), unusable ones.
+const IDEMPOTENCY_KEYS: &[Option<&str>] = &[
+    None,
+    None,
+    None,
+    None,
+    Some("key-1"),
+    Some("key-2"),
+    Some("with space"),
+    Some(""),
+];
+
+/// A route, its body, a query string, an `Idempotency-Key`.
+fn case() -> impl Strategy<Value = (Route, Value, &'static str, Option<&'static str>)> {
+    prop::sample::select(ROUTES.to_vec()).prop_flat_map(|r| {
+        (
+            Just(r),
+            route_body(r),
+            prop::sample::select(QUERIES),
+            prop::sample::select(IDEMPOTENCY_KEYS),
+        )
+    })
 }
 
 /// The stream's `error` events' codes (`docs/streaming.md`).
@@ -180,7 +198,7 @@ impl Session<'_> {
         r.text
     }
 
-    async fn send(&self, route: Route, body: &Value, query: &str) -> Resp {
+    async fn send(&self, route: Route, body: &Value, query: &str, key: Option<&str>) -> Resp {
         let v = PAYMENT_VERSION;
         let p = PAYMENT_PROJECT;
         let vh = [("versionID", v)];
@@ -221,7 +239,8 @@ impl Session<'_> {
                 &[],
             ),
             Route::V4 => {
-                let auth = [("authorization", self.v4_key.as_str())];
+                let mut auth = vec![("authorization", self.v4_key.as_str())];
+                auth.extend(key.map(|k| ("idempotency-key", k)));
                 let url = self.server.url(&format!("/v4/interact{query}"));
                 return send(Method::POST, &url, &auth, Some(body)).await;
             }
@@ -232,7 +251,9 @@ impl Session<'_> {
             ),
         };
         let url = self.server.url(&format!("{path}{query}"));
-        send(method, &url, headers, Some(body)).await
+        let mut headers = headers.to_vec();
+        headers.extend(key.map(|k| ("idempotency-key", k)));
+        send(method, &url, &headers, Some(body)).await
     }
 }
 
@@ -261,16 +282,16 @@ fn session_routes_never_fail_and_rejections_change_nothing() {
     let mut runner = runner(192);
     // Statuses by route (printed with `--nocapture`: what the cases reached).
     let seen = std::cell::RefCell::new(std::collections::BTreeMap::<String, usize>::new());
-    let result = runner.run(&case(), |(route, body, query)| {
+    let result = runner.run(&case(), |(route, body, query, key)| {
         rt.block_on(async {
             let before = session.state().await;
-            let r = session.send(route, &body, query).await;
+            let r = session.send(route, &body, query, key).await;
             let errors = stream_errors(&r);
             *seen
                 .borrow_mut()
                 .entry(format!("{route:?} {} {errors:?}", r.status))
                 .or_default() += 1;
-            let what = format!("{route:?}{query} {body} -> {} {}", r.status, r.text);
+            let what = format!("{route:?}{query} {key:?} {body} -> {} {}", r.status, r.text);
             prop_assert!(r.status < 500, "5xx: {what}");
             prop_assert!(errors.iter().all(|c| *c < 500), "5xx event: {what}");
             if (400..500).contains(&r.status) || !errors.is_empty() {
