@@ -2,6 +2,7 @@
 //! an HTTP client, private Redis servers, trace accessors. Each binary uses part of them.
 #![allow(dead_code, unused_imports)]
 
+pub mod arbitrary_json;
 pub mod custom_actions;
 pub mod embeddings_stub;
 pub mod gated;

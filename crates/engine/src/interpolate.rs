@@ -28,19 +28,41 @@ pub fn js_number(f: f64) -> String {
     if f == 0.0 {
         return "0".into();
     }
-    if f.fract() == 0.0 && f.abs() < 1e21 {
-        return format!("{}", f as i128);
-    }
-    let abs = f.abs();
-    if (1e-7..1e21).contains(&abs) {
-        return format!("{f}");
-    }
-    // Exponent form: shortest digits, JS style `1e+21`, `1.5e-7`.
-    let s = format!("{f:e}");
-    match s.split_once('e') {
-        Some((m, e)) if !e.starts_with('-') => format!("{m}e+{e}"),
-        _ => s,
-    }
+    // ECMAScript Number::toString: the shortest digits that read back as `f` (ties to the even
+    // digit: ryu's, not Rust's `Display`), laid out by their decimal exponent.
+    let mut buffer = ryu::Buffer::new();
+    let shortest = buffer.format_finite(f.abs());
+    let (mantissa, exp) = match shortest.split_once('e') {
+        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
+        None => (shortest, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all = format!("{int}{frac}");
+    let digits = all.trim_start_matches('0');
+    // `n`: the value is 0.d1d2…dk × 10^n.
+    let n = exp + int.len() as i32 - (all.len() - digits.len()) as i32;
+    let digits = digits.trim_end_matches('0');
+    let k = digits.len() as i32;
+    let sign = if f < 0.0 { "-" } else { "" };
+    let body = if k <= n && n <= 21 {
+        format!("{digits}{}", "0".repeat((n - k) as usize))
+    } else if 0 < n && n <= 21 {
+        format!("{}.{}", &digits[..n as usize], &digits[n as usize..])
+    } else if -6 < n && n <= 0 {
+        format!("0.{}{digits}", "0".repeat(-n as usize))
+    } else {
+        let e = n - 1;
+        let e = if e < 0 {
+            format!("-{}", -e)
+        } else {
+            format!("+{e}")
+        };
+        match digits.split_at(1) {
+            (d, "") => format!("{d}e{e}"),
+            (d, rest) => format!("{d}.{rest}e{e}"),
+        }
+    };
+    format!("{sign}{body}")
 }
 
 /// JavaScript string conversion of a JSON value (`[1,2]` → `1,2`, objects → `[object Object]`).
@@ -245,6 +267,26 @@ mod tests {
         assert_eq!(js_number(1e21), "1e+21");
         assert_eq!(js_number(-0.0), "0");
         assert_eq!(js_number(25.0), "25");
+    }
+
+    /// Found by `tests/engine/properties.rs` (`numbers_print_as_javascript_does`): whole numbers
+    /// above 2^53 printed their exact binary value, numbers below 1e-6 their decimal form, ties
+    /// between two shortest forms the odd digit.
+    #[test]
+    fn js_numbers_as_quickjs_prints_them() {
+        assert_eq!(js_number(5.677317268562087e17), "567731726856208700");
+        assert_eq!(js_number(-1.2345678901234568e20), "-123456789012345680000");
+        assert_eq!(js_number(1e20), "100000000000000000000");
+        assert_eq!(js_number(0.000001), "0.000001");
+        assert_eq!(js_number(1.5e-7), "1.5e-7");
+        assert_eq!(js_number(-1e-7), "-1e-7");
+        assert_eq!(js_number(9007199254740993.0), "9007199254740992");
+        // A tie between two shortest forms: the even digit.
+        assert_eq!(js_number(-954612781045644.3), "-954612781045644.2");
+        assert_eq!(js_number(1e21), "1e+21");
+        assert_eq!(js_number(1.2345e-20), "1.2345e-20");
+        assert_eq!(js_number(0.1), "0.1");
+        assert_eq!(js_number(123.0), "123");
     }
 
     #[test]

@@ -9,7 +9,9 @@ use serde_json::Value;
 
 /// The value of `expr` when it is one literal of the shapes above.
 pub fn literal(expr: &str) -> Option<Value> {
-    let e = expr.trim();
+    // JavaScript's white space: Rust's but U+0085 (NEL, not white space to JavaScript; U+FEFF,
+    // JavaScript's only, is left in place and the expression goes to QuickJS).
+    let e = expr.trim_matches(|c: char| c.is_whitespace() && c != '\u{85}');
     match e {
         "true" => return Some(Value::Bool(true)),
         "false" => return Some(Value::Bool(false)),
@@ -93,6 +95,10 @@ mod tests {
             "NaN",
             "`x`",
             "\"\u{2028}\"",
+            // Found by `tests/sandbox/properties.rs`: NEL is not white space to JavaScript.
+            "''\u{85}",
+            "25\u{85}",
+            "\u{85}true",
         ] {
             assert_eq!(literal(e), None, "{e}");
         }
