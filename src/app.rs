@@ -8,6 +8,8 @@ use crate::http::auth::Keys;
 use crate::http::{self, AppState};
 use crate::kb::KbSearcher;
 use crate::live_registry::LiveRegistry;
+use crate::metrics::store::MeteredStore;
+use crate::metrics::Metrics;
 use crate::nlu_provider::SemanticNlu;
 use crate::projects::Registry;
 use actix_web::dev::{Server, ServerHandle};
@@ -53,7 +55,14 @@ impl Application {
     /// and binds the listener (`port` 0 picks a free one). Must be called inside an actix or
     /// tokio runtime.
     pub fn build(config: Config) -> Result<Application, StartError> {
+        let metrics = Arc::new(Metrics::new(config.metrics));
         let (store, store_info) = open_store(&config.store)?;
+        // Every round trip timed and counted (not when metrics are off: no cost at all).
+        let store: Arc<dyn SessionStore> = if metrics.enabled() {
+            Arc::new(MeteredStore::new(store, metrics.clone()))
+        } else {
+            store
+        };
         let library = Arc::new(crate::library::load(&config.library_dir));
         let live = open_registry(&config, &library)?;
         let registry = load_agents(&config, library)?;
@@ -94,6 +103,7 @@ impl Application {
             effect_budget: config.effect_budget,
             live,
             admin_key: config.admin_key.clone(),
+            metrics,
         };
         let data = web::Data::new(state);
         let factory_data = data.clone();

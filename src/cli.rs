@@ -21,6 +21,24 @@ use std::time::Duration;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// How log lines are written on stderr: `text` (human-readable) or `json` (one object per
+    /// line; docs/observability.md).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "FORMAT",
+        env = "FLOWDM_LOG_FORMAT",
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
+}
+
+/// `--log-format`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 // Parsed once at start: the size difference between the variants does not matter.
@@ -156,6 +174,10 @@ pub struct ServeArgs {
         value_parser = allow_list
     )]
     pub allow_outbound: Option<Policy>,
+    /// Do not record metrics nor serve GET /metrics (served without authentication by default;
+    /// docs/observability.md).
+    #[arg(long, env = "FLOWDM_NO_METRICS")]
+    pub no_metrics: bool,
     /// The optional embeddings provider of intent classification (docs/nlu.md).
     #[command(flatten)]
     pub nlu: NluArgs,
@@ -464,6 +486,7 @@ impl ServeArgs {
                 ..EffectBudget::default()
             },
             outbound: self.allow_outbound.unwrap_or_default(),
+            metrics: !self.no_metrics,
             store: self.store.store_config(self.workers),
             limits: Limits {
                 body_bytes: self.body_limit,

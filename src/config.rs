@@ -54,6 +54,8 @@ pub mod defaults {
     pub const AI_RETRIES: u32 = flowdm_actions::llm::DEFAULT_RETRIES;
     /// AI tokens (prompt + completion) one turn may use.
     pub const AI_MAX_TOKENS_PER_TURN: u64 = flowdm_actions::perform::DEFAULT_MAX_LLM_TOKENS;
+    /// `GET /metrics` is served (and metrics recorded) unless `--no-metrics`.
+    pub const METRICS: bool = true;
 }
 
 /// Where sessions, transcripts and feedback live.
@@ -146,6 +148,9 @@ pub struct Config {
     pub ai: Option<LlmConfig>,
     /// How much one turn may wait on effects and how many AI tokens it may use.
     pub effect_budget: EffectBudget,
+    /// Metrics recorded and served at `GET /metrics` (`--no-metrics`: neither;
+    /// `docs/observability.md`).
+    pub metrics: bool,
 }
 
 impl Default for Config {
@@ -169,6 +174,7 @@ impl Default for Config {
             outbound: Policy::strict(),
             ai: None,
             effect_budget: EffectBudget::default(),
+            metrics: defaults::METRICS,
         }
     }
 }

@@ -7,7 +7,8 @@
 use super::errors::ApiError;
 use actix_web::dev::{Payload, ServiceRequest};
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
-use std::cell::RefCell;
+use sha2::{Digest, Sha256};
+use std::cell::{Cell, RefCell};
 use std::future::{ready, Ready};
 use std::rc::Rc;
 
@@ -92,7 +93,23 @@ struct Inner {
     route: Option<Fingerprint>,
     project: RefCell<Option<String>>,
     user: RefCell<Option<String>>,
+    /// The kind of the matched route (`crate::metrics::route_kind`), for the turn metrics.
+    route_kind: Cell<&'static str>,
 }
+
+/// How a user id appears in logs: the first 16 hex digits of its SHA-256 (a user id may be an
+/// email address; the hash still lets an operator follow one user: `docs/observability.md`).
+pub fn user_hash(user_id: &str) -> String {
+    let digest = Sha256::digest(user_id.as_bytes());
+    let mut out = String::with_capacity(16);
+    for b in &digest[..8] {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    out
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// What is known about the request being handled. Cheap to clone (one worker thread owns it).
 #[derive(Debug, Clone, Default)]
@@ -125,10 +142,11 @@ impl RequestCtx {
         *self.0.project.borrow_mut() = Some(project_id.to_string());
     }
 
-    /// Records the user (for the span and the logs).
+    /// Records the user (for the span and the logs: as its [`user_hash`], never as is).
     pub fn record_user(&self, user_id: &str) {
-        tracing::Span::current().record("user", tracing::field::display(user_id));
-        *self.0.user.borrow_mut() = Some(user_id.to_string());
+        let hash = user_hash(user_id);
+        tracing::Span::current().record("user", tracing::field::display(&hash));
+        *self.0.user.borrow_mut() = Some(hash);
     }
 
     /// The resolved project, if any.
@@ -136,9 +154,22 @@ impl RequestCtx {
         self.0.project.borrow().clone().unwrap_or_default()
     }
 
-    /// The user, if any.
-    pub fn user(&self) -> String {
+    /// The user's [`user_hash`], if any (what the logs show).
+    pub fn user_hash(&self) -> String {
         self.0.user.borrow().clone().unwrap_or_default()
+    }
+
+    /// Records the kind of the request's route (the request middleware; the socket's turns).
+    pub fn set_route_kind(&self, kind: &'static str) {
+        self.0.route_kind.set(kind);
+    }
+
+    /// The kind of the request's route (`other` when none was recorded).
+    pub fn route_kind(&self) -> &'static str {
+        match self.0.route_kind.get() {
+            "" => "other",
+            kind => kind,
+        }
     }
 
     /// Adds the body's bytes to the request's fingerprint (the JSON body extractor).

@@ -16,6 +16,7 @@
 //! | [`custom_actions`] | `/api/custom-actions[/{id}[/versions\|rollback\|clone\|test\|execute]]` (the admin key; [`manage`]: the envelope; [`registry_api`]: the routes every kind shares) |
 //! | [`library_api`] | `/api/library[/{id}[/versions\|rollback\|clone\|test]]` (the same) |
 //! | [`health`], [`ready`], [`openapi`] | `GET /health` (liveness), `GET /ready` (the session store answers), `GET /openapi.yaml` |
+//! | [`metrics`] | `GET /metrics` (Prometheus; `crate::metrics`, `docs/observability.md`) |
 //!
 //! Shared by the handlers (no handler imports another): [`state`] (the application state),
 //! [`context`] (request id, user, `Idempotency-Key`: an extractor), [`turn`] (the turn service:
@@ -38,6 +39,7 @@ pub mod knowledge_base;
 pub mod library_api;
 pub mod limits;
 pub mod manage;
+pub mod metrics;
 pub mod nlu;
 pub mod openapi;
 pub mod paths;
@@ -102,6 +104,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health::health))
         .route("/ready", web::get().to(ready::ready))
         .route("/openapi.yaml", web::get().to(openapi::openapi))
+        .route("/metrics", web::get().to(metrics::metrics))
         // Stateful API.
         .route(
             "/state/user/{userID}/interact",
@@ -267,6 +270,7 @@ pub fn app(
     >,
 > {
     let timeout = data.limits.request_timeout;
+    let metrics = data.metrics.clone();
     App::new()
         .app_data(data)
         .app_data(socket)
@@ -274,11 +278,16 @@ pub fn app(
         .default_service(web::to(not_found))
         .wrap_fn(move |req, srv| {
             let id = new_request_id();
-            let span = tracing::debug_span!(
+            // The route pattern, never the path: paths carry user ids and keys.
+            let route = req
+                .match_pattern()
+                .unwrap_or_else(|| crate::metrics::UNMATCHED.to_string());
+            let method = req.method().clone();
+            let span = tracing::info_span!(
                 "request",
                 id = %id,
-                method = %req.method(),
-                path = %req.path(),
+                method = %method,
+                route = %route,
                 project = tracing::field::Empty,
                 version = tracing::field::Empty,
                 user = tracing::field::Empty,
@@ -289,15 +298,24 @@ pub fn app(
                 IdempotencyHeader::read(&req),
                 context::route_fingerprint(&req),
             );
+            ctx.set_route_kind(crate::metrics::route_kind(&route));
             req.extensions_mut().insert(ctx.clone());
             let fut = span.in_scope(|| srv.call(req));
             let header_id = HeaderValue::from_str(&id).ok();
+            let metrics = metrics.clone();
             let handled = async move {
+                let answered = |status: StatusCode| {
+                    metrics.request(&route, method.as_str(), status.as_u16(), started.elapsed());
+                };
                 let res = match tokio::time::timeout(timeout, fut).await {
                     Ok(Ok(res)) => res.map_into_boxed_body(),
-                    Ok(Err(e)) => return Err(e),
+                    Ok(Err(e)) => {
+                        answered(e.as_response_error().status_code());
+                        return Err(e);
+                    }
                     Err(_) => {
                         tracing::warn!(timeout_ms = timeout.as_millis() as u64, "response timeout");
+                        answered(StatusCode::REQUEST_TIMEOUT);
                         let body = HttpResponse::RequestTimeout()
                             .content_type("text/plain")
                             .body("response timeout");
@@ -309,6 +327,7 @@ pub fn app(
                     }
                 };
                 let mut res = render_error(res, &ctx);
+                answered(res.status());
                 tracing::debug!(
                     status = res.status().as_u16(),
                     micros = started.elapsed().as_micros() as u64,
@@ -339,7 +358,7 @@ fn render_error<B: MessageBody + 'static>(
         .map(|e| {
             let status = e.status_code();
             if status.is_server_error() {
-                tracing::warn!(request_id = %ctx.id(), project = %ctx.project(), user = %ctx.user(), status = status.as_u16(), error = %e, "request failed");
+                tracing::warn!(request_id = %ctx.id(), project = %ctx.project(), user = %ctx.user_hash(), status = status.as_u16(), error = %e, "request failed");
             } else {
                 tracing::debug!(status = status.as_u16(), error = %e, "request rejected");
             }

@@ -34,4 +34,6 @@ pub struct AppState {
     pub live: Arc<crate::live_registry::LiveRegistry>,
     /// The management API's key (`--admin-key`); `None`: that API answers 403.
     pub admin_key: Option<crate::config::Secret>,
+    /// The process's metrics (`GET /metrics`, `docs/observability.md`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }

@@ -151,6 +151,10 @@ fn help_lists_the_commands_and_options() {
         "FLOWDM_ALLOW_OUTBOUND",
         "--library-dir",
         "FLOWDM_LIBRARY_DIR",
+        "--no-metrics",
+        "FLOWDM_NO_METRICS",
+        "--log-format",
+        "FLOWDM_LOG_FORMAT",
     ] {
         assert!(text.contains(opt), "{opt} missing from:\n{text}");
     }
@@ -254,13 +258,18 @@ async fn several_versions_of_one_project_share_sessions() {
 
 #[tokio::test]
 async fn logs_name_the_request_project_and_user() {
-    // DEBUG: every request has a span with id, project, version and user.
+    // DEBUG: every request has a span with id, project, version and user (hashed: the first 16
+    // hex digits of the SHA-256 of "log-user").
     let server = Server::builder()
         .env("RUST_LOG", "flowdm=debug")
         .start_process();
     let u = User::new(&server, "log-user", PAYMENT_VERSION);
     u.act(json!({"type": "launch"})).await;
-    let logs = server.wait_for_log("user=log-user");
+    let logs = server.wait_for_log(&format!(
+        "user={}",
+        flowdm::http::context::user_hash("log-user")
+    ));
+    assert!(!logs.contains("log-user"), "{logs}");
     assert!(
         logs.contains(&format!("project={PAYMENT_PROJECT}")),
         "{logs}"
@@ -280,10 +289,12 @@ async fn logs_name_the_request_project_and_user() {
     let id = r.header("x-request-id").expect("id").to_string();
     let logs = server.wait_for_log("request failed");
     assert!(logs.contains(&format!("request_id={id}")), "{logs}");
+    let hash = flowdm::http::context::user_hash("bad-user");
     assert!(
-        logs.contains("user=bad-user") && logs.contains(PAYMENT_PROJECT),
+        logs.contains(&format!("user={hash}")) && logs.contains(PAYMENT_PROJECT),
         "{logs}"
     );
+    assert!(!logs.contains("bad-user"), "{logs}");
 }
 
 #[test]
@@ -295,6 +306,7 @@ fn openapi_documents_every_route() {
         "/health:",
         "/ready:",
         "/openapi.yaml:",
+        "/metrics:",
         "/state/user/{userID}/interact:",
         "/state/user/{userID}:",
         "/state/user/{userID}/variables:",

@@ -1,0 +1,103 @@
+//! `flowdm_active_sessions`: the distinct sessions that had a turn within a window, in this
+//! process. Memory is bounded: a session is kept as a 64-bit hash of its key (never the user id)
+//! with the time of its last turn; entries older than the window are pruned at most once per
+//! [`PRUNE_EVERY`] touches and at each count; past `cap` sessions no new one is added until some
+//! expire (the gauge then reads `cap`).
+
+use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Touches between two prunings.
+const PRUNE_EVERY: u32 = 4096;
+
+struct Inner {
+    last_turn: HashMap<u64, Instant>,
+    touches: u32,
+}
+
+/// The sessions seen within `window`.
+pub struct ActiveSessions {
+    window: Duration,
+    cap: usize,
+    hasher: RandomState,
+    inner: Mutex<Inner>,
+}
+
+impl ActiveSessions {
+    pub fn new(window: Duration, cap: usize) -> ActiveSessions {
+        ActiveSessions {
+            window,
+            cap,
+            hasher: RandomState::new(),
+            inner: Mutex::new(Inner {
+                last_turn: HashMap::new(),
+                touches: 0,
+            }),
+        }
+    }
+
+    /// A turn of `(project, user)` now.
+    pub fn touch(&self, project_id: &str, user_id: &str) {
+        self.touch_at(project_id, user_id, Instant::now());
+    }
+
+    fn touch_at(&self, project_id: &str, user_id: &str, now: Instant) {
+        let key = self.hasher.hash_one((project_id, user_id));
+        let Ok(mut inner) = self.inner.lock() else {
+            return;
+        };
+        inner.touches = inner.touches.wrapping_add(1);
+        if inner.touches % PRUNE_EVERY == 0 || inner.last_turn.len() >= self.cap {
+            self.prune(&mut inner, now);
+        }
+        if inner.last_turn.len() < self.cap || inner.last_turn.contains_key(&key) {
+            inner.last_turn.insert(key, now);
+        }
+    }
+
+    fn prune(&self, inner: &mut Inner, now: Instant) {
+        let window = self.window;
+        inner
+            .last_turn
+            .retain(|_, at| now.saturating_duration_since(*at) < window);
+    }
+
+    /// The sessions with a turn within the window.
+    pub fn count(&self) -> usize {
+        self.count_at(Instant::now())
+    }
+
+    fn count_at(&self, now: Instant) -> usize {
+        let Ok(mut inner) = self.inner.lock() else {
+            return 0;
+        };
+        self.prune(&mut inner, now);
+        inner.last_turn.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_distinct_sessions_within_the_window_up_to_the_cap() {
+        let a = ActiveSessions::new(Duration::from_secs(60), 3);
+        let t0 = Instant::now();
+        a.touch_at("p", "u1", t0);
+        a.touch_at("p", "u1", t0);
+        a.touch_at("p", "u2", t0);
+        a.touch_at("q", "u1", t0);
+        assert_eq!(a.count_at(t0), 3);
+        // At the cap: a new session is not added, a known one is refreshed.
+        a.touch_at("p", "u4", t0);
+        assert_eq!(a.count_at(t0), 3);
+        let later = t0 + Duration::from_secs(45);
+        a.touch_at("p", "u1", later);
+        assert_eq!(a.count_at(t0 + Duration::from_secs(61)), 1);
+        assert_eq!(a.count_at(t0 + Duration::from_secs(200)), 0);
+    }
+}
