@@ -80,8 +80,9 @@ fn init_tracing(format: LogFormat) {
         LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
         LogFormat::Json => builder
             .json()
+            // `span`: the innermost span; `spans`: all of them, the request's first.
             .with_current_span(true)
-            .with_span_list(false)
+            .with_span_list(true)
             .init(),
     }
 }

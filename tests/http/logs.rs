@@ -326,7 +326,8 @@ mod secrets {
         for (id, user) in &seen {
             let mine: Vec<&Value> = lines
                 .iter()
-                .filter(|l| l["span"]["id"] == json!(id))
+                // `spans`: every span of the line, the request's first.
+                .filter(|l| l["spans"][0]["id"] == json!(id))
                 .collect();
             assert!(!mine.is_empty(), "no line of {id}:\n{logs}");
             let done = mine
@@ -336,6 +337,21 @@ mod secrets {
             assert_eq!(done["span"]["user"], json!(hashed(user)), "{done}");
             assert!(done["span"]["project"].is_string(), "{done}");
             assert_eq!(done["span"]["name"], "request");
+        }
+        // The lines inside the AI provider's call (its own span) still name the request and the
+        // hashed user.
+        let wizard = &seen.iter().find(|(_, u)| *u == WIZARD_USER).unwrap().0;
+        let llm: Vec<&Value> = lines
+            .iter()
+            .filter(|l| l["span"]["name"] == "llm")
+            .collect();
+        assert!(!llm.is_empty(), "{logs}");
+        for l in llm {
+            assert_eq!(l["spans"][0]["id"], json!(wizard), "{l}");
+            assert_eq!(l["spans"][0]["user"], json!(hashed(WIZARD_USER)), "{l}");
+        }
+        for l in lines.iter().filter(|l| l["spans"][0]["name"] == "request") {
+            assert!(l["spans"][0]["id"].is_string(), "{l}");
         }
     }
 }

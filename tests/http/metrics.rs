@@ -328,3 +328,44 @@ async fn no_metrics_turns_the_route_off() {
     let r = send(Method::GET, &server.url("/metrics"), &[], None).await;
     assert_eq!(r.status, 404, "{}", r.text);
 }
+
+#[tokio::test]
+async fn an_unreachable_redis_is_counted_as_store_errors_and_503s() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap();
+    let redis = format!("redis://127.0.0.1:{port}");
+    let server = Server::builder()
+        .args(&["--redis", redis.as_str(), "--redis-timeout-ms", "300"])
+        .start();
+    let u = User::new(&server, "redis-down-user", PAYMENT_VERSION);
+    let r = u
+        .post("/interact", &json!({"action": {"type": "launch"}}))
+        .await;
+    assert_eq!(r.status, 503, "{}", r.text);
+    let text = scrape(&server).await;
+    assert_eq!(
+        sample(
+            &text,
+            "flowdm_http_requests_total",
+            "route=\"/state/user/{userID}/interact\",method=\"POST\",status=\"503\""
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "flowdm_store_operations_total",
+            "store=\"redis\",op=\"begin\",outcome=\"unavailable\""
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "flowdm_store_errors_total", "store=\"redis\""),
+        Some(1.0)
+    );
+    assert!(!text.contains("redis-down-user"));
+}
