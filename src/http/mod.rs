@@ -345,8 +345,8 @@ pub fn app(
 }
 
 /// Renders an [`ApiError`] answer again with its request's id (the VoiceflowError's
-/// `requestID`), and logs server errors with the request's id, project and user (also when the
-/// per-request span, at DEBUG level, is disabled).
+/// `requestID`), and logs server errors with the request's id, project and hashed user (also
+/// when the per-request span, at INFO level, is filtered out).
 fn render_error<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
     ctx: &RequestCtx,
