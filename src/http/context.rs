@@ -93,6 +93,8 @@ struct Inner {
     route: Option<Fingerprint>,
     project: RefCell<Option<String>>,
     user: RefCell<Option<String>>,
+    /// The matched route's pattern, once recorded ([`RequestCtx::record_route`]).
+    route_pattern: RefCell<Option<String>>,
     /// The kind of the matched route (`crate::metrics::route_kind`), for the turn metrics.
     route_kind: Cell<&'static str>,
 }
@@ -159,9 +161,28 @@ impl RequestCtx {
         self.0.user.borrow().clone().unwrap_or_default()
     }
 
-    /// Records the kind of the request's route (the request middleware; the socket's turns).
+    /// Records the kind of the request's route (the socket's turns; else
+    /// [`RequestCtx::record_route`]).
     pub fn set_route_kind(&self, kind: &'static str) {
         self.0.route_kind.set(kind);
+    }
+
+    /// Records the pattern of the route `req` matched (for the span, its kind for the turn
+    /// metrics), once: after routing, finding it is a lookup, not a search.
+    pub fn record_route(&self, req: &HttpRequest) {
+        if self.0.route_pattern.borrow().is_some() {
+            return;
+        }
+        if let Some(pattern) = req.match_pattern() {
+            tracing::Span::current().record("route", tracing::field::display(&pattern));
+            self.set_route_kind(crate::metrics::route_kind(&pattern));
+            *self.0.route_pattern.borrow_mut() = Some(pattern);
+        }
+    }
+
+    /// The matched route's pattern, if recorded.
+    pub fn route_pattern(&self) -> Option<String> {
+        self.0.route_pattern.borrow().clone()
     }
 
     /// The kind of the request's route (`other` when none was recorded).
@@ -211,6 +232,8 @@ impl FromRequest for RequestCtx {
     type Future = Ready<Result<RequestCtx, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(RequestCtx::of(req)))
+        let ctx = RequestCtx::of(req);
+        ctx.record_route(req);
+        ready(Ok(ctx))
     }
 }

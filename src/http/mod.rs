@@ -278,16 +278,14 @@ pub fn app(
         .default_service(web::to(not_found))
         .wrap_fn(move |req, srv| {
             let id = new_request_id();
-            // The route pattern, never the path: paths carry user ids and keys.
-            let route = req
-                .match_pattern()
-                .unwrap_or_else(|| crate::metrics::UNMATCHED.to_string());
             let method = req.method().clone();
+            // The route's pattern (recorded once routed, `RequestCtx::record_route`), never the
+            // path: paths carry user ids and keys.
             let span = tracing::info_span!(
                 "request",
                 id = %id,
                 method = %method,
-                route = %route,
+                route = tracing::field::Empty,
                 project = tracing::field::Empty,
                 version = tracing::field::Empty,
                 user = tracing::field::Empty,
@@ -298,24 +296,25 @@ pub fn app(
                 IdempotencyHeader::read(&req),
                 context::route_fingerprint(&req),
             );
-            ctx.set_route_kind(crate::metrics::route_kind(&route));
             req.extensions_mut().insert(ctx.clone());
             let fut = span.in_scope(|| srv.call(req));
             let header_id = HeaderValue::from_str(&id).ok();
             let metrics = metrics.clone();
             let handled = async move {
-                let answered = |status: StatusCode| {
-                    metrics.request(&route, method.as_str(), status.as_u16(), started.elapsed());
+                // The route's pattern for the metrics (`unmatched` for none).
+                let answered = |route: Option<String>, status: StatusCode| {
+                    let route = route.as_deref().unwrap_or(crate::metrics::UNMATCHED);
+                    metrics.request(route, method.as_str(), status.as_u16(), started.elapsed());
                 };
                 let res = match tokio::time::timeout(timeout, fut).await {
                     Ok(Ok(res)) => res.map_into_boxed_body(),
                     Ok(Err(e)) => {
-                        answered(e.as_response_error().status_code());
+                        answered(ctx.route_pattern(), e.as_response_error().status_code());
                         return Err(e);
                     }
                     Err(_) => {
                         tracing::warn!(timeout_ms = timeout.as_millis() as u64, "response timeout");
-                        answered(StatusCode::REQUEST_TIMEOUT);
+                        answered(ctx.route_pattern(), StatusCode::REQUEST_TIMEOUT);
                         let body = HttpResponse::RequestTimeout()
                             .content_type("text/plain")
                             .body("response timeout");
@@ -327,7 +326,7 @@ pub fn app(
                     }
                 };
                 let mut res = render_error(res, &ctx);
-                answered(res.status());
+                answered(res.request().match_pattern(), res.status());
                 tracing::debug!(
                     status = res.status().as_u16(),
                     micros = started.elapsed().as_micros() as u64,

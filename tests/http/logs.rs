@@ -302,6 +302,7 @@ mod secrets {
                 .unwrap_or_else(|| panic!("{lines:#?}"));
             assert!(done.contains(&format!("user={}", hashed(user))), "{done}");
             assert!(done.contains("project="), "{done}");
+            assert!(done.contains("route=/"), "{done}");
         }
         // Every line of a request names it.
         for line in logs.lines().filter(|l| l.contains("request{")) {
@@ -337,6 +338,12 @@ mod secrets {
             assert_eq!(done["span"]["user"], json!(hashed(user)), "{done}");
             assert!(done["span"]["project"].is_string(), "{done}");
             assert_eq!(done["span"]["name"], "request");
+            assert!(
+                done["span"]["route"]
+                    .as_str()
+                    .is_some_and(|r| r.starts_with('/')),
+                "{done}"
+            );
         }
         // The lines inside the AI provider's call (its own span) still name the request and the
         // hashed user.
