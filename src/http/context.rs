@@ -92,7 +92,10 @@ struct Inner {
     /// [`route_fingerprint`] of the request.
     route: Option<Fingerprint>,
     project: RefCell<Option<String>>,
+    /// The user id, never logged as is.
     user: RefCell<Option<String>>,
+    /// Its [`user_hash`], once computed.
+    user_hash: RefCell<Option<String>>,
     /// The matched route's pattern, once recorded ([`RequestCtx::record_route`]).
     route_pattern: RefCell<Option<String>>,
     /// The kind of the matched route (`crate::metrics::route_kind`), for the turn metrics.
@@ -144,11 +147,19 @@ impl RequestCtx {
         *self.0.project.borrow_mut() = Some(project_id.to_string());
     }
 
-    /// Records the user (for the span and the logs: as its [`user_hash`], never as is).
+    /// Records the user (for the span and the logs: as its [`user_hash`], never as is; hashed
+    /// here only when the span is recorded, else when a log line asks for it).
     pub fn record_user(&self, user_id: &str) {
-        let hash = user_hash(user_id);
-        tracing::Span::current().record("user", tracing::field::display(&hash));
-        *self.0.user.borrow_mut() = Some(hash);
+        let span = tracing::Span::current();
+        let hash = if span.is_disabled() {
+            None
+        } else {
+            let hash = user_hash(user_id);
+            span.record("user", tracing::field::display(&hash));
+            Some(hash)
+        };
+        *self.0.user.borrow_mut() = Some(user_id.to_string());
+        *self.0.user_hash.borrow_mut() = hash;
     }
 
     /// The resolved project, if any.
@@ -158,7 +169,15 @@ impl RequestCtx {
 
     /// The user's [`user_hash`], if any (what the logs show).
     pub fn user_hash(&self) -> String {
-        self.0.user.borrow().clone().unwrap_or_default()
+        if let Some(hash) = self.0.user_hash.borrow().as_ref() {
+            return hash.clone();
+        }
+        self.0
+            .user
+            .borrow()
+            .as_deref()
+            .map(user_hash)
+            .unwrap_or_default()
     }
 
     /// Records the kind of the request's route (the socket's turns; else

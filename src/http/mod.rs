@@ -306,6 +306,7 @@ pub fn app(
                     let route = route.as_deref().unwrap_or(crate::metrics::UNMATCHED);
                     metrics.request(route, method.as_str(), status.as_u16(), started.elapsed());
                 };
+                let enabled = metrics.enabled();
                 let res = match tokio::time::timeout(timeout, fut).await {
                     Ok(Ok(res)) => res.map_into_boxed_body(),
                     Ok(Err(e)) => {
@@ -326,7 +327,12 @@ pub fn app(
                     }
                 };
                 let mut res = render_error(res, &ctx);
-                answered(res.request().match_pattern(), res.status());
+                if enabled {
+                    let route = ctx
+                        .route_pattern()
+                        .or_else(|| res.request().match_pattern());
+                    answered(route, res.status());
+                }
                 tracing::debug!(
                     status = res.status().as_u16(),
                     micros = started.elapsed().as_micros() as u64,

@@ -105,8 +105,8 @@ where
     let text_request = input.request.as_ref().is_some_and(|r| r.ty() == "text");
     let session = input
         .user_id
-        .clone()
-        .map(|user| (agent.version.project_id.to_string(), user));
+        .as_deref()
+        .and_then(|user| metrics.session_key(&agent.version.project_id, user));
     // The custom actions and library of this turn: one snapshot for all its runs (no I/O once
     // loaded).
     let live = data.live.for_turn().await;
@@ -136,8 +136,8 @@ where
     for run in &out.actions {
         metrics.custom_action(run.handler, run.result);
     }
-    if let Some((project, user)) = &session {
-        metrics.session_active(project, user);
+    if let Some(key) = session {
+        metrics.session_active(key);
     }
     if text_request {
         // The text as understood: an intent request, or the request of the button whose label

@@ -39,13 +39,17 @@ impl ActiveSessions {
         }
     }
 
-    /// A turn of `(project, user)` now.
-    pub fn touch(&self, project_id: &str, user_id: &str) {
-        self.touch_at(project_id, user_id, Instant::now());
+    /// The key of `(project, user)`: a hash keyed by this process's random seed.
+    pub fn key(&self, project_id: &str, user_id: &str) -> u64 {
+        self.hasher.hash_one((project_id, user_id))
     }
 
-    fn touch_at(&self, project_id: &str, user_id: &str, now: Instant) {
-        let key = self.hasher.hash_one((project_id, user_id));
+    /// A turn of the session of `key` now.
+    pub fn touch(&self, key: u64) {
+        self.touch_at(key, Instant::now());
+    }
+
+    fn touch_at(&self, key: u64, now: Instant) {
         let Ok(mut inner) = self.inner.lock() else {
             return;
         };
@@ -87,16 +91,16 @@ mod tests {
     fn counts_distinct_sessions_within_the_window_up_to_the_cap() {
         let a = ActiveSessions::new(Duration::from_secs(60), 3);
         let t0 = Instant::now();
-        a.touch_at("p", "u1", t0);
-        a.touch_at("p", "u1", t0);
-        a.touch_at("p", "u2", t0);
-        a.touch_at("q", "u1", t0);
+        a.touch_at(a.key("p", "u1"), t0);
+        a.touch_at(a.key("p", "u1"), t0);
+        a.touch_at(a.key("p", "u2"), t0);
+        a.touch_at(a.key("q", "u1"), t0);
         assert_eq!(a.count_at(t0), 3);
         // At the cap: a new session is not added, a known one is refreshed.
-        a.touch_at("p", "u4", t0);
+        a.touch_at(a.key("p", "u4"), t0);
         assert_eq!(a.count_at(t0), 3);
         let later = t0 + Duration::from_secs(45);
-        a.touch_at("p", "u1", later);
+        a.touch_at(a.key("p", "u1"), later);
         assert_eq!(a.count_at(t0 + Duration::from_secs(61)), 1);
         assert_eq!(a.count_at(t0 + Duration::from_secs(200)), 0);
     }

@@ -360,10 +360,16 @@ impl Metrics {
         }
     }
 
-    /// A turn of the session `(project, user)` (only a hash of it is kept).
-    pub fn session_active(&self, project_id: &str, user_id: &str) {
+    /// The key of the session `(project, user)` for [`Metrics::session_active`] (a hash; `None`
+    /// when metrics are off).
+    pub fn session_key(&self, project_id: &str, user_id: &str) -> Option<u64> {
+        self.enabled.then(|| self.active.key(project_id, user_id))
+    }
+
+    /// A turn of the session of `key` ([`Metrics::session_key`]).
+    pub fn session_active(&self, key: u64) {
         if self.enabled {
-            self.active.touch(project_id, user_id);
+            self.active.touch(key);
         }
     }
 
