@@ -97,7 +97,7 @@ struct Inner {
     /// Its [`user_hash`], once computed.
     user_hash: RefCell<Option<String>>,
     /// The matched route's pattern, once recorded ([`RequestCtx::record_route`]).
-    route_pattern: RefCell<Option<String>>,
+    route_pattern: Cell<Option<&'static str>>,
     /// The kind of the matched route (`crate::metrics::route_kind`), for the turn metrics.
     route_kind: Cell<&'static str>,
 }
@@ -189,19 +189,20 @@ impl RequestCtx {
     /// Records the pattern of the route `req` matched (for the span, its kind for the turn
     /// metrics), once: after routing, finding it is a lookup, not a search.
     pub fn record_route(&self, req: &HttpRequest) {
-        if self.0.route_pattern.borrow().is_some() {
+        if self.0.route_pattern.get().is_some() {
             return;
         }
         if let Some(pattern) = req.match_pattern() {
-            tracing::Span::current().record("route", tracing::field::display(&pattern));
-            self.set_route_kind(crate::metrics::route_kind(&pattern));
-            *self.0.route_pattern.borrow_mut() = Some(pattern);
+            let pattern = crate::metrics::intern(&pattern);
+            tracing::Span::current().record("route", tracing::field::display(pattern));
+            self.set_route_kind(crate::metrics::route_kind(pattern));
+            self.0.route_pattern.set(Some(pattern));
         }
     }
 
     /// The matched route's pattern, if recorded.
-    pub fn route_pattern(&self) -> Option<String> {
-        self.0.route_pattern.borrow().clone()
+    pub fn route_pattern(&self) -> Option<&'static str> {
+        self.0.route_pattern.get()
     }
 
     /// The kind of the request's route (`other` when none was recorded).

@@ -302,8 +302,8 @@ pub fn app(
             let metrics = metrics.clone();
             let handled = async move {
                 // The route's pattern for the metrics (`unmatched` for none).
-                let answered = |route: Option<String>, status: StatusCode| {
-                    let route = route.as_deref().unwrap_or(crate::metrics::UNMATCHED);
+                let answered = |route: Option<&'static str>, status: StatusCode| {
+                    let route = route.unwrap_or(crate::metrics::UNMATCHED);
                     metrics.request(route, method.as_str(), status.as_u16(), started.elapsed());
                 };
                 let enabled = metrics.enabled();
@@ -328,9 +328,10 @@ pub fn app(
                 };
                 let mut res = render_error(res, &ctx);
                 if enabled {
-                    let route = ctx
-                        .route_pattern()
-                        .or_else(|| res.request().match_pattern());
+                    let route = ctx.route_pattern().or_else(|| {
+                        let pattern = res.request().match_pattern()?;
+                        Some(crate::metrics::intern(&pattern))
+                    });
                     answered(route, res.status());
                 }
                 tracing::debug!(

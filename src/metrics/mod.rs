@@ -60,14 +60,14 @@ fn confidence_histogram() -> Histogram {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    route: String,
+    route: &'static str,
     method: &'static str,
     status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
-    route: String,
+    route: &'static str,
     method: &'static str,
 }
 
@@ -273,24 +273,22 @@ impl Metrics {
         self.enabled
     }
 
-    /// One answered request: `route` is the matched route pattern ([`UNMATCHED`] for none).
-    pub fn request(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
+    /// One answered request: `route` is the matched route pattern ([`intern`]ed; [`UNMATCHED`]
+    /// for none).
+    pub fn request(&self, route: &'static str, method: &str, status: u16, elapsed: Duration) {
         if !self.enabled {
             return;
         }
         let method = method_label(method);
         self.http_requests
             .get_or_create(&RequestLabels {
-                route: route.to_string(),
+                route,
                 method,
                 status,
             })
             .inc();
         self.http_duration
-            .get_or_create(&RouteLabels {
-                route: route.to_string(),
-                method,
-            })
+            .get_or_create(&RouteLabels { route, method })
             .observe(elapsed.as_secs_f64());
     }
 
@@ -458,6 +456,37 @@ fn prometheus_text(open: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Route patterns as `&'static str`: the patterns of the registered routes, each allocated once
+/// for the life of the process (so the labels and the request context copy no string).
+static ROUTES: std::sync::OnceLock<
+    std::sync::RwLock<std::collections::HashMap<String, &'static str>>,
+> = std::sync::OnceLock::new();
+
+/// Most distinct patterns interned (the routes are fewer); past it, [`UNMATCHED`].
+const MAX_ROUTES: usize = 512;
+
+/// `pattern` as a `&'static str` (see [`ROUTES`]).
+pub fn intern(pattern: &str) -> &'static str {
+    let routes = ROUTES.get_or_init(Default::default);
+    if let Ok(known) = routes.read() {
+        if let Some(p) = known.get(pattern) {
+            return p;
+        }
+    }
+    let Ok(mut known) = routes.write() else {
+        return UNMATCHED;
+    };
+    if let Some(p) = known.get(pattern) {
+        return p;
+    }
+    if known.len() >= MAX_ROUTES {
+        return UNMATCHED;
+    }
+    let leaked: &'static str = Box::leak(pattern.to_string().into_boxed_str());
+    known.insert(pattern.to_string(), leaked);
+    leaked
 }
 
 /// A method as a label: the standard ones, else `other`.
