@@ -1,8 +1,9 @@
 //! `flowdm_active_sessions`: the distinct sessions that had a turn within a window, in this
 //! process. Memory is bounded: a session is kept as a 64-bit hash of its key (never the user id)
-//! with the time of its last turn; entries older than the window are pruned at most once per
-//! [`PRUNE_EVERY`] touches and at each count; past `cap` sessions no new one is added until some
-//! expire (the gauge then reads `cap`).
+//! with the time of its last turn, in [`SHARDS`] shards (so turns on different workers rarely wait
+//! for each other); entries older than the window are pruned once per [`PRUNE_EVERY`] touches of
+//! a shard, when it is full, and at each count; past `cap / SHARDS` sessions in a shard no new one
+//! is added there until some expire (the gauge then reads about `cap`).
 
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
@@ -10,32 +11,39 @@ use std::hash::BuildHasher;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Touches between two prunings.
-const PRUNE_EVERY: u32 = 4096;
+/// Touches between two prunings (of one shard).
+const PRUNE_EVERY: u32 = 1024;
+/// Shards, so turns on different workers rarely wait for each other.
+const SHARDS: usize = 16;
 
 struct Inner {
     last_turn: HashMap<u64, Instant>,
     touches: u32,
 }
 
-/// The sessions seen within `window`.
+/// The sessions seen within `window`, sharded by key.
 pub struct ActiveSessions {
     window: Duration,
+    /// Most sessions per shard (the cap over [`SHARDS`]).
     cap: usize,
     hasher: RandomState,
-    inner: Mutex<Inner>,
+    shards: Vec<Mutex<Inner>>,
 }
 
 impl ActiveSessions {
     pub fn new(window: Duration, cap: usize) -> ActiveSessions {
         ActiveSessions {
             window,
-            cap,
+            cap: cap.div_ceil(SHARDS),
             hasher: RandomState::new(),
-            inner: Mutex::new(Inner {
-                last_turn: HashMap::new(),
-                touches: 0,
-            }),
+            shards: (0..SHARDS)
+                .map(|_| {
+                    Mutex::new(Inner {
+                        last_turn: HashMap::new(),
+                        touches: 0,
+                    })
+                })
+                .collect(),
         }
     }
 
@@ -50,7 +58,7 @@ impl ActiveSessions {
     }
 
     fn touch_at(&self, key: u64, now: Instant) {
-        let Ok(mut inner) = self.inner.lock() else {
+        let Some(Ok(mut inner)) = self.shards.get(key as usize % SHARDS).map(|s| s.lock()) else {
             return;
         };
         inner.touches = inner.touches.wrapping_add(1);
@@ -75,11 +83,14 @@ impl ActiveSessions {
     }
 
     fn count_at(&self, now: Instant) -> usize {
-        let Ok(mut inner) = self.inner.lock() else {
-            return 0;
-        };
-        self.prune(&mut inner, now);
-        inner.last_turn.len()
+        let mut count = 0;
+        for shard in &self.shards {
+            if let Ok(mut inner) = shard.lock() {
+                self.prune(&mut inner, now);
+                count += inner.last_turn.len();
+            }
+        }
+        count
     }
 }
 
@@ -89,16 +100,22 @@ mod tests {
 
     #[test]
     fn counts_distinct_sessions_within_the_window_up_to_the_cap() {
-        let a = ActiveSessions::new(Duration::from_secs(60), 3);
+        let a = ActiveSessions::new(Duration::from_secs(60), 1000);
         let t0 = Instant::now();
         a.touch_at(a.key("p", "u1"), t0);
         a.touch_at(a.key("p", "u1"), t0);
         a.touch_at(a.key("p", "u2"), t0);
         a.touch_at(a.key("q", "u1"), t0);
         assert_eq!(a.count_at(t0), 3);
-        // At the cap: a new session is not added, a known one is refreshed.
-        a.touch_at(a.key("p", "u4"), t0);
-        assert_eq!(a.count_at(t0), 3);
+        // One session per shard at most: keys of one shard past the first are not added, a
+        // known one is refreshed.
+        let capped = ActiveSessions::new(Duration::from_secs(60), SHARDS);
+        for k in [0, SHARDS as u64, 2 * SHARDS as u64, 1] {
+            capped.touch_at(k, t0);
+        }
+        assert_eq!(capped.count_at(t0), 2);
+        capped.touch_at(0, t0);
+        assert_eq!(capped.count_at(t0), 2);
         let later = t0 + Duration::from_secs(45);
         a.touch_at(a.key("p", "u1"), later);
         assert_eq!(a.count_at(t0 + Duration::from_secs(61)), 1);

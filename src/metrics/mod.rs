@@ -152,6 +152,8 @@ impl NluSource {
 
 /// Every metric of the process (see the module's documentation).
 pub struct Metrics {
+    /// Tells this instance's handles apart in the per-thread caches ([`local`]).
+    id: u64,
     enabled: bool,
     registry: Registry,
     http_requests: Family<RequestLabels, Counter>,
@@ -177,6 +179,7 @@ impl Metrics {
     pub fn new(enabled: bool) -> Metrics {
         let mut registry = Registry::default();
         let m = Metrics {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             enabled,
             registry: Registry::default(),
             http_requests: Family::default(),
@@ -280,31 +283,49 @@ impl Metrics {
             return;
         }
         let method = method_label(method);
-        self.http_requests
-            .get_or_create(&RequestLabels {
+        let make = || {
+            let count = RequestLabels {
                 route,
                 method,
                 status,
-            })
-            .inc();
-        self.http_duration
-            .get_or_create(&RouteLabels { route, method })
-            .observe(elapsed.as_secs_f64());
+            };
+            let time = RouteLabels { route, method };
+            (
+                self.http_requests.get_or_create_owned(&count),
+                self.http_duration.get_or_create_owned(&time),
+            )
+        };
+        local(
+            &REQUESTS,
+            (self.id, route, method, status),
+            make,
+            |(count, time)| {
+                count.inc();
+                time.observe(elapsed.as_secs_f64());
+            },
+        );
     }
 
     /// One turn of a route of kind `route_kind` ([`route_kind`]).
     pub fn turn(&self, route_kind: &'static str, elapsed: Duration) {
         if self.enabled {
-            self.turn_duration
-                .get_or_create(&RouteKindLabels { route_kind })
-                .observe(elapsed.as_secs_f64());
+            let make = || {
+                self.turn_duration
+                    .get_or_create_owned(&RouteKindLabels { route_kind })
+            };
+            local(&TURNS, (self.id, route_kind), make, |h| {
+                h.observe(elapsed.as_secs_f64())
+            });
         }
     }
 
     /// One engine run (`inline`, `over_budget`, `blocking`).
     pub fn engine_run(&self, mode: &'static str) {
         if self.enabled {
-            self.engine_runs.get_or_create(&ModeLabels { mode }).inc();
+            let make = || self.engine_runs.get_or_create_owned(&ModeLabels { mode });
+            local(&RUNS, (self.id, mode), make, |c| {
+                c.inc();
+            });
         }
     }
 
@@ -332,12 +353,23 @@ impl Metrics {
         if !self.enabled {
             return;
         }
-        self.store_ops
-            .get_or_create(&StoreOpLabels { store, op, outcome })
-            .inc();
-        self.store_duration
-            .get_or_create(&StoreOpDurationLabels { store, op })
-            .observe(elapsed.as_secs_f64());
+        let make = || {
+            (
+                self.store_ops
+                    .get_or_create_owned(&StoreOpLabels { store, op, outcome }),
+                self.store_duration
+                    .get_or_create_owned(&StoreOpDurationLabels { store, op }),
+            )
+        };
+        local(
+            &STORE_OPS,
+            (self.id, store, op, outcome),
+            make,
+            |(count, time)| {
+                count.inc();
+                time.observe(elapsed.as_secs_f64());
+            },
+        );
     }
 
     /// The store did not answer (a 503).
@@ -467,8 +499,27 @@ static ROUTES: std::sync::OnceLock<
 /// Most distinct patterns interned (the routes are fewer); past it, [`UNMATCHED`].
 const MAX_ROUTES: usize = 512;
 
-/// `pattern` as a `&'static str` (see [`ROUTES`]).
+/// `pattern` as a `&'static str` (see [`ROUTES`]; each thread remembers the ones it saw, so a
+/// request takes no shared lock).
 pub fn intern(pattern: &str) -> &'static str {
+    thread_local! {
+        static SEEN: Cache<String, &'static str> = Default::default();
+    }
+    if let Some(p) = SEEN.with(|s| s.try_borrow().ok()?.get(pattern).copied()) {
+        return p;
+    }
+    let interned = intern_shared(pattern);
+    SEEN.with(|s| {
+        if let Ok(mut seen) = s.try_borrow_mut() {
+            if seen.len() < MAX_ROUTES {
+                seen.insert(pattern.to_string(), interned);
+            }
+        }
+    });
+    interned
+}
+
+fn intern_shared(pattern: &str) -> &'static str {
     let routes = ROUTES.get_or_init(Default::default);
     if let Ok(known) = routes.read() {
         if let Some(p) = known.get(pattern) {
@@ -487,6 +538,37 @@ pub fn intern(pattern: &str) -> &'static str {
     let leaked: &'static str = Box::leak(pattern.to_string().into_boxed_str());
     known.insert(pattern.to_string(), leaked);
     leaked
+}
+
+/// Numbers [`Metrics`] instances (several servers may run in one process, in tests).
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+type Cache<K, V> = std::cell::RefCell<std::collections::HashMap<K, V>>;
+
+thread_local! {
+    // The hot metrics' handles per thread (an HTTP worker), by instance and labels: a request
+    // then touches only its counters and histograms, not each family's lock (measured: the
+    // shared locks cost several percent of a short turn's throughput).
+    static REQUESTS: Cache<(u64, &'static str, &'static str, u16), (Counter, Histogram)> =
+        Default::default();
+    static TURNS: Cache<(u64, &'static str), Histogram> = Default::default();
+    static RUNS: Cache<(u64, &'static str), Counter> = Default::default();
+    static STORE_OPS: Cache<(u64, &'static str, &'static str, &'static str), (Counter, Histogram)> =
+        Default::default();
+}
+
+/// Runs `f` on this thread's handle of `key` in `cache` (made by `make` the first time).
+fn local<K: std::hash::Hash + Eq, V>(
+    cache: &'static std::thread::LocalKey<Cache<K, V>>,
+    key: K,
+    make: impl FnOnce() -> V,
+    f: impl FnOnce(&V),
+) {
+    cache.with(|c| {
+        if let Ok(mut map) = c.try_borrow_mut() {
+            f(map.entry(key).or_insert_with(make));
+        }
+    });
 }
 
 /// A method as a label: the standard ones, else `other`.
