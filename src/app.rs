@@ -9,6 +9,8 @@ use crate::http::auth::Keys;
 use crate::http::{self, AppState};
 use crate::kb::KbSearcher;
 use crate::live_registry::LiveRegistry;
+use crate::metrics::store::MeteredStore;
+use crate::metrics::Metrics;
 use crate::nlu_provider::SemanticNlu;
 use crate::projects::Registry;
 use actix_web::dev::{Server, ServerHandle};
@@ -70,12 +72,19 @@ impl Application {
     /// and binds the listener (`port` 0 picks a free one). Must be called inside an actix or
     /// tokio runtime.
     pub fn build(config: Config) -> Result<Application, StartError> {
+        let metrics = Arc::new(Metrics::new(config.metrics));
         let OpenedStore {
             store,
             info: store_info,
             redis,
         } = open_store(&config.store)?;
         let rate_limits = rate_limits(&config, redis.as_ref());
+        // Every round trip timed and counted (not when metrics are off: no cost at all).
+        let store: Arc<dyn SessionStore> = if metrics.enabled() {
+            Arc::new(MeteredStore::new(store, metrics.clone()))
+        } else {
+            store
+        };
         let library = Arc::new(crate::library::load(&config.library_dir));
         let live = open_registry(&config, &library)?;
         let agents = load_agents(&config, library)?;
@@ -118,6 +127,7 @@ impl Application {
             admin_key: config.admin_key.clone(),
             chat: config.chat.clone(),
             rate_limits,
+            metrics,
         };
         let data = web::Data::new(state);
         let factory_data = data.clone();

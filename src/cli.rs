@@ -24,6 +24,24 @@ use std::time::Duration;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// How log lines are written on stderr: `text` (human-readable) or `json` (one object per
+    /// line; docs/observability.md).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "FORMAT",
+        env = "FLOWDM_LOG_FORMAT",
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
+}
+
+/// `--log-format`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 // Parsed once at start: the size difference between the variants does not matter.
@@ -192,6 +210,10 @@ pub struct ServeArgs {
         value_parser = rate_setting
     )]
     pub rate_limit_user: RateSetting,
+    /// Do not record metrics nor serve GET /metrics (served without authentication by default;
+    /// docs/observability.md).
+    #[arg(long, env = "FLOWDM_NO_METRICS")]
+    pub no_metrics: bool,
     /// The optional embeddings provider of intent classification (docs/nlu.md).
     #[command(flatten)]
     pub nlu: NluArgs,
@@ -545,6 +567,7 @@ impl ServeArgs {
                 key: self.rate_limit_key.0,
                 user: self.rate_limit_user.0,
             },
+            metrics: !self.no_metrics,
             store: self.store.store_config(self.workers),
             limits: Limits {
                 body_bytes: self.body_limit,

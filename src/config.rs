@@ -64,6 +64,8 @@ pub mod defaults {
     pub const AI_MAX_TOKENS_PER_TURN: u64 = flowdm_actions::perform::DEFAULT_MAX_LLM_TOKENS;
     /// Rate limits per API key and per user (`docs/limits.md`): off, for local use.
     pub const RATE_LIMIT: &str = "off";
+    /// `GET /metrics` is served (and metrics recorded) unless `--no-metrics`.
+    pub const METRICS: bool = true;
 }
 
 /// Rate limits on the DM routes (`docs/limits.md`); `None`: no limit.
@@ -196,6 +198,9 @@ pub struct Config {
     pub chat: ChatConfig,
     /// Rate limits (off by default); shared through Redis with the Redis store.
     pub rate_limits: RateLimitConfig,
+    /// Metrics recorded and served at `GET /metrics` (`--no-metrics`: neither;
+    /// `docs/observability.md`).
+    pub metrics: bool,
 }
 
 impl Default for Config {
@@ -225,6 +230,7 @@ impl Default for Config {
             effect_budget: EffectBudget::default(),
             chat: ChatConfig::default(),
             rate_limits: RateLimitConfig::default(),
+            metrics: defaults::METRICS,
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod http;
 pub mod kb;
 pub mod library;
 pub mod live_registry;
+pub mod metrics;
 pub mod nlu_provider;
 pub mod projects;
 pub mod server_actions;

@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use flowdm::app::Application;
-use flowdm::cli::{CheckArgs, Cli, Command, CompileArgs};
+use flowdm::cli::{CheckArgs, Cli, Command, CompileArgs, LogFormat};
 use flowdm::config::Config;
 use std::io::Write;
 use std::process::ExitCode;
@@ -66,20 +66,30 @@ fn serve(config: Config) -> Result<(), String> {
     })
 }
 
-fn init_tracing() {
+/// Logs on stderr, filtered by `RUST_LOG` (default `info`), as text or one JSON object per line
+/// (`--log-format`; the request span's fields, `id`, `project`, `user` (hashed), on every line of
+/// a request: docs/observability.md).
+fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     use std::io::IsTerminal;
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => builder
+            .json()
+            // `span`: the innermost span; `spans`: all of them, the request's first.
+            .with_current_span(true)
+            .with_span_list(true)
+            .init(),
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    init_tracing(cli.log_format);
     let result = match cli.command {
         Command::Serve(args) => serve(args.into_config_with_env()),
         Command::Check(args) => return check(args),

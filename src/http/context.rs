@@ -7,7 +7,8 @@
 use super::errors::ApiError;
 use actix_web::dev::{Payload, ServiceRequest};
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
-use std::cell::RefCell;
+use sha2::{Digest, Sha256};
+use std::cell::{Cell, RefCell};
 use std::future::{ready, Ready};
 use std::rc::Rc;
 
@@ -91,8 +92,29 @@ struct Inner {
     /// [`route_fingerprint`] of the request.
     route: Option<Fingerprint>,
     project: RefCell<Option<String>>,
+    /// The user id, never logged as is.
     user: RefCell<Option<String>>,
+    /// Its [`user_hash`], once computed.
+    user_hash: RefCell<Option<String>>,
+    /// The matched route's pattern, once recorded ([`RequestCtx::record_route`]).
+    route_pattern: Cell<Option<&'static str>>,
+    /// The kind of the matched route (`crate::metrics::route_kind`), for the turn metrics.
+    route_kind: Cell<&'static str>,
 }
+
+/// How a user id appears in logs: the first 16 hex digits of its SHA-256 (a user id may be an
+/// email address; the hash still lets an operator follow one user: `docs/observability.md`).
+pub fn user_hash(user_id: &str) -> String {
+    let digest = Sha256::digest(user_id.as_bytes());
+    let mut out = String::with_capacity(16);
+    for b in &digest[..8] {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    out
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// What is known about the request being handled. Cheap to clone (one worker thread owns it).
 #[derive(Debug, Clone, Default)]
@@ -125,10 +147,19 @@ impl RequestCtx {
         *self.0.project.borrow_mut() = Some(project_id.to_string());
     }
 
-    /// Records the user (for the span and the logs).
+    /// Records the user (for the span and the logs: as its [`user_hash`], never as is; hashed
+    /// here only when the span is recorded, else when a log line asks for it).
     pub fn record_user(&self, user_id: &str) {
-        tracing::Span::current().record("user", tracing::field::display(user_id));
+        let span = tracing::Span::current();
+        let hash = if span.is_disabled() {
+            None
+        } else {
+            let hash = user_hash(user_id);
+            span.record("user", tracing::field::display(&hash));
+            Some(hash)
+        };
         *self.0.user.borrow_mut() = Some(user_id.to_string());
+        *self.0.user_hash.borrow_mut() = hash;
     }
 
     /// The resolved project, if any.
@@ -136,9 +167,50 @@ impl RequestCtx {
         self.0.project.borrow().clone().unwrap_or_default()
     }
 
-    /// The user, if any.
-    pub fn user(&self) -> String {
-        self.0.user.borrow().clone().unwrap_or_default()
+    /// The user's [`user_hash`], if any (what the logs show).
+    pub fn user_hash(&self) -> String {
+        if let Some(hash) = self.0.user_hash.borrow().as_ref() {
+            return hash.clone();
+        }
+        self.0
+            .user
+            .borrow()
+            .as_deref()
+            .map(user_hash)
+            .unwrap_or_default()
+    }
+
+    /// Records the kind of the request's route (the socket's turns; else
+    /// [`RequestCtx::record_route`]).
+    pub fn set_route_kind(&self, kind: &'static str) {
+        self.0.route_kind.set(kind);
+    }
+
+    /// Records the pattern of the route `req` matched (for the span, its kind for the turn
+    /// metrics), once: after routing, finding it is a lookup, not a search.
+    pub fn record_route(&self, req: &HttpRequest) {
+        if self.0.route_pattern.get().is_some() {
+            return;
+        }
+        if let Some(pattern) = req.match_pattern() {
+            let pattern = crate::metrics::intern(&pattern);
+            tracing::Span::current().record("route", tracing::field::display(pattern));
+            self.set_route_kind(crate::metrics::route_kind(pattern));
+            self.0.route_pattern.set(Some(pattern));
+        }
+    }
+
+    /// The matched route's pattern, if recorded.
+    pub fn route_pattern(&self) -> Option<&'static str> {
+        self.0.route_pattern.get()
+    }
+
+    /// The kind of the request's route (`other` when none was recorded).
+    pub fn route_kind(&self) -> &'static str {
+        match self.0.route_kind.get() {
+            "" => "other",
+            kind => kind,
+        }
     }
 
     /// Adds the body's bytes to the request's fingerprint (the JSON body extractor).
@@ -180,6 +252,8 @@ impl FromRequest for RequestCtx {
     type Future = Ready<Result<RequestCtx, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(RequestCtx::of(req)))
+        let ctx = RequestCtx::of(req);
+        ctx.record_route(req);
+        ready(Ok(ctx))
     }
 }

@@ -17,6 +17,7 @@
 //! | [`library_api`] | `/api/library[/{id}[/versions\|rollback\|clone\|test]]` (the same) |
 //! | [`chat`] | `GET /` (the agents), `GET /chat/{projectID}` (a page with the web chat widget), `GET /chat/assets/widget.js`, `GET /chat/assets/extensions.js` |
 //! | [`health`], [`ready`], [`openapi`] | `GET /health` (liveness), `GET /ready` (the session store answers), `GET /openapi.yaml` |
+//! | [`metrics`] | `GET /metrics` (Prometheus; `crate::metrics`, `docs/observability.md`) |
 //!
 //! Shared by the handlers (no handler imports another): [`state`] (the application state),
 //! [`context`] (request id, user, `Idempotency-Key`: an extractor), [`turn`] (the turn service:
@@ -42,6 +43,7 @@ pub mod knowledge_base;
 pub mod library_api;
 pub mod limits;
 pub mod manage;
+pub mod metrics;
 pub mod nlu;
 pub mod openapi;
 pub mod paths;
@@ -116,6 +118,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(chat::extensions),
         )
         .route("/chat/{projectID}", web::get().to(chat::chat_page))
+        .route("/metrics", web::get().to(metrics::metrics))
         // Stateful API.
         .route(
             "/state/user/{userID}/interact",
@@ -283,6 +286,7 @@ pub fn app(
     >,
 > {
     let timeout = data.limits.request_timeout;
+    let metrics = data.metrics.clone();
     App::new()
         .app_data(data)
         .app_data(socket)
@@ -292,11 +296,14 @@ pub fn app(
         .wrap(rate_limit::RateLimit)
         .wrap_fn(move |req, srv| {
             let id = new_request_id();
-            let span = tracing::debug_span!(
+            let method = req.method().clone();
+            // The route's pattern (recorded once routed, `RequestCtx::record_route`), never the
+            // path: paths carry user ids and keys.
+            let span = tracing::info_span!(
                 "request",
                 id = %id,
-                method = %req.method(),
-                path = %req.path(),
+                method = %method,
+                route = tracing::field::Empty,
                 project = tracing::field::Empty,
                 version = tracing::field::Empty,
                 user = tracing::field::Empty,
@@ -310,12 +317,23 @@ pub fn app(
             req.extensions_mut().insert(ctx.clone());
             let fut = span.in_scope(|| srv.call(req));
             let header_id = HeaderValue::from_str(&id).ok();
+            let metrics = metrics.clone();
             let handled = async move {
+                // The route's pattern for the metrics (`unmatched` for none).
+                let answered = |route: Option<&'static str>, status: StatusCode| {
+                    let route = route.unwrap_or(crate::metrics::UNMATCHED);
+                    metrics.request(route, method.as_str(), status.as_u16(), started.elapsed());
+                };
+                let enabled = metrics.enabled();
                 let res = match tokio::time::timeout(timeout, fut).await {
                     Ok(Ok(res)) => res.map_into_boxed_body(),
-                    Ok(Err(e)) => return Err(e),
+                    Ok(Err(e)) => {
+                        answered(ctx.route_pattern(), e.as_response_error().status_code());
+                        return Err(e);
+                    }
                     Err(_) => {
                         tracing::warn!(timeout_ms = timeout.as_millis() as u64, "response timeout");
+                        answered(ctx.route_pattern(), StatusCode::REQUEST_TIMEOUT);
                         let body = HttpResponse::RequestTimeout()
                             .content_type("text/plain")
                             .body("response timeout");
@@ -327,6 +345,13 @@ pub fn app(
                     }
                 };
                 let mut res = render_error(res, &ctx);
+                if enabled {
+                    let route = ctx.route_pattern().or_else(|| {
+                        let pattern = res.request().match_pattern()?;
+                        Some(crate::metrics::intern(&pattern))
+                    });
+                    answered(route, res.status());
+                }
                 tracing::debug!(
                     status = res.status().as_u16(),
                     micros = started.elapsed().as_micros() as u64,
@@ -344,8 +369,8 @@ pub fn app(
 }
 
 /// Renders an [`ApiError`] answer again with its request's id (the VoiceflowError's
-/// `requestID`), and logs server errors with the request's id, project and user (also when the
-/// per-request span, at DEBUG level, is disabled).
+/// `requestID`), and logs server errors with the request's id, project and hashed user (also
+/// when the per-request span, at INFO level, is filtered out).
 fn render_error<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
     ctx: &RequestCtx,
@@ -357,7 +382,7 @@ fn render_error<B: MessageBody + 'static>(
         .map(|e| {
             let status = e.status_code();
             if status.is_server_error() {
-                tracing::warn!(request_id = %ctx.id(), project = %ctx.project(), user = %ctx.user(), status = status.as_u16(), error = %e, "request failed");
+                tracing::warn!(request_id = %ctx.id(), project = %ctx.project(), user = %ctx.user_hash(), status = status.as_u16(), error = %e, "request failed");
             } else {
                 tracing::debug!(status = status.as_u16(), error = %e, "request rejected");
             }

@@ -10,6 +10,7 @@ use super::paths::ProjectVersionPath;
 use super::response::Answer;
 use super::state::AppState;
 use crate::engine::{Agent, ExternalRanking};
+use crate::metrics::{Metrics, NluSource};
 use crate::nlu::entities::ExtractContext;
 use crate::nlu::NONE_INTENT;
 use actix_web::{web, HttpRequest};
@@ -61,8 +62,14 @@ fn query_param(req: &HttpRequest) -> Result<String, ApiError> {
 
 /// The answer for `query` (an empty query is `None` without a confidence, as in a turn).
 /// `hint`: the embeddings provider's ranking of the query, when there is one.
-fn infer(agent: &Agent, query: &str, hint: Option<&ExternalRanking>) -> Result<Answer, ApiError> {
+fn infer(
+    agent: &Agent,
+    query: &str,
+    hint: Option<&ExternalRanking>,
+    metrics: &Metrics,
+) -> Result<Answer, ApiError> {
     if query.is_empty() {
+        metrics.nlu(NluSource::Inference, None, None);
         return Answer::json(&Inference {
             utterance: query,
             predicted_intent: NONE_INTENT,
@@ -75,6 +82,7 @@ fn infer(agent: &Agent, query: &str, hint: Option<&ExternalRanking>) -> Result<A
         now_ms: Some(now_ms()),
     };
     let p = agent.nlu.predict_with(query, &cx, hint);
+    metrics.nlu(NluSource::Inference, Some(&p.intent), p.confidence);
     Answer::json(&Inference {
         utterance: query,
         predicted_intent: &p.intent,
@@ -111,5 +119,5 @@ pub async fn inference(
         Some(semantic) => semantic.rank_text(&agent, &query).await,
         None => None,
     };
-    infer(&agent, &query, hint.as_ref())
+    infer(&agent, &query, hint.as_ref(), &data.metrics)
 }

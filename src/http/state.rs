@@ -37,4 +37,6 @@ pub struct AppState {
     /// Rate limits per API key and per user (`--rate-limit-key`, `--rate-limit-user`;
     /// `docs/limits.md`); off by default.
     pub rate_limits: super::rate_limit::RateLimits,
+    /// The process's metrics (`GET /metrics`, `docs/observability.md`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }

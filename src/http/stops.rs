@@ -123,6 +123,7 @@ pub fn deliver(mut state: State, request: Option<crate::engine::Request>) -> Tur
         trace,
         request,
         effect: None,
+        actions: Vec::new(),
     }
 }
 

@@ -19,9 +19,10 @@ use super::state::AppState;
 use super::validate::TurnBody;
 use crate::engine::state::merge_variables;
 use crate::engine::{
-    self, session, stops, Agent, Clock, EffectResult, Env, ExternalRanking, OverBudget,
+    self, session, stops, Agent, Clock, Effect, EffectResult, Env, ExternalRanking, OverBudget,
     RandomSource, Request, SeededRandom, State, SystemClock, TurnInput, TurnOutput,
 };
+use crate::metrics::{Metrics, NluSource};
 use crate::store::SessionKey;
 use flowdm_actions::perform::{EffectBudget, Performer};
 use flowdm_actions::sandbox::QuickJs;
@@ -103,6 +104,14 @@ where
     let agent = &data.agents.pinned(agent, &input.state, fresh);
     let seed = turn_seed();
     let inline = data.limits.inline_turn;
+    let turn_started = Instant::now();
+    let metrics = &data.metrics;
+    // What the metrics need of the input once the turn is done.
+    let text_request = input.request.as_ref().is_some_and(|r| r.ty() == "text");
+    let session = input
+        .user_id
+        .as_deref()
+        .and_then(|user| metrics.session_key(&agent.version.project_id, user));
     // The custom actions and library of this turn: one snapshot for all its runs (no I/O once
     // loaded).
     let live = data.live.for_turn().await;
@@ -110,6 +119,7 @@ where
         live: &live,
         seed,
         inline,
+        metrics,
     };
     let mut log = Vec::new();
     let mut out = run_once(ctx, agent, input, &log, &turn, &again).await?;
@@ -118,15 +128,60 @@ where
         if !on_run(&out) {
             return Err(ApiError::cancelled());
         }
-        let result = match data.effect_budget.refuses(&effect, &log, started.elapsed()) {
-            Some(why) => EffectBudget::refusal(&effect, why),
-            None => data.effects.perform(&effect).await,
+        let performing = Instant::now();
+        let (result, refused) = match data.effect_budget.refuses(&effect, &log, started.elapsed()) {
+            Some(why) => (EffectBudget::refusal(&effect, why), true),
+            None => (data.effects.perform(&effect).await, false),
         };
+        record_effect(metrics, &effect, &result, refused, performing.elapsed());
         log.push(result);
         out = run_once(ctx, agent, again().await?, &log, &turn, &again).await?;
     }
     data.agents.record(agent, &mut out.state);
+    metrics.turn(ctx.route_kind(), turn_started.elapsed());
+    for run in &out.actions {
+        metrics.custom_action(run.handler, run.result);
+    }
+    if let Some(key) = session {
+        metrics.session_active(key);
+    }
+    if text_request {
+        // The text as understood: an intent request, or the request of the button whose label
+        // it matched (no prediction).
+        match out.request.as_ref().filter(|r| r.is_intent()) {
+            Some(r) => metrics.nlu(NluSource::Turn, r.intent_name(), r.confidence()),
+            None => metrics.nlu_button(),
+        }
+    }
     Ok(out)
+}
+
+/// The metrics of one performed effect: its kind (`api`, `webhook`, `js` for HTTP calls by
+/// their step; `llm`; `kb`), its outcome (`ok`; `error`: no answer, or an HTTP answer of 400 or
+/// more; `refused`: over the turn's budget) and its time.
+fn record_effect(
+    metrics: &Metrics,
+    effect: &Effect,
+    result: &EffectResult,
+    refused: bool,
+    elapsed: Duration,
+) {
+    let kind = match effect {
+        Effect::Http(r) => r.policy.origin.as_str(),
+        Effect::Llm(_) => "llm",
+        Effect::Kb(_) => "kb",
+    };
+    let failed = match result {
+        EffectResult::Http(r) => r.as_ref().map_or(true, |r| r.status >= 400),
+        EffectResult::Llm(r) => r.is_err(),
+        EffectResult::Kb(r) => r.is_err(),
+    };
+    let outcome = match (refused, failed) {
+        (true, _) => "refused",
+        (false, true) => "error",
+        (false, false) => "ok",
+    };
+    metrics.effect(kind, outcome, elapsed);
 }
 
 /// One run of `input` with the effect log `log`: first on this worker within `inline` (zero:
@@ -144,9 +199,14 @@ async fn run_once<Again>(
 where
     Again: Future<Output = Result<TurnInput, ApiError>>,
 {
-    let Turn { live, seed, inline } = *turn;
+    let Turn {
+        live,
+        seed,
+        inline,
+        metrics,
+    } = *turn;
     let panicked = |panic: String| {
-        tracing::error!(request_id = %ctx.id(), project = %ctx.project(), user = %ctx.user(), %panic, "the engine panicked; the session is unchanged");
+        tracing::error!(request_id = %ctx.id(), project = %ctx.project(), user = %ctx.user_hash(), %panic, "the engine panicked; the session is unchanged");
         ApiError::internal("internal error while running the turn")
     };
     let input = TurnInput {
@@ -164,8 +224,12 @@ where
             engine::interact_within(agent, input, env, deadline)
         });
         match inline_run.map_err(panicked)? {
-            Ok(out) => return Ok(out),
+            Ok(out) => {
+                metrics.engine_run("inline");
+                return Ok(out);
+            }
             Err(OverBudget) => {
+                metrics.engine_run("over_budget");
                 tracing::debug!("turn over the inline budget: runs again on the blocking pool");
                 TurnInput {
                     effects: log.to_vec(),
@@ -176,6 +240,7 @@ where
             }
         }
     };
+    metrics.engine_run("blocking");
     let agent = agent.clone();
     let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || {
@@ -194,6 +259,7 @@ struct Turn<'a> {
     live: &'a Arc<crate::live_registry::Snapshot>,
     seed: u64,
     inline: Duration,
+    metrics: &'a Metrics,
 }
 
 /// The embeddings provider's ranking of a `text` request (`None` without a provider, for other

@@ -371,7 +371,10 @@ fn on_action(s: SocketRef, data: web::Data<AppState>, conn: Shared, p: Value) {
     let spawned = on_worker(&s, move || async move {
         let ctx = RequestCtx::new(new_request_id(), None, Fingerprint::default());
         let project_id = started.agent.version.project_id.to_string();
-        let span = tracing::info_span!("socket turn", id = %ctx.id(), project = %project_id, user = %started.user_id);
+        ctx.set_route_kind("socket");
+        let user = crate::http::context::user_hash(&started.user_id);
+        let span =
+            tracing::info_span!("socket turn", id = %ctx.id(), project = %project_id, user = %user);
         async {
             ctx.record_project(&project_id, &started.agent.version.id);
             ctx.record_user(&started.user_id);

@@ -153,6 +153,10 @@ fn help_lists_the_commands_and_options() {
         "FLOWDM_LIBRARY_DIR",
         "--widget-bundle",
         "--widget-url",
+        "--no-metrics",
+        "FLOWDM_NO_METRICS",
+        "--log-format",
+        "FLOWDM_LOG_FORMAT",
     ] {
         assert!(text.contains(opt), "{opt} missing from:\n{text}");
     }
@@ -256,13 +260,18 @@ async fn several_versions_of_one_project_share_sessions() {
 
 #[tokio::test]
 async fn logs_name_the_request_project_and_user() {
-    // DEBUG: every request has a span with id, project, version and user.
+    // DEBUG: every request has a span with id, project, version and user (hashed: the first 16
+    // hex digits of the SHA-256 of "log-user").
     let server = Server::builder()
         .env("RUST_LOG", "flowdm=debug")
         .start_process();
     let u = User::new(&server, "log-user", PAYMENT_VERSION);
     u.act(json!({"type": "launch"})).await;
-    let logs = server.wait_for_log("user=log-user");
+    let logs = server.wait_for_log(&format!(
+        "user={}",
+        flowdm::http::context::user_hash("log-user")
+    ));
+    assert!(!logs.contains("log-user"), "{logs}");
     assert!(
         logs.contains(&format!("project={PAYMENT_PROJECT}")),
         "{logs}"
@@ -282,10 +291,12 @@ async fn logs_name_the_request_project_and_user() {
     let id = r.header("x-request-id").expect("id").to_string();
     let logs = server.wait_for_log("request failed");
     assert!(logs.contains(&format!("request_id={id}")), "{logs}");
+    let hash = flowdm::http::context::user_hash("bad-user");
     assert!(
-        logs.contains("user=bad-user") && logs.contains(PAYMENT_PROJECT),
+        logs.contains(&format!("user={hash}")) && logs.contains(PAYMENT_PROJECT),
         "{logs}"
     );
+    assert!(!logs.contains("bad-user"), "{logs}");
 }
 
 #[test]
@@ -301,6 +312,7 @@ fn openapi_documents_every_route() {
         "/chat/{projectID}:",
         "/chat/assets/widget.js:",
         "/chat/assets/extensions.js:",
+        "/metrics:",
         "/state/user/{userID}/interact:",
         "/state/user/{userID}:",
         "/state/user/{userID}/variables:",

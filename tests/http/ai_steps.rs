@@ -8,7 +8,7 @@ use crate::support::server::*;
 use serde_json::{json, Value};
 
 /// A runtime export: launch → `generative` (memory + prompt) → a text saying `last_response`.
-fn wizard(model: &str) -> String {
+pub(crate) fn wizard(model: &str) -> String {
     let text = |msg: &str, next: Value| json!({ "type": "text", "texts": [ { "id": "t", "content": [ { "children": [ { "text": msg } ] } ] } ], "nextId": next });
     json!({
         "project": { "_id": "aip", "name": "Wizard", "type": "chat", "platform": "webchat", "devVersion": "aiv" },

@@ -22,6 +22,7 @@ mod function_step;
 mod knowledge_base;
 mod library_api;
 mod logs;
+mod metrics;
 mod nlu;
 mod nlu_provider;
 mod properties;

@@ -39,7 +39,7 @@ pub async fn launch_with(server: &Server, headers: &[(&str, &str)]) -> Resp {
 
 /// Environment variables the server reads; removed so the machine's environment cannot change
 /// what a test sees.
-const SERVER_ENV: [&str; 26] = [
+const SERVER_ENV: [&str; 34] = [
     "REDIS_URL",
     "FLOWDM_AI_URL",
     "FLOWDM_AI_API_KEY",
@@ -66,6 +66,14 @@ const SERVER_ENV: [&str; 26] = [
     "FLOWDM_KB_DIR",
     "FLOWDM_WIDGET_BUNDLE",
     "FLOWDM_WIDGET_URL",
+    "FLOWDM_LOG_FORMAT",
+    "FLOWDM_NO_METRICS",
+    "FLOWDM_NO_WATCH",
+    "FLOWDM_RETIRED_TTL",
+    "FLOWDM_SHUTDOWN_TIMEOUT",
+    "FLOWDM_REDIS_WAIT_REPLICAS",
+    "FLOWDM_RATE_LIMIT_KEY",
+    "FLOWDM_RATE_LIMIT_USER",
 ];
 
 pub fn diagrams_dir() -> PathBuf {

@@ -114,6 +114,31 @@ pub struct CallPolicy {
     pub timeout_ms: Option<u64>,
     /// Further attempts after a failure to connect, a timeout, a 429 or a 5xx answer.
     pub retries: u32,
+    /// Which step made the request (for the server's metrics; never sent).
+    pub origin: HttpOrigin,
+}
+
+/// Which step made an [`HttpRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HttpOrigin {
+    /// The API step.
+    #[default]
+    Api,
+    /// A webhook custom action the server runs.
+    Webhook,
+    /// A `fetch` of JavaScript (a function step, a JavaScript custom action).
+    Fetch,
+}
+
+impl HttpOrigin {
+    /// A short name (`api`, `webhook`, `js`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpOrigin::Api => "api",
+            HttpOrigin::Webhook => "webhook",
+            HttpOrigin::Fetch => "js",
+        }
+    }
 }
 
 /// The body of an [`HttpRequest`].

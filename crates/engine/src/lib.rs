@@ -25,8 +25,8 @@ mod turn;
 pub use action_run::{run_action, ActionInput, ActionOutput};
 pub use agent::Agent;
 pub use effects::{
-    CallPolicy, ChatMessage, Effect, EffectResult, HttpBody, HttpRequest, HttpResponse, KbChunk,
-    KbQuery, LlmRequest, LlmResponse, ToolCall, ToolSpec,
+    CallPolicy, ChatMessage, Effect, EffectResult, HttpBody, HttpOrigin, HttpRequest, HttpResponse,
+    KbChunk, KbQuery, LlmRequest, LlmResponse, ToolCall, ToolSpec,
 };
 pub use env::{
     Clock, Env, Fetch, FixedClock, FunctionRun, RandomSource, Sandbox, ScriptEnv, SeededRandom,
@@ -38,4 +38,6 @@ pub use request::{Config, InvalidRequest, Request};
 pub use runtime::{MAX_FRAME_DEPTH, MAX_NODES_PER_FRAME, TURN_TIMEOUT_MS};
 pub use state::{Frame, NodePtr, State};
 pub use trace::Trace;
-pub use turn::{interact, interact_within, OverBudget, TurnInput, TurnOutput, MAX_DELEGATIONS};
+pub use turn::{
+    interact, interact_within, ActionRun, OverBudget, TurnInput, TurnOutput, MAX_DELEGATIONS,
+};

@@ -86,6 +86,8 @@ pub(crate) struct Runtime<'a, 'e> {
     pub pending_effect: Option<crate::effects::Effect>,
     /// The custom actions the server runs itself.
     pub server_actions: std::sync::Arc<flowdm_model::ServerActions>,
+    /// The custom actions this run ran (for the server's metrics).
+    pub action_runs: Vec<crate::turn::ActionRun>,
     /// The library of sub-flows (`handlers/subflow.rs`); its programs run by namespaced id.
     pub library: std::sync::Arc<flowdm_model::Library>,
 }
@@ -138,6 +140,7 @@ impl<'a, 'e> Runtime<'a, 'e> {
             effect_results: std::collections::VecDeque::new(),
             pending_effect: None,
             server_actions: std::sync::Arc::default(),
+            action_runs: Vec::new(),
             library: std::sync::Arc::default(),
         }
     }

@@ -57,6 +57,19 @@ pub struct TurnOutput {
     pub trace: Vec<Trace>,
     pub request: Option<Request>,
     pub effect: Option<Effect>,
+    /// The custom actions the server ran in this turn (for its metrics; never rendered).
+    pub actions: Vec<ActionRun>,
+}
+
+/// A custom action the server ran in a turn: its handler (`webhook`, `javascript`, `url`,
+/// `subflow`) and result: `path` (its answer named one of the step's paths), `default` (no
+/// answer, or one naming no path: the step's default path), `error` (it failed, or a webhook
+/// could not be called: the step's `error` path if any, else its default path), `started` (a
+/// sub-flow, which runs as the turn's frames).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActionRun {
+    pub handler: &'static str,
+    pub result: &'static str,
 }
 
 /// Runs one interact call.
@@ -111,6 +124,7 @@ fn run(
     let mut stops = stops::take(&mut state);
     let mut effects: VecDeque<EffectResult> = effects.into();
     let mut traces = std::mem::take(&mut stops.traces);
+    let mut actions_run = Vec::new();
     let now_ms = env.clock.now_ms();
     let mut request = Some(request);
     let named = stops::named(request.as_ref().and_then(Option::as_ref)).map(str::to_string);
@@ -139,9 +153,11 @@ fn run(
         stops.resume(stop, resumed_by.as_ref(), now_ms, "deadline");
         let mut out = sub(state, resumed_by, env)?;
         traces.append(&mut out.trace);
+        actions_run.append(&mut out.actions);
         if out.effect.is_some() {
             // Not committed: the turn runs again with the effect's result.
             out.trace = traces;
+            out.actions = actions_run;
             return Ok(out);
         }
         state = out.state;
@@ -154,6 +170,7 @@ fn run(
             trace: traces,
             request: None,
             effect: None,
+            actions: actions_run,
         });
     };
     let pending = stops.pending.take();
@@ -162,6 +179,8 @@ fn run(
     let mut out = sub(state, request, env)?;
     traces.append(&mut out.trace);
     out.trace = traces;
+    actions_run.append(&mut out.actions);
+    out.actions = actions_run;
     let new = stops::take_new(&mut out.state);
     if let Some(stop) = pending {
         if new.is_none() && still_waits(&out.state, &stop) {
@@ -201,8 +220,9 @@ fn run_request(
     budget_deadline_ms: Option<u64>,
 ) -> Result<TurnOutput, OverBudget> {
     let mut traces = Vec::new();
+    let mut actions_run = Vec::new();
     for pass in 0..MAX_DELEGATIONS {
-        let (next_state, pass_traces, final_request, effect) = run_pass(
+        let (next_state, pass_traces, final_request, effect, mut pass_actions) = run_pass(
             agent,
             state,
             request,
@@ -218,6 +238,7 @@ fn run_request(
         )?;
         state = next_state;
         request = final_request;
+        actions_run.append(&mut pass_actions);
         if effect.is_some() {
             traces.extend(pass_traces.into_iter().filter(|t| t.ty != "goto"));
             return Ok(TurnOutput {
@@ -225,6 +246,7 @@ fn run_request(
                 trace: traces,
                 request,
                 effect,
+                actions: actions_run,
             });
         }
         if config.self_delegate() {
@@ -254,6 +276,7 @@ fn run_request(
         trace: traces,
         request,
         effect: None,
+        actions: actions_run,
     })
 }
 
@@ -282,7 +305,7 @@ fn run_pass(
             match crate::llm_nlu::classify(agent, r, &ranking, effects, now_ms) {
                 crate::llm_nlu::Classified::Request(r) => Some(r),
                 crate::llm_nlu::Classified::Pending(effect) => {
-                    return Ok((state, Vec::new(), None, Some(effect)))
+                    return Ok((state, Vec::new(), None, Some(effect), Vec::new()))
                 }
             }
         }
@@ -308,7 +331,8 @@ fn run_pass(
                 rt.mark_outside_runtime();
                 rt.render_memory();
                 let traces = post_process(std::mem::take(&mut rt.traces), config);
-                return Ok((rt.state, traces, Some(r), None));
+                let actions = std::mem::take(&mut rt.action_runs);
+                return Ok((rt.state, traces, Some(r), None, actions));
             }
         },
         None => None,
@@ -343,11 +367,19 @@ fn run_pass(
     let effect = rt.pending_effect.take();
     rt.render_memory();
     let traces = post_process(std::mem::take(&mut rt.traces), config);
-    Ok((rt.state, traces, request, effect))
+    let actions = std::mem::take(&mut rt.action_runs);
+    Ok((rt.state, traces, request, effect, actions))
 }
 
-/// A pass's new state, traces, final request, and the effect it stopped for.
-type Pass = (State, Vec<Trace>, Option<Request>, Option<Effect>);
+/// A pass's new state, traces, final request, the effect it stopped for, and the custom actions
+/// it ran.
+type Pass = (
+    State,
+    Vec<Trace>,
+    Option<Request>,
+    Option<Effect>,
+    Vec<ActionRun>,
+);
 
 /// What the user said, for the AI memory: an intent's query or a button's label.
 fn said(r: &Request) -> Option<&str> {

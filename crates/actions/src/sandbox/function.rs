@@ -178,7 +178,10 @@ fn recorder<'js>(
                 url,
                 headers,
                 body: body.map_or(HttpBody::None, HttpBody::Raw),
-                policy: flowdm_engine::CallPolicy::default(),
+                policy: flowdm_engine::CallPolicy {
+                    origin: flowdm_engine::HttpOrigin::Fetch,
+                    ..flowdm_engine::CallPolicy::default()
+                },
             });
             recorded.requests.len() as i64 - 1
         },

@@ -110,7 +110,10 @@ fn a_fetch_is_answered_by_the_callback() {
                 ("Accept".into(), "application/json".into())
             ],
             body: HttpBody::Raw(r#"{"a":1}"#.into()),
-            policy: flowdm_engine::CallPolicy::default(),
+            policy: flowdm_engine::CallPolicy {
+                origin: flowdm_engine::HttpOrigin::Fetch,
+                ..flowdm_engine::CallPolicy::default()
+            },
         }]
     );
 }
@@ -129,7 +132,10 @@ fn an_unanswered_fetch_makes_the_run_wait() {
         url: "https://a.example/2".into(),
         headers: vec![("h".into(), "v".into())],
         body: HttpBody::None,
-        policy: flowdm_engine::CallPolicy::default(),
+        policy: flowdm_engine::CallPolicy {
+            origin: flowdm_engine::HttpOrigin::Fetch,
+            ..flowdm_engine::CallPolicy::default()
+        },
     };
     assert_eq!(out, Ok(FunctionRun::Fetching(second)));
     assert_eq!(asked.len(), 2);

@@ -121,18 +121,30 @@ impl Runtime<'_, '_> {
             Some(Payload::Json(p)) => p,
             _ => Value::Null,
         };
+        let handler = match &server.handler {
+            Handler::Webhook(_) => "webhook",
+            Handler::JavaScript(_) => "javascript",
+            Handler::Url(_) => "url",
+            Handler::Subflow(_) => "subflow",
+        };
         let outcome = match &server.handler {
-            Handler::Subflow(sub) => return self.run_subflow(action, sub, &payload),
+            Handler::Subflow(sub) => {
+                self.ran_action(handler, "started");
+                return self.run_subflow(action, sub, &payload);
+            }
             _ => self.call_server_action(server, &payload),
         };
-        let event = match outcome {
+        let (event, failed) = match outcome {
             Call::Pending => return Step::Wait,
-            Call::Done(Ok(event)) => event,
+            Call::Done(Ok(event)) => {
+                let failed = event.as_deref() == Some(ERROR_PATH);
+                (event, failed)
+            }
             Call::Done(Err(why)) => {
                 self.debug(Some("custom-action"), || {
                     format!("server action {:?} failed: {why}", server.name)
                 });
-                None
+                (None, true)
             }
         };
         let path = event.as_deref().and_then(|e| {
@@ -141,6 +153,12 @@ impl Runtime<'_, '_> {
                 .iter()
                 .find(|p| matches!(&p.event, flowdm_model::Event::General(t) if t == e))
         });
+        let result = match (failed, path.is_some()) {
+            (true, _) => "error",
+            (false, true) => "path",
+            (false, false) => "default",
+        };
+        self.ran_action(handler, result);
         self.debug(Some("custom-action"), || {
             format!(
                 "server action {:?} answered {:?}: {}",
@@ -157,6 +175,12 @@ impl Runtime<'_, '_> {
             Some(p) => Step::Next(p.next_id.clone()),
             None => Step::Next(action.default_next().map(str::to_string)),
         }
+    }
+
+    /// Records a custom action run (`crate::turn::ActionRun`).
+    fn ran_action(&mut self, handler: &'static str, result: &'static str) {
+        self.action_runs
+            .push(crate::turn::ActionRun { handler, result });
     }
 
     /// Runs `server`'s handler with the step's `payload`: the event it names (or none), or
@@ -199,6 +223,7 @@ impl Runtime<'_, '_> {
                 policy: CallPolicy {
                     timeout_ms: w.timeout_ms,
                     retries: w.retries,
+                    origin: crate::effects::HttpOrigin::Webhook,
                 },
             })
         });

@@ -243,7 +243,8 @@ fn a_webhook_s_timeout_and_retries_go_with_its_call() {
         r.policy,
         flowdm_engine::CallPolicy {
             timeout_ms: Some(1500),
-            retries: 3
+            retries: 3,
+            origin: flowdm_engine::HttpOrigin::Webhook,
         }
     );
     for (field, bad) in [
