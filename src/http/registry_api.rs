@@ -396,10 +396,10 @@ pub async fn rollback<T: Managed>(
         .store
         .get_version(T::KIND, &path.id, version)
         .await?
+        // A 400 naming the field: the record exists (a 404 would say it does not).
         .ok_or_else(|| {
-            ManageError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
+            ManageError::invalid(
+                "version",
                 format!("the {} {:?} has no version {version}", T::WHAT, path.id),
             )
         })?;

@@ -117,7 +117,7 @@ async fn crud_versions_rollback_and_clone_answer_in_the_envelope() {
         Some(&json!({ "version": 9 })),
     )
     .await;
-    error(&r, 404, "not_found");
+    assert_eq!(error(&r, 400, "invalid")["field"], "version");
     let r = admin(
         &s,
         Method::POST,

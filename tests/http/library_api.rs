@@ -142,11 +142,12 @@ async fn crud_versions_rollback_clone_and_test_answer_in_the_envelope() {
     assert_eq!(rolled["version"], 3);
     assert_eq!(rolled["scope"], "shared");
     assert_eq!(rolled["description"], "Asks to confirm an order");
-    error(
+    let e = error(
         &post(&s, &format!("{path}/rollback"), &json!({ "version": 9 })).await,
-        404,
-        "not_found",
+        400,
+        "invalid",
     );
+    assert_eq!(e["field"], "version");
 
     let cloned = data(&post(&s, &format!("{path}/clone"), &json!({})).await, 201);
     assert_eq!(cloned["name"], "ask (copy)");
