@@ -105,6 +105,17 @@ fn revision_of(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// Records a file that failed to load in both reports.
+fn failed(reload: &mut ReloadReport, report: &mut LoadReport, path: &Path, error: AgentError) {
+    reload.failed.push(serde_json::json!({
+        "file": path.display().to_string(), "error": error.to_string(),
+    }));
+    report.failed.push(crate::projects::LoadFailure {
+        path: path.to_path_buf(),
+        error,
+    });
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -162,52 +173,41 @@ impl LiveAgents {
                 .and_then(|bytes| {
                     let revision = revision_of(&bytes);
                     match previous.get(&path) {
-                        Some(old) if old.revision == revision => Ok((old.clone(), true)),
+                        Some(old) if old.revision == revision => Ok(old.clone()),
                         _ => {
                             let (project, warnings) = load_agent(&path)?;
                             for w in &warnings {
                                 tracing::warn!(file = %path.display(), warning = %w, "agent loaded with a warning");
                             }
                             let agent = registry.agent(project);
-                            let file = FileAgents {
+                            Ok(FileAgents {
                                 revision,
                                 agents: vec![agent],
-                            };
-                            Ok((file, false))
+                            })
                         }
                     }
                 });
-            let (file, unchanged) = match loaded {
+            let file = match loaded {
                 Ok(found) => found,
                 Err(error) => {
                     tracing::error!(file = %path.display(), reason = %error, "agent not loaded");
-                    reload.failed.push(serde_json::json!({
-                        "file": path.display().to_string(), "error": error.to_string(),
-                    }));
-                    report.failed.push(crate::projects::LoadFailure {
-                        path: path.clone(),
-                        error,
-                    });
+                    failed(&mut reload, &mut report, &path, error);
                     // The previous agents of this file stay.
                     match previous.get(&path) {
-                        Some(old) => (old.clone(), true),
+                        Some(old) => old.clone(),
                         None => continue,
                     }
                 }
             };
+            // Kept from the previous snapshot (its bytes did not change, or it failed).
+            let unchanged = previous
+                .get(&path)
+                .is_some_and(|o| o.revision == file.revision);
             let mut inserted = Vec::new();
             for agent in &file.agents {
                 match registry.insert_agent(agent.clone(), &path) {
                     Ok(()) => inserted.push(agent.clone()),
-                    Err(error) => {
-                        reload.failed.push(serde_json::json!({
-                            "file": path.display().to_string(), "error": error.to_string(),
-                        }));
-                        report.failed.push(crate::projects::LoadFailure {
-                            path: path.clone(),
-                            error,
-                        });
-                    }
+                    Err(error) => failed(&mut reload, &mut report, &path, error),
                 }
             }
             for agent in &inserted {
@@ -226,11 +226,7 @@ impl LiveAgents {
                     }));
                 }
             }
-            if unchanged
-                && previous
-                    .get(&path)
-                    .is_some_and(|o| o.revision == file.revision)
-            {
+            if unchanged {
                 reload.unchanged += 1;
             }
             if !inserted.is_empty() {

@@ -173,6 +173,17 @@ impl ProjectEntry {
         }
     }
 
+    /// An environment: `development` / `production` (as [`ProjectEntry::alias`]) or a loaded
+    /// version id ([`AliasError::VersionNotLoaded`] when it is not one).
+    pub fn environment(&self, environment: &str) -> Result<&Arc<Agent>, AliasError> {
+        match Alias::parse(environment) {
+            Some(alias) => self.alias(alias),
+            None => self
+                .version(environment)
+                .ok_or_else(|| AliasError::VersionNotLoaded(environment.to_string())),
+        }
+    }
+
     /// The version used when a request names the project rather than a version: the development
     /// version when it is loaded, else the first loaded one.
     pub fn default_version(&self) -> &Arc<Agent> {

@@ -250,15 +250,15 @@ pub fn resolve_project_version(
         .project(project_id)
         .cloned()
         .ok_or_else(|| not_found(format!("Project {project_id} is not loaded")))?;
-    let agent = match Alias::parse(version_id) {
-        Some(alias) => entry.alias(alias).map_err(|e| not_found(e.to_string()))?,
-        None => entry.version(version_id).ok_or_else(|| {
-            not_found(format!(
+    let agent = entry
+        .environment(version_id)
+        .map_err(|e| match e {
+            crate::projects::AliasError::VersionNotLoaded(_) => not_found(format!(
                 "Version {version_id} of project {project_id} is not loaded"
-            ))
-        })?,
-    }
-    .clone();
+            )),
+            e => not_found(e.to_string()),
+        })?
+        .clone();
     record_project(ctx, &agent);
     Ok(agent)
 }

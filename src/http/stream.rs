@@ -178,17 +178,15 @@ fn resolve_environment(
         .cloned()
         .ok_or_else(|| not_found(format!("Project {project_id} is not loaded")))?;
     let environment = environment.unwrap_or("development");
-    match Alias::parse(environment) {
-        Some(alias) => entry
-            .alias(alias)
-            .cloned()
-            .map_err(|e| not_found(e.to_string())),
-        None => entry.version(environment).cloned().ok_or_else(|| {
-            not_found(format!(
+    entry
+        .environment(environment)
+        .cloned()
+        .map_err(|e| match e {
+            crate::projects::AliasError::VersionNotLoaded(_) => not_found(format!(
                 "Environment {environment} of project {project_id} is not loaded"
-            ))
-        }),
-    }
+            )),
+            e => not_found(e.to_string()),
+        })
 }
 
 fn object<'a>(field: &str, v: &'a Value) -> Result<&'a Map<String, Value>, ApiError> {

@@ -18,7 +18,6 @@ use super::state::AppState;
 use super::turn::{session_key, session_turn};
 use super::validate::{self, TurnRoute};
 use crate::engine::{session, Agent, State};
-use crate::projects::Alias;
 use crate::store::SessionKey;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -263,12 +262,10 @@ async fn authorise(
         .project(&parsed.project_id)
         .cloned()
         .ok_or_else(unauthorised)?;
-    let agent = match Alias::parse(&parsed.environment) {
-        Some(alias) => entry.alias(alias).ok(),
-        None => entry.version(&parsed.environment),
-    }
-    .ok_or_else(unauthorised)?
-    .clone();
+    let agent = entry
+        .environment(&parsed.environment)
+        .map_err(|_| unauthorised())?
+        .clone();
     if !key_is_current(data, &parsed.project_id, &parsed.user_id, key).await? {
         return Err(unauthorised());
     }

@@ -24,7 +24,7 @@ use super::state::AppState;
 use super::validate::must_be;
 use super::widget_settings::widget_settings;
 use crate::engine::Agent;
-use crate::projects::{Alias, AliasError, ProjectEntry};
+use crate::projects::{Alias, ProjectEntry};
 use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
@@ -50,12 +50,7 @@ fn version_of(
     published: bool,
 ) -> Result<Arc<Agent>, ApiError> {
     let found = match environment {
-        Some(env) => match Alias::parse(env) {
-            Some(alias) => entry.alias(alias),
-            None => entry
-                .version(env)
-                .ok_or_else(|| AliasError::VersionNotLoaded(env.to_string())),
-        },
+        Some(env) => entry.environment(env),
         None if published => entry.alias(Alias::Production),
         None => entry.alias(Alias::Development),
     };

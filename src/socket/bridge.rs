@@ -36,6 +36,7 @@ pub async fn handle(
     req: HttpRequest,
     body: web::Payload,
     channel: web::Data<SocketChannel>,
+    data: web::Data<crate::http::AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let is_ws = req
         .headers()
@@ -45,7 +46,7 @@ pub async fn handle(
     if is_ws {
         websocket(&req, body, &channel)
     } else {
-        polling(&req, body, &channel).await
+        polling(&req, body, &channel, data.limits.body_bytes).await
     }
 }
 
@@ -65,14 +66,20 @@ fn parts<B>(req: &HttpRequest, body: B) -> Result<http::Request<B>, ApiError> {
     Ok(out)
 }
 
+/// A polling request, its body read up to `limit` bytes (the server's body limit, which is
+/// also engine.io's `max_payload`): more is a 413 before socketioxide sees it.
 async fn polling(
     req: &HttpRequest,
     mut body: web::Payload,
     channel: &SocketChannel,
+    limit: usize,
 ) -> Result<HttpResponse, ApiError> {
     let mut bytes = web::BytesMut::new();
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|e| ApiError::validation("body", e.to_string()))?;
+        if bytes.len() + chunk.len() > limit {
+            return Err(ApiError::too_large());
+        }
         bytes.extend_from_slice(&chunk);
     }
     let request = parts(req, Full::new(Bytes::from(bytes)))?;

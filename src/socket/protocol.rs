@@ -29,7 +29,6 @@ use crate::http::errors::ApiError;
 use crate::http::stream::{self, EventSink, Format, StreamTurn};
 use crate::http::validate::{self, TurnRoute};
 use crate::http::{new_request_id, v4, AppState};
-use crate::projects::Alias;
 use actix_web::http::StatusCode;
 use actix_web::web;
 use serde_json::{json, Value};
@@ -196,17 +195,15 @@ fn resolve(data: &AppState, s: &SocketRef, p: &Value) -> Result<(Arc<Agent>, Str
             "no access to project",
         ));
     }
-    let agent = match Alias::parse(&environment) {
-        Some(alias) => entry.alias(alias).ok(),
-        None => entry.version(&environment),
-    }
-    .ok_or_else(|| {
-        ApiError::verror(
-            StatusCode::NOT_FOUND,
-            format!("Environment {environment} of project {project_id} is not loaded"),
-        )
-    })?
-    .clone();
+    let agent = entry
+        .environment(&environment)
+        .map_err(|_| {
+            ApiError::verror(
+                StatusCode::NOT_FOUND,
+                format!("Environment {environment} of project {project_id} is not loaded"),
+            )
+        })?
+        .clone();
     Ok((agent, environment))
 }
 
@@ -417,10 +414,7 @@ fn on_action(s: SocketRef, data: web::Data<AppState>, conn: Shared, p: Value) {
             };
             if let Some(out) = stream::stream_turn(&data, &ctx, &turn, sink).await {
                 let traces = serde_json::to_value(&out.trace).unwrap_or(Value::Null);
-                let at = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_millis() as u64)
-                    .unwrap_or(0);
+                let at = crate::http::errors::now_ms();
                 let kept = v4::remember_turn(&data, &project_id, &started.user_id, at, traces);
                 if let Err(error) = kept.await {
                     tracing::warn!(%error, "the turn's traces were not kept for a replay");
