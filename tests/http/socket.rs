@@ -354,3 +354,25 @@ async fn cancel_stops_the_running_turn_before_its_next_effect_and_commits_nothin
         .collect();
     assert_eq!(said, ["one", "two", "three"]);
 }
+
+#[tokio::test]
+async fn a_polling_body_over_the_body_limit_is_413() {
+    let server = Server::builder().args(&["--body-limit", "1024"]).start();
+    let r = send(
+        reqwest::Method::GET,
+        &server.url("/v4/interact/socket/?EIO=4&transport=polling"),
+        &[],
+        None,
+    )
+    .await;
+    let open: Value = serde_json::from_str(&r.text[1..]).expect("open packet");
+    let sid = open["sid"].as_str().expect("sid");
+    let url = server.url(&format!(
+        "/v4/interact/socket/?EIO=4&transport=polling&sid={sid}"
+    ));
+    let r = send_raw(reqwest::Method::POST, &url, &[], vec![b'4'; 4096]).await;
+    assert_eq!(r.status, 413, "{}", r.text);
+    // Within the limit, the packet is taken.
+    let r = send_raw(reqwest::Method::POST, &url, &[], b"40".to_vec()).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
