@@ -18,6 +18,7 @@
 //!   most [`MAX_RETIRED`] revisions of one version are kept (older ones are dropped: their
 //!   sessions move to the current revision).
 
+use flowdm_nlu::vectors::WordVectors;
 use crate::engine::{Agent, State};
 use crate::projects::{
     agent_files, load_agent, AgentError, LoadReport, Loaded, Registry, AGENT_EXTENSIONS,
@@ -89,6 +90,8 @@ pub struct LiveAgents {
     dir: PathBuf,
     actions: Arc<flowdm_model::ServerActions>,
     library: Arc<flowdm_model::Library>,
+    /// The classifier's word vectors, given to every agent.
+    vectors: Option<Arc<WordVectors>>,
     current: ArcSwap<Snapshot>,
     retired: Mutex<Vec<Retired>>,
     retire_after: Duration,
@@ -127,12 +130,14 @@ impl LiveAgents {
         dir: &Path,
         actions: Arc<flowdm_model::ServerActions>,
         library: Arc<flowdm_model::Library>,
+        vectors: Option<Arc<WordVectors>>,
         retire_after: Duration,
     ) -> std::io::Result<(LiveAgents, LoadReport)> {
         let live = LiveAgents {
             dir: dir.to_path_buf(),
             actions,
             library,
+            vectors,
             current: ArcSwap::from_pointee(Snapshot::default()),
             retired: Mutex::new(Vec::new()),
             retire_after,
@@ -158,7 +163,8 @@ impl LiveAgents {
     /// change (and keeping a failed file's previous agents). Gives the agents no longer in the
     /// snapshot too.
     fn build(&self, previous: &HashMap<PathBuf, FileAgents>) -> std::io::Result<Built> {
-        let mut registry = Registry::with(self.actions.clone(), self.library.clone());
+        let mut registry = Registry::with(self.actions.clone(), self.library.clone())
+            .with_vectors(self.vectors.clone());
         let mut files = HashMap::new();
         let mut report = LoadReport::default();
         let mut reload = ReloadReport::default();

@@ -36,6 +36,8 @@ pub enum StartError {
     Store(String),
     #[error("custom actions registry: {0}")]
     Registry(String),
+    #[error("word vectors: {0}")]
+    Vectors(#[from] flowdm_nlu::vectors::VectorsError),
     #[error("outbound HTTP client: {0}")]
     Outbound(String),
     #[error("cannot listen on {addr}: {source}")]
@@ -311,16 +313,42 @@ fn open_registry(
     Ok(live)
 }
 
+/// The classifier's word vectors: a `--nlu-vectors` directory that does not load stops the
+/// start; the default one is a warning (the classifier runs without).
+fn load_vectors(
+    source: Option<&crate::config::NluVectors>,
+) -> Result<Option<Arc<flowdm_nlu::vectors::WordVectors>>, StartError> {
+    use crate::config::NluVectors;
+    let (dir, required) = match source {
+        None => return Ok(None),
+        Some(NluVectors::Required(dir)) => (dir, true),
+        Some(NluVectors::Found(dir)) => (dir, false),
+    };
+    match flowdm_nlu::vectors::WordVectors::load(dir) {
+        Ok(vectors) => {
+            tracing::info!(dir = %dir.display(), pieces = vectors.len(), dims = vectors.dims(), "word vectors for the intent classifier");
+            Ok(Some(Arc::new(vectors)))
+        }
+        Err(error) if !required => {
+            tracing::warn!(%error, "word vectors not loaded: the classifier runs without them");
+            Ok(None)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
 fn load_agents(
     config: &Config,
     library: Arc<flowdm_model::Library>,
 ) -> Result<Arc<LiveAgents>, StartError> {
     // The custom actions and the live library come with each turn (`AppState::live`); the
     // agents keep the file library as the engine's default.
+    let vectors = load_vectors(config.nlu_vectors.as_ref())?;
     let (agents, report) = LiveAgents::load(
         &config.diagrams,
         Arc::default(),
         library,
+        vectors,
         config.retire_after,
     )
     .map_err(|source| StartError::Diagrams {

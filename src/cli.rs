@@ -3,7 +3,7 @@
 //! [`RedisConfig::default`], never from literals here.
 
 use crate::config::{
-    defaults, ChatConfig, Config, EmbeddingsConfig, KeysConfig, RateLimitConfig, Secret,
+    defaults, ChatConfig, Config, EmbeddingsConfig, KeysConfig, NluVectors, RateLimitConfig, Secret,
     StoreConfig,
 };
 use crate::http::limits::Limits;
@@ -295,6 +295,11 @@ pub struct NluArgs {
         value_parser = weight
     )]
     pub nlu_embeddings_weight: f64,
+    /// Directory of word vectors for the local classifier, installed by scripts/nlu-vectors
+    /// (default: ${XDG_DATA_HOME:-~/.local/share}/flowdm/nlu-vectors when it holds them);
+    /// `off`: none.
+    #[arg(long, value_name = "DIR|off", env = "FLOWDM_NLU_VECTORS")]
+    pub nlu_vectors: Option<String>,
 }
 
 fn weight(s: &str) -> Result<f64, String> {
@@ -305,6 +310,27 @@ fn weight(s: &str) -> Result<f64, String> {
 }
 
 impl NluArgs {
+    /// Where the word vectors come from: `--nlu-vectors DIR`, nothing for `off`, else the
+    /// default directory when it holds a vectors file.
+    pub fn vectors(&self) -> Option<NluVectors> {
+        match self.nlu_vectors.as_deref().map(str::trim) {
+            Some("off") | Some("") => None,
+            Some(dir) => Some(NluVectors::Required(PathBuf::from(dir))),
+            None => {
+                let data = std::env::var_os("XDG_DATA_HOME")
+                    .filter(|d| !d.is_empty())
+                    .map(PathBuf::from)
+                    .or_else(|| {
+                        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share"))
+                    })?;
+                let dir = data.join("flowdm").join("nlu-vectors");
+                dir.join(flowdm_nlu::vectors::VECTORS_FILE)
+                    .is_file()
+                    .then_some(NluVectors::Found(dir))
+            }
+        }
+    }
+
     /// The provider configuration (`None` without a URL); `api_key` as read from
     /// [`NLU_API_KEY_ENV`] by the caller.
     pub fn embeddings_config(&self, api_key: Option<String>) -> Option<EmbeddingsConfig> {
@@ -557,6 +583,7 @@ impl ServeArgs {
     pub fn into_config(self) -> Config {
         Config {
             nlu_embeddings: self.nlu.embeddings_config(None),
+            nlu_vectors: self.nlu.vectors(),
             ai: self.ai.llm_config(None),
             effect_budget: EffectBudget {
                 max_llm_tokens: self.ai.ai_max_tokens_per_turn,

@@ -109,6 +109,15 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// Where the classifier's word vectors come from (`scripts/nlu-vectors` installs them).
+#[derive(Debug, Clone, PartialEq)]
+pub enum NluVectors {
+    /// Given by `--nlu-vectors`: a directory that does not load stops the start.
+    Required(PathBuf),
+    /// The default directory, when it holds vectors: one that does not load is a warning.
+    Found(PathBuf),
+}
+
 /// The optional OpenAI-compatible embeddings provider of intent classification
 /// (`docs/nlu.md` § Optional embeddings provider).
 #[derive(Debug, Clone)]
@@ -185,6 +194,8 @@ pub struct Config {
     pub store: StoreConfig,
     /// The embeddings provider of intent classification (unset: the local classifier alone).
     pub nlu_embeddings: Option<EmbeddingsConfig>,
+    /// Word vectors for the local classifier (`docs/nlu.md` § Word vectors; unset: none).
+    pub nlu_vectors: Option<NluVectors>,
     /// Which non-public networks and hosts outbound requests (the embeddings provider, the API
     /// step) may reach (`--allow-outbound`, `docs/outbound.md`); default: none, public
     /// addresses only.
@@ -225,6 +236,7 @@ impl Default for Config {
             environment: defaults::ENVIRONMENT.into(),
             store: StoreConfig::default(),
             nlu_embeddings: None,
+            nlu_vectors: None,
             outbound: Policy::strict(),
             ai: None,
             effect_budget: EffectBudget::default(),

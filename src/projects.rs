@@ -198,6 +198,8 @@ pub struct Registry {
     actions: Arc<flowdm_model::ServerActions>,
     /// The library of sub-flows, given to every agent.
     library: Arc<flowdm_model::Library>,
+    /// Word vectors for every agent's classifier.
+    vectors: Option<Arc<flowdm_nlu::vectors::WordVectors>>,
     projects: HashMap<String, Arc<ProjectEntry>>,
     versions: HashMap<String, (Arc<Agent>, PathBuf)>,
     /// Project ids in load order.
@@ -221,13 +223,22 @@ impl Registry {
         }
     }
 
-    /// The agent of a loaded version (its NLU trained), with this registry's custom actions
-    /// and library; not added.
+    /// This registry with word vectors for its agents' classifiers.
+    pub fn with_vectors(
+        mut self,
+        vectors: Option<Arc<flowdm_nlu::vectors::WordVectors>>,
+    ) -> Registry {
+        self.vectors = vectors;
+        self
+    }
+
+    /// The agent of a loaded version (its NLU trained), with this registry's custom actions,
+    /// library and word vectors; not added.
     pub fn agent(&self, project: Project) -> Arc<Agent> {
         Arc::new(Agent {
             actions: self.actions.clone(),
             library: self.library.clone(),
-            ..Agent::new(project)
+            ..Agent::with_vectors(project, self.vectors.as_ref())
         })
     }
 

@@ -3,7 +3,8 @@
 
     bench/nlu/run.py [DATASET ...]          (default: hwu64_10 curekart)
 
-For each dataset: serve `../shared/nlu/<dataset>.vf` alone with `flowdm serve --port 0` (the
+Twice: the classifier alone (`--nlu-vectors off`) and with word vectors (installed first by
+scripts/nlu-vectors unless NLU_VECTORS=0; docs/nlu.md § Word vectors). For each dataset: serve `../shared/nlu/<dataset>.vf` alone with `flowdm serve --port 0` (the
 binary in $FLOWDM_BIN, default ./target/release/flowdm), then for every test utterance a new user
 id, `POST /state/user/{userID}/interact?verbose=true` with the text and an `Authorization` key and
 no `versionID` header, and read `request.payload.intent.name`. Prints accuracy and macro-F1 (the
@@ -31,12 +32,12 @@ def read_lines(path):
     return [line.rstrip("\n") for line in path.open(encoding="utf-8")]
 
 
-def start_server(agent):
+def start_server(agent, vectors):
     tmp = tempfile.mkdtemp(prefix="flowdm-nlu-")
     os.symlink(agent, os.path.join(tmp, agent.name))
     env = dict(os.environ, RUST_LOG=os.environ.get("RUST_LOG", "warn"))
     proc = subprocess.Popen(
-        [BIN, "serve", "--port", "0", "--diagrams", tmp],
+        [BIN, "serve", "--port", "0", "--diagrams", tmp, "--nlu-vectors", vectors],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -72,10 +73,10 @@ def macro_f1(truth, predicted):
     return sum(scores) / len(scores)
 
 
-def run(dataset):
+def run(dataset, vectors):
     texts = read_lines(DATA / dataset / "test" / "seq.in")
     labels = [line.strip() for line in read_lines(DATA / dataset / "test" / "label")]
-    proc, address = start_server(DATA / f"{dataset}.vf")
+    proc, address = start_server(DATA / f"{dataset}.vf", vectors)
     try:
         started = time.time()
         with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
@@ -88,6 +89,7 @@ def run(dataset):
     correct = sum(1 for t, p in zip(labels, predicted) if t == p)
     return {
         "dataset": dataset,
+        "vectors": vectors != "off",
         "utterances": len(texts),
         "accuracy": correct / len(texts),
         "macro_f1": macro_f1(labels, predicted),
@@ -101,12 +103,19 @@ def main():
     if not pathlib.Path(BIN).exists():
         subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "flowdm"], cwd=ROOT,
                        check=True)
-    results = [run(d) for d in datasets]
-    print("| dataset | utterances | accuracy | macro-F1 | answered None | time |")
-    print("|---|---|---|---|---|---|")
+    configurations = ["off"]
+    if os.environ.get("NLU_VECTORS", "1") != "0":
+        default = pathlib.Path(os.environ.get("XDG_DATA_HOME") or pathlib.Path.home() / ".local/share")
+        vectors = os.environ.get("FLOWDM_NLU_VECTORS") or str(default / "flowdm" / "nlu-vectors")
+        subprocess.run([str(ROOT / "scripts" / "nlu-vectors"), vectors], check=True)
+        configurations.append(vectors)
+    results = [run(d, v) for v in configurations for d in datasets]
+    print("| dataset | word vectors | utterances | accuracy | macro-F1 | answered None | time |")
+    print("|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['dataset']} | {r['utterances']} | {r['accuracy']:.1%} | {r['macro_f1']:.1%} "
-              f"| {r['none']:.1%} | {r['seconds']:.1f} s |")
+        print(f"| {r['dataset']} | {'yes' if r['vectors'] else 'no'} | {r['utterances']} "
+              f"| {r['accuracy']:.1%} | {r['macro_f1']:.1%} | {r['none']:.1%} "
+              f"| {r['seconds']:.1f} s |")
     out = ROOT / "target" / "bench-nlu.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2))

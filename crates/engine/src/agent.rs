@@ -1,6 +1,7 @@
 //! What a turn runs on: a loaded project and the language understanding trained from it.
 
 use flowdm_model::{Library, Project, ServerActions};
+use flowdm_nlu::vectors::WordVectors;
 use flowdm_nlu::Nlu;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -22,7 +23,12 @@ pub struct Agent {
 impl Agent {
     /// Builds (trains) the agent's NLU from the project's interaction model.
     pub fn new(project: Project) -> Agent {
-        let nlu = Nlu::for_version(&project.version);
+        Agent::with_vectors(project, None)
+    }
+
+    /// [`Agent::new`] with word vectors for the classifier (`flowdm_nlu::vectors`).
+    pub fn with_vectors(project: Project, vectors: Option<&Arc<WordVectors>>) -> Agent {
+        let nlu = Nlu::for_version_with(&project.version, vectors);
         Agent {
             project,
             nlu,

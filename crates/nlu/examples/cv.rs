@@ -1,6 +1,6 @@
 //! Cross-validation of the NLU on a benchmark's train split, and its score on the test split.
 //!
-//!     cargo run --release -p flowdm-nlu --example cv -- DIR [FOLDS] [lambda,temperature,none,margin[,similarity[,look-alike]]] [OTHER]
+//!     [FLOWDM_NLU_VECTORS=DIR] cargo run --release -p flowdm-nlu --example cv -- DIR [FOLDS] [lambda,temperature,none,margin[,similarity[,look-alike[,vector-weight]]]] [OTHER]
 //!
 //! DIR holds `train/{seq.in,label}` (and `test/` for the held-out figure), e.g.
 //! `../shared/nlu/hwu64_10`. Each intent's utterances become one model intent; predictions go
@@ -11,10 +11,12 @@
 
 use flowdm_nlu::classifier::Params;
 use flowdm_nlu::entities::ExtractContext;
+use flowdm_nlu::vectors::WordVectors;
 use flowdm_nlu::Nlu;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 fn read(dir: &Path, split: &str) -> Vec<(String, String)> {
@@ -66,7 +68,13 @@ fn main() {
             .unwrap_or("../shared/nlu/hwu64_10"),
     );
     let folds: usize = args.get(2).and_then(|f| f.parse().ok()).unwrap_or(5);
-    let mut params = Params::default();
+    // FLOWDM_NLU_VECTORS=DIR: the classifier with word vectors (scripts/nlu-vectors).
+    let vectors = std::env::var_os("FLOWDM_NLU_VECTORS")
+        .map(|dir| Arc::new(WordVectors::load(Path::new(&dir)).unwrap()));
+    let mut params = match vectors {
+        Some(_) => Params::with_vectors(),
+        None => Params::default(),
+    };
     if let Some(p) = args.get(3) {
         let v: Vec<f64> = p.split(',').map(|x| x.parse().unwrap()).collect();
         params = Params {
@@ -76,6 +84,7 @@ fn main() {
             evidence_margin: v[3],
             min_similarity: v.get(4).copied().unwrap_or(params.min_similarity),
             look_alike: v.get(5).copied().unwrap_or(params.look_alike),
+            vector_weight: v.get(6).copied().unwrap_or(params.vector_weight),
         };
     }
     let train = read(dir, "train");
@@ -93,7 +102,7 @@ fn main() {
             .filter(|(i, _)| i % folds == f)
             .map(|e| e.1)
             .collect();
-        let nlu = Nlu::build_with(Some(&model(&fit)), None, None, params);
+        let nlu = Nlu::build_with(Some(&model(&fit)), None, None, params, vectors.as_ref());
         let (a, t) = score(&nlu, &held);
         cv += a / folds as f64;
         cv_top += t / folds as f64;
@@ -106,7 +115,7 @@ fn main() {
     );
     if let Some(other) = args.get(4) {
         let all: Vec<_> = train.iter().collect();
-        let nlu = Nlu::build_with(Some(&model(&all)), None, None, params);
+        let nlu = Nlu::build_with(Some(&model(&all)), None, None, params, vectors.as_ref());
         let cx = ExtractContext::default();
         let ood = read(Path::new(other), "train");
         let none = ood
@@ -122,7 +131,7 @@ fn main() {
     if !test.is_empty() {
         let all: Vec<_> = train.iter().collect();
         let started = Instant::now();
-        let nlu = Nlu::build_with(Some(&model(&all)), None, None, params);
+        let nlu = Nlu::build_with(Some(&model(&all)), None, None, params, vectors.as_ref());
         let trained = started.elapsed();
         let (a, t) = score(&nlu, &test.iter().collect::<Vec<_>>());
         println!(

@@ -5,10 +5,12 @@
 //! confidence instead of a confident guess (see `docs/nlu.md`).
 
 use crate::text::{self, Block};
+use crate::vectors::WordVectors;
 use crate::vocabulary::Vocabulary;
 use faer::linalg::solvers::Solve;
 use faer::{Mat, Side};
 use rustc_hash::FxHashMap;
+use std::sync::Arc;
 
 /// The classifier's constants, chosen by cross-validation on the benchmark's train splits
 /// (`cargo run --release -p flowdm-nlu --example cv`), never on test data.
@@ -28,6 +30,20 @@ pub struct Params {
     /// A text with no known content word needs at least this similarity (a paraphrase of a
     /// taught one-word utterance), else it ranks nothing ("hello" for "help": 0.29).
     pub look_alike: f64,
+    /// The length of a text's word vector beside its TF-IDF features (length 1), when the
+    /// classifier has [`WordVectors`].
+    pub vector_weight: f64,
+}
+
+impl Params {
+    /// The constants with word vectors ([`WordVectors`]), chosen by the same cross-validation.
+    pub fn with_vectors() -> Params {
+        Params {
+            lambda: 2.5,
+            vector_weight: 2.5,
+            ..Params::default()
+        }
+    }
 }
 
 impl Default for Params {
@@ -39,6 +55,7 @@ impl Default for Params {
             evidence_margin: 0.0,
             min_similarity: 0.15,
             look_alike: 0.35,
+            vector_weight: 1.0,
         }
     }
 }
@@ -65,20 +82,33 @@ pub struct Classifier {
     examples: Vec<Vec<SparseVec>>,
     /// The words taught: a text with no known content word ranks nothing.
     vocabulary: Vocabulary,
+    /// Word vectors, their weights `[dims × labels]` and the training examples' vectors.
+    dense: Option<Dense>,
+}
+
+/// The word-vector block of a classifier ([`WordVectors`]).
+#[derive(Debug, Clone)]
+struct Dense {
+    vectors: Arc<WordVectors>,
+    /// Row-major weights: `weights[dim * labels + label]`.
+    weights: Vec<f32>,
+    /// The training vectors of each label (scaled by the weight; empty when a text has none).
+    examples: Vec<Vec<Vec<f32>>>,
 }
 
 impl Classifier {
     /// Trains on `(text, label index)` pairs; `None` when there is nothing to learn from (no
     /// example, fewer than two labels with examples, or a failed factorisation).
     pub fn train(examples: &[(String, usize)], labels: Vec<String>) -> Option<Classifier> {
-        Classifier::train_with(examples, labels, Params::default())
+        Classifier::train_with(examples, labels, Params::default(), None)
     }
 
-    /// [`Classifier::train`] with other constants.
+    /// [`Classifier::train`] with other constants, and word vectors when there are some.
     pub fn train_with(
         examples: &[(String, usize)],
         labels: Vec<String>,
         params: Params,
+        vectors: Option<&Arc<WordVectors>>,
     ) -> Option<Classifier> {
         let classes = labels.len();
         if examples.is_empty() || classes == 0 {
@@ -95,12 +125,29 @@ impl Classifier {
             params,
             examples: Vec::new(),
             vocabulary: Vocabulary::new(examples.iter().map(|(t, _)| t.as_str())),
+            dense: None,
         };
         let rows: Vec<SparseVec> = docs.iter().map(|d| clf.vectorize(d)).collect();
         let n = rows.len();
         let columns = clf.vocab.len();
 
-        let gram = gram_matrix(&rows, columns);
+        let mut gram = gram_matrix(&rows, columns);
+        // The word-vector block: K += EEᵀ (E: n × dims, each row the text's vector × weight).
+        let embedded = vectors.map(|v| {
+            let weight = params.vector_weight as f32;
+            let dims = v.dims();
+            let rows: Vec<Vec<f32>> = examples
+                .iter()
+                .map(|(t, _)| {
+                    v.embed(&text::words(t))
+                        .map(|e| e.into_iter().map(|x| x * weight).collect())
+                        .unwrap_or_default()
+                })
+                .collect();
+            let e = Mat::<f32>::from_fn(n, dims, |i, k| rows[i].get(k).copied().unwrap_or(0.0));
+            gram += &e * e.transpose();
+            (v.clone(), rows, e)
+        });
         // An unregularised intercept: solve on the centred kernel HKH (H = I − 11ᵀ/n) and
         // centred targets; then w = Xᵀα and intercept = ȳ − (1/n)·1ᵀKα.
         let row_mean: Vec<f32> = (0..n)
@@ -143,42 +190,54 @@ impl Classifier {
         for (row, (_, label)) in rows.into_iter().zip(examples) {
             clf.examples[*label].push(row);
         }
+        clf.dense = embedded.map(|(vectors, rows, e)| {
+            let w = e.transpose() * &dual;
+            let dims = vectors.dims();
+            let mut by_label = vec![Vec::new(); classes];
+            for (row, (_, label)) in rows.into_iter().zip(examples) {
+                by_label[*label].push(row);
+            }
+            Dense {
+                weights: (0..dims * classes)
+                    .map(|i| w[(i / classes, i % classes)])
+                    .collect(),
+                examples: by_label,
+                vectors,
+            }
+        });
         Some(clf)
     }
 
-    /// The cosine similarity of `x` to the most similar training example of `label`.
-    fn similarity(&self, x: &[(u32, f32)], label: usize) -> f64 {
+    /// The cosine similarity of a text (its TF-IDF vector `x` and its word vector `e`, scaled by
+    /// the weight) to the most similar training example of `label`.
+    fn similarity(&self, x: &[(u32, f32)], e: Option<&[f32]>, label: usize) -> f64 {
         let Some(rows) = self.examples.get(label) else {
             return 0.0;
         };
-        // `x` scattered into a dense buffer (reused per thread), each example a gather.
-        DENSE.with(|dense| {
-            let mut dense = dense.borrow_mut();
-            if dense.len() < self.vocab.len() {
-                dense.resize(self.vocab.len(), 0.0);
-            }
-            for &(col, v) in x {
-                dense[col as usize] = v;
-            }
-            let best = rows
-                .iter()
-                .map(|row| {
-                    row.iter()
-                        .map(|&(col, v)| dense[col as usize] * v)
-                        .sum::<f32>()
-                })
-                .fold(0.0f32, f32::max);
-            for &(col, _) in x {
-                dense[col as usize] = 0.0;
-            }
-            f64::from(best)
-        })
+        let dense = self.dense.as_ref().zip(e);
+        let Some((dense, e)) = dense else {
+            return f64::from(sparse_similarities(x, rows, self.vocab.len()).fold(0.0f32, f32::max));
+        };
+        // Both parts have length ≤ 1 and ≤ weight: the cosine of the whole is their dot
+        // products' sum over 1 + weight².
+        let w2 = (self.params.vector_weight * self.params.vector_weight) as f32;
+        let best = sparse_similarities(x, rows, self.vocab.len())
+            .zip(dense.examples.get(label).into_iter().flatten())
+            .map(|(s, row)| {
+                let d: f32 = row.iter().zip(e).map(|(a, b)| a * b).sum();
+                (s + d) / (1.0 + w2)
+            })
+            .fold(0.0f32, f32::max);
+        f64::from(best)
     }
 
     /// Approximate heap size: weights, biases and the vocabulary table.
     pub fn size_bytes(&self) -> usize {
         self.weights.len() * 4
             + self.bias.len() * 4
+            + self.dense.as_ref().map_or(0, |d| {
+                (d.weights.len() + d.examples.iter().flatten().map(Vec::len).sum::<usize>()) * 4
+            })
             + self.vocab.capacity() * (std::mem::size_of::<(u64, (u32, f32))>() + 1)
     }
 
@@ -206,6 +265,22 @@ impl Classifier {
                 *s += v * w;
             }
         }
+        let e: Option<Vec<f32>> = self.dense.as_ref().and_then(|dense| {
+            let weight = self.params.vector_weight as f32;
+            let e: Vec<f32> = dense
+                .vectors
+                .embed(&words)?
+                .into_iter()
+                .map(|v| v * weight)
+                .collect();
+            for (k, v) in e.iter().enumerate() {
+                let row = &dense.weights[k * classes..(k + 1) * classes];
+                for (s, w) in acc.iter_mut().zip(row) {
+                    *s += v * w;
+                }
+            }
+            Some(e)
+        });
         let scores: Vec<f64> = acc.into_iter().map(f64::from).collect();
         // The `None` candidate: the best intent must beat its own no-evidence score (its bias)
         // by the margin, and the floor.
@@ -223,7 +298,7 @@ impl Classifier {
             .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
         if let Some(&(best, _)) = ranked.first() {
-            let similarity = self.similarity(&x, best);
+            let similarity = self.similarity(&x, e.as_deref(), best);
             if !evidence && similarity < self.params.look_alike {
                 return None;
             }
@@ -267,6 +342,36 @@ impl Classifier {
             })
             .collect()
     }
+}
+
+/// The dot product of `x` with each of `rows` (TF-IDF vectors over `columns` columns).
+fn sparse_similarities(
+    x: &[(u32, f32)],
+    rows: &[SparseVec],
+    columns: usize,
+) -> std::vec::IntoIter<f32> {
+    // `x` scattered into a dense buffer (reused per thread), each example a gather.
+    DENSE.with(|dense| {
+        let mut dense = dense.borrow_mut();
+        if dense.len() < columns {
+            dense.resize(columns, 0.0);
+        }
+        for &(col, v) in x {
+            dense[col as usize] = v;
+        }
+        let dots: Vec<f32> = rows
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|&(col, v)| dense[col as usize] * v)
+                    .sum::<f32>()
+            })
+            .collect();
+        for &(col, _) in x {
+            dense[col as usize] = 0.0;
+        }
+        dots.into_iter()
+    })
 }
 
 thread_local! {

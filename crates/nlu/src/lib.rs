@@ -13,6 +13,7 @@ pub mod semantic;
 pub mod synonyms;
 pub mod text;
 mod training;
+pub mod vectors;
 pub mod vocabulary;
 
 use classifier::Classifier;
@@ -23,6 +24,8 @@ use nlc::Nlc;
 use semantic::ExternalRanking;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use vectors::WordVectors;
 use training::{examples, train};
 
 pub use nlc::normalize;
@@ -94,16 +97,27 @@ pub struct Nlu {
 impl Nlu {
     /// The NLU of a loaded version: its model, `usedIntentsSet` and threshold.
     pub fn for_version(version: &VersionInfo) -> Nlu {
-        Nlu::build(
+        Nlu::for_version_with(version, None)
+    }
+
+    /// [`Nlu::for_version`] with word vectors for the classifier ([`vectors`]).
+    pub fn for_version_with(version: &VersionInfo, vectors: Option<&Arc<WordVectors>>) -> Nlu {
+        let params = match vectors {
+            Some(_) => classifier::Params::with_vectors(),
+            None => classifier::Params::default(),
+        };
+        Nlu::build_with(
             version.model.as_ref(),
             version.used_intents.as_deref(),
             version.settings.intent_confidence,
+            params,
+            vectors,
         )
     }
 
     /// Builds matchers and trains the classifier from `prototype.model`.
     pub fn build(model: Option<&Value>, used: Option<&[String]>, threshold: Option<f64>) -> Nlu {
-        Nlu::build_with(model, used, threshold, classifier::Params::default())
+        Nlu::build_with(model, used, threshold, classifier::Params::default(), None)
     }
 
     /// [`Nlu::build`] with other classifier constants (cross-validation).
@@ -112,6 +126,7 @@ impl Nlu {
         used: Option<&[String]>,
         threshold: Option<f64>,
         params: classifier::Params,
+        vectors: Option<&Arc<WordVectors>>,
     ) -> Nlu {
         let model = NluModel::from_value(model);
         let extractors: HashMap<String, Extractor> = model
@@ -119,7 +134,7 @@ impl Nlu {
             .iter()
             .filter_map(|s| Extractor::for_slot(s).map(|e| (s.name.clone(), e)))
             .collect();
-        let classifier = train(&model, &extractors, params);
+        let classifier = train(&model, &extractors, params, vectors);
         Nlu {
             strict: Nlc::build(&model, false),
             open: Nlc::build(&model, true),

@@ -4,7 +4,9 @@
 use crate::classifier::{self, Classifier};
 use crate::entities::Extractor;
 use crate::model::NluModel;
+use crate::vectors::WordVectors;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Training examples `(text, label)` and the labels (intent names): every utterance with
 /// `{slot}` replaced by one of the slot's values (the utterances of an intent take a list's values
@@ -57,9 +59,10 @@ pub(crate) fn train(
     model: &NluModel,
     extractors: &HashMap<String, Extractor>,
     params: classifier::Params,
+    vectors: Option<&Arc<WordVectors>>,
 ) -> Option<Classifier> {
     let (examples, labels) = examples(model, extractors);
-    Classifier::train_with(&examples, labels, params)
+    Classifier::train_with(&examples, labels, params, vectors)
 }
 
 /// `{slot}` → the slot's next value (its name when it has none).
