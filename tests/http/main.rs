@@ -25,6 +25,7 @@ mod logs;
 mod metrics;
 mod nlu;
 mod nlu_provider;
+mod nlu_vectors;
 mod properties;
 mod public;
 mod rate_limits;

@@ -39,8 +39,9 @@ pub async fn launch_with(server: &Server, headers: &[(&str, &str)]) -> Resp {
 
 /// Environment variables the server reads; removed so the machine's environment cannot change
 /// what a test sees.
-const SERVER_ENV: [&str; 34] = [
+const SERVER_ENV: [&str; 35] = [
     "REDIS_URL",
+    "FLOWDM_NLU_VECTORS",
     "FLOWDM_AI_URL",
     "FLOWDM_AI_API_KEY",
     "FLOWDM_AI_MODELS",
@@ -86,6 +87,8 @@ pub fn flowdm_command() -> Command {
     for var in SERVER_ENV {
         cmd.env_remove(var);
     }
+    // Not the word vectors a machine may have installed (`--nlu-vectors DIR` still wins).
+    cmd.env("FLOWDM_NLU_VECTORS", "off");
     cmd.env("RUST_LOG", "info,actix_server=warn");
     cmd
 }
@@ -207,6 +210,10 @@ impl ServerBuilder {
             .into_config();
         // Signals are the test process's: this server stops through its handle.
         config.handle_signals = false;
+        // Not the word vectors this machine may have installed: only `--nlu-vectors DIR`.
+        if !args.iter().any(|a| a == "--nlu-vectors") {
+            config.nlu_vectors = None;
+        }
         if let Some(e) = config.nlu_embeddings.as_mut() {
             e.api_key = self.nlu_api_key.clone().map(flowdm::config::Secret);
         }

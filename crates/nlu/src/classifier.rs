@@ -476,6 +476,38 @@ mod tests {
     }
 
     #[test]
+    fn word_vectors_relate_texts_that_share_no_word() {
+        let data: Vec<(String, usize)> = [
+            ("set an alarm", 0),
+            ("alarm for seven", 0),
+            ("will it rain", 1),
+            ("rain tomorrow", 1),
+        ]
+        .iter()
+        .map(|(t, l)| (t.to_string(), *l))
+        .collect();
+        let labels = vec!["alarm".to_string(), "weather".to_string()];
+        let plain = Classifier::train(&data, labels.clone()).unwrap();
+        let vectors = Arc::new(crate::vectors::tests::toy());
+        let with = Classifier::train_with(
+            &data,
+            labels,
+            Params::with_vectors(),
+            Some(&vectors),
+        )
+        .unwrap();
+        // "umbrella" and "wake up in the morning" were never taught; their vectors are near
+        // "rain" and "alarm".
+        assert!(plain.rank("umbrella").is_empty(), "{:?}", plain.rank("umbrella"));
+        assert_eq!(with.rank("umbrella")[0].0, 1, "{:?}", with.rank("umbrella"));
+        assert_eq!(with.rank("wake morning")[0].0, 0);
+        // What was taught is still known.
+        assert_eq!(with.rank("will it rain")[0].0, 1);
+        assert!(with.rank("will it rain")[0].1 > 0.9);
+        assert!(with.size_bytes() > plain.size_bytes());
+    }
+
+    #[test]
     fn nothing_to_learn_is_no_classifier() {
         assert!(Classifier::train(&[], vec!["a".into()]).is_none());
     }

@@ -174,3 +174,91 @@ impl WordVectors {
         Some(sum)
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Two-dimensional vectors: "wake", "alarm" and "morning" point one way, "rain" and
+    /// "umbrella" the other; "##s" is a suffix piece.
+    pub(crate) fn toy() -> WordVectors {
+        let pieces = [
+            "[PAD]", "[UNK]", "wake", "alarm", "morning", "rain", "umbrella", "##s", "cafe",
+        ];
+        let data = vec![
+            0.0, 0.0, // [PAD]
+            0.0, 0.0, // [UNK]
+            1.0, 0.1, // wake
+            0.9, 0.0, // alarm
+            0.8, 0.2, // morning
+            0.0, 1.0, // rain
+            0.1, 0.9, // umbrella
+            0.5, 0.5, // ##s
+            0.3, 0.3, // cafe
+        ];
+        WordVectors::from_parts(&pieces, 2, data).unwrap()
+    }
+
+    fn words(text: &str) -> Vec<String> {
+        crate::text::words(text)
+    }
+
+    #[test]
+    fn a_text_is_the_unit_mean_of_its_word_pieces() {
+        let v = toy();
+        assert_eq!(v.len(), 9);
+        assert_eq!(v.dims(), 2);
+        let e = v.embed(&words("Wake ALARM")).unwrap();
+        let (x, y) = (1.9f32, 0.1f32);
+        let n = (x * x + y * y).sqrt();
+        assert!((e[0] - x / n).abs() < 1e-6 && (e[1] - y / n).abs() < 1e-6, "{e:?}");
+        // "alarms" = "alarm" + "##s"; unknown words are skipped; accents removed ("café").
+        let plural = v.embed(&words("alarms xyzzy")).unwrap();
+        let (x, y) = (1.4f32, 0.5f32);
+        let n = (x * x + y * y).sqrt();
+        assert!((plural[0] - x / n).abs() < 1e-6, "{plural:?}");
+        assert_eq!(v.embed(&words("café")), v.embed(&words("cafe")));
+    }
+
+    #[test]
+    fn nothing_known_is_no_vector() {
+        let v = toy();
+        for text in ["", "xyzzy qwerty", "😀😀", &"a".repeat(100_000)] {
+            assert_eq!(v.embed(&words(text)), None, "{text:.20}");
+        }
+    }
+
+    #[test]
+    fn bad_parts_and_files_are_errors() {
+        assert!(WordVectors::from_parts(&["a", "b"], 2, vec![0.0; 3]).is_err());
+        assert!(WordVectors::from_parts(&["a"], 0, Vec::new()).is_err());
+        let missing = WordVectors::load(Path::new("/nonexistent/flowdm-vectors")).unwrap_err();
+        assert!(matches!(missing, VectorsError::Read { .. }), "{missing}");
+
+        let dir = std::env::temp_dir().join(format!("flowdm-vectors-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(VOCAB_FILE), "[UNK]\nhello\nworld\n").unwrap();
+        let write = |rows: usize, values: &[f32]| {
+            let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            let view =
+                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![rows, 2], &bytes)
+                    .unwrap();
+            let raw = safetensors::serialize([(TENSOR, view)], &None).unwrap();
+            std::fs::write(dir.join(VECTORS_FILE), raw).unwrap();
+        };
+        write(3, &[0.0, 0.0, 1.0, 0.0, 0.0, 1.0]);
+        let v = WordVectors::load(&dir).unwrap();
+        assert_eq!(v.embed(&words("hello")), Some(vec![1.0, 0.0]));
+        write(2, &[0.0, 0.0, 1.0, 0.0]);
+        let e = WordVectors::load(&dir).unwrap_err().to_string();
+        assert!(e.contains("2 vectors of 2 dimensions for 3 word pieces"), "{e}");
+        write(3, &[0.0, 0.0, f32::NAN, 0.0, 0.0, 1.0]);
+        assert!(WordVectors::load(&dir).is_err());
+        std::fs::write(dir.join(VECTORS_FILE), b"not safetensors").unwrap();
+        assert!(matches!(
+            WordVectors::load(&dir),
+            Err(VectorsError::Invalid { .. })
+        ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
