@@ -2,15 +2,21 @@
 //! (the whole §8.2 cascade: strict NLC, classifier, open-slot NLC) and training at load from
 //! 1,500 utterances. The agent is generated (deterministic): 150 intents of 10 utterances of
 //! 4–9 words drawn from 600 words, so every intent has its own vocabulary and shares the rest,
-//! like real agents. Prints the model's size and the resident memory it added.
+//! like real agents. Prints the model's size and the resident memory it added. The same again
+//! with word vectors when they are installed (`scripts/nlu-vectors`; `FLOWDM_NLU_VECTORS=DIR`,
+//! else the default directory).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use flowdm_nlu::entities::ExtractContext;
+use flowdm_nlu::classifier::Params;
+use flowdm_nlu::vectors::WordVectors;
 use flowdm_nlu::Nlu;
 use serde_json::{json, Value};
 use std::hint::black_box;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 /// The server binary uses mimalloc too.
 #[global_allocator]
@@ -77,13 +83,37 @@ fn resident_kb() -> Option<u64> {
     Some(pages * 4)
 }
 
-fn bench(c: &mut Criterion) {
+/// The installed word vectors, if any.
+fn vectors() -> Option<Arc<WordVectors>> {
+    let dir = std::env::var_os("FLOWDM_NLU_VECTORS")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|h| PathBuf::from(h).join(".local/share/flowdm/nlu-vectors"))
+        })?;
+    WordVectors::load(&dir).ok().map(Arc::new)
+}
+
+fn build(model: &Value, vectors: Option<&Arc<WordVectors>>) -> Nlu {
+    let params = match vectors {
+        Some(_) => Params::with_vectors(),
+        None => Params::default(),
+    };
+    Nlu::build_with(Some(model), None, None, params, vectors)
+}
+
+fn bench_with(c: &mut Criterion, vectors: Option<&Arc<WordVectors>>) {
+    let suffix = if vectors.is_some() {
+        ", word vectors"
+    } else {
+        ""
+    };
     let model = model();
     let before = resident_kb();
-    let nlu = Nlu::build(Some(&model), None, None);
+    let nlu = build(&model, vectors);
     if let (Some(b), Some(a)) = (before, resident_kb()) {
         eprintln!(
-            "150-intent model: {} KB of weights and vocabulary; resident memory +{} KB",
+            "150-intent model{suffix}: {} KB of weights and vocabulary; resident memory +{} KB",
             nlu.size_bytes() / 1024,
             a.saturating_sub(b)
         );
@@ -92,7 +122,7 @@ fn bench(c: &mut Criterion) {
     let queries: Vec<String> = (0..64).map(|i| utterance(&mut rng, i * 2)).collect();
     let cx = ExtractContext::default();
     let mut i = 0;
-    c.bench_function("nlu predict (150 intents)", |b| {
+    c.bench_function(&format!("nlu predict (150 intents{suffix})"), |b| {
         b.iter(|| {
             i = (i + 1) % queries.len();
             black_box(nlu.predict(black_box(&queries[i]), &cx))
@@ -100,10 +130,19 @@ fn bench(c: &mut Criterion) {
     });
     let mut group = c.benchmark_group("nlu");
     group.sample_size(20);
-    group.bench_function("train (150 intents, 1,500 utterances)", |b| {
-        b.iter(|| black_box(Nlu::build(Some(black_box(&model)), None, None)))
-    });
+    group.bench_function(
+        format!("train (150 intents, 1,500 utterances{suffix})"),
+        |b| b.iter(|| black_box(build(black_box(&model), vectors))),
+    );
     group.finish();
+}
+
+fn bench(c: &mut Criterion) {
+    bench_with(c, None);
+    match vectors() {
+        Some(v) => bench_with(c, Some(&v)),
+        None => eprintln!("no word vectors installed (scripts/nlu-vectors): skipped"),
+    }
 }
 
 criterion_group!(benches, bench);
