@@ -58,7 +58,7 @@ async fn accuracy(server: &Server, texts: &[&str], labels: &[&str]) -> f64 {
             reqwest::Method::POST,
             &server.url(&format!("/state/user/bench-{i}/interact?verbose=true")),
             &[("Authorization", "VF.DM.bench.key")],
-            Some(json!({ "action": { "type": "text", "payload": text } })),
+            Some(&json!({ "action": { "type": "text", "payload": text } })),
         )
         .await;
         assert_eq!(r.status, 200, "{}", r.text);
@@ -95,7 +95,7 @@ async fn word_vectors_understand_more_of_the_benchmark() {
         accuracy(&plain, &texts, &labels).await,
         accuracy(&with, &texts, &labels).await,
     );
-    // Measured: 0.700 without and 0.758 with (bench/nlu/run.py has the whole test split).
+    eprintln!("HWU64, first 400 test utterances: {without:.3} without vectors, {with:.3} with");
     assert!(without > 0.6, "{without}");
     assert!(with >= without + 0.03, "with {with}, without {without}");
 }
