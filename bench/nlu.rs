@@ -9,8 +9,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use flowdm_nlu::entities::ExtractContext;
 use flowdm_nlu::classifier::Params;
+use flowdm_nlu::entities::ExtractContext;
 use flowdm_nlu::vectors::WordVectors;
 use flowdm_nlu::Nlu;
 use serde_json::{json, Value};

@@ -18,12 +18,12 @@
 //!   most [`MAX_RETIRED`] revisions of one version are kept (older ones are dropped: their
 //!   sessions move to the current revision).
 
-use flowdm_nlu::vectors::WordVectors;
 use crate::engine::{Agent, State};
 use crate::projects::{
     agent_files, load_agent, AgentError, LoadReport, Loaded, Registry, AGENT_EXTENSIONS,
 };
 use arc_swap::ArcSwap;
+use flowdm_nlu::vectors::WordVectors;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;

@@ -3,8 +3,8 @@
 //! [`RedisConfig::default`], never from literals here.
 
 use crate::config::{
-    defaults, ChatConfig, Config, EmbeddingsConfig, KeysConfig, NluVectors, RateLimitConfig, Secret,
-    StoreConfig,
+    defaults, ChatConfig, Config, EmbeddingsConfig, KeysConfig, NluVectors, RateLimitConfig,
+    Secret, StoreConfig,
 };
 use crate::http::limits::Limits;
 use clap::{Args, Parser, Subcommand};

@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 #[test]
 fn a_vectors_directory_that_does_not_load_stops_the_start() {
     let dir = tempfile::tempdir().expect("tmp");
-    for (name, contents) in [("vocab.txt", "[UNK]\nhello\n"), ("vectors.safetensors", "nope")] {
+    for (name, contents) in [
+        ("vocab.txt", "[UNK]\nhello\n"),
+        ("vectors.safetensors", "nope"),
+    ] {
         std::fs::write(dir.path().join(name), contents).expect("write");
     }
     for vectors in [Path::new("/nonexistent/vectors"), dir.path()] {
@@ -46,7 +49,9 @@ fn off_and_no_flag_mean_no_vectors() {
     assert_eq!(parse(&["--nlu-vectors", "off"]), None);
     assert_eq!(
         parse(&["--nlu-vectors", "/opt/v"]),
-        Some(flowdm::config::NluVectors::Required(PathBuf::from("/opt/v")))
+        Some(flowdm::config::NluVectors::Required(PathBuf::from(
+            "/opt/v"
+        )))
     );
 }
 

@@ -25,8 +25,8 @@ use semantic::ExternalRanking;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use vectors::WordVectors;
 use training::{examples, train};
+use vectors::WordVectors;
 
 pub use nlc::normalize;
 

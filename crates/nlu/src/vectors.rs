@@ -260,7 +260,10 @@ pub(crate) mod tests {
         let e = v.embed(&words("Wake ALARM")).unwrap();
         let (x, y) = (1.9f32, 0.1f32);
         let n = (x * x + y * y).sqrt();
-        assert!((e[0] - x / n).abs() < 1e-6 && (e[1] - y / n).abs() < 1e-6, "{e:?}");
+        assert!(
+            (e[0] - x / n).abs() < 1e-6 && (e[1] - y / n).abs() < 1e-6,
+            "{e:?}"
+        );
         // "alarms" = "alarm" + "##s"; unknown words are skipped; accents removed ("café").
         let plural = v.embed(&words("alarms xyzzy")).unwrap();
         let (x, y) = (1.4f32, 0.5f32);
@@ -282,8 +285,12 @@ pub(crate) mod tests {
         assert!(WordVectors::from_parts(&["a", "b"], 2, vec![0.0; 3]).is_err());
         assert!(WordVectors::from_parts(&["a"], 0, Vec::new()).is_err());
         // WordPiece: longest match first, "##" pieces after the first, all or nothing.
-        let v = WordVectors::from_parts(&["un", "##aff", "##able", "##a", "aff", "é"], 1, vec![0.0; 6])
-            .unwrap();
+        let v = WordVectors::from_parts(
+            &["un", "##aff", "##able", "##a", "aff", "é"],
+            1,
+            vec![0.0; 6],
+        )
+        .unwrap();
         let split = |w: &str| {
             let mut ids = Vec::new();
             v.pieces.split(w, &mut ids).then_some(ids)
@@ -301,9 +308,12 @@ pub(crate) mod tests {
         std::fs::write(dir.join(VOCAB_FILE), "[UNK]\nhello\nworld\n").unwrap();
         let write = |rows: usize, values: &[f32]| {
             let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-            let view =
-                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![rows, 2], &bytes)
-                    .unwrap();
+            let view = safetensors::tensor::TensorView::new(
+                safetensors::Dtype::F32,
+                vec![rows, 2],
+                &bytes,
+            )
+            .unwrap();
             let raw = safetensors::serialize([(TENSOR, view)], &None).unwrap();
             std::fs::write(dir.join(VECTORS_FILE), raw).unwrap();
         };
@@ -312,7 +322,10 @@ pub(crate) mod tests {
         assert_eq!(v.embed(&words("hello")), Some(vec![1.0, 0.0]));
         write(2, &[0.0, 0.0, 1.0, 0.0]);
         let e = WordVectors::load(&dir).unwrap_err().to_string();
-        assert!(e.contains("2 vectors of 2 dimensions for 3 word pieces"), "{e}");
+        assert!(
+            e.contains("2 vectors of 2 dimensions for 3 word pieces"),
+            "{e}"
+        );
         write(3, &[0.0, 0.0, f32::NAN, 0.0, 0.0, 1.0]);
         assert!(WordVectors::load(&dir).is_err());
         std::fs::write(dir.join(VECTORS_FILE), b"not safetensors").unwrap();
