@@ -87,10 +87,7 @@ fn resident_kb() -> Option<u64> {
 fn vectors() -> Option<Arc<WordVectors>> {
     let dir = std::env::var_os("FLOWDM_NLU_VECTORS")
         .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .map(|h| PathBuf::from(h).join(".local/share/flowdm/nlu-vectors"))
-        })?;
+        .or_else(flowdm_nlu::vectors::default_dir)?;
     WordVectors::load(&dir).ok().map(Arc::new)
 }
 

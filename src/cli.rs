@@ -317,13 +317,7 @@ impl NluArgs {
             Some("off") | Some("") => None,
             Some(dir) => Some(NluVectors::Required(PathBuf::from(dir))),
             None => {
-                let data = std::env::var_os("XDG_DATA_HOME")
-                    .filter(|d| !d.is_empty())
-                    .map(PathBuf::from)
-                    .or_else(|| {
-                        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share"))
-                    })?;
-                let dir = data.join("flowdm").join("nlu-vectors");
+                let dir = flowdm_nlu::vectors::default_dir()?;
                 dir.join(flowdm_nlu::vectors::VECTORS_FILE)
                     .is_file()
                     .then_some(NluVectors::Found(dir))

@@ -82,7 +82,7 @@ pub struct Classifier {
     examples: Vec<Vec<SparseVec>>,
     /// The words taught: a text with no known content word ranks nothing.
     vocabulary: Vocabulary,
-    /// Word vectors, their weights `[dims × labels]` and the training examples' vectors.
+    /// Word vectors, their weights and the training examples' vectors.
     dense: Option<Dense>,
 }
 

@@ -15,6 +15,16 @@ pub const VOCAB_FILE: &str = "vocab.txt";
 /// The tensor holding the vectors, `[pieces, dims]`, F32.
 const TENSOR: &str = "vectors";
 
+/// Where `scripts/nlu-vectors` installs the vectors by default and `flowdm serve` looks for
+/// them: `${XDG_DATA_HOME:-~/.local/share}/flowdm/nlu-vectors`.
+pub fn default_dir() -> Option<PathBuf> {
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
+    Some(data.join("flowdm").join("nlu-vectors"))
+}
+
 /// Why a vectors directory could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum VectorsError {
