@@ -1,6 +1,6 @@
 //! Cross-validation of the NLU on a benchmark's train split, and its score on the test split.
 //!
-//!     [FLOWDM_NLU_VECTORS=DIR] cargo run --release -p flowdm-nlu --example cv -- DIR [FOLDS] [lambda,temperature,none,margin[,similarity[,look-alike[,vector-weight]]]] [OTHER]
+//!     [FLOWDM_NLU_VECTORS=DIR] cargo run --release -p flowdm-nlu --example cv -- DIR [FOLDS] [lambda,temperature,none,margin[,similarity[,look-alike[,vector-weight[,semantic-evidence]]]]] [OTHER]
 //!
 //! DIR holds `train/{seq.in,label}` (and `test/` for the held-out figure), e.g.
 //! `../shared/nlu/hwu64_10`. Each intent's utterances become one model intent; predictions go
@@ -85,6 +85,7 @@ fn main() {
             min_similarity: v.get(4).copied().unwrap_or(params.min_similarity),
             look_alike: v.get(5).copied().unwrap_or(params.look_alike),
             vector_weight: v.get(6).copied().unwrap_or(params.vector_weight),
+            semantic_evidence: v.get(7).copied().unwrap_or(params.semantic_evidence),
         };
     }
     let train = read(dir, "train");

@@ -33,6 +33,11 @@ pub struct Params {
     /// The length of a text's word vector beside its TF-IDF features (length 1), when the
     /// classifier has [`WordVectors`].
     pub vector_weight: f64,
+    /// With word vectors, a text with no known content word still has evidence when its word
+    /// vector is at least this close (cosine) to one of the best intent's training examples
+    /// ("get me an uber" for "i need a taxi": 0.55; "thanks" for "help": 0.36; "I am doing
+    /// well" for "can you help me": 0.19).
+    pub semantic_evidence: f64,
 }
 
 impl Params {
@@ -56,6 +61,7 @@ impl Default for Params {
             min_similarity: 0.15,
             look_alike: 0.35,
             vector_weight: 1.0,
+            semantic_evidence: 0.3,
         }
     }
 }
@@ -92,7 +98,8 @@ struct Dense {
     vectors: Arc<WordVectors>,
     /// Weights, `[labels × dims]`.
     weights: Mat<f32>,
-    /// The training vectors of each label (scaled by the weight; empty when a text has none).
+    /// The content-word vectors of each label's training examples
+    /// ([`WordVectors::embed_content`]; empty when a text has none).
     examples: Vec<Vec<Vec<f32>>>,
 }
 
@@ -146,7 +153,7 @@ impl Classifier {
                 .collect();
             let e = Mat::<f32>::from_fn(n, dims, |i, k| rows[i].get(k).copied().unwrap_or(0.0));
             gram += &e * e.transpose();
-            (v.clone(), rows, e)
+            (v.clone(), e)
         });
         // An unregularised intercept: solve on the centred kernel HKH (H = I − 11ᵀ/n) and
         // centred targets; then w = Xᵀα and intercept = ȳ − (1/n)·1ᵀKα.
@@ -190,12 +197,16 @@ impl Classifier {
         for (row, (_, label)) in rows.into_iter().zip(examples) {
             clf.examples[*label].push(row);
         }
-        clf.dense = embedded.map(|(vectors, rows, e)| {
+        clf.dense = embedded.map(|(vectors, e)| {
             // [labels × dims] = (Eᵀ α)ᵀ
             let weights = dual.transpose() * &e;
             let mut by_label = vec![Vec::new(); classes];
-            for (row, (_, label)) in rows.into_iter().zip(examples) {
-                by_label[*label].push(row);
+            for (text, label) in examples {
+                by_label[*label].push(
+                    vectors
+                        .embed_content(&text::words(text))
+                        .unwrap_or_default(),
+                );
             }
             Dense {
                 weights,
@@ -206,29 +217,24 @@ impl Classifier {
         Some(clf)
     }
 
-    /// The cosine similarity of a text (its TF-IDF vector `x` and its word vector `e`, scaled by
-    /// the weight) to the most similar training example of `label`.
-    fn similarity(&self, x: &[(u32, f32)], e: Option<&[f32]>, label: usize) -> f64 {
+    /// The cosine similarities of a text to the closest training example of `label`: of its
+    /// TF-IDF vector `x`, and of its content-word vector `e` (0 without).
+    fn similarity(&self, x: &[(u32, f32)], e: Option<&[f32]>, label: usize) -> (f64, f64) {
         let Some(rows) = self.examples.get(label) else {
-            return 0.0;
+            return (0.0, 0.0);
         };
-        let dense = self.dense.as_ref().zip(e);
-        let Some((dense, e)) = dense else {
-            return f64::from(
-                sparse_similarities(x, rows, self.vocab.len()).fold(0.0f32, f32::max),
-            );
+        let sparse = sparse_similarities(x, rows, self.vocab.len()).fold(0.0f32, f32::max);
+        let dense = match (self.dense.as_ref(), e) {
+            (Some(dense), Some(e)) => dense
+                .examples
+                .get(label)
+                .into_iter()
+                .flatten()
+                .map(|row| row.iter().zip(e).map(|(a, b)| a * b).sum::<f32>())
+                .fold(0.0f32, f32::max),
+            _ => 0.0,
         };
-        // Both parts have length ≤ 1 and ≤ weight: the cosine of the whole is their dot
-        // products' sum over 1 + weight².
-        let w2 = (self.params.vector_weight * self.params.vector_weight) as f32;
-        let best = sparse_similarities(x, rows, self.vocab.len())
-            .zip(dense.examples.get(label).into_iter().flatten())
-            .map(|(s, row)| {
-                let d: f32 = row.iter().zip(e).map(|(a, b)| a * b).sum();
-                (s + d) / (1.0 + w2)
-            })
-            .fold(0.0f32, f32::max);
-        f64::from(best)
+        (f64::from(sparse), f64::from(dense))
     }
 
     /// Approximate heap size: weights, biases and the vocabulary table.
@@ -267,21 +273,17 @@ impl Classifier {
                 *s += v * w;
             }
         }
-        let e: Option<Vec<f32>> = self.dense.as_ref().and_then(|dense| {
+        if let Some(dense) = &self.dense {
             let weight = self.params.vector_weight as f32;
-            let e: Vec<f32> = dense
-                .vectors
-                .embed(&words)?
-                .into_iter()
-                .map(|v| v * weight)
-                .collect();
-            // One matrix-vector product (faer's SIMD kernels): a dense loop here is 4× slower.
-            let scores = &dense.weights * faer::ColRef::from_slice(&e);
-            for (c, s) in acc.iter_mut().enumerate() {
-                *s += scores[c];
+            if let Some(e) = dense.vectors.embed(&words) {
+                let e: Vec<f32> = e.into_iter().map(|v| v * weight).collect();
+                // One matrix-vector product (faer's SIMD kernels): a dense loop here is 4× slower.
+                let scores = &dense.weights * faer::ColRef::from_slice(&e);
+                for (c, s) in acc.iter_mut().enumerate() {
+                    *s += scores[c];
+                }
             }
-            Some(e)
-        });
+        }
         let scores: Vec<f64> = acc.into_iter().map(f64::from).collect();
         // The `None` candidate: the best intent must beat its own no-evidence score (its bias)
         // by the margin, and the floor.
@@ -299,10 +301,16 @@ impl Classifier {
             .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
         if let Some(&(best, _)) = ranked.first() {
-            let similarity = self.similarity(&x, e.as_deref(), best);
+            let content = self
+                .dense
+                .as_ref()
+                .and_then(|d| d.vectors.embed_content(&words));
+            let (similarity, semantic) = self.similarity(&x, content.as_deref(), best);
+            let evidence = evidence || semantic >= self.params.semantic_evidence;
             if !evidence && similarity < self.params.look_alike {
                 return None;
             }
+            let similarity = similarity.max(semantic);
             if similarity < self.params.min_similarity {
                 let shrink = similarity / self.params.min_similarity;
                 ranked.iter_mut().for_each(|r| r.1 *= shrink);

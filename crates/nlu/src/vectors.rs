@@ -204,9 +204,26 @@ impl WordVectors {
     /// [`crate::text::words`]); accents are removed as the uncased model was trained. `None`
     /// when no piece is known.
     pub fn embed(&self, words: &[String]) -> Option<Vec<f32>> {
+        self.mean(words, false)
+    }
+
+    /// [`WordVectors::embed`] of the content words only (all of them when every word is a
+    /// stop word): what a text is about. Stop words dominate a mean of static vectors: with
+    /// them "I am doing well" is as close to "can you help me" (0.60) as "get me an uber" is to
+    /// "i need a taxi"; without, 0.19 and 0.55. (As a feature of the classifier, the stop words
+    /// help: "what", "when", "set".)
+    pub fn embed_content(&self, words: &[String]) -> Option<Vec<f32>> {
+        let content = words.iter().any(|w| !crate::vocabulary::is_stop_word(w));
+        self.mean(words, content)
+    }
+
+    fn mean(&self, words: &[String], content_only: bool) -> Option<Vec<f32>> {
         let mut sum = vec![0.0f32; self.dims];
         let mut ids = Vec::with_capacity(words.len() * 2);
         for word in words {
+            if content_only && crate::vocabulary::is_stop_word(word) {
+                continue;
+            }
             if word.chars().count() > crate::text::MAX_WORD_CHARS {
                 continue;
             }

@@ -7,3 +7,4 @@
 #[path = "../../../../tests/support/arbitrary_json.rs"]
 mod arbitrary_json;
 mod properties;
+mod vectors;
