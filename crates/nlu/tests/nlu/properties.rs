@@ -5,11 +5,14 @@
 //! deeper run, `docs/property-tests.md`).
 
 use crate::arbitrary_json::bounded;
+use flowdm_nlu::classifier::Params;
 use flowdm_nlu::entities::{supported_types, ExtractContext, Extractor};
 use flowdm_nlu::model::SlotDef;
+use flowdm_nlu::vectors::WordVectors;
 use flowdm_nlu::{normalize, Nlu};
 use proptest::prelude::*;
 use serde_json::{json, Value};
+use std::sync::Arc;
 use std::sync::OnceLock;
 
 /// A model with a slot of every built-in type and a custom one, utterances using them.
@@ -42,6 +45,45 @@ fn model() -> Value {
 fn nlu() -> &'static Nlu {
     static NLU: OnceLock<Nlu> = OnceLock::new();
     NLU.get_or_init(|| Nlu::build(Some(&model()), None, None))
+}
+
+/// The same model with word vectors: a few pieces (words of the model, suffixes, non-Latin
+/// ones) with fixed 8-dimensional vectors.
+fn nlu_with_vectors() -> &'static Nlu {
+    static NLU: OnceLock<Nlu> = OnceLock::new();
+    NLU.get_or_init(|| {
+        let pieces = [
+            "[UNK]",
+            "pizza",
+            "want",
+            "open",
+            "hours",
+            "##s",
+            "##ing",
+            "a",
+            "i",
+            "é",
+            "مرحبا",
+            "it",
+            "is",
+            "my",
+            "large",
+            "##e",
+            "1",
+            "##2",
+        ];
+        let data: Vec<f32> = (0..pieces.len() * 8)
+            .map(|i| ((i * 37 % 17) as f32 - 8.0) / 8.0)
+            .collect();
+        let vectors = Arc::new(WordVectors::from_parts(&pieces, 8, data).expect("vectors"));
+        Nlu::build_with(
+            Some(&model()),
+            None,
+            None,
+            Params::with_vectors(),
+            Some(&vectors),
+        )
+    })
 }
 
 /// One extractor per supported type, and a custom list.
@@ -156,14 +198,15 @@ proptest! {
     #[test]
     fn prediction_never_panics_is_bounded_and_deterministic(t in text(), now in prop::option::of(0u64..4_102_444_800_000)) {
         let cx = ExtractContext { now_ms: now };
-        let nlu = nlu();
-        let p = nlu.predict(&t, &cx);
-        prop_assert!(p.confidence.is_none_or(unit), "{:?}: {:?}", t, p);
-        prop_assert!(p.intents.iter().all(|(_, c)| unit(*c)), "{:?}: {:?}", t, p.intents);
-        prop_assert_eq!(&p, &nlu.predict(&t, &cx), "{:?}", t);
-        let ranked = nlu.rank(&t);
-        prop_assert!(ranked.iter().all(|(_, c)| unit(*c)), "{:?}: {:?}", t, ranked);
-        prop_assert_eq!(ranked, nlu.rank(&t));
+        for nlu in [nlu(), nlu_with_vectors()] {
+            let p = nlu.predict(&t, &cx);
+            prop_assert!(p.confidence.is_none_or(unit), "{:?}: {:?}", t, p);
+            prop_assert!(p.intents.iter().all(|(_, c)| unit(*c)), "{:?}: {:?}", t, p.intents);
+            prop_assert_eq!(&p, &nlu.predict(&t, &cx), "{:?}", t);
+            let ranked = nlu.rank(&t);
+            prop_assert!(ranked.iter().all(|(_, c)| unit(*c)), "{:?}: {:?}", t, ranked);
+            prop_assert_eq!(ranked, nlu.rank(&t));
+        }
         prop_assert_eq!(normalize(&t), normalize(&t));
     }
 
