@@ -9,7 +9,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use flowdm_nlu::classifier::Params;
 use flowdm_nlu::entities::ExtractContext;
 use flowdm_nlu::vectors::WordVectors;
 use flowdm_nlu::Nlu;
@@ -92,11 +91,7 @@ fn vectors() -> Option<Arc<WordVectors>> {
 }
 
 fn build(model: &Value, vectors: Option<&Arc<WordVectors>>) -> Nlu {
-    let params = match vectors {
-        Some(_) => Params::with_vectors(),
-        None => Params::default(),
-    };
-    Nlu::build_with(Some(model), None, None, params, vectors)
+    Nlu::build_with_vectors(Some(model), None, None, vectors)
 }
 
 fn bench_with(c: &mut Criterion, vectors: Option<&Arc<WordVectors>>) {

@@ -102,17 +102,27 @@ impl Nlu {
 
     /// [`Nlu::for_version`] with word vectors for the classifier ([`vectors`]).
     pub fn for_version_with(version: &VersionInfo, vectors: Option<&Arc<WordVectors>>) -> Nlu {
+        Nlu::build_with_vectors(
+            version.model.as_ref(),
+            version.used_intents.as_deref(),
+            version.settings.intent_confidence,
+            vectors,
+        )
+    }
+
+    /// [`Nlu::build`] with word vectors when there are some (and their constants,
+    /// [`classifier::Params::with_vectors`]).
+    pub fn build_with_vectors(
+        model: Option<&Value>,
+        used: Option<&[String]>,
+        threshold: Option<f64>,
+        vectors: Option<&Arc<WordVectors>>,
+    ) -> Nlu {
         let params = match vectors {
             Some(_) => classifier::Params::with_vectors(),
             None => classifier::Params::default(),
         };
-        Nlu::build_with(
-            version.model.as_ref(),
-            version.used_intents.as_deref(),
-            version.settings.intent_confidence,
-            params,
-            vectors,
-        )
+        Nlu::build_with(model, used, threshold, params, vectors)
     }
 
     /// Builds matchers and trains the classifier from `prototype.model`.

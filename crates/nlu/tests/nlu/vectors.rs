@@ -3,7 +3,6 @@
 //! understood, and what the classifier refused without vectors (small talk near a one-word
 //! intent, junk) is still refused. Skipped when the variable is unset.
 
-use flowdm_nlu::classifier::Params;
 use flowdm_nlu::entities::ExtractContext;
 use flowdm_nlu::vectors::WordVectors;
 use flowdm_nlu::Nlu;
@@ -26,11 +25,7 @@ fn intent(name: &str, texts: &[&str]) -> Value {
 }
 
 fn build(model: &Value, vectors: Option<&Arc<WordVectors>>) -> Nlu {
-    let params = match vectors {
-        Some(_) => Params::with_vectors(),
-        None => Params::default(),
-    };
-    Nlu::build_with(Some(model), None, None, params, vectors)
+    Nlu::build_with_vectors(Some(model), None, None, vectors)
 }
 
 #[test]
