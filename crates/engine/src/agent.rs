@@ -28,7 +28,7 @@ impl Agent {
 
     /// [`Agent::new`] with word vectors for the classifier (`flowdm_nlu::vectors`).
     pub fn with_vectors(project: Project, vectors: Option<&Arc<WordVectors>>) -> Agent {
-        let nlu = Nlu::for_version_with(&project.version, vectors);
+        let nlu = Nlu::for_version(&project.version, vectors);
         Agent {
             project,
             nlu,

@@ -99,7 +99,7 @@ struct Dense {
     /// Weights, `[labels × dims]`.
     weights: Mat<f32>,
     /// The content-word vectors of each label's training examples
-    /// ([`WordVectors::embed_content`]; empty when a text has none).
+    /// ([`WordVectors::embed_both`]; empty when a text has none).
     examples: Vec<Vec<Vec<f32>>>,
 }
 
@@ -121,8 +121,8 @@ impl Classifier {
         if examples.is_empty() || classes == 0 {
             return None;
         }
-        let docs: Vec<Vec<(u64, Block)>> =
-            examples.iter().map(|(t, _)| text::features(t)).collect();
+        let words: Vec<Vec<String>> = examples.iter().map(|(t, _)| text::words(t)).collect();
+        let docs: Vec<Vec<(u64, Block)>> = words.iter().map(|w| text::features_of(w)).collect();
         let vocab = fit_vocab(&docs);
         let mut clf = Classifier {
             vocab,
@@ -142,18 +142,17 @@ impl Classifier {
         // The word-vector block: K += EEᵀ (E: n × dims, each row the text's vector × weight).
         let embedded = vectors.map(|v| {
             let weight = params.vector_weight as f32;
-            let dims = v.dims();
-            let rows: Vec<Vec<f32>> = examples
-                .iter()
-                .map(|(t, _)| {
-                    v.embed(&text::words(t))
-                        .map(|e| e.into_iter().map(|x| x * weight).collect())
-                        .unwrap_or_default()
-                })
-                .collect();
-            let e = Mat::<f32>::from_fn(n, dims, |i, k| rows[i].get(k).copied().unwrap_or(0.0));
+            let mut e = Mat::<f32>::zeros(n, v.dims());
+            let mut content = vec![Vec::new(); classes];
+            for (i, (words, (_, label))) in words.iter().zip(examples).enumerate() {
+                let (all, about) = v.embed_both(words);
+                for (k, x) in all.iter().flatten().enumerate() {
+                    e[(i, k)] = x * weight;
+                }
+                content[*label].push(about.unwrap_or_default());
+            }
             gram += &e * e.transpose();
-            (v.clone(), e)
+            (v.clone(), e, content)
         });
         // An unregularised intercept: solve on the centred kernel HKH (H = I − 11ᵀ/n) and
         // centred targets; then w = Xᵀα and intercept = ȳ − (1/n)·1ᵀKα.
@@ -197,22 +196,11 @@ impl Classifier {
         for (row, (_, label)) in rows.into_iter().zip(examples) {
             clf.examples[*label].push(row);
         }
-        clf.dense = embedded.map(|(vectors, e)| {
+        clf.dense = embedded.map(|(vectors, e, examples)| Dense {
             // [labels × dims] = (Eᵀ α)ᵀ
-            let weights = dual.transpose() * &e;
-            let mut by_label = vec![Vec::new(); classes];
-            for (text, label) in examples {
-                by_label[*label].push(
-                    vectors
-                        .embed_content(&text::words(text))
-                        .unwrap_or_default(),
-                );
-            }
-            Dense {
-                weights,
-                examples: by_label,
-                vectors,
-            }
+            weights: dual.transpose() * &e,
+            examples,
+            vectors,
         });
         Some(clf)
     }
@@ -223,7 +211,7 @@ impl Classifier {
         let Some(rows) = self.examples.get(label) else {
             return (0.0, 0.0);
         };
-        let sparse = sparse_similarities(x, rows, self.vocab.len()).fold(0.0f32, f32::max);
+        let sparse = best_sparse_similarity(x, rows, self.vocab.len());
         let dense = match (self.dense.as_ref(), e) {
             (Some(dense), Some(e)) => dense
                 .examples
@@ -273,15 +261,19 @@ impl Classifier {
                 *s += v * w;
             }
         }
-        if let Some(dense) = &self.dense {
+        // The text's word vectors: of all its words (a feature) and of its content words (for
+        // the evidence check below).
+        let (all, content) = match &self.dense {
+            Some(dense) => dense.vectors.embed_both(&words),
+            None => (None, None),
+        };
+        if let (Some(dense), Some(e)) = (&self.dense, all) {
             let weight = self.params.vector_weight as f32;
-            if let Some(e) = dense.vectors.embed(&words) {
-                let e: Vec<f32> = e.into_iter().map(|v| v * weight).collect();
-                // One matrix-vector product (faer's SIMD kernels): a dense loop here is 4× slower.
-                let scores = &dense.weights * faer::ColRef::from_slice(&e);
-                for (c, s) in acc.iter_mut().enumerate() {
-                    *s += scores[c];
-                }
+            let e: Vec<f32> = e.into_iter().map(|v| v * weight).collect();
+            // One matrix-vector product (faer's SIMD kernels): a dense loop here is 4× slower.
+            let scores = &dense.weights * faer::ColRef::from_slice(&e);
+            for (c, s) in acc.iter_mut().enumerate() {
+                *s += scores[c];
             }
         }
         let scores: Vec<f64> = acc.into_iter().map(f64::from).collect();
@@ -301,10 +293,6 @@ impl Classifier {
             .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
         if let Some(&(best, _)) = ranked.first() {
-            let content = self
-                .dense
-                .as_ref()
-                .and_then(|d| d.vectors.embed_content(&words));
             let (similarity, semantic) = self.similarity(&x, content.as_deref(), best);
             let evidence = evidence || semantic >= self.params.semantic_evidence;
             if !evidence && similarity < self.params.look_alike {
@@ -353,12 +341,8 @@ impl Classifier {
     }
 }
 
-/// The dot product of `x` with each of `rows` (TF-IDF vectors over `columns` columns).
-fn sparse_similarities(
-    x: &[(u32, f32)],
-    rows: &[SparseVec],
-    columns: usize,
-) -> std::vec::IntoIter<f32> {
+/// The largest dot product of `x` with one of `rows` (TF-IDF vectors over `columns` columns).
+fn best_sparse_similarity(x: &[(u32, f32)], rows: &[SparseVec], columns: usize) -> f32 {
     // `x` scattered into a dense buffer (reused per thread), each example a gather.
     DENSE.with(|dense| {
         let mut dense = dense.borrow_mut();
@@ -368,18 +352,18 @@ fn sparse_similarities(
         for &(col, v) in x {
             dense[col as usize] = v;
         }
-        let dots: Vec<f32> = rows
+        let best = rows
             .iter()
             .map(|row| {
                 row.iter()
                     .map(|&(col, v)| dense[col as usize] * v)
                     .sum::<f32>()
             })
-            .collect();
+            .fold(0.0f32, f32::max);
         for &(col, _) in x {
             dense[col as usize] = 0.0;
         }
-        dots.into_iter()
+        best
     })
 }
 

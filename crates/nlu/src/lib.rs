@@ -95,13 +95,9 @@ pub struct Nlu {
 }
 
 impl Nlu {
-    /// The NLU of a loaded version: its model, `usedIntentsSet` and threshold.
-    pub fn for_version(version: &VersionInfo) -> Nlu {
-        Nlu::for_version_with(version, None)
-    }
-
-    /// [`Nlu::for_version`] with word vectors for the classifier ([`vectors`]).
-    pub fn for_version_with(version: &VersionInfo, vectors: Option<&Arc<WordVectors>>) -> Nlu {
+    /// The NLU of a loaded version: its model, `usedIntentsSet` and threshold, and word vectors
+    /// for the classifier when there are some ([`vectors`]).
+    pub fn for_version(version: &VersionInfo, vectors: Option<&Arc<WordVectors>>) -> Nlu {
         Nlu::build_with_vectors(
             version.model.as_ref(),
             version.used_intents.as_deref(),

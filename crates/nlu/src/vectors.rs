@@ -204,38 +204,48 @@ impl WordVectors {
     /// [`crate::text::words`]); accents are removed as the uncased model was trained. `None`
     /// when no piece is known.
     pub fn embed(&self, words: &[String]) -> Option<Vec<f32>> {
-        self.mean(words, false)
+        self.embed_both(words).0
     }
 
-    /// [`WordVectors::embed`] of the content words only (all of them when every word is a
-    /// stop word): what a text is about. Stop words dominate a mean of static vectors: with
-    /// them "I am doing well" is as close to "can you help me" (0.60) as "get me an uber" is to
-    /// "i need a taxi"; without, 0.19 and 0.55. (As a feature of the classifier, the stop words
-    /// help: "what", "when", "set".)
-    pub fn embed_content(&self, words: &[String]) -> Option<Vec<f32>> {
-        let content = words.iter().any(|w| !crate::vocabulary::is_stop_word(w));
-        self.mean(words, content)
-    }
-
-    fn mean(&self, words: &[String], content_only: bool) -> Option<Vec<f32>> {
-        let mut sum = vec![0.0f32; self.dims];
-        let mut ids = Vec::with_capacity(words.len() * 2);
+    /// [`WordVectors::embed`] of `words`, and of their content words only (all of them when
+    /// every word is a stop word): what a text is about. Each word is split into pieces once.
+    ///
+    /// Stop words dominate a mean of static vectors: with them "I am doing well" is as close to
+    /// "can you help me" (0.60) as "get me an uber" is to "i need a taxi"; without, 0.19 and
+    /// 0.55. (As a feature of the classifier, the stop words help: "what", "when", "set".)
+    pub fn embed_both(&self, words: &[String]) -> (Option<Vec<f32>>, Option<Vec<f32>>) {
+        let any_content = words.iter().any(|w| !crate::vocabulary::is_stop_word(w));
+        let mut all = Vec::with_capacity(words.len() * 2);
+        let mut content = Vec::with_capacity(words.len() * 2);
         for word in words {
-            if content_only && crate::vocabulary::is_stop_word(word) {
-                continue;
-            }
             if word.chars().count() > crate::text::MAX_WORD_CHARS {
                 continue;
             }
+            let start = all.len();
             if word.is_ascii() {
-                self.pieces.split(word, &mut ids);
+                self.pieces.split(word, &mut all);
             } else {
                 let plain: String = word.nfd().filter(|c| !is_combining_mark(*c)).collect();
-                self.pieces.split(&plain, &mut ids);
+                self.pieces.split(&plain, &mut all);
+            }
+            if any_content && !crate::vocabulary::is_stop_word(word) {
+                content.extend_from_slice(&all[start..]);
             }
         }
+        let all = self.mean(&all);
+        let content = if any_content {
+            self.mean(&content)
+        } else {
+            all.clone()
+        };
+        (all, content)
+    }
+
+    /// The unit-length mean of the vectors of `ids`; `None` when there is none.
+    fn mean(&self, ids: &[u32]) -> Option<Vec<f32>> {
+        let mut sum = vec![0.0f32; self.dims];
         let mut count = 0usize;
-        for id in ids {
+        for &id in ids {
             let start = id as usize * self.dims;
             if let Some(row) = self.data.get(start..start + self.dims) {
                 sum.iter_mut().zip(row).for_each(|(s, v)| *s += v);

@@ -42,7 +42,7 @@ mod tests;
 mod tests_function;
 mod web;
 
-use convert::{define, same_json, set_globals, to_json};
+use convert::{define, set_globals, to_json};
 use engine::{describe, with_context, Failure};
 use flowdm_engine::env::CodeOutcome;
 use flowdm_engine::expr::ScriptError;
@@ -51,6 +51,7 @@ use flowdm_engine::{Fetch, FunctionRun, Sandbox, ScriptEnv};
 use rquickjs::{Ctx, Function, Value as JsValue};
 use serde_json::Value;
 
+pub use convert::same_json;
 pub use engine::{MEMORY_LIMIT, TIME_LIMIT};
 
 /// The QuickJS sandbox. Stateless: the runtimes live in thread-locals.

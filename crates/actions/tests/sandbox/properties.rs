@@ -6,7 +6,7 @@
 //! Each case runs a JavaScript engine: few cases (`PROPTEST_CASES=5000` for a deeper run).
 
 use crate::arbitrary_json::{self as arb, bounded};
-use flowdm_actions::sandbox::QuickJs;
+use flowdm_actions::sandbox::{same_json, QuickJs};
 use flowdm_engine::{FunctionRun, HttpRequest, HttpResponse, Sandbox, ScriptEnv};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
@@ -23,22 +23,6 @@ const SHORT: ScriptEnv = ScriptEnv {
     seed: 7,
     budget_ms: Some(20),
 };
-
-/// The same JSON up to number representation and key order.
-fn same_json(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_json(p, q))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
-        }
-        _ => a == b,
-    }
-}
 
 fn one(name: &str, v: Value) -> Map<String, Value> {
     let mut m = Map::new();
