@@ -20,7 +20,7 @@
 
 use crate::engine::{Agent, State};
 use crate::projects::{
-    agent_files, load_agent, AgentError, LoadReport, Loaded, Registry, AGENT_EXTENSIONS,
+    agent_files, is_agent_file, load_agent, AgentError, LoadReport, Loaded, Registry,
 };
 use arc_swap::ArcSwap;
 use flowdm_nlu::vectors::WordVectors;
@@ -101,11 +101,7 @@ pub struct LiveAgents {
 }
 
 fn revision_of(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(&Sha256::digest(bytes)[..8])
 }
 
 /// Records a file that failed to load in both reports.
@@ -429,11 +425,7 @@ pub fn watch(agents: &Arc<LiveAgents>) {
         .spawn(move || {
             let is_change = |e: &notify::Event| {
                 !matches!(e.kind, EventKind::Access(_))
-                    && e.paths.iter().any(|p| {
-                        p.extension()
-                            .and_then(|x| x.to_str())
-                            .is_some_and(|x| AGENT_EXTENSIONS.contains(&x.to_ascii_lowercase().as_str()))
-                    })
+                    && e.paths.iter().any(|p| is_agent_file(p))
             };
             let mut dirty = false;
             loop {

@@ -58,23 +58,25 @@ pub fn load_agent(path: &Path) -> Result<(Project, Vec<LoadWarning>), AgentError
     }
 }
 
-/// An agent file that failed to load.
+/// Whether `path` names an agent file (`*.vf`, `*.vfr`, any case).
+pub fn is_agent_file(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| AGENT_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
 /// The agent files (`*.vf`, `*.vfr`, any case) of `dir`, in file-name order.
 pub fn agent_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok())
         .map(|e| e.path())
-        .filter(|p| p.is_file())
-        .filter(|p| {
-            p.extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| AGENT_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-        })
+        .filter(|p| p.is_file() && is_agent_file(p))
         .collect();
     paths.sort();
     Ok(paths)
 }
 
+/// An agent file that failed to load.
 #[derive(Debug)]
 pub struct LoadFailure {
     pub path: PathBuf,

@@ -54,19 +54,6 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
-/// Percent-encodes one path segment (everything but RFC 3986 unreserved characters).
-fn encode_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// JSON safe inside a `<script>` element (no `</script>`, no `<!--`).
 fn script_json(v: &serde_json::Value) -> String {
     v.to_string()
@@ -105,7 +92,7 @@ pub async fn index(data: web::Data<AppState>) -> HttpResponse {
         let id = &entry.info.id;
         rows.push_str(&format!(
             "<tr><td><a href=\"/chat/{}\">{}</a></td><td><code>{}</code></td></tr>\n",
-            escape_html(&encode_segment(id)),
+            escape_html(&super::stops::segment(id)),
             escape_html(&entry.info.name),
             escape_html(id),
         ));
@@ -250,6 +237,7 @@ mod tests {
 
     #[test]
     fn segments_are_percent_encoded() {
+        let encode_segment = super::super::stops::segment;
         assert_eq!(encode_segment("64a1f0"), "64a1f0");
         assert_eq!(encode_segment("a b/c?"), "a%20b%2Fc%3F");
     }

@@ -24,14 +24,7 @@ pub fn etag_of_bytes(json: &[u8]) -> String {
 }
 
 fn finish(h: Sha256) -> String {
-    let digest = h.finalize();
-    let mut tag = String::with_capacity(34);
-    tag.push('"');
-    for b in &digest[..16] {
-        tag.push_str(&format!("{b:02x}"));
-    }
-    tag.push('"');
-    tag
+    format!("\"{}\"", hex::encode(&h.finalize()[..16]))
 }
 
 /// Feeds serialised JSON straight into the hash (no copy of the state's bytes).

@@ -105,16 +105,8 @@ struct Inner {
 /// How a user id appears in logs: the first 16 hex digits of its SHA-256 (a user id may be an
 /// email address; the hash still lets an operator follow one user: `docs/observability.md`).
 pub fn user_hash(user_id: &str) -> String {
-    let digest = Sha256::digest(user_id.as_bytes());
-    let mut out = String::with_capacity(16);
-    for b in &digest[..8] {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0xf)]));
-    }
-    out
+    hex::encode(&Sha256::digest(user_id.as_bytes())[..8])
 }
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// What is known about the request being handled. Cheap to clone (one worker thread owns it).
 #[derive(Debug, Clone, Default)]

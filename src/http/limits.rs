@@ -54,7 +54,9 @@ impl FromRequest for JsonBody {
     }
 }
 
-async fn read_limited(payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
+/// The body, up to `limit` bytes (over it: 413, after draining a little more so the client
+/// reads the answer).
+pub(crate) async fn read_limited(payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
     use actix_web::body::{BodyStream, MessageBody};
     let mut stream = Box::pin(BodyStream::new(payload));
     let mut body: Vec<u8> = Vec::new();

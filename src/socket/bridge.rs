@@ -70,18 +70,11 @@ fn parts<B>(req: &HttpRequest, body: B) -> Result<http::Request<B>, ApiError> {
 /// also engine.io's `max_payload`): more is a 413 before socketioxide sees it.
 async fn polling(
     req: &HttpRequest,
-    mut body: web::Payload,
+    body: web::Payload,
     channel: &SocketChannel,
     limit: usize,
 ) -> Result<HttpResponse, ApiError> {
-    let mut bytes = web::BytesMut::new();
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| ApiError::validation("body", e.to_string()))?;
-        if bytes.len() + chunk.len() > limit {
-            return Err(ApiError::too_large());
-        }
-        bytes.extend_from_slice(&chunk);
-    }
+    let bytes = crate::http::limits::read_limited(body, limit).await?;
     let request = parts(req, Full::new(Bytes::from(bytes)))?;
     let answer = channel
         .svc

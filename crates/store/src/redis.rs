@@ -45,7 +45,7 @@ use reply::{corrupt, is_broken, is_noscript, parse_begin, pool_error, unavailabl
 use serde_json::{Map, Value};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -126,23 +126,18 @@ pub(crate) struct Inner {
     queue: LocalLocks,
     round_trips: AtomicU64,
     /// The session locks this process holds (lock key → token), released by
-    /// [`SessionStore::release_held`] at shutdown.
-    held: Mutex<std::collections::HashMap<String, String>>,
+    /// [`SessionStore::release_held`] at shutdown. Sharded: every turn writes it, from every
+    /// worker.
+    held: dashmap::DashMap<String, String>,
 }
 
 impl Inner {
     fn hold(&self, lock_key: &str, token: &str) {
-        self.held
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(lock_key.to_string(), token.to_string());
+        self.held.insert(lock_key.to_string(), token.to_string());
     }
 
     fn let_go(&self, lock_key: &str, token: &str) {
-        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-        if held.get(lock_key).is_some_and(|t| t == token) {
-            held.remove(lock_key);
-        }
+        self.held.remove_if(lock_key, |_, t| t == token);
     }
 }
 
@@ -426,7 +421,7 @@ impl RedisStore {
                 lanes: (0..lanes).map(|_| Lane::default()).collect(),
                 queue: LocalLocks::default(),
                 round_trips: AtomicU64::new(0),
-                held: Mutex::default(),
+                held: dashmap::DashMap::new(),
                 cfg,
             }),
         })
@@ -775,12 +770,10 @@ impl SessionStore for RedisStore {
 
     fn release_held(&self) -> StoreFuture<'_, usize> {
         Box::pin(async move {
-            let held: Vec<(String, String)> = self
-                .inner
-                .held
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .drain()
+            let keys: Vec<String> = self.inner.held.iter().map(|e| e.key().clone()).collect();
+            let held: Vec<(String, String)> = keys
+                .into_iter()
+                .filter_map(|k| self.inner.held.remove(&k))
                 .collect();
             let mut released = 0;
             for (lock_key, token) in held {
