@@ -20,7 +20,7 @@ pub mod defaults {
     pub const SHUTDOWN_SECS: u64 = 30;
     /// How long a retired agent revision is kept after its last turn (the Redis store's idle
     /// session TTL: no session older than that is left to use it).
-    pub const RETIRE_AFTER_SECS: u64 = 7 * 24 * 3600;
+    pub const RETIRE_AFTER_SECS: u64 = flowdm_store::DEFAULT_SESSION_TTL_SECS;
     /// Directory of the knowledge bases, one folder per project (docs/knowledge-base.md).
     pub const KB_DIR: &str = "kb";
     /// Directory of the custom actions the server runs itself (docs/custom-actions.md).

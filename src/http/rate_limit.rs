@@ -72,12 +72,9 @@ pub const LIMITED_ROUTES: &[&str] = &[
     "/knowledge-base/query",
 ];
 
-static LIMITED: LazyLock<Vec<ResourceDef>> = LazyLock::new(|| {
-    LIMITED_ROUTES
-        .iter()
-        .map(|p| ResourceDef::new(*p))
-        .collect()
-});
+/// Every limited route in one definition: one `RegexSet` match per request, the first
+/// matching pattern's parameters.
+static LIMITED: LazyLock<ResourceDef> = LazyLock::new(|| ResourceDef::new(LIMITED_ROUTES.to_vec()));
 
 /// The limiters of the server (none: no limit).
 #[derive(Clone, Default)]
@@ -124,7 +121,9 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// The key and user buckets of a request to a limited route (`None`: not limited).
 fn buckets(data: &AppState, req: &ServiceRequest) -> Option<(String, Option<String>)> {
     let mut path = actix_web::dev::Path::new(req.path().to_string());
-    LIMITED.iter().find(|d| d.capture_match_info(&mut path))?;
+    if !LIMITED.capture_match_info(&mut path) {
+        return None;
+    }
     let headers = req.headers();
     let auth = header(headers, "authorization");
     let project_param = path.get("projectID").filter(|s| !s.is_empty());
@@ -248,13 +247,11 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let service = self.service.clone();
-        let limits = req
-            .app_data::<web::Data<AppState>>()
-            .map(|d| d.rate_limits.clone())
-            .filter(|l| !l.is_off());
-        let buckets = match (&limits, req.app_data::<web::Data<AppState>>()) {
-            (Some(_), Some(data)) => buckets(data, &req),
-            _ => None,
+        let (limits, buckets) = match req.app_data::<web::Data<AppState>>() {
+            Some(data) if !data.rate_limits.is_off() => {
+                (Some(data.rate_limits.clone()), buckets(data, &req))
+            }
+            _ => (None, None),
         };
         Box::pin(async move {
             let (Some(limits), Some((key, user))) = (limits, buckets) else {

@@ -18,22 +18,13 @@ pub async fn reload(
 ) -> Result<HttpResponse, ManageError> {
     admin(&req, &data)?;
     let agents = data.agents.clone();
+    let failed = |message: String| {
+        ManageError::new(StatusCode::INTERNAL_SERVER_ERROR, "reload_failed", message)
+    };
     let report = web::block(move || agents.reload())
         .await
-        .map_err(|e| {
-            ManageError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "reload_failed",
-                e.to_string(),
-            )
-        })?
-        .map_err(|e| {
-            ManageError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "reload_failed",
-                format!("the agents' folder cannot be read: {e}"),
-            )
-        })?;
+        .map_err(|e| failed(e.to_string()))?
+        .map_err(|e| failed(format!("the agents' folder cannot be read: {e}")))?;
     let registry = match data.live.reload_files().await {
         Ok(()) => json!("reloaded"),
         Err(e) => json!(format!("not read: {e}")),

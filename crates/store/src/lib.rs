@@ -42,6 +42,9 @@ use std::time::Duration;
 /// larger state is refused with [`StoreError::TooLarge`] and the old one kept.
 pub const DEFAULT_MAX_STATE_BYTES: usize = 1024 * 1024;
 
+/// How long the Redis store keeps an idle session by default (seven days).
+pub const DEFAULT_SESSION_TTL_SECS: u64 = 7 * 24 * 3600;
+
 /// Idempotency records kept per session (oldest dropped first).
 pub const IDEMPOTENCY_RECORDS_PER_SESSION: usize = 64;
 

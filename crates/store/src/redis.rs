@@ -89,7 +89,7 @@ impl Default for RedisConfig {
             urls: vec!["redis://127.0.0.1:6379".into()],
             cluster: false,
             prefix: "flowdm:".into(),
-            session_ttl: Some(Duration::from_secs(7 * 24 * 3600)),
+            session_ttl: Some(Duration::from_secs(crate::DEFAULT_SESSION_TTL_SECS)),
             lock_ttl: Duration::from_secs(10),
             timeout: Duration::from_millis(1000),
             max_state_bytes: super::DEFAULT_MAX_STATE_BYTES,
