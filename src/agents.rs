@@ -19,9 +19,7 @@
 //!   sessions move to the current revision).
 
 use crate::engine::{Agent, State};
-use crate::projects::{
-    agent_files, is_agent_file, load_agent, AgentError, LoadReport, Loaded, Registry,
-};
+use crate::projects::{agent_files, is_agent_file, load_agent, AgentError, Registry};
 use arc_swap::ArcSwap;
 use flowdm_nlu::vectors::WordVectors;
 use serde::Serialize;
@@ -61,11 +59,22 @@ struct Retired {
     last_used: Instant,
 }
 
+/// A file compiled and loaded: `{file, projectID, versionID, revision}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadedFile {
+    pub file: String,
+    #[serde(rename = "projectID")]
+    pub project_id: String,
+    #[serde(rename = "versionID")]
+    pub version_id: String,
+    pub revision: String,
+}
+
 /// What a reload did (the answer of `POST /admin/reload`).
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct ReloadReport {
-    /// Files compiled and loaded (new or changed): `{file, projectID, versionID, revision}`.
-    pub loaded: Vec<serde_json::Value>,
+    /// Files compiled and loaded (new or changed).
+    pub loaded: Vec<LoadedFile>,
     /// Files whose bytes did not change.
     pub unchanged: usize,
     /// Files that failed: `{file, error}`; their previous agents (if any) are kept.
@@ -76,11 +85,10 @@ pub struct ReloadReport {
     pub retired: usize,
 }
 
-/// What [`LiveAgents::build`] read: the new snapshot, the start-up report, the reload's report
-/// and the agents no longer in the snapshot (with their revisions).
+/// What [`LiveAgents::build`] read: the new snapshot, the report and the agents no longer in the
+/// snapshot (with their revisions).
 struct Built {
     snapshot: Snapshot,
-    report: LoadReport,
     reload: ReloadReport,
     gone: Vec<(Arc<Agent>, String)>,
 }
@@ -104,15 +112,11 @@ fn revision_of(bytes: &[u8]) -> String {
     hex::encode(&Sha256::digest(bytes)[..8])
 }
 
-/// Records a file that failed to load in both reports.
-fn failed(reload: &mut ReloadReport, report: &mut LoadReport, path: &Path, error: AgentError) {
+/// Records a file that failed to load.
+fn failed(reload: &mut ReloadReport, path: &Path, error: AgentError) {
     reload.failed.push(serde_json::json!({
         "file": path.display().to_string(), "error": error.to_string(),
     }));
-    report.failed.push(crate::projects::LoadFailure {
-        path: path.to_path_buf(),
-        error,
-    });
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -121,14 +125,15 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl LiveAgents {
     /// Loads `dir` (as [`Registry::load_dir_with_library`] does: failed files are reported and
-    /// skipped); only an unreadable folder is an error.
+    /// skipped); only an unreadable folder is an error. The report's `loaded` lists every
+    /// agent loaded.
     pub fn load(
         dir: &Path,
         actions: Arc<flowdm_model::ServerActions>,
         library: Arc<flowdm_model::Library>,
         vectors: Option<Arc<WordVectors>>,
         retire_after: Duration,
-    ) -> std::io::Result<(LiveAgents, LoadReport)> {
+    ) -> std::io::Result<(LiveAgents, ReloadReport)> {
         let live = LiveAgents {
             dir: dir.to_path_buf(),
             actions,
@@ -142,7 +147,7 @@ impl LiveAgents {
         };
         let built = live.build(&HashMap::new())?;
         live.current.store(Arc::new(built.snapshot));
-        Ok((live, built.report))
+        Ok((live, built.reload))
     }
 
     /// The current registry.
@@ -162,7 +167,6 @@ impl LiveAgents {
         let mut registry = Registry::with(self.actions.clone(), self.library.clone())
             .with_vectors(self.vectors.clone());
         let mut files = HashMap::new();
-        let mut report = LoadReport::default();
         let mut reload = ReloadReport::default();
         for path in agent_files(&self.dir)? {
             let loaded = std::fs::read(&path)
@@ -193,7 +197,7 @@ impl LiveAgents {
                 Ok(found) => found,
                 Err(error) => {
                     tracing::error!(file = %path.display(), reason = %error, "agent not loaded");
-                    failed(&mut reload, &mut report, &path, error);
+                    failed(&mut reload, &path, error);
                     // The previous agents of this file stay.
                     match previous.get(&path) {
                         Some(old) => old.clone(),
@@ -209,23 +213,17 @@ impl LiveAgents {
             for agent in &file.agents {
                 match registry.insert_agent(agent.clone(), &path) {
                     Ok(()) => inserted.push(agent.clone()),
-                    Err(error) => failed(&mut reload, &mut report, &path, error),
+                    Err(error) => failed(&mut reload, &path, error),
                 }
             }
             for agent in &inserted {
-                report.loaded.push(Loaded {
-                    path: path.clone(),
-                    project_id: agent.version.project_id.clone(),
-                    version_id: agent.version.id.clone(),
-                    warnings: Vec::new(),
-                });
                 if !unchanged {
-                    reload.loaded.push(serde_json::json!({
-                        "file": path.display().to_string(),
-                        "projectID": agent.version.project_id,
-                        "versionID": agent.version.id,
-                        "revision": file.revision,
-                    }));
+                    reload.loaded.push(LoadedFile {
+                        file: path.display().to_string(),
+                        project_id: agent.version.project_id.clone(),
+                        version_id: agent.version.id.clone(),
+                        revision: file.revision.clone(),
+                    });
                 }
             }
             if unchanged {
@@ -272,7 +270,6 @@ impl LiveAgents {
                 by_version,
                 openapi,
             },
-            report,
             reload,
             gone,
         })

@@ -356,7 +356,7 @@ fn load_agents(
         source,
     })?;
     for loaded in &report.loaded {
-        tracing::info!(file = %loaded.path.display(), project = %loaded.project_id, version = %loaded.version_id, "agent loaded");
+        tracing::info!(file = %loaded.file, project = %loaded.project_id, version = %loaded.version_id, "agent loaded");
     }
     if agents.registry().is_empty() {
         tracing::warn!(dir = %config.diagrams.display(), "no agent loaded: every project route will answer an error");
