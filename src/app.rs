@@ -299,10 +299,13 @@ fn open_registry(
         admin_api = config.admin_key.is_some(),
         "registry of custom actions and library entries"
     );
-    let live = Arc::new(
-        LiveRegistry::new(files, library, config.library_dir.clone(), store)
-            .with_actions_dir(config.actions_dir.clone()),
-    );
+    let live = Arc::new(LiveRegistry::new(
+        files,
+        library,
+        config.actions_dir.clone(),
+        config.library_dir.clone(),
+        store,
+    ));
     let first = live.clone();
     tokio::spawn(async move {
         if let Err(error) = first.reload().await {

@@ -88,16 +88,12 @@ fn cache_key(raw: &Value) -> CacheKey {
 }
 
 impl LiveRegistry {
-    /// Where the file actions are read again from.
-    pub fn with_actions_dir(mut self, dir: PathBuf) -> LiveRegistry {
-        self.actions_dir = dir;
-        self
-    }
-
-    /// The files alone until [`LiveRegistry::reload`] reads the store.
+    /// The files alone until [`LiveRegistry::reload`] reads the store; `actions_dir` and
+    /// `library_dir` are where [`LiveRegistry::reload_files`] reads them again.
     pub fn new(
         action_files: Vec<ServerAction>,
         library_files: &Library,
+        actions_dir: PathBuf,
         library_dir: PathBuf,
         store: Arc<dyn RegistryStore>,
     ) -> LiveRegistry {
@@ -112,7 +108,7 @@ impl LiveRegistry {
                 library: library_files,
             }),
             library_dir,
-            actions_dir: PathBuf::new(),
+            actions_dir,
             store,
             compiled: Mutex::new(HashMap::new()),
             generation: AtomicU64::new(u64::MAX),
@@ -335,6 +331,7 @@ mod tests {
         let live = LiveRegistry::new(
             Vec::new(),
             &Library::default(),
+            "actions".into(),
             "library".into(),
             store.clone(),
         );
