@@ -150,23 +150,7 @@ pub fn public_entry(
     project_id: &str,
     check_origin: bool,
 ) -> Result<Arc<ProjectEntry>, ApiError> {
-    if check_origin && !state.public_origins.is_empty() {
-        let origin = header(req, "origin").unwrap_or("");
-        if !state.public_origins.iter().any(|o| o == origin) {
-            return Err(ApiError::Text {
-                status: StatusCode::FORBIDDEN,
-                message: "Forbidden: Invalid Origin".into(),
-            });
-        }
-    }
-    let entry = state
-        .agents
-        .registry()
-        .project(project_id)
-        .filter(|e| e.is_public())
-        .cloned()
-        .ok_or_else(|| ApiError::verror(StatusCode::UNAUTHORIZED, "no access to project"))?;
-    Ok(entry)
+    public_lookup(state, req, project_id, check_origin, false)
 }
 
 /// [`public_entry`] after a 404 VError `Project <id> not found` for a project that is not
@@ -177,13 +161,37 @@ pub fn loaded_public_entry(
     project_id: &str,
     check_origin: bool,
 ) -> Result<Arc<ProjectEntry>, ApiError> {
-    if state.agents.registry().project(project_id).is_none() {
+    public_lookup(state, req, project_id, check_origin, true)
+}
+
+/// The project looked up once: 404 first when `missing_is_404` and it is not loaded, then the
+/// origin (403), then 401 unless it is loaded and public.
+fn public_lookup(
+    state: &AppState,
+    req: &HttpRequest,
+    project_id: &str,
+    check_origin: bool,
+    missing_is_404: bool,
+) -> Result<Arc<ProjectEntry>, ApiError> {
+    let entry = state.agents.registry().project(project_id).cloned();
+    if missing_is_404 && entry.is_none() {
         return Err(ApiError::verror(
             StatusCode::NOT_FOUND,
             format!("Project {project_id} not found"),
         ));
     }
-    public_entry(state, req, project_id, check_origin)
+    if check_origin && !state.public_origins.is_empty() {
+        let origin = header(req, "origin").unwrap_or("");
+        if !state.public_origins.iter().any(|o| o == origin) {
+            return Err(ApiError::Text {
+                status: StatusCode::FORBIDDEN,
+                message: "Forbidden: Invalid Origin".into(),
+            });
+        }
+    }
+    entry
+        .filter(|e| e.is_public())
+        .ok_or_else(|| ApiError::verror(StatusCode::UNAUTHORIZED, "no access to project"))
 }
 
 /// Records a resolved version for the request's logs.
