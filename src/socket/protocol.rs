@@ -376,9 +376,13 @@ fn on_action(s: SocketRef, data: web::Data<AppState>, conn: Shared, p: Value) {
         let ctx = RequestCtx::new(new_request_id(), None, Fingerprint::default());
         let project_id = started.agent.version.project_id.to_string();
         ctx.set_route_kind("socket");
-        let user = crate::http::context::user_hash(&started.user_id);
-        let span =
-            tracing::info_span!("socket turn", id = %ctx.id(), project = %project_id, user = %user);
+        let span = tracing::info_span!(
+            "socket turn",
+            id = %ctx.id(),
+            project = tracing::field::Empty,
+            version = tracing::field::Empty,
+            user = tracing::field::Empty,
+        );
         async {
             ctx.record_project(&project_id, &started.agent.version.id);
             ctx.record_user(&started.user_id);
