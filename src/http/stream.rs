@@ -594,26 +594,23 @@ impl<S: EventSink> Emitter<S> {
     /// The rest of the traces, the state (always on `/v2beta1`, when asked on `/v2`), `end`.
     fn finish(&mut self, out: &TurnOutput) {
         self.traces(&out.trace);
-        let state = serde_json::to_value(&out.state).unwrap_or(Value::Null);
+        let state = || serde_json::to_value(&out.state).unwrap_or(Value::Null);
         match self.format {
-            Format::Beta => {
-                self.send("state", &json!({"type": "state", "state": state}));
+            Format::Beta | Format::V2 { state: true, .. } => {
+                self.send("state", &json!({"type": "state", "state": state()}));
+                self.send("end", &json!({"type": "end"}));
             }
-            Format::V2 { state: true, .. } => {
-                self.send("state", &json!({"type": "state", "state": state}));
+            Format::V2 { .. } => {
+                self.send("end", &json!({"type": "end"}));
             }
-            Format::V2 { .. } => {}
-            Format::Socket {
-                state: with_state, ..
-            } => {
-                if with_state {
-                    self.send("state", &json!({ "state": state }));
-                }
+            Format::Socket { state: true, .. } => {
+                self.send("state", &json!({ "state": state() }));
                 self.send("action", &json!({"status": "completed"}));
-                return;
+            }
+            Format::Socket { .. } => {
+                self.send("action", &json!({"status": "completed"}));
             }
         }
-        self.send("end", &json!({"type": "end"}));
     }
 
     /// A turn dropped because the client left or cancelled it: a socket still connected is
