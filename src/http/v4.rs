@@ -210,6 +210,17 @@ pub(crate) async fn current_record(
     if parsed.project_id != project_id || parsed.user_id != user_id {
         return Ok(None);
     }
+    stored_record(data, project_id, user_id, key).await
+}
+
+/// The key record of `user_id`'s session when its hash is that of `key` (compared in constant
+/// time); the caller parsed `key` and checked that it names this project and user.
+async fn stored_record(
+    data: &AppState,
+    project_id: &str,
+    user_id: &str,
+    key: &str,
+) -> Result<Option<Value>, ApiError> {
     let stored = data.store.get(&key_record(project_id, user_id)).await?;
     let record = stored.and_then(|mut s| s.storage.remove(STORAGE_KEY));
     let hash = record
@@ -295,7 +306,8 @@ async fn authorise(
         .environment(&parsed.environment)
         .map_err(|_| unauthorised())?
         .clone();
-    if !key_is_current(data, &parsed.project_id, &parsed.user_id, key).await? {
+    let stored = stored_record(data, &parsed.project_id, &parsed.user_id, key).await?;
+    if stored.is_none() {
         return Err(unauthorised());
     }
     ctx.record_user(&parsed.user_id);
