@@ -617,10 +617,7 @@ impl<S: EventSink> Emitter<S> {
     /// told (`action` `{status: "rejected"}`); an SSE client is gone.
     fn cancelled(&mut self) {
         if let Format::Socket { .. } = self.format {
-            self.send(
-                "action",
-                &json!({"status": "rejected", "error": {"code": 499, "message": "cancelled"}}),
-            );
+            self.send("action", &rejection(499, "cancelled"));
         }
     }
 
@@ -629,10 +626,7 @@ impl<S: EventSink> Emitter<S> {
     fn error(&mut self, e: &ApiError) {
         let status = actix_web::ResponseError::status_code(e).as_u16();
         if let Format::Socket { .. } = self.format {
-            self.send(
-                "action",
-                &json!({"status": "rejected", "error": {"code": status, "message": e.message()}}),
-            );
+            self.send("action", &rejection(status, &e.message()));
             return;
         }
         self.send(
@@ -640,6 +634,12 @@ impl<S: EventSink> Emitter<S> {
             &json!({"type": "error", "code": status, "message": e.message()}),
         );
     }
+}
+
+/// The socket's `action` event of a turn that did not run or did not finish: `{status:
+/// "rejected", error: {code, message}}`.
+pub(crate) fn rejection(code: u16, message: &str) -> Value {
+    json!({"status": "rejected", "error": {"code": code, "message": message}})
 }
 
 /// A `text` or `speak` trace an AI step said (`payload.ai`).

@@ -146,10 +146,7 @@ fn exception(s: &SocketRef, code: u16, message: &str) {
 }
 
 fn rejected(s: &SocketRef, code: u16, message: &str) {
-    let _ = s.emit(
-        "action",
-        &json!({"status": "rejected", "error": {"code": code, "message": message}}),
-    );
+    let _ = s.emit("action", &stream::rejection(code, message));
 }
 
 fn error_parts(e: &ApiError) -> (u16, String) {
