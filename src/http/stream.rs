@@ -594,36 +594,30 @@ impl<S: EventSink> Emitter<S> {
     /// The rest of the traces, the state (always on `/v2beta1`, when asked on `/v2`), `end`.
     fn finish(&mut self, out: &TurnOutput) {
         self.traces(&out.trace);
-        let state = serde_json::to_value(&out.state).unwrap_or(Value::Null);
+        let state = || serde_json::to_value(&out.state).unwrap_or(Value::Null);
         match self.format {
-            Format::Beta => {
-                self.send("state", &json!({"type": "state", "state": state}));
+            Format::Beta | Format::V2 { state: true, .. } => {
+                self.send("state", &json!({"type": "state", "state": state()}));
+                self.send("end", &json!({"type": "end"}));
             }
-            Format::V2 { state: true, .. } => {
-                self.send("state", &json!({"type": "state", "state": state}));
+            Format::V2 { .. } => {
+                self.send("end", &json!({"type": "end"}));
             }
-            Format::V2 { .. } => {}
-            Format::Socket {
-                state: with_state, ..
-            } => {
-                if with_state {
-                    self.send("state", &json!({ "state": state }));
-                }
+            Format::Socket { state: true, .. } => {
+                self.send("state", &json!({ "state": state() }));
                 self.send("action", &json!({"status": "completed"}));
-                return;
+            }
+            Format::Socket { .. } => {
+                self.send("action", &json!({"status": "completed"}));
             }
         }
-        self.send("end", &json!({"type": "end"}));
     }
 
     /// A turn dropped because the client left or cancelled it: a socket still connected is
     /// told (`action` `{status: "rejected"}`); an SSE client is gone.
     fn cancelled(&mut self) {
         if let Format::Socket { .. } = self.format {
-            self.send(
-                "action",
-                &json!({"status": "rejected", "error": {"code": 499, "message": "cancelled"}}),
-            );
+            self.send("action", &rejection(499, "cancelled"));
         }
     }
 
@@ -632,10 +626,7 @@ impl<S: EventSink> Emitter<S> {
     fn error(&mut self, e: &ApiError) {
         let status = actix_web::ResponseError::status_code(e).as_u16();
         if let Format::Socket { .. } = self.format {
-            self.send(
-                "action",
-                &json!({"status": "rejected", "error": {"code": status, "message": e.message()}}),
-            );
+            self.send("action", &rejection(status, &e.message()));
             return;
         }
         self.send(
@@ -643,6 +634,12 @@ impl<S: EventSink> Emitter<S> {
             &json!({"type": "error", "code": status, "message": e.message()}),
         );
     }
+}
+
+/// The socket's `action` event of a turn that did not run or did not finish: `{status:
+/// "rejected", error: {code, message}}`.
+pub(crate) fn rejection(code: u16, message: &str) -> Value {
+    json!({"status": "rejected", "error": {"code": code, "message": message}})
 }
 
 /// A `text` or `speak` trace an AI step said (`payload.ai`).

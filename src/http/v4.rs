@@ -31,6 +31,8 @@ use subtle::ConstantTimeEq;
 
 /// Where the key record keeps the key's hash.
 pub const STORAGE_KEY: &str = "flowdm:v4session";
+/// Where the replay record keeps the last socket turn's traces.
+const REPLAY_STORAGE_KEY: &str = "flowdm:v4replay";
 const PREFIX: &str = "vf4";
 const INVALID_KEY: &str = "Invalid session key";
 /// The body keys of `POST /v4/interact`.
@@ -162,16 +164,22 @@ pub(crate) async fn new_session(
 }
 
 /// Ends `user_id`'s session of the project: its key stops working (the state stays, as after
-/// any last turn).
+/// any last turn), and the traces kept for a replay go.
 pub(crate) async fn end_session(
     data: &AppState,
     project_id: &str,
     user_id: &str,
 ) -> Result<(), ApiError> {
-    write_session_keyed(data, None, &key_record(project_id, user_id), |_| {
-        ready(Ok((None, Vec::new(), false)))
-    })
-    .await?;
+    // The replay first: a failure leaves the key working (and the end to retry).
+    for record in [
+        replay_record(project_id, user_id),
+        key_record(project_id, user_id),
+    ] {
+        write_session_keyed(data, None, &record, |_| {
+            ready(Ok((None, Vec::new(), false)))
+        })
+        .await?;
+    }
     Ok(())
 }
 
@@ -188,8 +196,8 @@ pub(crate) async fn key_is_current(
         .is_some())
 }
 
-/// The key record of `user_id`'s session (`{hash, environment, last?}`) when `key` is its
-/// current key.
+/// The key record of `user_id`'s session (`{hash, environment}`) when `key` is its current
+/// key.
 pub(crate) async fn current_record(
     data: &AppState,
     project_id: &str,
@@ -202,6 +210,17 @@ pub(crate) async fn current_record(
     if parsed.project_id != project_id || parsed.user_id != user_id {
         return Ok(None);
     }
+    stored_record(data, project_id, user_id, key).await
+}
+
+/// The key record of `user_id`'s session when its hash is that of `key` (compared in constant
+/// time); the caller parsed `key` and checked that it names this project and user.
+async fn stored_record(
+    data: &AppState,
+    project_id: &str,
+    user_id: &str,
+    key: &str,
+) -> Result<Option<Value>, ApiError> {
     let stored = data.store.get(&key_record(project_id, user_id)).await?;
     let record = stored.and_then(|mut s| s.storage.remove(STORAGE_KEY));
     let hash = record
@@ -213,27 +232,48 @@ pub(crate) async fn current_record(
     Ok(record.filter(|_| current))
 }
 
-/// Keeps the traces of the session's last turn in its key record (`last: {at, traces}`, `at`
-/// in milliseconds since the epoch): the socket replays them to a client that reconnects
-/// having received less (`crate::socket::protocol`).
+/// Keeps the traces of a turn made with `key` in the session's replay record (`{hash, at,
+/// traces}`, `at` in milliseconds since the epoch), replacing the previous turn's: the socket
+/// replays them to a client that reconnects with that key having received less
+/// (`crate::socket::protocol`).
 pub(crate) async fn remember_turn(
     data: &AppState,
     project_id: &str,
     user_id: &str,
+    key: &str,
     at: u64,
     traces: Value,
 ) -> Result<(), ApiError> {
-    write_session_keyed(data, None, &key_record(project_id, user_id), |stored| {
-        let record = stored.map(|mut s| {
-            if let Some(Value::Object(r)) = s.storage.get_mut(STORAGE_KEY) {
-                r.insert("last".into(), json!({ "at": at, "traces": traces }));
-            }
-            s
-        });
-        ready(Ok((record, Vec::new(), false)))
+    let mut record = State::default();
+    record.storage.insert(
+        REPLAY_STORAGE_KEY.to_string(),
+        json!({ "hash": key_hash(key), "at": at, "traces": traces }),
+    );
+    write_session_keyed(data, None, &replay_record(project_id, user_id), |_| {
+        ready(Ok((Some(record), Vec::new(), false)))
     })
     .await?;
     Ok(())
+}
+
+/// The replay record ([`remember_turn`]) of `user_id`'s session when its last turn was made
+/// with `key` (the caller checked that `key` is current: a new or ended key has none).
+pub(crate) async fn last_turn(
+    data: &AppState,
+    project_id: &str,
+    user_id: &str,
+    key: &str,
+) -> Result<Option<Value>, ApiError> {
+    let stored = data.store.get(&replay_record(project_id, user_id)).await?;
+    let record = stored.and_then(|mut s| s.storage.remove(REPLAY_STORAGE_KEY));
+    let hash = key_hash(key);
+    Ok(record.filter(|r| r.get("hash").and_then(Value::as_str) == Some(hash.as_str())))
+}
+
+/// Where the traces of a user's last socket turn are kept, apart from the key record (read on
+/// every turn), for a replay.
+fn replay_record(project_id: &str, user_id: &str) -> SessionKey {
+    SessionKey::new(format!("v4replay:{project_id}"), user_id)
 }
 
 /// Where a user's current session key (its hash) is kept: a record of its own beside the
@@ -266,7 +306,8 @@ async fn authorise(
         .environment(&parsed.environment)
         .map_err(|_| unauthorised())?
         .clone();
-    if !key_is_current(data, &parsed.project_id, &parsed.user_id, key).await? {
+    let stored = stored_record(data, &parsed.project_id, &parsed.user_id, key).await?;
+    if stored.is_none() {
         return Err(unauthorised());
     }
     ctx.record_user(&parsed.user_id);

@@ -146,10 +146,7 @@ fn exception(s: &SocketRef, code: u16, message: &str) {
 }
 
 fn rejected(s: &SocketRef, code: u16, message: &str) {
-    let _ = s.emit(
-        "action",
-        &json!({"status": "rejected", "error": {"code": code, "message": message}}),
-    );
+    let _ = s.emit("action", &stream::rejection(code, message));
 }
 
 fn error_parts(e: &ApiError) -> (u16, String) {
@@ -225,12 +222,22 @@ fn on_start(s: SocketRef, data: web::Data<AppState>, conn: Shared, p: Value) {
     let socket = s.clone();
     on_worker(&s, move || async move {
         let project_id = agent.version.project_id.to_string();
-        let current = match &key {
-            Some(k) => v4::current_record(&data, &project_id, &user_id, k).await,
-            None => Ok(None),
+        // A key that is current, and only then the traces of its last turn the client missed.
+        let checked = async {
+            let Some(k) = &key else {
+                return Ok::<_, ApiError>(None);
+            };
+            if !v4::key_is_current(&data, &project_id, &user_id, k).await? {
+                return Ok(None);
+            }
+            let Some(received) = received else {
+                return Ok(Some(Vec::new()));
+            };
+            let last = v4::last_turn(&data, &project_id, &user_id, k).await?;
+            Ok(Some(last.map(|r| missed(&r, received)).unwrap_or_default()))
         };
-        let (key, replay) = match current {
-            Ok(Some(record)) => (key, missed(&record, received)),
+        let (key, replay) = match checked.await {
+            Ok(Some(replay)) => (key, replay),
             Ok(None) => (None, Vec::new()),
             Err(e) => {
                 let (code, message) = error_parts(&e);
@@ -256,15 +263,12 @@ fn on_start(s: SocketRef, data: web::Data<AppState>, conn: Shared, p: Value) {
     });
 }
 
-/// The traces of the session's last turn made after `received` (the client's
-/// `lastReceivedAt`, milliseconds): what a client that lost its connection during or after
-/// the turn did not get. Nothing when the client did not say.
-fn missed(record: &Value, received: Option<u64>) -> Vec<Value> {
-    let Some(received) = received else {
-        return Vec::new();
-    };
+/// The traces of the session's last turn (its replay record, [`v4::last_turn`]) made after
+/// `received` (the client's `lastReceivedAt`, milliseconds): what a client that lost its
+/// connection during or after the turn did not get.
+fn missed(record: &Value, received: u64) -> Vec<Value> {
     record
-        .pointer("/last/traces")
+        .get("traces")
         .and_then(Value::as_array)
         .map(|traces| {
             traces
@@ -369,9 +373,13 @@ fn on_action(s: SocketRef, data: web::Data<AppState>, conn: Shared, p: Value) {
         let ctx = RequestCtx::new(new_request_id(), None, Fingerprint::default());
         let project_id = started.agent.version.project_id.to_string();
         ctx.set_route_kind("socket");
-        let user = crate::http::context::user_hash(&started.user_id);
-        let span =
-            tracing::info_span!("socket turn", id = %ctx.id(), project = %project_id, user = %user);
+        let span = tracing::info_span!(
+            "socket turn",
+            id = %ctx.id(),
+            project = tracing::field::Empty,
+            version = tracing::field::Empty,
+            user = tracing::field::Empty,
+        );
         async {
             ctx.record_project(&project_id, &started.agent.version.id);
             ctx.record_user(&started.user_id);
@@ -415,7 +423,7 @@ fn on_action(s: SocketRef, data: web::Data<AppState>, conn: Shared, p: Value) {
             if let Some(out) = stream::stream_turn(&data, &ctx, &turn, sink).await {
                 let traces = serde_json::to_value(&out.trace).unwrap_or(Value::Null);
                 let at = crate::http::errors::now_ms();
-                let kept = v4::remember_turn(&data, &project_id, &started.user_id, at, traces);
+                let kept = v4::remember_turn(&data, &project_id, &started.user_id, key, at, traces);
                 if let Err(error) = kept.await {
                     tracing::warn!(%error, "the turn's traces were not kept for a replay");
                 }

@@ -243,6 +243,33 @@ async fn a_reconnect_with_the_current_key_keeps_the_session_and_a_stale_key_does
 }
 
 #[tokio::test]
+async fn a_new_key_gets_no_replay_of_the_previous_keys_turn() {
+    let server = Server::start();
+    let mut io = Io::connect(&server).await;
+    let (_, first) = io.start("socket-replay-new-key", None).await;
+    assert!(first.is_some());
+    let (events, _) = io.turn(json!({"type": "launch"})).await;
+    assert_eq!(events.len(), 4);
+    // A new session (a new key) after that turn.
+    io.emit("session-key-update", None).await;
+    let (name, k) = io.event().await;
+    assert_eq!(name, "session-key-update", "{k}");
+    let key = k["sessionKey"].as_str().expect("key").to_string();
+    drop(io);
+
+    // Reconnecting with the new key, having received nothing: no replay of the first key's
+    // turn (the next events are the new turn's traces).
+    let mut io = Io::connect(&server).await;
+    io.emit("start", Some(json!({"userID": "socket-replay-new-key", "projectID": PAYMENT_PROJECT, "sessionKey": key, "lastReceivedAt": 1}))).await;
+    let (name, started) = io.event().await;
+    assert_eq!(name, "start");
+    assert_eq!(started["newSessionRequired"], json!(false));
+    let (events, end) = io.turn(json!({"type": "launch"})).await;
+    assert_eq!(end["status"], "completed");
+    assert_eq!(trace_types(&events), ["text", "text", "choice", "no-reply"]);
+}
+
+#[tokio::test]
 async fn bad_starts_and_actions_get_clear_errors_and_change_nothing() {
     let server = Server::start();
     let mut io = Io::connect(&server).await;
