@@ -180,14 +180,11 @@ fn public_lookup(
             format!("Project {project_id} not found"),
         ));
     }
-    if check_origin && !state.public_origins.is_empty() {
-        let origin = header(req, "origin").unwrap_or("");
-        if !state.public_origins.iter().any(|o| o == origin) {
-            return Err(ApiError::Text {
-                status: StatusCode::FORBIDDEN,
-                message: "Forbidden: Invalid Origin".into(),
-            });
-        }
+    if check_origin && !state.origin_allowed(header(req, "origin").unwrap_or("")) {
+        return Err(ApiError::Text {
+            status: StatusCode::FORBIDDEN,
+            message: "Forbidden: Invalid Origin".into(),
+        });
     }
     entry
         .filter(|e| e.is_public())
@@ -225,6 +222,42 @@ pub fn resolve_public_user(
     Ok((path.user_id, agent))
 }
 
+/// A loaded project: 404 `Project <id> is not loaded` otherwise.
+pub fn loaded_project(state: &AppState, project_id: &str) -> Result<Arc<ProjectEntry>, ApiError> {
+    state
+        .agents
+        .registry()
+        .project(project_id)
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::verror(
+                StatusCode::NOT_FOUND,
+                format!("Project {project_id} is not loaded"),
+            )
+        })
+}
+
+/// The agent `environment` (an alias or a version id) names in `entry`: 404 `<noun>
+/// <environment> of project <id> is not loaded` for a name with no loaded version, else 404 with
+/// the alias error.
+pub fn agent_of(
+    entry: &ProjectEntry,
+    project_id: &str,
+    environment: &str,
+    noun: &str,
+) -> Result<Arc<Agent>, ApiError> {
+    entry
+        .environment(environment)
+        .cloned()
+        .map_err(|e| match e {
+            crate::projects::AliasError::VersionNotLoaded(_) => ApiError::verror(
+                StatusCode::NOT_FOUND,
+                format!("{noun} {environment} of project {project_id} is not loaded"),
+            ),
+            e => ApiError::verror(StatusCode::NOT_FOUND, e.to_string()),
+        })
+}
+
 /// Resolves the version of a project route whose path names both (`/nlu/project/{projectID}/
 /// version/{versionID}/…`): with keys configured the request needs a key of that project (401
 /// before anything about the project is said); the project must be loaded and `versionID` must
@@ -251,22 +284,8 @@ pub fn resolve_project_version(
             Some(_) => {}
         }
     }
-    let not_found = |message: String| ApiError::verror(StatusCode::NOT_FOUND, message);
-    let entry = state
-        .agents
-        .registry()
-        .project(project_id)
-        .cloned()
-        .ok_or_else(|| not_found(format!("Project {project_id} is not loaded")))?;
-    let agent = entry
-        .environment(version_id)
-        .map_err(|e| match e {
-            crate::projects::AliasError::VersionNotLoaded(_) => not_found(format!(
-                "Version {version_id} of project {project_id} is not loaded"
-            )),
-            e => not_found(e.to_string()),
-        })?
-        .clone();
+    let entry = loaded_project(state, project_id)?;
+    let agent = agent_of(&entry, project_id, version_id, "Version")?;
     record_project(ctx, &agent);
     Ok(agent)
 }

@@ -40,3 +40,11 @@ pub struct AppState {
     /// The process's metrics (`GET /metrics`, `docs/observability.md`).
     pub metrics: Arc<crate::metrics::Metrics>,
 }
+
+impl AppState {
+    /// Whether a public route may answer a request from `origin` (`ALLOWED_PUBLIC_ORIGINS`;
+    /// empty: every origin).
+    pub fn origin_allowed(&self, origin: &str) -> bool {
+        self.public_origins.is_empty() || self.public_origins.iter().any(|o| o == origin)
+    }
+}

@@ -170,23 +170,9 @@ fn resolve_environment(
     project_id: &str,
     environment: Option<&str>,
 ) -> Result<Arc<Agent>, ApiError> {
-    let not_found = |m: String| ApiError::verror(StatusCode::NOT_FOUND, m);
-    let entry = data
-        .agents
-        .registry()
-        .project(project_id)
-        .cloned()
-        .ok_or_else(|| not_found(format!("Project {project_id} is not loaded")))?;
+    let entry = super::auth::loaded_project(data, project_id)?;
     let environment = environment.unwrap_or("development");
-    entry
-        .environment(environment)
-        .cloned()
-        .map_err(|e| match e {
-            crate::projects::AliasError::VersionNotLoaded(_) => not_found(format!(
-                "Environment {environment} of project {project_id} is not loaded"
-            )),
-            e => not_found(e.to_string()),
-        })
+    super::auth::agent_of(&entry, project_id, environment, "Environment")
 }
 
 fn object<'a>(field: &str, v: &'a Value) -> Result<&'a Map<String, Value>, ApiError> {

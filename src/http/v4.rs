@@ -47,23 +47,12 @@ pub struct SessionPath {
     pub environment_id: Option<String>,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn unhex(s: &str) -> Option<String> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    let bytes = (0..s.len())
-        .step_by(2)
-        .map(|i| s.get(i..i + 2).and_then(|p| u8::from_str_radix(p, 16).ok()))
-        .collect::<Option<Vec<u8>>>()?;
-    String::from_utf8(bytes).ok()
+    String::from_utf8(hex::decode(s).ok()?).ok()
 }
 
 fn key_hash(key: &str) -> String {
-    hex(&Sha256::digest(key.as_bytes()))
+    hex::encode(Sha256::digest(key.as_bytes()))
 }
 
 /// A session key's parts: project, environment, user.
@@ -97,10 +86,10 @@ fn new_key(project_id: &str, environment: &str, user_id: &str) -> String {
     rand::rngs::OsRng.fill_bytes(&mut secret);
     format!(
         "{PREFIX}.{}.{}.{}.{}",
-        hex(project_id.as_bytes()),
-        hex(environment.as_bytes()),
-        hex(user_id.as_bytes()),
-        hex(&secret)
+        hex::encode(project_id.as_bytes()),
+        hex::encode(environment.as_bytes()),
+        hex::encode(user_id.as_bytes()),
+        hex::encode(secret)
     )
 }
 

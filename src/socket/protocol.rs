@@ -166,17 +166,7 @@ fn resolve(data: &AppState, s: &SocketRef, p: &Value) -> Result<(Arc<Agent>, Str
     let bad = |field: &str, why: &str| ApiError::validation(field, why);
     let project_id = text(p, "projectID").ok_or_else(|| bad("projectID", "must be a string"))?;
     let environment = text(p, "environmentID").unwrap_or("production").to_string();
-    let entry = data
-        .agents
-        .registry()
-        .project(project_id)
-        .cloned()
-        .ok_or_else(|| {
-            ApiError::verror(
-                StatusCode::NOT_FOUND,
-                format!("Project {project_id} is not loaded"),
-            )
-        })?;
+    let entry = crate::http::auth::loaded_project(data, project_id)?;
     let keyed = text(p, "authorization").and_then(|a| data.keys.lookup(a)) == Some(project_id);
     let origin = s
         .req_parts()
@@ -184,8 +174,7 @@ fn resolve(data: &AppState, s: &SocketRef, p: &Value) -> Result<(Arc<Agent>, Str
         .get("origin")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let public = entry.is_public()
-        && (data.public_origins.is_empty() || data.public_origins.iter().any(|o| o == origin));
+    let public = entry.is_public() && data.origin_allowed(origin);
     if !(keyed || public || data.keys.is_empty()) {
         return Err(ApiError::verror(
             StatusCode::UNAUTHORIZED,
